@@ -1,0 +1,1 @@
+//! Append-only file support (work in progress: see issue 6).

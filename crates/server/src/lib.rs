@@ -1,0 +1,1 @@
+//! The Redigo server library (work in progress: see issue 5).

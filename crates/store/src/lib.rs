@@ -1,0 +1,1 @@
+//! In-memory keyspace (work in progress: see issue 4).

@@ -1,0 +1,137 @@
+//! Starting Debian's `redis-server` as a reference implementation.
+
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::RawConn;
+
+/// How long a freshly spawned server gets to start listening.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// True when tests must not skip for a missing tool: CI sets `CI`.
+pub fn oracle_required() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Whether `tool` (e.g. `redis-server`, `redis-cli`) can be run. Under CI a
+/// missing tool panics; elsewhere it prints why the caller skips and returns false.
+pub fn tool_available(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if oracle_required() {
+            panic!(
+                "{tool} is required under CI but is not installed (apt-get install redis-server redis-tools)"
+            );
+        }
+        eprintln!("skipping: {tool} is not installed (apt-get install redis-server redis-tools)");
+    }
+    found
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    let listener =
+        TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).expect("bind port 0");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// Waits until something accepts connections on `127.0.0.1:port`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A running `redis-server`, killed and cleaned up on drop.
+#[derive(Debug)]
+pub struct Oracle {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+/// Starts a `redis-server` with persistence off on a free port, or returns
+/// `None` (after printing why) when it is not installed and CI is not set.
+pub fn oracle() -> Option<Oracle> {
+    oracle_with_args(&[])
+}
+
+/// As [`oracle`], with extra `redis-server` arguments (e.g. `["--appendonly", "yes"]`).
+pub fn oracle_with_args(extra: &[&str]) -> Option<Oracle> {
+    if !tool_available("redis-server") {
+        return None;
+    }
+    Some(Oracle::start(extra))
+}
+
+impl Oracle {
+    fn start(extra: &[&str]) -> Oracle {
+        let dir = std::env::temp_dir().join(format!(
+            "redigo-oracle-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("create oracle dir");
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .args(["--dir", dir.to_str().expect("utf-8 temp dir")])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            if wait_for_port(port, STARTUP_TIMEOUT) {
+                return Oracle { child, port, dir };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start listening after 5 attempts");
+    }
+
+    /// The TCP port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's working directory (where an AOF would be written).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// A fresh raw connection to the server.
+    pub fn connect(&self) -> RawConn {
+        RawConn::connect(self.port)
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
