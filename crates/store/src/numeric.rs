@@ -1,0 +1,1 @@
+//! Redis number parsing and formatting (`string2ll`, `string2ld`, `ld2string`).
