@@ -1,0 +1,235 @@
+//! Fault injection for tests: an AOF whose writes fail or tear on demand.
+//!
+//! [`FaultyAofWriter`] is a real [`FileAofWriter`] over a [`FaultyStorage`],
+//! so a test exercises the production rollback and status logic, not a mock
+//! of it. Faults are armed through a [`FaultInjector`], which is cloneable and
+//! can be kept by the test while the server owns the writer:
+//!
+//! * [`fail_next_writes(n)`](FaultInjector::fail_next_writes): the next `n`
+//!   writes fail with "No space left on device" and store nothing;
+//! * [`tear_next_write(k)`](FaultInjector::tear_next_write): the next write
+//!   stores only its first `k` bytes, then the write after fails (what a full
+//!   disk does to `write(2)`);
+//! * [`fail_next_truncates(n)`](FaultInjector::fail_next_truncates): the
+//!   rollback of a torn write fails too, so the torn bytes stay;
+//! * [`fail_next_syncs(n)`](FaultInjector::fail_next_syncs): fsync fails with
+//!   an I/O error.
+//!
+//! This module is public so the server's integration tests can use it; it is
+//! not meant for production configurations.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use crate::error::AofError;
+use crate::file_writer::{AofStorage, FileAofWriter, open_for_append};
+use crate::policy::FsyncPolicy;
+use crate::sync::{SyncHandle, SyncTarget};
+use crate::writer::{AofStats, AofWriter, WriteStatus};
+
+/// The message of an injected write failure (Linux's `strerror(ENOSPC)`).
+pub const INJECTED_WRITE_ERROR: &str = "No space left on device";
+
+/// The message of an injected fsync or truncate failure (`strerror(EIO)`).
+pub const INJECTED_IO_ERROR: &str = "Input/output error";
+
+/// Faults waiting to happen; shared by the injector, the storage and the
+/// storage's sync handle.
+#[derive(Debug, Default)]
+struct FaultPlan {
+    failing_writes: u32,
+    tear_after: Option<usize>,
+    failing_truncates: u32,
+    failing_syncs: u32,
+}
+
+/// Arms faults in a [`FaultyStorage`]. Clones share the same plan.
+#[derive(Clone, Debug, Default)]
+pub struct FaultInjector {
+    plan: Arc<Mutex<FaultPlan>>,
+}
+
+impl FaultInjector {
+    fn plan(&self) -> MutexGuard<'_, FaultPlan> {
+        self.plan.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next `n` writes fail without storing anything.
+    pub fn fail_next_writes(&self, n: u32) {
+        self.plan().failing_writes = n;
+    }
+
+    /// The next write stores only its first `keep` bytes; the one after fails.
+    pub fn tear_next_write(&self, keep: usize) {
+        self.plan().tear_after = Some(keep);
+    }
+
+    /// The next `n` truncations (rollbacks) fail.
+    pub fn fail_next_truncates(&self, n: u32) {
+        self.plan().failing_truncates = n;
+    }
+
+    /// The next `n` fsyncs fail.
+    pub fn fail_next_syncs(&self, n: u32) {
+        self.plan().failing_syncs = n;
+    }
+
+    /// Disarms every pending fault.
+    pub fn clear(&self) {
+        *self.plan() = FaultPlan::default();
+    }
+
+    fn take(counter: &mut u32) -> bool {
+        let armed = *counter > 0;
+        *counter = counter.saturating_sub(1);
+        armed
+    }
+
+    fn sync_fails(&self) -> bool {
+        Self::take(&mut self.plan().failing_syncs)
+    }
+}
+
+fn injected(kind: io::ErrorKind, text: &str) -> io::Error {
+    io::Error::new(kind, text)
+}
+
+/// An [`AofStorage`] that applies the faults armed in its [`FaultInjector`].
+#[derive(Debug)]
+pub struct FaultyStorage<S: AofStorage = File> {
+    inner: S,
+    faults: FaultInjector,
+}
+
+impl<S: AofStorage> FaultyStorage<S> {
+    /// Wraps `inner`; arm faults through `faults`.
+    pub fn new(inner: S, faults: FaultInjector) -> FaultyStorage<S> {
+        FaultyStorage { inner, faults }
+    }
+}
+
+impl<S: AofStorage> AofStorage for FaultyStorage<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let tear = {
+            let mut plan = self.faults.plan();
+            if FaultInjector::take(&mut plan.failing_writes) {
+                return Err(injected(io::ErrorKind::StorageFull, INJECTED_WRITE_ERROR));
+            }
+            let tear = plan.tear_after.take();
+            if tear.is_some() {
+                // The disk is full after the torn part.
+                plan.failing_writes += 1;
+            }
+            tear
+        };
+        match tear {
+            Some(0) => Err(injected(io::ErrorKind::StorageFull, INJECTED_WRITE_ERROR)),
+            Some(keep) => self.inner.write(&buf[..keep.min(buf.len())]),
+            None => self.inner.write(buf),
+        }
+    }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        if FaultInjector::take(&mut self.faults.plan().failing_truncates) {
+            return Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR));
+        }
+        self.inner.truncate(len)
+    }
+
+    fn file_len(&mut self) -> io::Result<u64> {
+        self.inner.file_len()
+    }
+
+    fn sync_data(&mut self) -> io::Result<()> {
+        if self.faults.sync_fails() {
+            return Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR));
+        }
+        self.inner.sync_data()
+    }
+
+    fn sync_target(&self) -> io::Result<Box<dyn SyncTarget>> {
+        Ok(Box::new(FaultySyncTarget {
+            inner: self.inner.sync_target()?,
+            faults: self.faults.clone(),
+        }))
+    }
+}
+
+/// The background-fsync side of a [`FaultyStorage`].
+#[derive(Debug)]
+struct FaultySyncTarget {
+    inner: Box<dyn SyncTarget>,
+    faults: FaultInjector,
+}
+
+impl SyncTarget for FaultySyncTarget {
+    fn sync_data(&self) -> io::Result<()> {
+        if self.faults.sync_fails() {
+            return Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR));
+        }
+        self.inner.sync_data()
+    }
+}
+
+/// A file AOF writer with fault injection (for tests).
+#[derive(Debug)]
+pub struct FaultyAofWriter {
+    inner: FileAofWriter<FaultyStorage<File>>,
+    faults: FaultInjector,
+}
+
+impl FaultyAofWriter {
+    /// Opens `path` like [`FileAofWriter::open`], with no fault armed yet.
+    pub fn open(path: impl AsRef<Path>, policy: FsyncPolicy) -> Result<Self, AofError> {
+        let faults = FaultInjector::default();
+        let file = open_for_append(path.as_ref())?;
+        let inner = FileAofWriter::with_storage(FaultyStorage::new(file, faults.clone()), policy)?;
+        Ok(FaultyAofWriter { inner, faults })
+    }
+
+    /// The injector that arms this writer's faults.
+    pub fn faults(&self) -> FaultInjector {
+        self.faults.clone()
+    }
+}
+
+impl AofWriter for FaultyAofWriter {
+    fn append(&mut self, batch: &[u8]) -> Result<(), AofError> {
+        self.inner.append(batch)
+    }
+
+    fn sync(&mut self) -> Result<(), AofError> {
+        self.inner.sync()
+    }
+
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    fn status(&self) -> &WriteStatus {
+        self.inner.status()
+    }
+
+    fn policy(&self) -> FsyncPolicy {
+        self.inner.policy()
+    }
+
+    fn set_policy(&mut self, policy: FsyncPolicy) {
+        self.inner.set_policy(policy);
+    }
+
+    fn stats(&self) -> AofStats {
+        self.inner.stats()
+    }
+
+    fn sync_due(&self, now: Instant) -> bool {
+        self.inner.sync_due(now)
+    }
+
+    fn sync_handle(&self) -> SyncHandle {
+        self.inner.sync_handle()
+    }
+}
