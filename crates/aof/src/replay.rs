@@ -271,7 +271,16 @@ impl<R: Read> Replay<R> {
         }
     }
 
+    /// Consumes a CRLF that ends a RESP line (counted in [`crlfs`](Self::crlfs)).
     fn expect_crlf(&mut self, start: u64) -> Result<(), ReplayError> {
+        self.consume_crlf(start)?;
+        self.crlfs += 1;
+        Ok(())
+    }
+
+    /// Consumes a CRLF without counting it: annotation lines are not counted,
+    /// as in `redis-check-aof`.
+    fn consume_crlf(&mut self, start: u64) -> Result<(), ReplayError> {
         for expected in [b'\r', b'\n'] {
             let at = self.input.offset;
             match self.input.peek().map_err(|e| self.io(e))? {
@@ -280,7 +289,6 @@ impl<R: Read> Replay<R> {
                 Some(other) => return Err(corrupt(at, start, "CRLF", describe_byte(other))),
             }
         }
-        self.crlfs += 1;
         Ok(())
     }
 
@@ -298,7 +306,7 @@ impl<R: Read> Replay<R> {
             }
             match self.input.peek().map_err(|e| self.io(e))? {
                 None => return Err(self.truncated(start)),
-                Some(b'\r') => return self.expect_crlf(start),
+                Some(b'\r') => return self.consume_crlf(start),
                 Some(_) => self.input.bump(),
             }
         }
