@@ -138,6 +138,25 @@ impl CheckReport {
     }
 }
 
+impl CheckReport {
+    /// Everything `redis-check-aof <file>` prints for this report, line by
+    /// line (the problem line is Redigo's own wording of the problem).
+    pub fn output_lines(&self, filename: &str) -> Vec<String> {
+        let mut lines = vec![START_LINE.to_owned()];
+        if self.file_len > 0 {
+            if let Some(problem) = &self.problem {
+                lines.push(problem.to_string());
+            }
+            lines.push(self.analyzed_line(filename));
+        }
+        lines.push(self.verdict_line(filename));
+        lines
+    }
+}
+
+/// The first line `redis-check-aof` prints for a single-file AOF.
+pub const START_LINE: &str = "Start checking Old-Style AOF";
+
 /// Checks the AOF at `path`.
 pub fn check(path: impl AsRef<Path>) -> Result<CheckReport, AofError> {
     let path = path.as_ref();
@@ -368,6 +387,65 @@ mod tests {
         let r = report(&aof);
         assert_eq!(r.problem, Some(CheckProblem::Truncated));
         assert_eq!((r.valid_len, r.commands), (SET.len() as u64, 1));
+    }
+
+    #[test]
+    fn output_lines_follow_redis_check_aof() {
+        let aof = [SET, &SET[..7]].concat();
+        let r = report(&aof);
+        let lines = r.output_lines("t.aof");
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], START_LINE);
+        assert_eq!(lines[1], CheckProblem::Truncated.to_string());
+        assert_eq!(
+            lines[2],
+            format!(
+                "AOF analyzed: filename=t.aof, size={}, ok_up_to={}, ok_up_to_line=9, diff=7",
+                aof.len(),
+                SET.len()
+            )
+        );
+        assert_eq!(
+            lines[3],
+            "AOF t.aof is not valid. Use the --fix option to try fixing it."
+        );
+        assert_eq!(
+            report(b"").output_lines("e.aof"),
+            [START_LINE, "AOF e.aof is empty"]
+        );
+    }
+
+    #[test]
+    fn fix_asks_first_and_refuses_rdb_preambles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.aof");
+        std::fs::write(&path, [SET, &SET[..10]].concat()).unwrap();
+        let declined = fix(&path, |plan| {
+            assert_eq!((plan.new_len, plan.removed), (SET.len() as u64, 10));
+            false
+        })
+        .unwrap();
+        assert!(matches!(declined, FixOutcome::Declined(_)));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            SET.len() as u64 + 10
+        );
+        assert!(matches!(
+            fix(&path, |_| true).unwrap(),
+            FixOutcome::Truncated { .. }
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), SET);
+        assert!(matches!(
+            fix(&path, |_| panic!("nothing to ask")).unwrap(),
+            FixOutcome::AlreadyValid(_)
+        ));
+
+        std::fs::write(&path, b"REDIS0010\xfa").unwrap();
+        assert!(matches!(
+            fix(&path, |_| true),
+            Err(AofError::Unfixable { .. })
+        ));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 10);
     }
 
     #[test]

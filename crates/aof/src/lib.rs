@@ -57,7 +57,9 @@ mod replay;
 mod sync;
 mod writer;
 
-pub use check::{CONTINUE_PROMPT, CheckProblem, CheckReport, FixOutcome, FixPlan, check, fix};
+pub use check::{
+    CONTINUE_PROMPT, CheckProblem, CheckReport, FixOutcome, FixPlan, START_LINE, check, fix,
+};
 pub use error::{AofError, ReplayError, os_error_text};
 pub use faulty_writer::{FaultInjector, FaultyAofWriter, FaultyStorage};
 pub use file_writer::{AofStorage, FileAofWriter, sync_parent_dir};

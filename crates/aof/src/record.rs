@@ -24,9 +24,7 @@
 //! The rewriting itself is the server's job; this module only offers the
 //! builders and the encoding.
 
-use std::fmt::Write as _;
-
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 /// Appends `args` to `buf` as one RESP array of bulk strings.
 ///
@@ -39,13 +37,8 @@ pub fn encode_command<A: AsRef<[u8]>>(buf: &mut BytesMut, args: &[A]) {
         return;
     }
     buf.reserve(encoded_len(args));
-    write_header(buf, b'*', args.len());
-    for arg in args {
-        let arg = arg.as_ref();
-        write_header(buf, b'$', arg.len());
-        buf.put_slice(arg);
-        buf.put_slice(b"\r\n");
-    }
+    // A record is exactly a client request on the wire.
+    redigo_resp::encode::command(buf, args);
 }
 
 /// The exact number of bytes [`encode_command`] appends for `args`.
@@ -60,14 +53,7 @@ pub fn encoded_len<A: AsRef<[u8]>>(args: &[A]) -> usize {
     })
 }
 
-/// `<kind><n>\r\n`
-fn write_header(buf: &mut BytesMut, kind: u8, n: usize) {
-    buf.put_u8(kind);
-    // Writing into a BytesMut cannot fail.
-    let _ = write!(buf, "{n}");
-    buf.put_slice(b"\r\n");
-}
-
+/// Length of `<kind><n>\r\n`.
 fn header_len(n: usize) -> usize {
     1 + decimal_digits(n) + 2
 }

@@ -44,10 +44,10 @@ use bytes::Bytes;
 use crate::error::ReplayError;
 
 /// The largest bulk accepted by default: Redis's `proto-max-bulk-len` (512 MiB).
-pub const MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
+pub const MAX_BULK_LEN: u64 = redigo_resp::PROTO_MAX_BULK_LEN;
 
 /// The largest argument count: Redis keeps `argc` in a C `int`.
-pub const MAX_ARGS: u64 = i32::MAX as u64;
+pub const MAX_ARGS: u64 = redigo_resp::PROTO_MAX_MULTIBULK_LEN;
 
 /// The longest annotation line (Redis's `AOF_ANNOTATION_LINE_MAX_LEN`).
 pub const MAX_ANNOTATION_LEN: u64 = 1024;

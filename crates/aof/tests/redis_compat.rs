@@ -5,10 +5,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use redigo_aof::{AofWriter, FileAofWriter, FsyncPolicy, Record, Replay, check};
+use redigo_tests::RawConn;
 
 /// A binary value with everything that would break a line-based format.
 const BINARY_VALUE: &[u8] = b"line1\r\nline2\0end\r";
@@ -81,6 +82,27 @@ fn integer_reply(reply: &[u8]) -> i64 {
         .unwrap_or_else(|| panic!("not an integer reply: {text:?}"))
 }
 
+/// How long a server may take to load its AOF.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits until the server has loaded its data: Redis 7.0 accepts connections
+/// while loading and answers `-LOADING` until it is done.
+fn wait_until_loaded(conn: &mut RawConn) {
+    let deadline = Instant::now() + LOAD_TIMEOUT;
+    loop {
+        let reply = conn.command(&[b"PING"]);
+        if reply == b"+PONG\r\n" {
+            return;
+        }
+        assert!(
+            reply.starts_with(b"-LOADING") && Instant::now() < deadline,
+            "server not ready: {}",
+            String::from_utf8_lossy(&reply)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A scratch directory removed on drop (the oracle removes only its own).
 struct ScratchDir(PathBuf);
 
@@ -148,6 +170,7 @@ fn redis_server_loads_a_redigo_aof() {
         return;
     };
     let mut conn = redis.connect();
+    wait_until_loaded(&mut conn);
     assert_eq!(conn.command(&[b"GET", b"plain"]), bulk_reply(b"value"));
     assert_eq!(conn.command(&[b"GET", b"bin"]), bulk_reply(BINARY_VALUE));
     assert_eq!(conn.command(&[b"GET", b"session"]), bulk_reply(b"s1"));
@@ -224,6 +247,7 @@ fn redigo_replays_the_aof_redis_writes() {
         return;
     };
     let mut conn = redis.connect();
+    wait_until_loaded(&mut conn);
     let deadline_ms = now_ms() + 600_000;
     let deadline = deadline_ms.to_string();
     let replies = [
@@ -306,6 +330,14 @@ fn check_reports_match_redis_check_aof_for_damaged_files() {
     let mut crlf = bytes.clone();
     crlf[second - 1] = b'?';
     damaged.push(("crlf.aof".into(), crlf));
+    // Transactions: one left open at the end, one nested.
+    let multi = Record::new("MULTI").to_bytes();
+    let set = Record::set("t", "1").to_bytes();
+    damaged.push(("open-multi.aof".into(), [&bytes[..], &multi, &set].concat()));
+    damaged.push((
+        "nested-multi.aof".into(),
+        [&bytes[..], &multi, &set, &multi, &set].concat(),
+    ));
 
     for (name, content) in damaged {
         let path = dir.path().join(&name);
@@ -319,6 +351,15 @@ fn check_reports_match_redis_check_aof_for_damaged_files() {
             "{name}:\nredigo:          {}\nredis-check-aof: {out}",
             report.analyzed_line(shown)
         );
+        // Same first, next-to-last and last lines as the real tool.
+        let theirs: Vec<&str> = out.lines().collect();
+        let ours = report.output_lines(shown);
+        assert_eq!(
+            theirs.first().copied(),
+            ours.first().map(String::as_str),
+            "{name}"
+        );
+        assert_eq!(theirs[theirs.len() - 2..], ours[ours.len() - 2..], "{name}");
     }
 }
 
