@@ -45,6 +45,27 @@ pub enum SyncOutcome {
 }
 
 /// A cloneable, thread-safe handle that fsyncs the AOF.
+///
+/// The server's once-a-second timer asks [`AofWriter::sync_due`](crate::AofWriter::sync_due)
+/// and hands the fsync to a thread that may block:
+///
+/// ```
+/// use redigo_aof::{AofWriter, FileAofWriter, FsyncPolicy, Record, SyncOutcome, EVERYSEC_INTERVAL};
+/// use std::time::Instant;
+///
+/// let dir = tempfile::tempdir()?;
+/// let mut aof = FileAofWriter::open(dir.path().join("a.aof"), FsyncPolicy::EverySec)?;
+/// aof.append(&Record::del("k").to_bytes())?; // returns without fsync
+///
+/// let tick = Instant::now() + EVERYSEC_INTERVAL; // the timer fires a second later
+/// if aof.sync_due(tick) {
+///     let handle = aof.sync_handle();
+///     let outcome = std::thread::spawn(move || handle.sync()).join().unwrap()?;
+///     assert_eq!(outcome, SyncOutcome::Synced);
+/// }
+/// assert_eq!(aof.stats().fsyncs, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct SyncHandle {
     shared: Arc<SyncState>,
@@ -143,5 +164,61 @@ impl SyncHandle {
         self.shared.written_len.store(len, Ordering::Release);
         // After a rollback the log can shrink below what was synced.
         self.shared.synced_len.fetch_min(len, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A sync target whose fsync waits until the test releases it.
+    #[derive(Debug)]
+    struct GatedTarget {
+        started: Mutex<mpsc::Sender<()>>,
+        release: Mutex<mpsc::Receiver<()>>,
+    }
+
+    impl SyncTarget for GatedTarget {
+        fn sync_data(&self) -> io::Result<()> {
+            let _ = self.started.lock().unwrap().send(());
+            let _ = self.release.lock().unwrap().recv();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_sync_due_while_another_runs_is_counted_as_delayed() {
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel();
+        let handle = SyncHandle::new(
+            Box::new(GatedTarget {
+                started: Mutex::new(started_tx),
+                release: Mutex::new(release_rx),
+            }),
+            0,
+        );
+        assert_eq!(handle.sync().unwrap(), SyncOutcome::Clean);
+        handle.note_written(10);
+
+        let background = handle.clone();
+        let running = std::thread::spawn(move || background.sync());
+        started_rx.recv().unwrap();
+        // Another second passes and more is written: the next fsync is due,
+        // but the first is still running.
+        handle.note_written(20);
+        assert!(handle.is_due(Instant::now() + EVERYSEC_INTERVAL));
+        assert_eq!(handle.sync().unwrap(), SyncOutcome::StillRunning);
+        assert_eq!(handle.delayed_fsyncs(), 1);
+
+        release_tx.send(()).unwrap();
+        assert_eq!(running.join().unwrap().unwrap(), SyncOutcome::Synced);
+        assert_eq!(handle.fsyncs(), 1);
+        // The first fsync covered only the first 10 bytes.
+        assert!(handle.is_due(Instant::now() + EVERYSEC_INTERVAL + Duration::from_millis(1)));
+        release_tx.send(()).unwrap();
+        assert_eq!(handle.sync().unwrap(), SyncOutcome::Synced);
+        assert!(!handle.is_due(Instant::now() + EVERYSEC_INTERVAL * 2));
     }
 }
