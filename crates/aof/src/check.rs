@@ -106,7 +106,8 @@ impl CheckReport {
 
     /// Bytes after the good prefix (`diff`).
     pub fn diff(&self) -> u64 {
-        self.file_len - self.valid_len
+        // `check_reader` callers pass the length; never underflow on a bad one.
+        self.file_len.saturating_sub(self.valid_len)
     }
 
     /// Where the first bad record starts, if the file is not valid.
@@ -136,9 +137,7 @@ impl CheckReport {
             format!("AOF {filename} is not valid. Use the --fix option to try fixing it.")
         }
     }
-}
 
-impl CheckReport {
     /// Everything `redis-check-aof <file>` prints for this report, line by
     /// line (the problem line is Redigo's own wording of the problem).
     pub fn output_lines(&self, filename: &str) -> Vec<String> {
@@ -283,6 +282,17 @@ pub enum FixOutcome {
     },
     /// The confirmation callback said no (`Aborting...`).
     Declined(CheckReport),
+}
+
+impl FixOutcome {
+    /// The last line `redis-check-aof --fix` prints for this outcome.
+    pub fn result_line(&self, filename: &str) -> String {
+        match self {
+            FixOutcome::AlreadyValid(report) => report.verdict_line(filename),
+            FixOutcome::Truncated { .. } => format!("Successfully truncated AOF {filename}"),
+            FixOutcome::Declined(_) => "Aborting...".to_owned(),
+        }
+    }
 }
 
 /// Checks the AOF at `path` and, if it is not valid, truncates it to its good

@@ -402,6 +402,8 @@ fn fix_truncates_like_redis_check_aof_fix() {
         plan.shrink_line(theirs.to_str().expect("utf-8"))
     );
     assert!(matches!(outcome, redigo_aof::FixOutcome::Truncated { .. }));
+    let result = outcome.result_line(theirs.to_str().expect("utf-8"));
+    assert_eq!(stdout.lines().last(), Some(result.as_str()), "{stdout}");
     assert_eq!(
         std::fs::read(&ours).expect("read fixed"),
         std::fs::read(&theirs).expect("read fixed by redis")
