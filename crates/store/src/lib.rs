@@ -1,4 +1,77 @@
-//! In-memory keyspace (work in progress: see issue 4).
+//! The in-memory keyspace of Redigo, usable on its own: numbered databases of
+//! binary-safe keys, Redis 7.0 command semantics (replies and error texts),
+//! TTLs with lazy and active expiry, `SCAN` with Redis's guarantee, and
+//! point-in-time snapshots taken while writers carry on.
+//!
+//! The crate is pure and synchronous: no threads, no I/O, no clock of its own.
+//! The caller passes the current time (ms since the Unix epoch) into every
+//! command, so tests control time exactly ([`ManualClock`]), and a server
+//! wraps the [`Store`] in whatever lock or task it likes. Command-argument
+//! parsing stays with the caller; the store owns what the commands mean and
+//! the exact error texts ([`StoreError`]'s `Display`).
+//!
+//! ```
+//! use redigo_store::{Expiry, SetOptions, SetTtl, Store, StoreConfig};
+//!
+//! let mut store = Store::new(StoreConfig::default());
+//! let now = 1_700_000_000_000; // ms since the Unix epoch
+//! let mut db = store.db(0, now).unwrap();
+//! db.set(b"greeting", b"hello", SetOptions { ttl: SetTtl::Expire(Expiry::Seconds(10)), ..Default::default() })
+//!     .unwrap();
+//! assert_eq!(db.get(b"greeting").unwrap(), Some(&b"hello"[..]));
+//! assert_eq!(db.ttl(b"greeting"), 10);
+//! assert_eq!(db.incr_by(b"greeting", 1).unwrap_err().to_string(), "ERR value is not an integer or out of range");
+//!
+//! // Eleven seconds later the key is gone, and the server learns about it.
+//! let mut db = store.db(0, now + 11_000).unwrap();
+//! assert_eq!(db.get(b"greeting").unwrap(), None);
+//! let expired = store.drain_expired();
+//! assert_eq!(expired[0].key, &b"greeting"[..]);
+//! ```
+//!
+//! # How it is built
+//!
+//! * [`entry`](crate::entry) (private): each key, its value and its metadata
+//!   live in **one** allocation.
+//! * [`table`](crate::table) (private): each database is an extendible hash
+//!   table of bounded segments, so growth never rehashes everything at once.
+//! * [`expiry_heap`]: a min-heap of deadlines for active expiry, with stale
+//!   entries skipped and compacted.
+//! * [`snapshot`]: Dragonfly-style fork-less snapshots, copy-on-write per
+//!   segment.
+//! * [`scan`]: `SCAN` cursors are positions in the hash space.
+//! * [`ops`]: the commands, as methods of [`DbHandle`].
+//!
+//! # Memory
+//!
+//! One million keys of 13 bytes with 16-byte values take about 70 bytes per
+//! key of RSS, against about 113 for redis-server 7.0.15 (see `docs/store.md`
+//! and `examples/memory.rs`).
 
+pub mod clock;
+pub mod db;
+mod entry;
+pub mod error;
+pub mod expiry_heap;
 pub mod glob;
 pub mod numeric;
+mod numeric_shim;
+pub mod ops;
+pub mod scan;
+pub mod snapshot;
+pub mod store;
+mod table;
+pub mod value;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use db::ExpiredKey;
+pub use error::StoreError;
+pub use expiry_heap::ExpiryHeap;
+pub use ops::expire::{ExpireCondition, ExpireOutcome, Expiry};
+pub use ops::strings::{GetExEffect, GetExTtl, SetCondition, SetOptions, SetOutcome, SetTtl};
+pub use scan::{DEFAULT_SCAN_COUNT, ScanOptions, ScanPage};
+pub use snapshot::{SnapshotEntry, SnapshotHandle};
+pub use store::{
+    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, KeyspaceInfo, Store, StoreConfig,
+};
+pub use value::{Value, ValueKind};

@@ -1,0 +1,200 @@
+//! One numbered database: its table, its expiry heap and its TTL counters.
+//!
+//! `Db` is the single place that keeps the three in step. Every insertion,
+//! removal and deadline change goes through it, so `expires` (keys with a
+//! TTL), the sum of their deadlines (for `avg_ttl`) and the heap always agree
+//! with the table, and lazy expiry (a key found past its deadline is removed
+//! and reported, as if it did not exist) happens on every access path.
+
+use bytes::Bytes;
+
+use crate::entry::Entry;
+use crate::expiry_heap::ExpiryHeap;
+use crate::table::{KeyHasher, Slot, Table};
+
+/// A key removed because its TTL passed, for the server to count in
+/// `expired_keys` and propagate as `DEL` to the AOF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredKey {
+    /// The database the key was in.
+    pub db: usize,
+    /// The key.
+    pub key: Bytes,
+}
+
+#[derive(Debug)]
+pub(crate) struct Db {
+    pub(crate) table: Table,
+    expiry: ExpiryHeap,
+    /// Keys with a deadline.
+    expires: usize,
+    /// Sum of those deadlines, for the exact average TTL.
+    deadline_sum: u128,
+}
+
+impl Db {
+    pub(crate) fn new(hasher: KeyHasher, table_id: u64) -> Db {
+        Db {
+            table: Table::new(hasher, table_id),
+            expiry: ExpiryHeap::new(),
+            expires: 0,
+            deadline_sum: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub(crate) fn expires(&self) -> usize {
+        self.expires
+    }
+
+    /// Average remaining TTL in ms of the keys with a deadline, as Redis's
+    /// keyspace line reports it (0 when there are none).
+    pub(crate) fn avg_ttl(&self, now: u64) -> u64 {
+        if self.expires == 0 {
+            return 0;
+        }
+        let average_deadline = self.deadline_sum / self.expires as u128;
+        u64::try_from(average_deadline.saturating_sub(now as u128)).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.table.memory_bytes() + self.expiry.memory_bytes()
+    }
+
+    fn track_deadline_added(&mut self, key: &[u8], deadline: Option<u64>) {
+        if let Some(deadline) = deadline {
+            self.expires += 1;
+            self.deadline_sum += deadline as u128;
+            self.expiry.push(deadline, key);
+        }
+    }
+
+    fn track_deadline_removed(&mut self, deadline: Option<u64>) {
+        if let Some(deadline) = deadline {
+            self.expires -= 1;
+            self.deadline_sum -= deadline as u128;
+            let table = &self.table;
+            self.expiry.compact_if_stale(self.expires, |deadline, key| {
+                table.get(key).and_then(Entry::expire_at) == Some(deadline)
+            });
+        }
+    }
+
+    /// Finds a live key. An expired key is removed, appended to `expired`,
+    /// and reported absent.
+    pub(crate) fn find(
+        &mut self,
+        key: &[u8],
+        now: u64,
+        db: usize,
+        expired: &mut Vec<ExpiredKey>,
+    ) -> Option<Slot> {
+        let slot = self.table.locate(key)?;
+        if self.table.entry_at(slot).is_expired(now) {
+            let entry = self.remove_at(slot);
+            expired.push(ExpiredKey {
+                db,
+                key: Bytes::copy_from_slice(entry.key()),
+            });
+            return None;
+        }
+        Some(slot)
+    }
+
+    pub(crate) fn entry_at(&self, slot: Slot) -> &Entry {
+        self.table.entry_at(slot)
+    }
+
+    /// Inserts or replaces a whole entry; returns the entry it replaced.
+    pub(crate) fn insert(&mut self, entry: Entry) -> Option<Entry> {
+        let deadline = entry.expire_at();
+        let key_for_heap: Option<Box<[u8]>> = deadline.map(|_| entry.key().into());
+        let old = self.table.insert(entry);
+        self.track_deadline_removed(old.as_ref().and_then(Entry::expire_at));
+        if let Some(key) = key_for_heap {
+            self.track_deadline_added(&key, deadline);
+        }
+        old
+    }
+
+    /// Removes the entry at `slot`.
+    pub(crate) fn remove_at(&mut self, slot: Slot) -> Entry {
+        let entry = self.table.remove_at(slot);
+        self.track_deadline_removed(entry.expire_at());
+        entry
+    }
+
+    /// Changes the value of the entry at `slot` in place; the deadline must
+    /// not change (use [`Db::set_deadline`]).
+    pub(crate) fn update_value<R>(
+        &mut self,
+        slot: Slot,
+        change: impl FnOnce(&mut Entry) -> R,
+    ) -> R {
+        self.table.update_at(slot, change)
+    }
+
+    /// Sets or clears the deadline of the entry at `slot`.
+    pub(crate) fn set_deadline(&mut self, slot: Slot, deadline: Option<u64>) {
+        let old = self.table.entry_at(slot).expire_at();
+        if old == deadline {
+            return;
+        }
+        self.table
+            .update_at(slot, |entry| entry.set_expire_at(deadline));
+        let key: Box<[u8]> = self.table.entry_at(slot).key().into();
+        self.track_deadline_removed(old);
+        self.track_deadline_added(&key, deadline);
+    }
+
+    /// Removes up to `budget` keys whose deadline passed, examining at most
+    /// `max_pops` heap entries (stale ones included), appending to `out`.
+    /// Returns the number of heap entries examined.
+    pub(crate) fn reap(
+        &mut self,
+        now: u64,
+        db: usize,
+        budget: usize,
+        max_pops: usize,
+        out: &mut Vec<ExpiredKey>,
+    ) -> usize {
+        let mut removed = 0;
+        let mut pops = 0;
+        while removed < budget && pops < max_pops {
+            let Some((deadline, key)) = self.expiry.pop_due(now) else {
+                break;
+            };
+            pops += 1;
+            let Some(slot) = self.table.locate(&key) else {
+                continue;
+            };
+            if self.table.entry_at(slot).expire_at() != Some(deadline) {
+                continue;
+            }
+            // The popped heap entry was this deadline's only record; the
+            // bookkeeping below must not look for it again.
+            let entry = self.table.remove_at(slot);
+            self.expires -= 1;
+            self.deadline_sum -= deadline as u128;
+            out.push(ExpiredKey {
+                db,
+                key: Bytes::copy_from_slice(entry.key()),
+            });
+            removed += 1;
+        }
+        pops
+    }
+
+    /// Iterates every entry, expired ones included.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter()
+    }
+
+    /// Entries in the expiry heap, stale ones included.
+    pub(crate) fn heap_len(&self) -> usize {
+        self.expiry.len()
+    }
+}

@@ -1,0 +1,151 @@
+//! Generic key commands: `DEL`, `UNLINK`, `EXISTS`, `TOUCH`, `TYPE`, `KEYS`,
+//! `RANDOMKEY`, `RENAME`, `RENAMENX`, `COPY`, `MOVE`.
+
+use bytes::Bytes;
+
+use crate::entry::Entry;
+use crate::error::StoreError;
+use crate::glob;
+use crate::store::DbHandle;
+use crate::value::ValueKind;
+
+impl DbHandle<'_> {
+    /// `DEL`: the number of keys removed (a repeated key counts once, since
+    /// it is gone the second time).
+    pub fn del<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
+        let mut removed = 0;
+        for key in keys {
+            if let Some(slot) = self.find(key.as_ref()) {
+                self.db_mut().remove_at(slot);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// `UNLINK`: as `DEL` (values are freed synchronously; they are small).
+    pub fn unlink<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
+        self.del(keys)
+    }
+
+    /// `EXISTS`: how many of the keys exist, duplicates counted each time.
+    pub fn exists<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
+        keys.iter()
+            .filter(|key| self.find(key.as_ref()).is_some())
+            .count()
+    }
+
+    /// `TOUCH`: as `EXISTS` (the access clock is not maintained yet).
+    pub fn touch<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
+        self.exists(keys)
+    }
+
+    /// `TYPE`: the kind of a live key, `None` for `none`.
+    pub fn type_of(&mut self, key: &[u8]) -> Option<ValueKind> {
+        let slot = self.find(key)?;
+        Some(self.db().entry_at(slot).kind())
+    }
+
+    /// `KEYS pattern`: every live key matching the glob pattern. Expired keys
+    /// are skipped but not removed, as in Redis.
+    pub fn keys(&self, pattern: &[u8]) -> Vec<Bytes> {
+        let match_all = pattern == b"*";
+        self.db()
+            .iter()
+            .filter(|entry| !entry.is_expired(self.now))
+            .filter(|entry| match_all || glob::matches(pattern, entry.key(), false))
+            .map(|entry| Bytes::copy_from_slice(entry.key()))
+            .collect()
+    }
+
+    /// `RANDOMKEY`: a random live key. Expired keys it lands on are removed
+    /// and it tries again, as Redis does; each retry removes a key, so the
+    /// loop ends.
+    pub fn random_key(&mut self) -> Option<Bytes> {
+        loop {
+            let seed = self.random();
+            let entry = self.db().table.random_entry(seed)?;
+            let key = Bytes::copy_from_slice(entry.key());
+            if self.find(&key).is_some() {
+                return Some(key);
+            }
+        }
+    }
+
+    /// `RENAME src dst`. The value keeps its TTL.
+    pub fn rename(&mut self, src: &[u8], dst: &[u8]) -> Result<(), StoreError> {
+        self.rename_generic(src, dst, false).map(|_| ())
+    }
+
+    /// `RENAMENX src dst`: false when `dst` exists.
+    pub fn rename_nx(&mut self, src: &[u8], dst: &[u8]) -> Result<bool, StoreError> {
+        self.rename_generic(src, dst, true)
+    }
+
+    fn rename_generic(
+        &mut self,
+        src: &[u8],
+        dst: &[u8],
+        only_if_absent: bool,
+    ) -> Result<bool, StoreError> {
+        let slot = self.find(src).ok_or(StoreError::NoSuchKey)?;
+        if src == dst {
+            return Ok(!only_if_absent);
+        }
+        if only_if_absent && self.find(dst).is_some() {
+            return Ok(false);
+        }
+        let entry = self.db_mut().remove_at(slot);
+        let moved = rekey(&entry, dst);
+        self.db_mut().insert(moved);
+        Ok(true)
+    }
+
+    /// `COPY src dst [DB index] [REPLACE]`: true when copied. `dst_db`
+    /// `None` means this database.
+    pub fn copy(
+        &mut self,
+        src: &[u8],
+        dst: &[u8],
+        dst_db: Option<usize>,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        let target = dst_db.unwrap_or(self.index);
+        self.store.check_db(target)?;
+        if target == self.index && src == dst {
+            return Err(StoreError::SameObject);
+        }
+        let Some(slot) = self.find(src) else {
+            return Ok(false);
+        };
+        let copy = rekey(self.db().entry_at(slot), dst);
+        if self.find_in(target, dst).is_some() && !replace {
+            return Ok(false);
+        }
+        self.store.dbs[target].insert(copy);
+        Ok(true)
+    }
+
+    /// `MOVE key db`: true when moved (false when missing here or present
+    /// there).
+    pub fn move_key(&mut self, key: &[u8], dst_db: usize) -> Result<bool, StoreError> {
+        self.store.check_db(dst_db)?;
+        if dst_db == self.index {
+            return Err(StoreError::SameObject);
+        }
+        let Some(slot) = self.find(key) else {
+            return Ok(false);
+        };
+        if self.find_in(dst_db, key).is_some() {
+            return Ok(false);
+        }
+        let entry = self.db_mut().remove_at(slot);
+        self.store.dbs[dst_db].insert(entry);
+        Ok(true)
+    }
+}
+
+/// A copy of `entry` under another key, TTL included.
+fn rekey(entry: &Entry, key: &[u8]) -> Entry {
+    Entry::new_string(key, entry.value(), entry.expire_at())
+}

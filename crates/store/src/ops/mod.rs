@@ -1,0 +1,7 @@
+//! The typed command operations, one file per command family. They are all
+//! methods of [`DbHandle`](crate::DbHandle); this module holds the option and
+//! outcome types they take and return.
+
+pub mod expire;
+pub mod keyspace;
+pub mod strings;

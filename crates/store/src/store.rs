@@ -1,0 +1,362 @@
+//! The numbered databases, store-wide operations and the command handle.
+//!
+//! [`Store`] owns `databases` independent keyspaces ([`StoreConfig`]), the
+//! list of lazily expired keys waiting for the server, and the snapshot in
+//! progress. Per-database commands run through a [`DbHandle`], obtained with
+//! [`Store::db`] for one database index and one instant: every command sees a
+//! single "now", as Redis's commands do.
+
+use crate::db::{Db, ExpiredKey};
+use crate::error::StoreError;
+use crate::snapshot::{SnapshotEntry, SnapshotHandle, SnapshotState};
+use crate::table::{KeyHasher, Slot, Table};
+use crate::value::ValueKind;
+use std::hash::BuildHasher;
+
+/// Redis's default number of databases.
+pub const DEFAULT_DATABASES: usize = 16;
+
+/// Redis's default `proto-max-bulk-len`: the largest string a command may
+/// build (`APPEND`, `SETRANGE`).
+pub const DEFAULT_MAX_STRING_LEN: usize = 512 * 1024 * 1024;
+
+/// Heap entries `reap` may examine per key it is allowed to remove, so a heap
+/// full of stale entries cannot make one call unbounded.
+const REAP_POPS_PER_KEY: usize = 4;
+
+/// Store-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Number of databases (`databases`), at least 1.
+    pub databases: usize,
+    /// Largest string `APPEND`/`SETRANGE` may produce (`proto-max-bulk-len`).
+    pub max_string_len: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            databases: DEFAULT_DATABASES,
+            max_string_len: DEFAULT_MAX_STRING_LEN,
+        }
+    }
+}
+
+/// One line of `INFO keyspace`: `db{index}:keys=..,expires=..,avg_ttl=..`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyspaceInfo {
+    /// Database index.
+    pub db: usize,
+    /// Keys in the database (expired ones not yet removed included, as Redis).
+    pub keys: usize,
+    /// Keys with a TTL.
+    pub expires: usize,
+    /// Average remaining TTL in ms of the keys with a TTL.
+    pub avg_ttl: u64,
+}
+
+/// The whole keyspace: every numbered database. See the crate docs.
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) dbs: Vec<Db>,
+    hasher: KeyHasher,
+    pub(crate) config: StoreConfig,
+    /// Keys removed by lazy expiry since the last [`Store::drain_expired`].
+    pub(crate) expired: Vec<ExpiredKey>,
+    snapshot: Option<SnapshotState>,
+    next_table_id: u64,
+    next_snapshot_id: u64,
+    rng: u64,
+    reap_cursor: usize,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::new(StoreConfig::default())
+    }
+}
+
+impl Store {
+    /// An empty store. A `databases` of 0 is treated as 1.
+    pub fn new(config: StoreConfig) -> Store {
+        let hasher = KeyHasher::default();
+        let databases = config.databases.max(1);
+        let dbs = (0..databases)
+            .map(|id| Db::new(hasher.clone(), id as u64))
+            .collect();
+        let rng = hasher.hash_one(0x5EED_u64) | 1;
+        Store {
+            dbs,
+            hasher,
+            config: StoreConfig {
+                databases,
+                ..config
+            },
+            expired: Vec::new(),
+            snapshot: None,
+            next_table_id: databases as u64,
+            next_snapshot_id: 1,
+            rng,
+            reap_cursor: 0,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// Number of databases.
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Checks a database index (`SELECT`, `MOVE`, `COPY ... DB`).
+    pub fn check_db(&self, index: usize) -> Result<(), StoreError> {
+        if index < self.dbs.len() {
+            Ok(())
+        } else {
+            Err(StoreError::DbIndexOutOfRange)
+        }
+    }
+
+    /// A handle for running commands on database `index` at time `now_ms`.
+    pub fn db(&mut self, index: usize, now_ms: u64) -> Result<DbHandle<'_>, StoreError> {
+        self.check_db(index)?;
+        Ok(DbHandle {
+            store: self,
+            index,
+            now: now_ms,
+        })
+    }
+
+    /// `SWAPDB a b`.
+    pub fn swap_db(&mut self, a: usize, b: usize) -> Result<(), StoreError> {
+        self.check_db(a)?;
+        self.check_db(b)?;
+        self.dbs.swap(a, b);
+        Ok(())
+    }
+
+    /// `FLUSHALL`: empties every database.
+    pub fn flush_all(&mut self) {
+        for index in 0..self.dbs.len() {
+            self.flush_db(index);
+        }
+    }
+
+    /// `FLUSHDB` on database `index` (no-op for an index out of range).
+    pub fn flush_db(&mut self, index: usize) {
+        if index >= self.dbs.len() {
+            return;
+        }
+        let fresh = Db::new(self.hasher.clone(), self.next_table_id);
+        self.next_table_id += 1;
+        let old = std::mem::replace(&mut self.dbs[index], fresh);
+        if old.table.cow.is_some()
+            && let Some(snapshot) = self.snapshot.as_mut()
+        {
+            // The snapshot still owes entries of this table: hand it over
+            // whole (a move, not a copy) instead of freeing it.
+            snapshot.detached.push(old.table);
+        }
+    }
+
+    /// Removes up to `budget` keys whose TTL passed at `now_ms` (active
+    /// expiry) and returns them. The work per call is bounded by `budget`
+    /// whatever the size of the keyspace: at most `4 * budget` heap entries
+    /// are examined, stale ones included.
+    pub fn reap(&mut self, now_ms: u64, budget: usize) -> Vec<ExpiredKey> {
+        let mut removed = Vec::new();
+        let mut pops_left = budget.saturating_mul(REAP_POPS_PER_KEY);
+        let databases = self.dbs.len();
+        for step in 0..databases {
+            let index = (self.reap_cursor + step) % databases;
+            let before = removed.len();
+            let pops = self.dbs[index].reap(
+                now_ms,
+                index,
+                budget - removed.len(),
+                pops_left,
+                &mut removed,
+            );
+            pops_left -= pops;
+            if removed.len() >= budget || pops_left == 0 {
+                // Start the next call here so no database starves.
+                self.reap_cursor = index;
+                return removed;
+            }
+            debug_assert!(removed.len() >= before);
+        }
+        removed
+    }
+
+    /// Takes the keys removed by lazy expiry since the last call, for the
+    /// server to count and propagate as `DEL`.
+    pub fn drain_expired(&mut self) -> Vec<ExpiredKey> {
+        std::mem::take(&mut self.expired)
+    }
+
+    /// `INFO keyspace` lines for the non-empty databases.
+    pub fn keyspace_info(&self, now_ms: u64) -> Vec<KeyspaceInfo> {
+        self.dbs
+            .iter()
+            .enumerate()
+            .filter(|(_, db)| db.len() > 0)
+            .map(|(index, db)| KeyspaceInfo {
+                db: index,
+                keys: db.len(),
+                expires: db.expires(),
+                avg_ttl: db.avg_ttl(now_ms),
+            })
+            .collect()
+    }
+
+    /// Estimated bytes the keyspace uses: entries, tables, expiry heaps and
+    /// any snapshot in progress.
+    pub fn used_memory(&self) -> usize {
+        let dbs: usize = self.dbs.iter().map(Db::memory_bytes).sum();
+        dbs + self.snapshot_memory()
+    }
+
+    /// Entries in the expiry heaps of all databases, stale ones included
+    /// (bounded by about twice the number of keys with a TTL).
+    pub fn expiry_heap_entries(&self) -> usize {
+        self.dbs.iter().map(Db::heap_len).sum()
+    }
+
+    /// Bytes held only because a snapshot is in progress.
+    pub fn snapshot_memory(&self) -> usize {
+        self.snapshot
+            .as_ref()
+            .map_or(0, |s| s.memory_bytes(self.dbs.iter().map(|db| &db.table)))
+    }
+
+    /// Starts a point-in-time snapshot of every database as of `now_ms` (see
+    /// [`crate::snapshot`]). Costs O(databases). Only one snapshot can be in
+    /// progress.
+    pub fn begin_snapshot(&mut self, now_ms: u64) -> Result<SnapshotHandle, StoreError> {
+        if self.snapshot.is_some() {
+            return Err(StoreError::SnapshotInProgress);
+        }
+        let id = self.next_snapshot_id;
+        self.next_snapshot_id += 1;
+        // Versions are snapshot ids: strictly increasing, and above the 0
+        // every segment starts with.
+        let tables = self.dbs.iter_mut().map(|db| &mut db.table);
+        self.snapshot = Some(SnapshotState::begin(id, id, now_ms, tables));
+        Ok(SnapshotHandle { id })
+    }
+
+    /// Whether a snapshot is being iterated.
+    pub fn snapshot_in_progress(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// The next batch of at most `max_entries` entries of the snapshot (at
+    /// least one entry when any is left). An empty batch means the snapshot is
+    /// complete; it is then closed. A handle of a finished or aborted snapshot
+    /// yields empty batches.
+    pub fn snapshot_next(
+        &mut self,
+        handle: &mut SnapshotHandle,
+        max_entries: usize,
+    ) -> Vec<SnapshotEntry> {
+        let Some(snapshot) = self.snapshot.as_mut().filter(|s| s.id == handle.id) else {
+            return Vec::new();
+        };
+        let mut tables: Vec<&mut Table> = self.dbs.iter_mut().map(|db| &mut db.table).collect();
+        let batch = snapshot.next_batch(&mut tables, max_entries);
+        if batch.is_empty() {
+            self.snapshot = None;
+        }
+        batch
+    }
+
+    /// Abandons a snapshot, releasing what it held.
+    pub fn abort_snapshot(&mut self, handle: SnapshotHandle) {
+        if self.snapshot.as_ref().is_some_and(|s| s.id == handle.id) {
+            self.snapshot = None;
+            for db in &mut self.dbs {
+                db.table.cow = None;
+            }
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: cheap, good enough to pick keys, seeded per store.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// Runs commands on one database at one instant. Obtained from [`Store::db`];
+/// the per-command methods live in [`crate::ops`].
+#[derive(Debug)]
+pub struct DbHandle<'s> {
+    pub(crate) store: &'s mut Store,
+    pub(crate) index: usize,
+    pub(crate) now: u64,
+}
+
+impl DbHandle<'_> {
+    /// The database index this handle works on.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The instant this handle's commands run at (ms since the epoch).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.store.dbs[self.index]
+    }
+
+    pub(crate) fn db_mut(&mut self) -> &mut Db {
+        &mut self.store.dbs[self.index]
+    }
+
+    pub(crate) fn max_string_len(&self) -> usize {
+        self.store.config.max_string_len
+    }
+
+    /// Finds a live key in database `index` (lazily expiring it).
+    pub(crate) fn find_in(&mut self, index: usize, key: &[u8]) -> Option<Slot> {
+        let store = &mut *self.store;
+        store.dbs[index].find(key, self.now, index, &mut store.expired)
+    }
+
+    /// Finds a live key in this database (lazily expiring it).
+    pub(crate) fn find(&mut self, key: &[u8]) -> Option<Slot> {
+        self.find_in(self.index, key)
+    }
+
+    /// Finds a live key that must hold a string.
+    pub(crate) fn find_string(&mut self, key: &[u8]) -> Result<Option<Slot>, StoreError> {
+        match self.find(key) {
+            Some(slot) if self.db().entry_at(slot).kind() != ValueKind::String => {
+                Err(StoreError::WrongType)
+            }
+            found => Ok(found),
+        }
+    }
+
+    pub(crate) fn random(&mut self) -> u64 {
+        self.store.next_random()
+    }
+
+    /// `DBSIZE`: keys in this database (expired keys not yet removed count,
+    /// as in Redis).
+    pub fn dbsize(&self) -> usize {
+        self.db().len()
+    }
+
+    /// `FLUSHDB`.
+    pub fn flush(&mut self) {
+        self.store.flush_db(self.index);
+    }
+}
