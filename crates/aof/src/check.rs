@@ -324,18 +324,30 @@ pub fn fix(
     if !confirm(&plan) {
         return Ok(FixOutcome::Declined(report));
     }
-    let open_err = |source| AofError::Open {
-        path: path.to_owned(),
-        source,
-    };
+    truncate_to(path, plan.new_len)?;
+    Ok(FixOutcome::Truncated { report, plan })
+}
+
+/// Cuts the file at `path` to `len` bytes and fsyncs it: what [`fix`] does
+/// once confirmed, and what the server does when it loads a truncated AOF
+/// under `aof-load-truncated yes` (cutting at
+/// [`ReplayError::Truncated::valid_len`](crate::ReplayError)).
+pub fn truncate_to(path: impl AsRef<Path>, len: u64) -> Result<(), AofError> {
+    let path = path.as_ref();
     let file = OpenOptions::new()
         .write(true)
         .open(path)
-        .map_err(open_err)?;
-    file.set_len(plan.new_len)
+        .map_err(|source| AofError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+    file.set_len(len)
         .and_then(|()| file.sync_all())
-        .map_err(|source| AofError::Write { written: 0, source })?;
-    Ok(FixOutcome::Truncated { report, plan })
+        .map_err(|source| AofError::Truncate {
+            path: path.to_owned(),
+            len,
+            source,
+        })
 }
 
 #[cfg(test)]

@@ -97,6 +97,17 @@ pub enum AofError {
         #[source]
         source: io::Error,
     },
+    /// Cutting the file to its good prefix failed.
+    #[error("Failed to truncate AOF {} to {len} bytes: {}", path.display(), os_error_text(source))]
+    Truncate {
+        /// The file concerned.
+        path: PathBuf,
+        /// The length it should have been cut to.
+        len: u64,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
     /// The AOF could not be read back (check and fix).
     #[error("{}: {source}", path.display())]
     Replay {

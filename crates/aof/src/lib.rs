@@ -59,6 +59,7 @@ mod writer;
 
 pub use check::{
     CONTINUE_PROMPT, CheckProblem, CheckReport, FixOutcome, FixPlan, START_LINE, check, fix,
+    truncate_to,
 };
 pub use error::{AofError, ReplayError, os_error_text};
 pub use faulty_writer::{FaultInjector, FaultyAofWriter, FaultyStorage};

@@ -2,7 +2,7 @@
 //!
 //! # Why a dedicated reader rather than the RESP codec
 //!
-//! Loading an AOF has needs a network codec does not: every record's exact
+//! Loading an AOF needs what a network codec does not offer: every record's exact
 //! start offset (to truncate a damaged file to its good prefix), the difference
 //! between *cut short* (a crash during a write: the last record is a valid
 //! prefix that stops at end of file) and *damaged* (a byte no valid file could
@@ -26,6 +26,14 @@
 //! * Anything else (a wrong byte, a length out of range, a missing CRLF) is
 //!   [`ReplayError::Corrupt`], with the offending byte's offset: the file was
 //!   damaged and must be checked (`redigo check-aof`), not silently cut.
+//!
+//! # Transactions
+//!
+//! Replay yields `MULTI`, the queued commands and `EXEC` as they are in the
+//! file. Like Redis, the loader should queue the commands after `MULTI` and
+//! apply them at `EXEC`; if replay then ends with `Truncated`, the open
+//! transaction is dropped and the file is cut at the `MULTI`'s
+//! [`offset`](AofEntry::offset) ("Revert incomplete MULTI/EXEC transaction").
 //!
 //! # Bounded memory
 //!
@@ -73,6 +81,14 @@ pub struct AofEntry {
     pub end: u64,
     /// The command name followed by its arguments.
     pub args: Vec<Bytes>,
+}
+
+impl AofEntry {
+    /// The command name, as written (Redis keeps the client's spelling).
+    pub fn name(&self) -> &[u8] {
+        // The parser never yields a record without arguments.
+        self.args.first().map_or(&[][..], |name| &name[..])
+    }
 }
 
 /// Iterator over the commands of an AOF read from any [`Read`].
@@ -506,6 +522,7 @@ mod tests {
         assert_eq!(entries[1].offset, 23);
         assert_eq!(entries[1].end, aof.len() as u64);
         assert_eq!(entries[1].args, ["SET", "k", "a\r\n"]);
+        assert_eq!(entries[1].name(), b"SET");
     }
 
     #[test]
