@@ -604,6 +604,33 @@ mod tests {
         ));
     }
 
+    /// A reader that fails after handing out its bytes.
+    struct FailsAfter<'a>(&'a [u8]);
+    impl Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn read_errors_carry_the_offset() {
+        let mut replay = Replay::new(FailsAfter(b"*1\r\n$4\r\nPING\r\n*1\r\n$4"));
+        assert_eq!(replay.next().unwrap().unwrap().args, ["PING"]);
+        match replay.next() {
+            Some(Err(ReplayError::Io { offset, source })) => {
+                assert_eq!(offset, 20);
+                assert_eq!(source.to_string(), "disk on fire");
+            }
+            other => panic!("expected an I/O error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn errors_end_the_iteration() {
         let mut replay = Replay::new(&b"?"[..]);

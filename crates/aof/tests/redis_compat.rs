@@ -410,3 +410,49 @@ fn fix_truncates_like_redis_check_aof_fix() {
     );
     assert!(check(&ours).expect("check").is_valid());
 }
+
+#[test]
+fn redis_server_truncates_a_torn_redigo_aof_where_replay_says() {
+    if !redigo_tests::tool_available("redis-server") {
+        return;
+    }
+    let mut file = BytesMut::new();
+    Record::select(0).encode(&mut file);
+    Record::set("kept", "yes").encode(&mut file);
+    let last_start = file.len();
+    Record::set("torn", "a\r\nlong enough value").encode(&mut file);
+    // Cut inside the header, inside a bulk, and just before the final LF.
+    for cut in [last_start + 2, last_start + 20, file.len() - 1] {
+        let torn = &file[..cut];
+        let valid_len = match Replay::new(torn).nth(2) {
+            Some(Err(redigo_aof::ReplayError::Truncated { valid_len, .. })) => valid_len,
+            other => panic!("cut at {cut}: expected Truncated, got {other:?}"),
+        };
+        assert_eq!(valid_len, last_start as u64);
+
+        let dir = ScratchDir::new("torn");
+        std::fs::write(dir.0.join("appendonly.aof"), torn).expect("write torn aof");
+        let Some(redis) = redigo_tests::oracle_with_args(&[
+            "--appendonly",
+            "yes",
+            "--appendfilename",
+            "appendonly.aof",
+            "--dir",
+            dir.0.to_str().expect("utf-8 dir"),
+        ]) else {
+            return;
+        };
+        let mut conn = redis.connect();
+        wait_until_loaded(&mut conn);
+        assert_eq!(conn.command(&[b"GET", b"kept"]), bulk_reply(b"yes"));
+        assert_eq!(
+            conn.command(&[b"EXISTS", b"torn"]),
+            b":0\r\n",
+            "cut at {cut}"
+        );
+        // aof-load-truncated (on by default) cut the file at the same offset.
+        let loaded = dir.0.join("appendonlydir").join("appendonly.aof");
+        let len = std::fs::metadata(&loaded).expect("migrated aof").len();
+        assert_eq!(len, valid_len, "cut at {cut}");
+    }
+}
