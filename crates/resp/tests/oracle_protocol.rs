@@ -95,6 +95,10 @@ fn protocol_errors_match_redis() {
         too_big(b"", b'x', 0),
         too_big(b"*", b'1', 0),
         too_big(b"*1\r\n$", b'1', 4),
+        // Redis searches for line ends with strchr: a NUL hides them.
+        too_big(b"\0PING\r\n", b'x', 0),
+        too_big(b"*1\0\r\n", b'x', 0),
+        too_big(b"*1\r\n$1\0\r\nx\r\n", b'x', 4),
         // unbalanced quotes
         b"\"PING\r\n".to_vec(),
         b"ECHO \"a\"b\r\n".to_vec(),

@@ -157,3 +157,25 @@ fn decode_bulk_len(
     scanner.reset();
     Ok(Some(len))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_count_preallocates_little() {
+        let mut src = BytesMut::from(&b"*2147483647\r\n"[..]);
+        let progress = decode_count(
+            &mut src,
+            &mut LineScanner::default(),
+            &Policy::default(),
+            &mut DecodeStats::default(),
+        )
+        .unwrap();
+        let Progress::Started(partial) = progress else {
+            panic!("count line not accepted");
+        };
+        assert_eq!(partial.remaining, 2_147_483_647);
+        assert!(partial.args.capacity() <= MAX_PREALLOCATED_ELEMENTS);
+    }
+}
