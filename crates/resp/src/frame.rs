@@ -1,4 +1,9 @@
 //! The RESP2 value model.
+//!
+//! [`Frame`] is what [`crate::FrameCodec`] decodes and what both codecs
+//! encode. Servers on a hot path can skip it and write replies with
+//! [`crate::encode`] directly; requests decode to [`crate::Request`] instead,
+//! since they are always flat lists of strings.
 
 use bytes::Bytes;
 

@@ -8,7 +8,10 @@ use bytes::{Bytes, BytesMut};
 /// lines) are consumed by the decoder without producing a `Request`, as Redis
 /// ignores them.
 ///
-/// Multibulk arguments are zero-copy slices of the read buffer.
+/// Multibulk arguments are zero-copy slices of the read buffer. A slice keeps
+/// the whole buffer allocation alive, so copy an argument
+/// (`Bytes::copy_from_slice`) before storing it for long, e.g. as a key or a
+/// value in a database.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     args: Vec<Bytes>,

@@ -3,6 +3,7 @@
 
 use bytes::BytesMut;
 use proptest::prelude::*;
+use redigo_resp::decode::MIN_READ_AHEAD;
 use redigo_resp::{FrameCodec, Limits, RequestCodec};
 use tokio_util::codec::Decoder;
 
@@ -17,10 +18,10 @@ fn small_limits() -> Limits {
 }
 
 /// The most spare capacity a decode call may leave behind: room for as much
-/// again as is buffered (at least one 16 KiB read), doubled for `Vec`-style
+/// again as is buffered (at least one `MIN_READ_AHEAD` read), doubled for `Vec`-style
 /// growth. A decoder that reserved an announced length would exceed it.
 fn capacity_bound(before: usize, len: usize) -> usize {
-    before.max(2 * (len.max(16 * 1024) + len))
+    before.max(2 * (len.max(MIN_READ_AHEAD) + len))
 }
 
 /// Feeds `chunks` to `decoder`, checking after every call that the buffer did
@@ -108,7 +109,7 @@ fn huge_announced_bulk_is_not_allocated() {
         };
         assert!(!result.unwrap(), "{name}: incomplete bulk decoded");
         assert!(
-            buf.capacity() <= 64 * 1024,
+            buf.capacity() <= 4 * MIN_READ_AHEAD,
             "{name}: reserved {} bytes for a 3-byte partial payload",
             buf.capacity()
         );

@@ -12,7 +12,7 @@
 //!   off as soon as it is complete (zero-copy: `split_to(..).freeze()`), and
 //!   finished elements wait in the decoder (the argument vector of a request,
 //!   a stack of partially filled arrays for replies).
-//! * While a line is incomplete, [`LineScanner`] remembers how far it has
+//! * While a line is incomplete, a line scanner remembers how far it has
 //!   searched for the terminator, so each byte is examined once.
 //! * While a bulk payload is incomplete, the decoder only compares the buffered
 //!   length with the announced one.
@@ -22,9 +22,10 @@
 //!
 //! Announced lengths are validated against [`crate::Limits`] but never trusted
 //! for allocation: `*2147483647` reserves room for at most
-//! [`MAX_PREALLOCATED_ELEMENTS`] elements, and a pending bulk string makes the
-//! buffer grow only in step with the bytes that have actually arrived (see
-//! [`reserve_for_pending`]).
+//! [`MAX_PREALLOCATED_ELEMENTS`] elements, and while a bulk payload is pending
+//! the decoder asks for spare capacity of at most what is already buffered
+//! (at least [`MIN_READ_AHEAD`]) and never more than the payload still needs,
+//! so the buffer grows in step with the bytes that have actually arrived.
 
 mod inline;
 mod line_scan;
@@ -39,11 +40,11 @@ use bytes::BytesMut;
 
 /// Element vectors start with room for at most this many entries and grow as
 /// elements actually arrive (Redis 7.0 caps its initial `argv` the same way).
-pub(crate) const MAX_PREALLOCATED_ELEMENTS: usize = 1024;
+pub const MAX_PREALLOCATED_ELEMENTS: usize = 1024;
 
 /// The smallest read-ahead the decoder asks for while a bulk payload is
 /// pending: Redis's `PROTO_IOBUF_LEN`, its usual read size.
-pub(crate) const MIN_READ_AHEAD: usize = 16 * 1024;
+pub const MIN_READ_AHEAD: usize = 16 * 1024;
 
 /// Counters describing the work a decoder has done since it was created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
