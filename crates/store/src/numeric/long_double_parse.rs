@@ -181,8 +181,56 @@ fn parse_decimal(negative: bool, text: &[u8]) -> Option<LongDouble> {
     if count + exponent10 < MIN_DECIMAL_MAGNITUDE {
         return None; // ERANGE: underflow to zero
     }
-    let mantissa = BigUint::from_digits(digits.into_iter(), 10);
-    let value = if exponent10 >= 0 {
+    let value = scale_small(negative, &digits, exponent10)
+        .unwrap_or_else(|| scale_exact(negative, &digits, exponent10));
+    reject_underflow(value)
+}
+
+/// Most decimal digits a `u64` always holds.
+const U64_DIGITS: usize = 19;
+
+/// `10^U64_DIGITS - 1` is below 2^64, and a divisor of at most 10^18 has at
+/// most 60 bits, so `digits << (QUOTIENT_BITS + 60 - ...)` fits a `u128`.
+const MAX_SMALL_DIVISOR_POWER: i64 = 18;
+
+/// The common case without big integers: few digits and a small exponent,
+/// where every intermediate fits in a `u128`. Same result as
+/// [`scale_exact`], which it must agree with bit for bit.
+fn scale_small(negative: bool, digits: &[u8], exponent10: i64) -> Option<LongDouble> {
+    if digits.len() > U64_DIGITS {
+        return None;
+    }
+    let mantissa = digits
+        .iter()
+        .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+    if exponent10 >= 0 {
+        let exact = 10u128
+            .checked_pow(u32::try_from(exponent10).ok()?)?
+            .checked_mul(u128::from(mantissa))?;
+        return Some(round_to_long_double(negative, exact, 0, false));
+    }
+    if -exponent10 > MAX_SMALL_DIVISOR_POWER {
+        return None;
+    }
+    let divisor = 10u128.pow(exponent10.unsigned_abs() as u32);
+    let bits = |v: u128| i64::from(128 - v.leading_zeros());
+    // Non-negative: the mantissa has at most 64 bits, fewer than QUOTIENT_BITS.
+    let shift = QUOTIENT_BITS + bits(divisor) - bits(u128::from(mantissa));
+    let numerator = u128::from(mantissa) << shift;
+    let (quotient, remainder) = (numerator / divisor, numerator % divisor);
+    Some(round_to_long_double(
+        negative,
+        quotient,
+        -shift,
+        remainder != 0,
+    ))
+}
+
+/// `digits * 10^exponent10` rounded correctly, for any size, with big
+/// integers. The magnitude checks in [`parse_decimal`] bound the work.
+fn scale_exact(negative: bool, digits: &[u8], exponent10: i64) -> LongDouble {
+    let mantissa = BigUint::from_digits(digits.iter().copied(), 10);
+    if exponent10 >= 0 {
         // Bounded by the magnitude checks above: at most ~4933 + 5120 digits.
         let exact = mantissa.mul(&BigUint::pow10(exponent10.unsigned_abs() as u32));
         round_integer(negative, &exact, 0)
@@ -197,8 +245,7 @@ fn parse_decimal(negative: bool, text: &[u8]) -> Option<LongDouble> {
         };
         let (quotient, remainder) = numerator.div_rem_narrow(&denominator);
         round_to_long_double(negative, quotient, -shift, !remainder.is_zero())
-    };
-    reject_underflow(value)
+    }
 }
 
 fn parse_hex(negative: bool, text: &[u8]) -> Option<LongDouble> {
@@ -321,6 +368,20 @@ mod tests {
         assert!(parts(&long[1..]).is_none(), "5119 ones overflow anyway");
         let long_fraction = format!("0.{}", "1".repeat(MAX_LONG_DOUBLE_CHARS - 3));
         assert!(parts(&long_fraction).is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn small_path_agrees_with_exact_path(
+            mantissa in 1u64..10_000_000_000_000_000_000,
+            exponent10 in -25i64..25,
+            negative: bool,
+        ) {
+            let digits = mantissa.to_string().into_bytes();
+            if let Some(fast) = scale_small(negative, &digits, exponent10) {
+                proptest::prop_assert_eq!(fast, scale_exact(negative, &digits, exponent10));
+            }
+        }
     }
 
     #[test]
