@@ -61,6 +61,11 @@ fn keys() -> Vec<Vec<u8>> {
 
 /// Splits a RESP2 array of bulk strings (the raw `KEYS` reply) into items.
 fn parse_bulk_array(reply: &[u8]) -> BTreeSet<Vec<u8>> {
+    bulk_array_items(reply).into_iter().collect()
+}
+
+/// The items of a RESP2 array of bulk strings, in order.
+fn bulk_array_items(reply: &[u8]) -> Vec<Vec<u8>> {
     fn line(bytes: &[u8], at: &mut usize) -> Vec<u8> {
         let start = *at;
         let end = start
@@ -75,12 +80,12 @@ fn parse_bulk_array(reply: &[u8]) -> BTreeSet<Vec<u8>> {
     let header = line(reply, &mut at);
     assert_eq!(header[0], b'*', "not an array: {:?}", reply.escape_ascii());
     let count: usize = std::str::from_utf8(&header[1..]).unwrap().parse().unwrap();
-    let mut items = BTreeSet::new();
+    let mut items = Vec::new();
     for _ in 0..count {
         let head = line(reply, &mut at);
         assert_eq!(head[0], b'$');
         let len: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
-        items.insert(reply[at..at + len].to_vec());
+        items.push(reply[at..at + len].to_vec());
         at += len + 2;
     }
     items
@@ -170,6 +175,7 @@ fn glob_matches_agree_with_redis_keys() {
     let mut conn = redis.connect();
     hand_picked_patterns(&mut conn);
     nesting_limit(&mut conn);
+    case_insensitive_config_names(&mut conn);
     generated_patterns(conn);
 }
 
@@ -181,6 +187,57 @@ fn hand_picked_patterns(conn: &mut RawConn) {
             oracle_keys(conn, pattern),
             expected(&keys, pattern),
             "pattern {:?}",
+            pattern.escape_ascii().to_string()
+        );
+    }
+}
+
+/// Parameter names a `CONFIG GET` pattern selects (every other array item).
+fn config_names(conn: &mut RawConn, pattern: &[u8]) -> BTreeSet<Vec<u8>> {
+    bulk_array_items(&conn.command(&[b"CONFIG", b"GET", pattern]))
+        .into_iter()
+        .step_by(2)
+        .collect()
+}
+
+/// `CONFIG GET` is where Redis matches with `nocase` set: compare its
+/// selection with `matches(.., true)` over all parameter names. (Patterns
+/// without `*`, `?` or `[` are exact look-ups there, so all of these have one.)
+fn case_insensitive_config_names(conn: &mut RawConn) {
+    let all = config_names(conn, b"*");
+    assert!(
+        all.len() > 100,
+        "CONFIG GET * listed only {} names",
+        all.len()
+    );
+    let patterns: &[&[u8]] = &[
+        b"MAX*",
+        b"*Memory*",
+        b"?AXMEMORY",
+        b"[A-C]*",
+        b"[a-c]*",
+        b"[C-A]*",
+        b"[^A-Y]*",
+        b"*[-]*",
+        b"*-[M-P]*",
+        b"[M]axclients",
+        b"\\MAXCLIENTS*",
+        b"maxclient?",
+        b"[\\M]axclients",
+        b"*\\S",
+        b"*S",
+        b"Z*",
+    ];
+    for pattern in patterns {
+        let expected: BTreeSet<Vec<u8>> = all
+            .iter()
+            .filter(|name| matches(pattern, name, true))
+            .cloned()
+            .collect();
+        assert_eq!(
+            config_names(conn, pattern),
+            expected,
+            "CONFIG GET {:?}",
             pattern.escape_ascii().to_string()
         );
     }
