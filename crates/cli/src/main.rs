@@ -1,5 +1,9 @@
-//! `redigo-cli`: command-line client.
-fn main() {
-    eprintln!("redigo-cli: not built yet (issue 7)");
-    std::process::exit(1);
+//! `redigo-cli`: parses the command line and hands over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    ExitCode::from(redigo_cli::run(redigo_cli::Options::parse()))
 }
