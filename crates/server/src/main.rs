@@ -1,5 +1,52 @@
-//! `redigo`: thin binary over the `redigo_server` library.
-fn main() {
-    eprintln!("redigo: the server is not built yet (issue 5)");
-    std::process::exit(1);
+//! `redigo`: the server binary, a thin shell over the `redigo_server` library.
+
+use std::process::ExitCode;
+
+use redigo_server::config::{CliOutcome, parse_command_line};
+use redigo_server::{Server, ServerOptions, logging, shutdown_signal};
+
+fn main() -> ExitCode {
+    let (config, config_file) = match parse_command_line(std::env::args_os()) {
+        Ok(CliOutcome::Run {
+            config,
+            config_file,
+        }) => (*config, config_file),
+        Ok(CliOutcome::Exit { message, code }) => {
+            if code == 0 {
+                print!("{message}");
+            } else {
+                eprint!("{message}");
+            }
+            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
+        Err(err) => {
+            eprintln!("redigo: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let log_level_hook = logging::init(config.loglevel);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("redigo: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = ServerOptions {
+        config_file,
+        log_level_hook,
+    };
+    let result = runtime.block_on(async {
+        Server::bind(config, options)
+            .await?
+            .run(shutdown_signal())
+            .await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("redigo: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }

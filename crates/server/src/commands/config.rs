@@ -1,0 +1,295 @@
+//! CONFIG GET, SET, RESETSTAT, HELP over the parameter table of
+//! [`crate::config::params`].
+
+use bytes::Bytes;
+
+use super::context::ExecContext;
+use super::spec::{Arg, CommandDocs, CommandSpec, Flag, container_handler};
+use crate::config::params::{self, PARAMS, Param};
+use crate::config::{Config, MAX_HZ, MIN_HZ};
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "config",
+    arity: -2,
+    flags: &[],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    acl_categories: &["@slow"],
+    tips: &[],
+    key_specs: &[],
+    docs: CommandDocs {
+        summary: "A container for server configuration commands",
+        since: "2.0.0",
+        group: "server",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        deprecated_since: None,
+        replaced_by: None,
+        history: &[],
+        arguments: &[],
+    },
+    subcommands: &[
+        CommandSpec {
+            name: "config|get",
+            arity: -3,
+            flags: &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale],
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            acl_categories: &["@admin", "@slow", "@dangerous"],
+            tips: &[],
+            key_specs: &[],
+            docs: CommandDocs {
+                summary: "Get the values of configuration parameters",
+                since: "2.0.0",
+                group: "server",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                doc_flags: &[],
+                deprecated_since: None,
+                replaced_by: None,
+                history: &[(
+                    "7.0.0",
+                    "Added the ability to pass multiple pattern parameters in one call",
+                )],
+                arguments: &[Arg {
+                    name: "parameter",
+                    kind: "block",
+                    key_spec_index: None,
+                    token: None,
+                    summary: None,
+                    since: None,
+                    deprecated_since: None,
+                    flags: &["multiple"],
+                    arguments: &[Arg {
+                        name: "parameter",
+                        kind: "string",
+                        key_spec_index: None,
+                        token: None,
+                        summary: None,
+                        since: None,
+                        deprecated_since: None,
+                        flags: &[],
+                        arguments: &[],
+                    }],
+                }],
+            },
+            subcommands: &[],
+            handler: handle_config_get,
+        },
+        CommandSpec {
+            name: "config|set",
+            arity: -4,
+            flags: &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale],
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            acl_categories: &["@admin", "@slow", "@dangerous"],
+            tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+            key_specs: &[],
+            docs: CommandDocs {
+                summary: "Set configuration parameters to the given values",
+                since: "2.0.0",
+                group: "server",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                doc_flags: &[],
+                deprecated_since: None,
+                replaced_by: None,
+                history: &[(
+                    "7.0.0",
+                    "Added the ability to set multiple parameters in one call.",
+                )],
+                arguments: &[Arg {
+                    name: "parameter_value",
+                    kind: "block",
+                    key_spec_index: None,
+                    token: None,
+                    summary: None,
+                    since: None,
+                    deprecated_since: None,
+                    flags: &["multiple"],
+                    arguments: &[
+                        Arg {
+                            name: "parameter",
+                            kind: "string",
+                            key_spec_index: None,
+                            token: None,
+                            summary: None,
+                            since: None,
+                            deprecated_since: None,
+                            flags: &[],
+                            arguments: &[],
+                        },
+                        Arg {
+                            name: "value",
+                            kind: "string",
+                            key_spec_index: None,
+                            token: None,
+                            summary: None,
+                            since: None,
+                            deprecated_since: None,
+                            flags: &[],
+                            arguments: &[],
+                        },
+                    ],
+                }],
+            },
+            subcommands: &[],
+            handler: handle_config_set,
+        },
+        CommandSpec {
+            name: "config|resetstat",
+            arity: 2,
+            flags: &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale],
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            acl_categories: &["@admin", "@slow", "@dangerous"],
+            tips: &[],
+            key_specs: &[],
+            docs: CommandDocs {
+                summary: "Reset the stats returned by INFO",
+                since: "2.0.0",
+                group: "server",
+                complexity: "O(1)",
+                doc_flags: &[],
+                deprecated_since: None,
+                replaced_by: None,
+                history: &[],
+                arguments: &[],
+            },
+            subcommands: &[],
+            handler: handle_config_resetstat,
+        },
+        CommandSpec {
+            name: "config|help",
+            arity: 2,
+            flags: &[Flag::Loading, Flag::Stale],
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            acl_categories: &["@slow"],
+            tips: &[],
+            key_specs: &[],
+            docs: CommandDocs {
+                summary: "Show helpful text about the different subcommands",
+                since: "5.0.0",
+                group: "server",
+                complexity: "O(1)",
+                doc_flags: &[],
+                deprecated_since: None,
+                replaced_by: None,
+                history: &[],
+                arguments: &[],
+            },
+            subcommands: &[],
+            handler: handle_config_help,
+        },
+    ],
+    handler: container_handler,
+}];
+
+fn handle_config_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let patterns = &args[2..];
+    let matching: Vec<&Param> = PARAMS
+        .iter()
+        .filter(|param| {
+            patterns
+                .iter()
+                .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
+        })
+        .collect();
+    let config = ctx.server.config().clone();
+    ctx.reply_array_len(matching.len() * 2);
+    for param in matching {
+        ctx.reply_bulk(param.name.as_bytes());
+        ctx.reply_bulk((param.get)(&config).as_bytes());
+    }
+}
+
+fn set_failed(argument: &str, reason: &str) -> String {
+    format!("ERR CONFIG SET failed (possibly related to argument '{argument}') - {reason}")
+}
+
+/// Redis accepts any non-negative `hz` at run time and clamps it into
+/// `MIN_HZ..=MAX_HZ` (the file and the command line refuse it instead).
+fn runtime_value(param: &Param, value: &str) -> String {
+    if param.name == "hz"
+        && let Ok(hz) = value.parse::<i64>()
+        && (0..=i64::from(i32::MAX)).contains(&hz)
+    {
+        return hz.clamp(i64::from(MIN_HZ), i64::from(MAX_HZ)).to_string();
+    }
+    value.to_string()
+}
+
+/// `CONFIG SET name value [name value ...]`: all or nothing, like Redis 7.0.
+fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    if args.len() % 2 != 0 {
+        ctx.reply_error(&super::errors::wrong_arity("config|set"));
+        return;
+    }
+    let mut changes: Vec<(&'static Param, String)> = Vec::new();
+    for pair in args[2..].chunks_exact(2) {
+        let name = String::from_utf8_lossy(&pair[0]);
+        let Some(param) = params::find(&name) else {
+            ctx.reply_error(&format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            ));
+            return;
+        };
+        if !param.mutable {
+            ctx.reply_error(&set_failed(&name, "can't set immutable config"));
+            return;
+        }
+        if changes.iter().any(|(seen, _)| std::ptr::eq(*seen, param)) {
+            ctx.reply_error(&set_failed(&name, "duplicate parameter"));
+            return;
+        }
+        changes.push((param, String::from_utf8_lossy(&pair[1]).into_owned()));
+    }
+
+    let mut candidate: Config = ctx.server.config().clone();
+    for (param, value) in &changes {
+        if let Err(reason) = (param.set)(&mut candidate, &runtime_value(param, value)) {
+            ctx.reply_error(&set_failed(param.name, &reason));
+            return;
+        }
+    }
+    let level_changed = {
+        let mut config = ctx.server.config_mut();
+        let changed = config.loglevel != candidate.loglevel;
+        *config = candidate.clone();
+        changed
+    };
+    if level_changed {
+        ctx.server.apply_log_level(candidate.loglevel);
+    }
+    ctx.reply_ok();
+}
+
+fn handle_config_resetstat(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
+    ctx.server.stats.reset();
+    ctx.reply_ok();
+}
+
+/// Lines of `CONFIG HELP`, as Redis's `addReplyHelp` sends them (without
+/// `REWRITE`, which Redigo does not implement).
+const CONFIG_HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn handle_config_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
+    ctx.reply_array_len(CONFIG_HELP.len());
+    for line in CONFIG_HELP {
+        ctx.reply_simple(line);
+    }
+}

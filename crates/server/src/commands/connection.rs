@@ -1,0 +1,469 @@
+//! Connection commands: PING, ECHO, HELLO, AUTH, QUIT, RESET.
+
+use bytes::Bytes;
+
+use super::context::ExecContext;
+use super::errors;
+use super::spec::{Arg, CommandDocs, CommandSpec, Flag};
+use crate::shared::REDIS_VERSION;
+
+/// Why a client name is refused (`validateClientName`).
+pub(crate) const BAD_CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+/// `addAuthErrReply`.
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+/// The only user: Redigo has no ACL users besides Redis's `default`.
+const DEFAULT_USER: &[u8] = b"default";
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "ping",
+        arity: -1,
+        flags: &[Flag::Fast],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@fast", "@connection"],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Ping the server",
+            since: "1.0.0",
+            group: "connection",
+            complexity: "O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            arguments: &[Arg {
+                name: "message",
+                kind: "string",
+                key_spec_index: None,
+                token: None,
+                summary: None,
+                since: None,
+                deprecated_since: None,
+                flags: &["optional"],
+                arguments: &[],
+            }],
+        },
+        subcommands: &[],
+        handler: handle_ping,
+    },
+    CommandSpec {
+        name: "echo",
+        arity: 2,
+        flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@fast", "@connection"],
+        tips: &[],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Echo the given string",
+            since: "1.0.0",
+            group: "connection",
+            complexity: "O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            arguments: &[Arg {
+                name: "message",
+                kind: "string",
+                key_spec_index: None,
+                token: None,
+                summary: None,
+                since: None,
+                deprecated_since: None,
+                flags: &[],
+                arguments: &[],
+            }],
+        },
+        subcommands: &[],
+        handler: handle_echo,
+    },
+    CommandSpec {
+        name: "hello",
+        arity: -1,
+        flags: &[
+            Flag::Noscript,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::Fast,
+            Flag::NoAuth,
+            Flag::AllowBusy,
+        ],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@fast", "@connection"],
+        tips: &[],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Handshake with Redis",
+            since: "6.0.0",
+            group: "connection",
+            complexity: "O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[(
+                "6.2.0",
+                "`protover` made optional; when called without arguments the command reports the current connection's context.",
+            )],
+            arguments: &[Arg {
+                name: "arguments",
+                kind: "block",
+                key_spec_index: None,
+                token: None,
+                summary: None,
+                since: None,
+                deprecated_since: None,
+                flags: &["optional"],
+                arguments: &[
+                    Arg {
+                        name: "protover",
+                        kind: "integer",
+                        key_spec_index: None,
+                        token: None,
+                        summary: None,
+                        since: None,
+                        deprecated_since: None,
+                        flags: &[],
+                        arguments: &[],
+                    },
+                    Arg {
+                        name: "username_password",
+                        kind: "block",
+                        key_spec_index: None,
+                        token: Some("AUTH"),
+                        summary: None,
+                        since: None,
+                        deprecated_since: None,
+                        flags: &["optional"],
+                        arguments: &[
+                            Arg {
+                                name: "username",
+                                kind: "string",
+                                key_spec_index: None,
+                                token: None,
+                                summary: None,
+                                since: None,
+                                deprecated_since: None,
+                                flags: &[],
+                                arguments: &[],
+                            },
+                            Arg {
+                                name: "password",
+                                kind: "string",
+                                key_spec_index: None,
+                                token: None,
+                                summary: None,
+                                since: None,
+                                deprecated_since: None,
+                                flags: &[],
+                                arguments: &[],
+                            },
+                        ],
+                    },
+                    Arg {
+                        name: "clientname",
+                        kind: "string",
+                        key_spec_index: None,
+                        token: Some("SETNAME"),
+                        summary: None,
+                        since: None,
+                        deprecated_since: None,
+                        flags: &["optional"],
+                        arguments: &[],
+                    },
+                ],
+            }],
+        },
+        subcommands: &[],
+        handler: handle_hello,
+    },
+    CommandSpec {
+        name: "auth",
+        arity: -2,
+        flags: &[
+            Flag::Noscript,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::Fast,
+            Flag::NoAuth,
+            Flag::AllowBusy,
+        ],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@fast", "@connection"],
+        tips: &[],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Authenticate to the server",
+            since: "1.0.0",
+            group: "connection",
+            complexity: "O(N) where N is the number of passwords defined for the user",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[("6.0.0", "Added ACL style (username and password).")],
+            arguments: &[
+                Arg {
+                    name: "username",
+                    kind: "string",
+                    key_spec_index: None,
+                    token: None,
+                    summary: None,
+                    since: Some("6.0.0"),
+                    deprecated_since: None,
+                    flags: &["optional"],
+                    arguments: &[],
+                },
+                Arg {
+                    name: "password",
+                    kind: "string",
+                    key_spec_index: None,
+                    token: None,
+                    summary: None,
+                    since: None,
+                    deprecated_since: None,
+                    flags: &[],
+                    arguments: &[],
+                },
+            ],
+        },
+        subcommands: &[],
+        handler: handle_auth,
+    },
+    CommandSpec {
+        name: "quit",
+        arity: -1,
+        flags: &[
+            Flag::Noscript,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::Fast,
+            Flag::NoAuth,
+            Flag::AllowBusy,
+        ],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@fast", "@connection"],
+        tips: &[],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Close the connection",
+            since: "1.0.0",
+            group: "connection",
+            complexity: "O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            arguments: &[],
+        },
+        subcommands: &[],
+        handler: handle_quit,
+    },
+    CommandSpec {
+        name: "reset",
+        arity: 1,
+        flags: &[
+            Flag::Noscript,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::Fast,
+            Flag::NoAuth,
+            Flag::AllowBusy,
+        ],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@fast", "@connection"],
+        tips: &[],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Reset the connection",
+            since: "6.2.0",
+            group: "connection",
+            complexity: "O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            arguments: &[],
+        },
+        subcommands: &[],
+        handler: handle_reset,
+    },
+];
+
+fn handle_ping(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    // Arity -1 lets `PING a b` through; Redis's pingCommand rejects it itself.
+    match args {
+        [_] => ctx.reply_simple("PONG"),
+        [_, message] => ctx.reply_bulk(message),
+        _ => ctx.reply_error(&errors::wrong_arity("ping")),
+    }
+}
+
+fn handle_echo(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    ctx.reply_bulk(&args[1]);
+}
+
+/// Whether `name` is a valid client name: printable ASCII without spaces.
+pub(crate) fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+/// Compares without an early exit, so the time taken does not reveal how
+/// much of a guessed password was right.
+fn passwords_match(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// `ACLAuthenticateUser` for the single `default` user.
+fn credentials_ok(ctx: &ExecContext<'_>, user: &[u8], password: &[u8]) -> bool {
+    if user != DEFAULT_USER {
+        return false;
+    }
+    let config = ctx.server.config();
+    config.requirepass.is_empty() || passwords_match(password, config.requirepass.as_bytes())
+}
+
+fn handle_auth(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let (user, password) = match args {
+        [_, password] => {
+            if !ctx.server.auth_required() {
+                ctx.reply_error(
+                    "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+                );
+                return;
+            }
+            (DEFAULT_USER, password.as_ref())
+        }
+        [_, user, password] => (user.as_ref(), password.as_ref()),
+        _ => {
+            ctx.reply_error(errors::SYNTAX);
+            return;
+        }
+    };
+    if credentials_ok(ctx, user, password) {
+        ctx.client.authenticated = true;
+        ctx.reply_ok();
+    } else {
+        ctx.reply_error(WRONGPASS);
+    }
+}
+
+/// The protocol versions HELLO accepts. Redis 7.0 also speaks RESP3; Redigo
+/// speaks RESP2 only, so `HELLO 3` gets `NOPROTO` and clients fall back.
+const SUPPORTED_PROTOCOL: i64 = 2;
+
+fn handle_hello(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let mut protocol = None;
+    let mut next = 1;
+    if let Some(version) = args.get(1) {
+        let parsed = std::str::from_utf8(version)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok());
+        let Some(version) = parsed else {
+            ctx.reply_error("ERR Protocol version is not an integer or out of range");
+            return;
+        };
+        if version != SUPPORTED_PROTOCOL {
+            ctx.reply_error("NOPROTO unsupported protocol version");
+            return;
+        }
+        protocol = Some(version);
+        next = 2;
+    }
+
+    let mut credentials = None;
+    let mut new_name = None;
+    let mut j = next;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let option = &args[j];
+        if option.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            credentials = Some((&args[j + 1], &args[j + 2]));
+            j += 3;
+        } else if option.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            let name = &args[j + 1];
+            if !valid_client_name(name) {
+                ctx.reply_error(BAD_CLIENT_NAME);
+                return;
+            }
+            new_name = Some(name);
+            j += 2;
+        } else {
+            ctx.reply_error(&format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(option)
+            ));
+            return;
+        }
+    }
+
+    if let Some((user, password)) = credentials {
+        if !credentials_ok(ctx, user, password) {
+            ctx.reply_error(WRONGPASS);
+            return;
+        }
+        ctx.client.authenticated = true;
+    }
+    if !ctx.client.authenticated && ctx.server.auth_required() {
+        ctx.reply_error(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        );
+        return;
+    }
+    if let Some(name) = new_name {
+        ctx.client.name = String::from_utf8_lossy(name).into_owned();
+    }
+    if let Some(version) = protocol {
+        ctx.client.resp = version as u8;
+    }
+
+    // A RESP2 map is a flat array of key/value pairs.
+    ctx.reply_array_len(14);
+    ctx.reply_bulk(b"server");
+    ctx.reply_bulk(b"redis");
+    ctx.reply_bulk(b"version");
+    ctx.reply_bulk(REDIS_VERSION.as_bytes());
+    ctx.reply_bulk(b"proto");
+    ctx.reply_integer(i64::from(ctx.client.resp));
+    ctx.reply_bulk(b"id");
+    ctx.reply_integer(ctx.client.id as i64);
+    ctx.reply_bulk(b"mode");
+    ctx.reply_bulk(b"standalone");
+    ctx.reply_bulk(b"role");
+    ctx.reply_bulk(b"master");
+    ctx.reply_bulk(b"modules");
+    ctx.reply_array_len(0);
+}
+
+fn handle_quit(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
+    ctx.reply_ok();
+    ctx.effects.close_after_reply = true;
+}
+
+fn handle_reset(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
+    // clearClientConnectionState: database 0, RESP2, no name, default-user
+    // authentication as on connect.
+    ctx.client.db = 0;
+    ctx.client.resp = 2;
+    ctx.client.name.clear();
+    ctx.client.authenticated = !ctx.server.auth_required();
+    ctx.reply_simple("RESET");
+}

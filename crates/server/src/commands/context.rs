@@ -1,0 +1,138 @@
+//! [`ExecContext`]: everything a handler may touch while it runs.
+
+use std::sync::atomic::Ordering;
+
+use bytes::{Bytes, BytesMut};
+use redigo_resp::encode;
+use redigo_store::Store;
+
+use crate::client::ClientState;
+use crate::propagation::PropagationLog;
+use crate::shared::{ServerState, ShutdownMode};
+
+/// Out-of-band effects a command asks for; the connection acts on them after
+/// the batch's replies are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Close the connection once the replies so far are sent (`QUIT`,
+    /// protocol errors, `CLIENT KILL` of oneself).
+    pub close_after_reply: bool,
+    /// Stop the server (`SHUTDOWN`).
+    pub shutdown: Option<ShutdownMode>,
+}
+
+/// The execution context of one command.
+///
+/// Built by the connection for every command of a batch, while it holds the
+/// keyspace lock; so `store` and `propagation` are exclusively borrowed and no
+/// `.await` can happen while a handler runs.
+#[derive(Debug)]
+pub struct ExecContext<'a> {
+    /// The keyspace. The selected database is `client.db`.
+    pub store: &'a mut Store,
+    /// Writes recorded for the AOF (see [`ExecContext::propagate`]).
+    pub propagation: &'a mut PropagationLog,
+    /// The calling connection's state.
+    pub client: &'a mut ClientState,
+    /// Shared server state: config, stats, client registry, persistence status.
+    pub server: &'a ServerState,
+    /// Wall-clock time of this command, in Unix milliseconds; use it for every
+    /// expiry decision of the command so that it sees one instant.
+    pub now_ms: u64,
+    /// Where the reply goes. Prefer the `reply_*` methods.
+    pub out: &'a mut BytesMut,
+    /// Out-of-band effects requested by the command.
+    pub effects: &'a mut Effects,
+}
+
+impl ExecContext<'_> {
+    /// Records a write in deterministic form (e.g. `SET k v PXAT <abs-ms>`
+    /// rather than `EX 10`), tagged with the client's database, for the AOF.
+    /// Call it once per effective write, after the store has changed; a
+    /// command that changed nothing propagates nothing.
+    pub fn propagate(&mut self, args: &[&[u8]]) {
+        self.propagation.record(self.client.db, args);
+    }
+
+    /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a
+    /// read command found its key.
+    pub fn keyspace_hit(&self) {
+        self.server
+            .stats
+            .keyspace_hits
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a keyspace miss (`keyspace_misses`).
+    pub fn keyspace_miss(&self) {
+        self.server
+            .stats
+            .keyspace_misses
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `+OK`.
+    pub fn reply_ok(&mut self) {
+        encode::simple(self.out, "OK");
+    }
+
+    /// A status reply, e.g. `+PONG`. `\r` and `\n` become spaces.
+    pub fn reply_simple(&mut self, status: &str) {
+        encode::simple(self.out, status);
+    }
+
+    /// An error reply. `message` is the full text with its code and without
+    /// the `-`, e.g. `ERR syntax error` (see [`super::errors`]). `\r` and `\n`
+    /// become spaces, as `addReplyErrorFormat` does.
+    pub fn reply_error(&mut self, message: &str) {
+        self.server
+            .stats
+            .total_error_replies
+            .fetch_add(1, Ordering::Relaxed);
+        encode::error(self.out, message);
+    }
+
+    /// `:n`.
+    pub fn reply_integer(&mut self, n: i64) {
+        encode::integer(self.out, n);
+    }
+
+    /// A bulk string.
+    pub fn reply_bulk(&mut self, data: &[u8]) {
+        encode::bulk(self.out, data);
+    }
+
+    /// The null bulk string `$-1`.
+    pub fn reply_null(&mut self) {
+        encode::null_bulk(self.out);
+    }
+
+    /// An array header `*n`; the caller then writes `n` replies.
+    pub fn reply_array_len(&mut self, n: usize) {
+        encode::array_header(self.out, n);
+    }
+
+    /// The null array `*-1`.
+    pub fn reply_null_array(&mut self) {
+        encode::null_array(self.out);
+    }
+
+    /// An array of bulk strings.
+    pub fn reply_bulk_array<I, T>(&mut self, items: I)
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+        T: AsRef<[u8]>,
+    {
+        let items = items.into_iter();
+        self.reply_array_len(items.len());
+        for item in items {
+            self.reply_bulk(item.as_ref());
+        }
+    }
+
+    /// The argument at `index` (the command name is 0), empty if absent.
+    pub fn arg(args: &[Bytes], index: usize) -> &[u8] {
+        args.get(index).map(|a| a.as_ref()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,63 @@
+//! Running one request: the checks Redis's `processCommand` makes before a
+//! handler is called, in the same order, with the same error texts.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::context::ExecContext;
+use super::errors;
+use super::spec::Flag;
+use super::table::Lookup;
+
+/// Commands Redis treats as a cross-protocol attack (an HTTP request sent to
+/// the Redis port): the connection is closed without a reply.
+const CROSS_PROTOCOL_NAMES: [&[u8]; 2] = [b"post", b"host:"];
+
+/// Runs `args` (a decoded request, never empty) on the context: lookup,
+/// arity, authentication, then the handler. Exactly one reply is written,
+/// except for a cross-protocol attack, which only closes the connection.
+pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let Some(name) = args.first() else {
+        return;
+    };
+    if CROSS_PROTOCOL_NAMES
+        .iter()
+        .any(|attack| name.eq_ignore_ascii_case(attack))
+    {
+        tracing::warn!(
+            client = %ctx.client.addr,
+            "possible SECURITY ATTACK detected: a client sent an HTTP request to the Redis port; connection aborted"
+        );
+        ctx.effects.close_after_reply = true;
+        return;
+    }
+
+    let spec = match ctx.server.commands.lookup(args) {
+        Lookup::Found(spec) => spec,
+        Lookup::UnknownCommand => {
+            ctx.reply_error(&errors::unknown_command(args));
+            return;
+        }
+        Lookup::UnknownSubcommand(container) => {
+            let sub = ExecContext::arg(args, 1);
+            ctx.reply_error(&errors::unknown_subcommand(sub, container.name.as_bytes()));
+            return;
+        }
+    };
+    if !spec.arity_ok(args.len()) {
+        ctx.reply_error(&errors::wrong_arity(spec.name));
+        return;
+    }
+    if !ctx.client.authenticated && !spec.has(Flag::NoAuth) && ctx.server.auth_required() {
+        ctx.reply_error(errors::NOAUTH);
+        return;
+    }
+
+    ctx.client.last_command = spec.name;
+    (spec.handler)(ctx, args);
+    ctx.server
+        .stats
+        .total_commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+}

@@ -1,0 +1,82 @@
+//! The command table and the command families.
+//!
+//! # Shape
+//!
+//! Each family of commands is one file that exports
+//! `pub(crate) const COMMANDS: &[CommandSpec]` and the handlers it names.
+//! [`FAMILIES`] lists the families; [`CommandTable::standard`] indexes them
+//! by name. A [`CommandSpec`] carries what Redis 7.0's `COMMAND INFO` and
+//! `COMMAND DOCS` report (arity, flags, key positions, ACL categories, tips,
+//! key specs, docs, argument tree, subcommands) plus the [`Handler`]. Copy
+//! the metadata from the oracle with `tools/gen_command_specs.py` rather
+//! than by hand, so introspection stays byte-identical to Redis.
+//!
+//! Container commands (`CONFIG`, `CLIENT`, `COMMAND`) list their subcommands
+//! in `subcommands`, with full names such as `config|get`, and use
+//! [`container_handler`]; dispatch resolves `CONFIG GET ...` to the
+//! `config|get` spec.
+//!
+//! # Handler conventions
+//!
+//! A handler is `fn(&mut ExecContext<'_>, &[Bytes])`:
+//!
+//! * `args[0]` is the command name as sent (any case), `args[1..]` the
+//!   arguments (for a subcommand, `args[1]` is its name). Dispatch has
+//!   already checked arity against the spec and authentication, so a
+//!   handler checks only what arity cannot express (syntax, numbers).
+//! * Write **exactly one** reply through the `ctx.reply_*` methods (an array
+//!   header followed by its elements counts as one). Error texts are Redis's,
+//!   full with the code and without the `-` (`ctx.reply_error("ERR syntax
+//!   error")`); shared ones are in [`errors`].
+//! * The selected database is `ctx.client.db`; the time is `ctx.now_ms`
+//!   (Unix ms, fixed for the command): pass it to every store call that
+//!   decides expiry.
+//! * Every effective write calls `ctx.propagate(&[...])` once, in
+//!   deterministic form (relative expiry turned absolute: `SET k v PXAT ms`,
+//!   `PEXPIREAT`; `INCRBYFLOAT` as `SET ... KEEPTTL`), so that replaying the
+//!   AOF gives the same dataset. No-op writes propagate nothing. Keys that
+//!   the store expires lazily are handled by the connection after the batch
+//!   (it drains the store, counts `expired_keys` and propagates `DEL`s).
+//! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss()`.
+//! * A handler never blocks, sleeps, does I/O or panics on input: it runs
+//!   under the keyspace lock. Out-of-band effects (close the connection,
+//!   shut the server down) are requested through `ctx.effects`.
+
+mod client;
+mod config;
+mod connection;
+mod context;
+mod databases;
+mod dispatch;
+pub mod errors;
+mod expiry;
+mod info;
+mod introspection;
+mod keyspace;
+mod server_admin;
+mod server_db;
+mod spec;
+mod strings;
+mod table;
+
+pub use context::{Effects, ExecContext};
+pub use dispatch::execute;
+pub use spec::{
+    Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, Handler, KeySpec, container_handler,
+};
+pub use table::{CommandTable, Lookup};
+
+/// Every command family, each a file of this module.
+pub const FAMILIES: &[&[CommandSpec]] = &[
+    connection::COMMANDS,
+    client::COMMANDS,
+    config::COMMANDS,
+    info::COMMANDS,
+    introspection::COMMANDS,
+    server_admin::COMMANDS,
+    server_db::COMMANDS,
+    strings::COMMANDS,
+    keyspace::COMMANDS,
+    expiry::COMMANDS,
+    databases::COMMANDS,
+];

@@ -1,0 +1,209 @@
+//! Server administration: TIME, SHUTDOWN, BGREWRITEAOF.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+use super::context::ExecContext;
+use super::errors;
+use super::spec::{Arg, CommandDocs, CommandSpec, Flag};
+use crate::shared::ShutdownMode;
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@fast"],
+        tips: &["nondeterministic_output"],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Return the current server time",
+            since: "2.6.0",
+            group: "server",
+            complexity: "O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            arguments: &[],
+        },
+        subcommands: &[],
+        handler: handle_time,
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: &[
+            Flag::Admin,
+            Flag::Noscript,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::NoMulti,
+            Flag::AllowBusy,
+        ],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@admin", "@slow", "@dangerous"],
+        tips: &[],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Synchronously save the dataset to disk and then shut down the server",
+            since: "1.0.0",
+            group: "server",
+            complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
+            arguments: &[
+                Arg {
+                    name: "nosave_save",
+                    kind: "oneof",
+                    key_spec_index: None,
+                    token: None,
+                    summary: None,
+                    since: None,
+                    deprecated_since: None,
+                    flags: &["optional"],
+                    arguments: &[
+                        Arg {
+                            name: "nosave",
+                            kind: "pure-token",
+                            key_spec_index: None,
+                            token: Some("NOSAVE"),
+                            summary: None,
+                            since: None,
+                            deprecated_since: None,
+                            flags: &[],
+                            arguments: &[],
+                        },
+                        Arg {
+                            name: "save",
+                            kind: "pure-token",
+                            key_spec_index: None,
+                            token: Some("SAVE"),
+                            summary: None,
+                            since: None,
+                            deprecated_since: None,
+                            flags: &[],
+                            arguments: &[],
+                        },
+                    ],
+                },
+                Arg {
+                    name: "now",
+                    kind: "pure-token",
+                    key_spec_index: None,
+                    token: Some("NOW"),
+                    summary: None,
+                    since: Some("7.0.0"),
+                    deprecated_since: None,
+                    flags: &["optional"],
+                    arguments: &[],
+                },
+                Arg {
+                    name: "force",
+                    kind: "pure-token",
+                    key_spec_index: None,
+                    token: Some("FORCE"),
+                    summary: None,
+                    since: Some("7.0.0"),
+                    deprecated_since: None,
+                    flags: &["optional"],
+                    arguments: &[],
+                },
+                Arg {
+                    name: "abort",
+                    kind: "pure-token",
+                    key_spec_index: None,
+                    token: Some("ABORT"),
+                    summary: None,
+                    since: Some("7.0.0"),
+                    deprecated_since: None,
+                    flags: &["optional"],
+                    arguments: &[],
+                },
+            ],
+        },
+        subcommands: &[],
+        handler: handle_shutdown,
+    },
+    CommandSpec {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: &[Flag::Admin, Flag::Noscript, Flag::NoAsyncLoading],
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        acl_categories: &["@admin", "@slow", "@dangerous"],
+        tips: &[],
+        key_specs: &[],
+        docs: CommandDocs {
+            summary: "Asynchronously rewrite the append-only file",
+            since: "1.0.0",
+            group: "server",
+            complexity: "O(1)",
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            arguments: &[],
+        },
+        subcommands: &[],
+        handler: handle_bgrewriteaof,
+    },
+];
+
+fn handle_time(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.reply_array_len(2);
+    ctx.reply_bulk(now.as_secs().to_string().as_bytes());
+    ctx.reply_bulk(now.subsec_micros().to_string().as_bytes());
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. On success there is no
+/// reply: the connection closes as the server stops, as in Redis.
+fn handle_shutdown(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let mut mode = ShutdownMode::default();
+    let mut abort = false;
+    for option in &args[1..] {
+        if option.eq_ignore_ascii_case(b"NOSAVE") {
+            mode.nosave = true;
+        } else if option.eq_ignore_ascii_case(b"SAVE") {
+            mode.save = true;
+        } else if option.eq_ignore_ascii_case(b"NOW") {
+            mode.now = true;
+        } else if option.eq_ignore_ascii_case(b"FORCE") {
+            mode.force = true;
+        } else if option.eq_ignore_ascii_case(b"ABORT") {
+            abort = true;
+        } else {
+            ctx.reply_error(errors::SYNTAX);
+            return;
+        }
+    }
+    if (abort && mode != ShutdownMode::default()) || (mode.nosave && mode.save) {
+        ctx.reply_error(errors::SYNTAX);
+        return;
+    }
+    if abort {
+        // Only a shutdown waiting for replicas can be aborted; there are none.
+        ctx.reply_error("ERR No shutdown in progress.");
+        return;
+    }
+    ctx.effects.shutdown = Some(mode);
+}
+
+/// Redis 7.0 runs a rewrite even with `appendonly no` and answers this. The
+/// AOF writer hooks the actual rewrite in; until then there is nothing to
+/// rewrite and the reply is the same.
+fn handle_bgrewriteaof(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
+    ctx.reply_simple("Background append only file rewriting started");
+}

@@ -1,0 +1,262 @@
+//! The static description of a command: what `COMMAND INFO` and `COMMAND DOCS`
+//! report, what dispatch checks (arity, flags) and the handler that runs it.
+//!
+//! Everything here is `'static` data so that each family file can declare its
+//! commands as one `const COMMANDS: &[CommandSpec]`. The metadata is copied
+//! from Redis 7.0 (see `tools/gen_command_specs.py`) so that introspection
+//! replies are byte-identical to the oracle's.
+
+use bytes::Bytes;
+
+use super::context::ExecContext;
+
+/// Runs one command. `args[0]` is the command name as the client sent it (any
+/// case), `args[1..]` its arguments; for a subcommand `args[1]` is the
+/// subcommand name. Arity has already been checked against the spec. The
+/// handler writes exactly one reply into the context.
+pub type Handler = fn(&mut ExecContext<'_>, &[Bytes]);
+
+/// A command flag, as `COMMAND INFO` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// May modify the keyspace.
+    Write,
+    /// Reads the keyspace only.
+    Readonly,
+    /// May grow memory use.
+    Denyoom,
+    /// Implemented by a module (never set here).
+    Module,
+    /// Administrative command.
+    Admin,
+    /// Pub/sub related.
+    Pubsub,
+    /// Not allowed from scripts.
+    Noscript,
+    /// May block the client.
+    Blocking,
+    /// Allowed while the dataset loads.
+    Loading,
+    /// Allowed on a stale replica.
+    Stale,
+    /// Not shown by MONITOR.
+    SkipMonitor,
+    /// Not recorded by SLOWLOG.
+    SkipSlowlog,
+    /// Cluster ASKING related.
+    Asking,
+    /// O(1) or O(log N).
+    Fast,
+    /// Allowed before authentication.
+    NoAuth,
+    /// May replicate even though it is not a write.
+    MayReplicate,
+    /// Keys are optional.
+    NoMandatoryKeys,
+    /// Not allowed in MULTI.
+    NoMulti,
+    /// Key positions depend on the arguments.
+    MovableKeys,
+    /// Allowed while a script is busy.
+    AllowBusy,
+    /// Not allowed during async loading.
+    NoAsyncLoading,
+}
+
+impl Flag {
+    /// The name `COMMAND INFO` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::Write => "write",
+            Flag::Readonly => "readonly",
+            Flag::Denyoom => "denyoom",
+            Flag::Module => "module",
+            Flag::Admin => "admin",
+            Flag::Pubsub => "pubsub",
+            Flag::Noscript => "noscript",
+            Flag::Blocking => "blocking",
+            Flag::Loading => "loading",
+            Flag::Stale => "stale",
+            Flag::SkipMonitor => "skip_monitor",
+            Flag::SkipSlowlog => "skip_slowlog",
+            Flag::Asking => "asking",
+            Flag::Fast => "fast",
+            Flag::NoAuth => "no_auth",
+            Flag::MayReplicate => "may_replicate",
+            Flag::NoMandatoryKeys => "no_mandatory_keys",
+            Flag::NoMulti => "no_multi",
+            Flag::MovableKeys => "movablekeys",
+            Flag::AllowBusy => "allow_busy",
+            Flag::NoAsyncLoading => "no_async_loading",
+        }
+    }
+}
+
+/// Where the search for a key spec's keys starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// At this argument index.
+    Index(i32),
+    /// After the first (from `startfrom`) argument equal to `keyword`.
+    Keyword {
+        /// The keyword, e.g. `STREAMS`.
+        keyword: &'static str,
+        /// Index to start searching from; negative counts from the end.
+        startfrom: i32,
+    },
+    /// Not describable.
+    Unknown,
+}
+
+/// How keys are found once the search began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// A run of keys: `lastkey` relative to the start (-1 = last argument).
+    Range {
+        /// Last key, relative to the begin index; negative counts from the end.
+        lastkey: i32,
+        /// Distance between keys.
+        keystep: i32,
+        /// With `lastkey == -1`: take `1/limit` of the remaining arguments.
+        limit: i32,
+    },
+    /// An argument gives the number of keys.
+    Keynum {
+        /// Index of the count, relative to the begin index.
+        keynumidx: i32,
+        /// First key, relative to the begin index.
+        firstkey: i32,
+        /// Distance between keys.
+        keystep: i32,
+    },
+    /// Not describable.
+    Unknown,
+}
+
+/// One Redis 7.0 key specification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySpec {
+    /// Free-form notes.
+    pub notes: Option<&'static str>,
+    /// Access flags such as `RW`, `access`, `update`.
+    pub flags: &'static [&'static str],
+    /// Where the search begins.
+    pub begin_search: BeginSearch,
+    /// How keys are found from there.
+    pub find_keys: FindKeys,
+}
+
+/// One documented argument (a node of the `COMMAND DOCS` argument tree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arg {
+    /// Argument name.
+    pub name: &'static str,
+    /// `string`, `integer`, `key`, `oneof`, `block`, `pure-token`, ...
+    pub kind: &'static str,
+    /// Index into the command's key specs, for `key` arguments.
+    pub key_spec_index: Option<u32>,
+    /// The literal token that introduces the argument.
+    pub token: Option<&'static str>,
+    /// Short description.
+    pub summary: Option<&'static str>,
+    /// Version that added the argument.
+    pub since: Option<&'static str>,
+    /// Version that deprecated it.
+    pub deprecated_since: Option<&'static str>,
+    /// `optional`, `multiple`, `multiple_token`.
+    pub flags: &'static [&'static str],
+    /// Children of a `oneof` or `block`.
+    pub arguments: &'static [Arg],
+}
+
+/// What `COMMAND DOCS` reports for a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandDocs {
+    /// One-line description.
+    pub summary: &'static str,
+    /// First Redis version with the command.
+    pub since: &'static str,
+    /// Command group, e.g. `string`, `server`, `connection`.
+    pub group: &'static str,
+    /// Time complexity.
+    pub complexity: &'static str,
+    /// `deprecated`, `syscmd`.
+    pub doc_flags: &'static [&'static str],
+    /// Version that deprecated the command.
+    pub deprecated_since: Option<&'static str>,
+    /// What replaces a deprecated command.
+    pub replaced_by: Option<&'static str>,
+    /// `(version, change)` pairs.
+    pub history: &'static [(&'static str, &'static str)],
+    /// The argument tree.
+    pub arguments: &'static [Arg],
+}
+
+/// A command (or a subcommand, whose `name` is `container|sub`).
+#[derive(Clone, Copy, Debug)]
+pub struct CommandSpec {
+    /// Lower-case full name: `get`, or `config|get` for a subcommand.
+    pub name: &'static str,
+    /// Redis convention: positive = exact argument count (name included),
+    /// negative = at least that many.
+    pub arity: i32,
+    /// Flags, in Redis's order.
+    pub flags: &'static [Flag],
+    /// Legacy key positions: first key index (0 = no keys).
+    pub first_key: i32,
+    /// Legacy key positions: last key index (-1 = last argument).
+    pub last_key: i32,
+    /// Legacy key positions: step between keys.
+    pub key_step: i32,
+    /// ACL categories with their `@`.
+    pub acl_categories: &'static [&'static str],
+    /// Command tips (`nondeterministic_output`, ...).
+    pub tips: &'static [&'static str],
+    /// Redis 7.0 key specs.
+    pub key_specs: &'static [KeySpec],
+    /// `COMMAND DOCS` data.
+    pub docs: CommandDocs,
+    /// Subcommands of a container command (`config`, `client`, `command`).
+    pub subcommands: &'static [CommandSpec],
+    /// The implementation. Containers use [`container_handler`].
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    /// Whether the spec carries `flag`.
+    pub fn has(&self, flag: Flag) -> bool {
+        self.flags.contains(&flag)
+    }
+
+    /// Whether the argument count `argc` (name included) satisfies the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = i64::try_from(argc).unwrap_or(i64::MAX);
+        let arity = i64::from(self.arity);
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    /// Whether this is a container (has subcommands).
+    pub fn is_container(&self) -> bool {
+        !self.subcommands.is_empty()
+    }
+
+    /// The name `COMMAND INFO` uses for a subcommand's parent lookup: the part
+    /// after `|`, or the whole name.
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+}
+
+/// The handler of container commands. Dispatch never calls it (a container is
+/// resolved to its subcommand, or rejected by arity or as an unknown
+/// subcommand), but a spec needs a function; should it run, it answers with
+/// the unknown-subcommand error rather than panicking.
+pub fn container_handler(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let sub = args.get(1).map(|a| a.as_ref()).unwrap_or_default();
+    let container = args.first().map(|a| a.as_ref()).unwrap_or_default();
+    ctx.reply_error(&super::errors::unknown_subcommand(sub, container));
+}

@@ -1,0 +1,152 @@
+//! The command table: every family's specs, looked up by name.
+
+use std::collections::HashMap;
+
+use super::spec::CommandSpec;
+
+/// The longest command name the table accepts for lookup; longer names are
+/// unknown without hashing (Redis's longest is 28 bytes).
+const MAX_COMMAND_NAME_LEN: usize = 64;
+
+/// The result of resolving a request's arguments to a command.
+#[derive(Clone, Copy, Debug)]
+pub enum Lookup {
+    /// The command (or subcommand) to run.
+    Found(&'static CommandSpec),
+    /// No command by that name.
+    UnknownCommand,
+    /// A container command with an unknown subcommand.
+    UnknownSubcommand(&'static CommandSpec),
+}
+
+/// All commands, by lower-case name. Built once at start-up.
+#[derive(Debug)]
+pub struct CommandTable {
+    by_name: HashMap<&'static [u8], &'static CommandSpec>,
+}
+
+impl CommandTable {
+    /// A table of the given families (each a family file's `COMMANDS`).
+    ///
+    /// # Panics
+    /// If two families declare the same name: that is a programming error
+    /// caught by the table's unit test, never by input.
+    pub fn new(families: &[&'static [CommandSpec]]) -> CommandTable {
+        let mut by_name = HashMap::new();
+        for spec in families.iter().flat_map(|family| family.iter()) {
+            assert!(
+                spec.name.len() <= MAX_COMMAND_NAME_LEN,
+                "command name too long: {}",
+                spec.name
+            );
+            let previous = by_name.insert(spec.name.as_bytes(), spec);
+            assert!(previous.is_none(), "command {} declared twice", spec.name);
+        }
+        CommandTable { by_name }
+    }
+
+    /// The table of every command Redigo implements.
+    pub fn standard() -> CommandTable {
+        CommandTable::new(super::FAMILIES)
+    }
+
+    /// The top-level command called `name` (any case).
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        if name.len() > MAX_COMMAND_NAME_LEN {
+            return None;
+        }
+        let mut lower = [0u8; MAX_COMMAND_NAME_LEN];
+        let lower = &mut lower[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&*lower).copied()
+    }
+
+    /// Resolves `name` or `container|sub` (any case), as `COMMAND INFO` does.
+    pub fn get_full_name(&self, full_name: &[u8]) -> Option<&'static CommandSpec> {
+        match full_name.iter().position(|&b| b == b'|') {
+            None => self.get(full_name),
+            Some(bar) => {
+                let container = self.get(&full_name[..bar])?;
+                find_subcommand(container, &full_name[bar + 1..])
+            }
+        }
+    }
+
+    /// Resolves a request as Redis's `lookupCommand` does: a container with at
+    /// least one argument resolves to its subcommand.
+    pub fn lookup<A: AsRef<[u8]>>(&self, args: &[A]) -> Lookup {
+        let Some(spec) = args.first().and_then(|name| self.get(name.as_ref())) else {
+            return Lookup::UnknownCommand;
+        };
+        match args.get(1) {
+            Some(sub) if spec.is_container() => match find_subcommand(spec, sub.as_ref()) {
+                Some(sub_spec) => Lookup::Found(sub_spec),
+                None => Lookup::UnknownSubcommand(spec),
+            },
+            _ => Lookup::Found(spec),
+        }
+    }
+
+    /// Every top-level command, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.by_name.values().copied()
+    }
+
+    /// How many top-level commands there are (`COMMAND COUNT`).
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+fn find_subcommand(container: &'static CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {
+    container
+        .subcommands
+        .iter()
+        .find(|spec| spec.short_name().as_bytes().eq_ignore_ascii_case(sub))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_table_has_unique_lowercase_names_and_sane_arities() {
+        let table = CommandTable::standard();
+        for spec in table.iter() {
+            assert_eq!(spec.name, spec.name.to_ascii_lowercase());
+            assert_ne!(spec.arity, 0, "{} has arity 0", spec.name);
+            for sub in spec.subcommands {
+                let prefix = format!("{}|", spec.name);
+                assert!(
+                    sub.name.starts_with(&prefix),
+                    "{} under {}",
+                    sub.name,
+                    spec.name
+                );
+                assert!(sub.subcommands.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive_and_resolves_subcommands() {
+        let table = CommandTable::standard();
+        assert!(matches!(table.lookup(&["PiNg"]), Lookup::Found(s) if s.name == "ping"));
+        assert!(matches!(table.lookup(&["nope"]), Lookup::UnknownCommand));
+        assert!(
+            matches!(table.lookup(&["CONFIG", "Get", "x"]), Lookup::Found(s) if s.name == "config|get")
+        );
+        assert!(matches!(table.lookup(&["config"]), Lookup::Found(s) if s.name == "config"));
+        assert!(
+            matches!(table.lookup(&["config", "x"]), Lookup::UnknownSubcommand(s) if s.name == "config")
+        );
+        assert!(table.get_full_name(b"CONFIG|GET").is_some());
+        assert!(table.get(&[b'a'; 100]).is_none());
+    }
+}

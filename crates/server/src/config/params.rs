@@ -1,0 +1,230 @@
+//! The table of configuration parameters: names, help, mutability, and how
+//! each is printed and parsed.
+
+use std::path::PathBuf;
+
+use super::values::{format_bool, parse_bool, parse_enum, parse_integer, parse_memory};
+use super::{
+    Appendfsync, Config, LogLevel, MAX_DATABASES, MAX_HZ, MIN_HZ, MIN_PROTO_MAX_BULK_LEN,
+    ValueError,
+};
+
+/// Redis's `INT_MAX`, the upper bound of its `int` configs.
+const INT_MAX: i64 = i32::MAX as i64;
+/// Redis's `LLONG_MAX`, the upper bound of its `long long` memory configs.
+const LLONG_MAX: u64 = i64::MAX as u64;
+
+/// One configuration parameter.
+#[derive(Debug)]
+pub struct Param {
+    /// The redis.conf name, TOML key and command-line flag.
+    pub name: &'static str,
+    /// One line for `--help` and `redigo.toml`.
+    pub help: &'static str,
+    /// Whether `CONFIG SET` may change it.
+    pub mutable: bool,
+    /// Whether it is a boolean (a bare command-line flag means `yes`).
+    pub boolean: bool,
+    /// The value as `CONFIG GET` prints it.
+    pub get: fn(&Config) -> String,
+    /// Parses, validates and stores a value.
+    pub set: fn(&mut Config, &str) -> Result<(), ValueError>,
+}
+
+const APPENDFSYNC_CHOICES: &[(&str, Appendfsync)] = &[
+    ("everysec", Appendfsync::Everysec),
+    ("always", Appendfsync::Always),
+    ("no", Appendfsync::No),
+    ("never", Appendfsync::No),
+];
+const LOGLEVEL_CHOICES: &[(&str, LogLevel)] = &[
+    ("debug", LogLevel::Debug),
+    ("verbose", LogLevel::Verbose),
+    ("notice", LogLevel::Notice),
+    ("warning", LogLevel::Warning),
+];
+
+/// Every parameter, in the order `--help`, `redigo.toml` and `CONFIG GET *`
+/// list them.
+pub const PARAMS: &[Param] = &[
+    Param {
+        name: "bind",
+        help: "Addresses to listen on, separated by spaces",
+        mutable: false,
+        boolean: false,
+        get: |c| c.bind.clone(),
+        set: |c, v| {
+            if v.split_whitespace().next().is_none() {
+                return Err("argument must be one or more addresses".to_string());
+            }
+            c.bind = v.to_string();
+            Ok(())
+        },
+    },
+    Param {
+        name: "port",
+        help: "TCP port to listen on (0 picks a free port)",
+        mutable: false,
+        boolean: false,
+        get: |c| c.port.to_string(),
+        set: |c, v| {
+            c.port = parse_integer(v, 0, i64::from(u16::MAX))? as u16;
+            Ok(())
+        },
+    },
+    Param {
+        name: "databases",
+        help: "Number of databases (SELECT 0 .. databases-1)",
+        mutable: false,
+        boolean: false,
+        get: |c| c.databases.to_string(),
+        set: |c, v| {
+            c.databases = parse_integer(v, 1, MAX_DATABASES as i64)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-enabled",
+        help: "Append every write to the append-only file",
+        mutable: false,
+        boolean: true,
+        get: |c| format_bool(c.aof_enabled),
+        set: |c, v| {
+            c.aof_enabled = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-path",
+        help: "Path of the append-only file",
+        mutable: false,
+        boolean: false,
+        get: |c| c.aof_path.display().to_string(),
+        set: |c, v| {
+            if v.is_empty() {
+                return Err("argument must be a file path".to_string());
+            }
+            c.aof_path = PathBuf::from(v);
+            Ok(())
+        },
+    },
+    Param {
+        name: "appendfsync",
+        help: "When to fsync the append-only file: always, everysec or no (also: never)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.appendfsync.name().to_string(),
+        set: |c, v| {
+            c.appendfsync = parse_enum(v, APPENDFSYNC_CHOICES, &["everysec", "always", "no"])?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-load-truncated",
+        help: "Load an append-only file whose last command is truncated",
+        mutable: true,
+        boolean: true,
+        get: |c| format_bool(c.aof_load_truncated),
+        set: |c, v| {
+            c.aof_load_truncated = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "auto-aof-rewrite-percentage",
+        help: "Rewrite the AOF when it grew by this percentage since the last rewrite (0 = never)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.auto_aof_rewrite_percentage.to_string(),
+        set: |c, v| {
+            c.auto_aof_rewrite_percentage = parse_integer(v, 0, INT_MAX)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "auto-aof-rewrite-min-size",
+        help: "Smallest AOF size for an automatic rewrite (memory units: 64mb, 1gb)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.auto_aof_rewrite_min_size.to_string(),
+        set: |c, v| {
+            c.auto_aof_rewrite_min_size = parse_memory(v, 0, LLONG_MAX)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxclients",
+        help: "Most clients connected at once",
+        mutable: true,
+        boolean: false,
+        get: |c| c.maxclients.to_string(),
+        set: |c, v| {
+            c.maxclients = parse_integer(v, 1, i64::from(u32::MAX))? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "timeout",
+        help: "Close a client after this many idle seconds (0 = never)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.timeout.to_string(),
+        set: |c, v| {
+            c.timeout = parse_integer(v, 0, INT_MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "requirepass",
+        help: "Password clients must AUTH with (empty = none)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.requirepass.clone(),
+        set: |c, v| {
+            c.requirepass = v.to_string();
+            Ok(())
+        },
+    },
+    Param {
+        name: "loglevel",
+        help: "Log verbosity: debug, verbose, notice or warning",
+        mutable: true,
+        boolean: false,
+        get: |c| c.loglevel.name().to_string(),
+        set: |c, v| {
+            c.loglevel = parse_enum(
+                v,
+                LOGLEVEL_CHOICES,
+                &["debug", "verbose", "notice", "warning"],
+            )?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hz",
+        help: "Background task frequency per second (active expiry), 1..500",
+        mutable: true,
+        boolean: false,
+        get: |c| c.hz.to_string(),
+        set: |c, v| {
+            c.hz = parse_integer(v, i64::from(MIN_HZ), i64::from(MAX_HZ))? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "proto-max-bulk-len",
+        help: "Largest bulk string a client may send (memory units: 512mb)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.proto_max_bulk_len.to_string(),
+        set: |c, v| {
+            c.proto_max_bulk_len = parse_memory(v, MIN_PROTO_MAX_BULK_LEN, LLONG_MAX)?;
+            Ok(())
+        },
+    },
+];
+
+/// The parameter called `name` (any case).
+pub fn find(name: &str) -> Option<&'static Param> {
+    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}

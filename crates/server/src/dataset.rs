@@ -1,0 +1,102 @@
+//! The dataset: the store and the propagation log, behind one lock.
+//!
+//! Every command of a batch, the active expiry cycle and the end-of-batch
+//! bookkeeping take this lock; nothing holds it across I/O or `.await`.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use redigo_store::{Store, StoreConfig};
+
+use crate::config::Config;
+use crate::propagation::{PropagatedCommand, PropagationLog};
+use crate::stats::Stats;
+
+/// Receives the writes of each batch, in order. The AOF writer implements it;
+/// it runs under the dataset lock, so it must only buffer (or hand records
+/// to a background writer), never wait for the disk.
+pub trait PropagationSink: Send {
+    /// Takes the records of one batch (or one expiry round), oldest first.
+    fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>);
+}
+
+/// The store and what goes with it. See the module docs.
+pub struct Dataset {
+    /// The keyspace.
+    pub store: Store,
+    /// Writes waiting for the sink.
+    pub propagation: PropagationLog,
+    sink: Option<Box<dyn PropagationSink>>,
+}
+
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dataset")
+            .field("store", &self.store)
+            .field("propagation", &self.propagation)
+            .field("sink", &self.sink.is_some())
+            .finish()
+    }
+}
+
+/// The dataset as the server shares it.
+pub type SharedDataset = Arc<Mutex<Dataset>>;
+
+impl Dataset {
+    /// An empty dataset for `config`. Propagation is recorded only when the
+    /// AOF is enabled, and records are dropped until a sink is installed.
+    pub fn new(config: &Config) -> Dataset {
+        let store = Store::new(StoreConfig {
+            databases: config.databases,
+            max_string_len: usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX),
+        });
+        Dataset {
+            store,
+            propagation: PropagationLog::new(config.aof_enabled),
+            sink: None,
+        }
+    }
+
+    /// Wraps the dataset for sharing.
+    pub fn shared(self) -> SharedDataset {
+        Arc::new(Mutex::new(self))
+    }
+
+    /// Installs the consumer of propagated writes (the AOF writer).
+    pub fn set_sink(&mut self, sink: Box<dyn PropagationSink>) {
+        self.sink = Some(sink);
+    }
+
+    /// End-of-batch bookkeeping: counts the keys the store expired lazily,
+    /// propagates a `DEL` for each, and hands the batch's records to the sink.
+    pub fn finish_batch(&mut self, stats: &Stats) {
+        let expired = self.store.drain_expired();
+        if !expired.is_empty() {
+            stats
+                .expired_keys
+                .fetch_add(expired.len() as u64, Ordering::Relaxed);
+            for key in &expired {
+                self.propagation.record(key.db, &[b"DEL", &key.key]);
+            }
+        }
+        self.flush_propagation();
+    }
+
+    /// Hands the recorded writes to the sink (or drops them without one).
+    pub fn flush_propagation(&mut self) {
+        if self.propagation.is_empty() {
+            return;
+        }
+        let records = self.propagation.drain();
+        if let Some(sink) = self.sink.as_mut() {
+            sink.append(records);
+        }
+    }
+}
+
+/// Locks the dataset, ignoring poisoning: a handler never panics by design,
+/// and if one did the data is still structurally sound, so the server keeps
+/// serving rather than failing every later command.
+pub fn lock(dataset: &SharedDataset) -> MutexGuard<'_, Dataset> {
+    dataset.lock().unwrap_or_else(|e| e.into_inner())
+}

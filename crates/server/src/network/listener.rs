@@ -1,0 +1,105 @@
+//! The accept loop and the server's lifetime: bind, serve, shut down.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::client::ClientHandle;
+use crate::dataset::SharedDataset;
+use crate::shared::ServerState;
+
+/// Redis's reply to a connection beyond `maxclients`.
+const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
+/// Pause after an accept error (e.g. out of file descriptors) before trying
+/// again, so the loop does not spin.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Accepts connections on `listener` until shutdown. Each connection task
+/// holds a clone of `alive`; the server waits for all of them to drop it.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    server: Arc<ServerState>,
+    dataset: SharedDataset,
+    alive: mpsc::Sender<()>,
+) {
+    let mut shutdown = server.shutdown_receiver();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => return,
+        };
+        let (socket, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(err) => {
+                tracing::warn!(%err, "accepting a connection failed");
+                tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+                continue;
+            }
+        };
+        admit(socket, peer, &server, &dataset, &alive).await;
+    }
+}
+
+async fn admit(
+    mut socket: TcpStream,
+    peer: SocketAddr,
+    server: &Arc<ServerState>,
+    dataset: &SharedDataset,
+    alive: &mpsc::Sender<()>,
+) {
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let maxclients = server.config().maxclients as usize;
+    if server.clients.len() >= maxclients {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(%peer, "refusing connection: max number of clients reached");
+        // Best effort, as Redis: the reply may not arrive if the peer is gone.
+        let _ = socket.write_all(MAX_CLIENTS_REPLY).await;
+        return;
+    }
+    let _ = socket.set_nodelay(true);
+    let state = match super::connection::new_client(server, &socket) {
+        Ok(state) => state,
+        Err(err) => {
+            tracing::debug!(%peer, %err, "connection lost while accepting");
+            return;
+        }
+    };
+    let id = state.id;
+    let handle = ClientHandle {
+        state: Arc::new(std::sync::Mutex::new(state)),
+        kill: Arc::new(tokio::sync::Notify::new()),
+    };
+    server.clients.register(handle.clone(), id);
+    tracing::debug!(%peer, client = id, "accepted connection");
+    let server = Arc::clone(server);
+    let dataset = Arc::clone(dataset);
+    let alive = alive.clone();
+    tokio::spawn(async move {
+        super::connection::serve(socket, server, dataset, handle).await;
+        drop(alive);
+    });
+}
+
+/// Resolves when `future` does or a shutdown is requested.
+pub(crate) async fn shutdown_or(server: &ServerState, future: impl Future<Output = ()>) {
+    let mut shutdown = server.shutdown_receiver();
+    if shutdown.borrow().is_some() {
+        return;
+    }
+    tokio::select! {
+        _ = future => {}
+        _ = shutdown.changed() => {}
+    }
+}

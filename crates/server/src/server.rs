@@ -1,0 +1,226 @@
+//! [`Server`]: binding, serving, and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::active_expiry;
+use crate::config::Config;
+use crate::dataset::{self, Dataset, SharedDataset};
+use crate::network::listener;
+use crate::shared::{LogLevelHook, REDIS_VERSION, ServerState, ShutdownMode};
+
+/// How long shutdown waits for connections to finish the requests in hand
+/// before giving up on them (a peer that stopped reading cannot hold the
+/// server hostage).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A bind address does not parse or cannot be listened on.
+    #[error("could not listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Options beyond the [`Config`] for embedding the server.
+#[derive(Default)]
+pub struct ServerOptions {
+    /// The file the configuration came from (`INFO server` shows it).
+    pub config_file: Option<PathBuf>,
+    /// Applies `CONFIG SET loglevel` to the process's logger.
+    pub log_level_hook: Option<LogLevelHook>,
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("config_file", &self.config_file)
+            .field("log_level_hook", &self.log_level_hook.is_some())
+            .finish()
+    }
+}
+
+/// A bound, not yet serving, server.
+#[derive(Debug)]
+pub struct Server {
+    state: Arc<ServerState>,
+    dataset: SharedDataset,
+    listeners: Vec<TcpListener>,
+}
+
+impl Server {
+    /// Binds every `bind` address on `port` (port 0: a free port, the same
+    /// for every address when possible).
+    pub async fn bind(config: Config, options: ServerOptions) -> Result<Server, ServerError> {
+        let mut listeners = Vec::new();
+        let mut port = config.port;
+        for host in config.bind.split_whitespace() {
+            let host = host.trim_start_matches('-');
+            let address = if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            let listener = TcpListener::bind(&address)
+                .await
+                .map_err(|source| ServerError::Bind { address, source })?;
+            if port == 0 {
+                port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+            }
+            listeners.push(listener);
+        }
+        let dataset = Dataset::new(&config).shared();
+        let state = Arc::new(ServerState::new(
+            config,
+            options.config_file,
+            options.log_level_hook,
+        ));
+        state.set_port(port);
+        Ok(Server {
+            state,
+            dataset,
+            listeners,
+        })
+    }
+
+    /// The addresses listened on.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// The port listened on.
+    pub fn port(&self) -> u16 {
+        self.state.port()
+    }
+
+    /// The shared state (config, stats, clients), e.g. to request shutdown.
+    pub fn state(&self) -> &Arc<ServerState> {
+        &self.state
+    }
+
+    /// The dataset, e.g. to load an AOF or install a propagation sink
+    /// before serving.
+    pub fn dataset(&self) -> &SharedDataset {
+        &self.dataset
+    }
+
+    /// Serves until `shutdown_signal` resolves or a client runs `SHUTDOWN`,
+    /// then stops accepting, lets connections finish the requests in hand,
+    /// flushes persistence and returns.
+    pub async fn run(self, shutdown_signal: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let Server {
+            state,
+            dataset,
+            listeners,
+        } = self;
+        log_banner(&state);
+        let (alive, mut all_closed) = mpsc::channel::<()>(1);
+        for listener in listeners {
+            tokio::spawn(listener::accept_loop(
+                listener,
+                Arc::clone(&state),
+                Arc::clone(&dataset),
+                alive.clone(),
+            ));
+        }
+        let background = active_expiry::spawn(Arc::clone(&state), Arc::clone(&dataset));
+
+        listener::shutdown_or(&state, shutdown_signal).await;
+        let mode = state.shutdown_requested().unwrap_or(ShutdownMode {
+            from_signal: true,
+            ..ShutdownMode::default()
+        });
+        state.request_shutdown(mode);
+        if mode.from_signal {
+            tracing::warn!("received a shutdown signal, scheduling shutdown...");
+        } else {
+            tracing::warn!("user requested shutdown...");
+        }
+
+        drop(alive);
+        if tokio::time::timeout(SHUTDOWN_GRACE, all_closed.recv())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some connections did not finish in time; closing them");
+        }
+        background.abort();
+
+        // Persistence hook: hand the last writes to the AOF sink, which
+        // flushes and fsyncs them (wired by the AOF writer).
+        dataset::lock(&dataset).flush_propagation();
+        tracing::warn!("Redigo is now ready to exit, bye bye...");
+        Ok(())
+    }
+}
+
+fn log_banner(state: &ServerState) {
+    let config = state.config();
+    let persistence = if config.aof_enabled {
+        format!(
+            "AOF at {} (appendfsync {})",
+            config.aof_path.display(),
+            config.appendfsync.name()
+        )
+    } else {
+        "none (in-memory only)".to_string()
+    };
+    tracing::info!(
+        "Redigo {} (Redis {} compatible) started, pid={}, port={}, persistence: {}",
+        env!("CARGO_PKG_VERSION"),
+        REDIS_VERSION,
+        std::process::id(),
+        state.port(),
+        persistence
+    );
+    tracing::info!("Ready to accept connections on {}", config.bind);
+}
+
+/// Binds and serves `config` until `shutdown_signal` resolves or `SHUTDOWN`.
+pub async fn run(
+    config: Config,
+    shutdown_signal: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    Server::bind(config, ServerOptions::default())
+        .await?
+        .run(shutdown_signal)
+        .await
+}
+
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere than Unix).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,182 @@
+//! [`ServerState`]: what every connection and background task shares, apart
+//! from the keyspace (which has its own lock, see [`crate::keyspace`]).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+
+use crate::client::ClientRegistry;
+use crate::commands::CommandTable;
+use crate::config::{Config, LogLevel};
+use crate::persistence::PersistenceStatus;
+use crate::stats::Stats;
+
+/// The version of Redis whose behaviour Redigo follows (`redis_version` in
+/// `INFO`, `version` in `HELLO`).
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// How `SHUTDOWN` was asked to stop the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownMode {
+    /// `NOSAVE`: skip the final persistence step.
+    pub nosave: bool,
+    /// `SAVE`: persist even if not configured to.
+    pub save: bool,
+    /// `NOW`: do not wait for lagging replicas (there are none).
+    pub now: bool,
+    /// `FORCE`: exit even if persisting fails.
+    pub force: bool,
+    /// Whether a signal (not a command) asked for it.
+    pub from_signal: bool,
+}
+
+/// A hook that applies a new log level at run time (`CONFIG SET loglevel`).
+pub type LogLevelHook = Box<dyn Fn(LogLevel) + Send + Sync>;
+
+/// State shared by the whole server.
+pub struct ServerState {
+    config: RwLock<Config>,
+    /// The file the configuration came from.
+    pub config_file: Option<PathBuf>,
+    /// The command table.
+    pub commands: CommandTable,
+    /// `INFO stats` counters.
+    pub stats: Stats,
+    /// Connected clients.
+    pub clients: ClientRegistry,
+    persistence: Mutex<PersistenceStatus>,
+    /// When the server started.
+    pub started: Instant,
+    /// 40 hex characters identifying this run (`run_id`).
+    pub run_id: String,
+    port: AtomicU16,
+    shutdown: watch::Sender<Option<ShutdownMode>>,
+    log_level_hook: Option<LogLevelHook>,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("config", &self.config)
+            .field("config_file", &self.config_file)
+            .field("run_id", &self.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerState {
+    /// Shared state for a server about to start with `config`.
+    pub fn new(
+        config: Config,
+        config_file: Option<PathBuf>,
+        log_level_hook: Option<LogLevelHook>,
+    ) -> ServerState {
+        let (shutdown, _) = watch::channel(None);
+        ServerState {
+            port: AtomicU16::new(config.port),
+            config: RwLock::new(config),
+            config_file,
+            commands: CommandTable::standard(),
+            stats: Stats::default(),
+            clients: ClientRegistry::default(),
+            persistence: Mutex::new(PersistenceStatus::default()),
+            started: Instant::now(),
+            run_id: new_run_id(),
+            shutdown,
+            log_level_hook,
+        }
+    }
+
+    /// The configuration (a read lock: keep it short).
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        self.config.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The configuration, for `CONFIG SET`.
+    pub fn config_mut(&self) -> RwLockWriteGuard<'_, Config> {
+        self.config.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies a log level change through the hook the binary installed.
+    pub fn apply_log_level(&self, level: LogLevel) {
+        if let Some(hook) = &self.log_level_hook {
+            hook(level);
+        }
+    }
+
+    /// AOF status for `INFO persistence`; the AOF writer updates it.
+    pub fn persistence(&self) -> MutexGuard<'_, PersistenceStatus> {
+        self.persistence.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether clients must authenticate (`requirepass` is set).
+    pub fn auth_required(&self) -> bool {
+        !self.config().requirepass.is_empty()
+    }
+
+    /// The port actually listened on.
+    pub fn port(&self) -> u16 {
+        self.port.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_port(&self, port: u16) {
+        self.port.store(port, Ordering::Relaxed);
+    }
+
+    /// Asks the server to shut down; every connection and the accept loop
+    /// observe it through [`ServerState::shutdown_receiver`].
+    pub fn request_shutdown(&self, mode: ShutdownMode) {
+        self.shutdown.send_if_modified(|current| {
+            if current.is_none() {
+                *current = Some(mode);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// A receiver that changes when a shutdown is requested.
+    pub fn shutdown_receiver(&self) -> watch::Receiver<Option<ShutdownMode>> {
+        self.shutdown.subscribe()
+    }
+
+    /// The shutdown request, if any.
+    pub fn shutdown_requested(&self) -> Option<ShutdownMode> {
+        *self.shutdown.borrow()
+    }
+}
+
+/// Current Unix time in milliseconds.
+pub fn unix_time_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// 40 random hex characters, from the standard library's randomly keyed
+/// hasher (no extra dependency; the id only needs to differ between runs).
+fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut id = String::with_capacity(40);
+    let mut round = 0u64;
+    while id.len() < 40 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(round);
+        hasher.write_u128(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        hasher.write_u32(std::process::id());
+        id.push_str(&format!("{:016x}", hasher.finish()));
+        round += 1;
+    }
+    id.truncate(40);
+    id
+}

@@ -1,0 +1,126 @@
+//! Server statistics reported by `INFO stats` and reset by `CONFIG RESETSTAT`.
+//!
+//! Counters are relaxed atomics: they are bumped from every connection task
+//! and only ever read for reporting, so no ordering with other memory is
+//! needed.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// How many samples `instantaneous_ops_per_sec` averages (Redis's
+/// `STATS_METRIC_SAMPLES`).
+const OPS_SAMPLES: usize = 16;
+
+/// The counters of `INFO stats`.
+#[derive(Debug)]
+pub struct Stats {
+    /// Connections accepted.
+    pub total_connections_received: AtomicU64,
+    /// Commands executed.
+    pub total_commands_processed: AtomicU64,
+    /// Keys removed because they expired (lazily or actively).
+    pub expired_keys: AtomicU64,
+    /// Reads that found their key.
+    pub keyspace_hits: AtomicU64,
+    /// Reads that did not.
+    pub keyspace_misses: AtomicU64,
+    /// Connections refused because of `maxclients`.
+    pub rejected_connections: AtomicU64,
+    /// Error replies sent.
+    pub total_error_replies: AtomicU64,
+    /// Bytes read from clients.
+    pub total_net_input_bytes: AtomicU64,
+    /// Bytes written to clients.
+    pub total_net_output_bytes: AtomicU64,
+    /// Highest `used_memory` seen (`used_memory_peak`).
+    pub used_memory_peak: AtomicU64,
+    ops: Mutex<OpsSampler>,
+}
+
+#[derive(Debug)]
+struct OpsSampler {
+    samples: [u64; OPS_SAMPLES],
+    next: usize,
+    last_time: Instant,
+    last_count: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Stats {
+        Stats {
+            total_connections_received: AtomicU64::new(0),
+            total_commands_processed: AtomicU64::new(0),
+            expired_keys: AtomicU64::new(0),
+            keyspace_hits: AtomicU64::new(0),
+            keyspace_misses: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            total_error_replies: AtomicU64::new(0),
+            total_net_input_bytes: AtomicU64::new(0),
+            total_net_output_bytes: AtomicU64::new(0),
+            used_memory_peak: AtomicU64::new(0),
+            ops: Mutex::new(OpsSampler {
+                samples: [0; OPS_SAMPLES],
+                next: 0,
+                last_time: Instant::now(),
+                last_count: 0,
+            }),
+        }
+    }
+}
+
+impl Stats {
+    /// Zeroes every counter (`CONFIG RESETSTAT`).
+    pub fn reset(&self) {
+        for counter in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.expired_keys,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.rejected_connections,
+            &self.total_error_replies,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        ops.samples = [0; OPS_SAMPLES];
+        ops.last_count = 0;
+        ops.last_time = Instant::now();
+    }
+
+    /// Takes one sample of the command rate, like Redis's
+    /// `trackInstantaneousMetric` (called about every 100 ms by the cron).
+    pub fn sample_ops(&self, now: Instant) {
+        let count = self.total_commands_processed.load(Ordering::Relaxed);
+        let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        let elapsed_ms = now.duration_since(ops.last_time).as_millis() as u64;
+        if elapsed_ms == 0 {
+            return;
+        }
+        let delta = count.saturating_sub(ops.last_count);
+        let slot = ops.next;
+        ops.samples[slot] = delta * 1000 / elapsed_ms;
+        ops.next = (slot + 1) % OPS_SAMPLES;
+        ops.last_time = now;
+        ops.last_count = count;
+    }
+
+    /// The average of the recent samples.
+    pub fn instantaneous_ops_per_sec(&self) -> u64 {
+        let ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        ops.samples.iter().sum::<u64>() / OPS_SAMPLES as u64
+    }
+
+    /// Records a `used_memory` reading for the peak.
+    pub fn note_memory(&self, used: u64) {
+        self.used_memory_peak.fetch_max(used, Ordering::Relaxed);
+    }
+
+    /// Reads a counter.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}

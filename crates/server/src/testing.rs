@@ -1,0 +1,98 @@
+//! A real server in a background thread, for tests.
+//!
+//! ```
+//! let server = redigo_server::testing::TestServer::start(&[("databases", "4")]);
+//! let mut conn = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+//! # use std::io::{Read, Write};
+//! conn.write_all(b"PING\r\n").unwrap();
+//! let mut reply = [0u8; 7];
+//! conn.read_exact(&mut reply).unwrap();
+//! assert_eq!(&reply, b"+PONG\r\n");
+//! ```
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use crate::config::Config;
+use crate::server::{Server, ServerOptions};
+use crate::shared::{ServerState, ShutdownMode};
+
+/// Worker threads of a test server's runtime: enough to exercise concurrency
+/// without crowding a 2-core CI machine.
+const TEST_WORKER_THREADS: usize = 2;
+
+/// A server running on its own runtime in a background thread, listening on
+/// a free loopback port; it shuts down when dropped.
+#[derive(Debug)]
+pub struct TestServer {
+    port: u16,
+    state: Arc<ServerState>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with the defaults, `port` 0 and the given overrides
+    /// (`(name, value)` as for `CONFIG SET`).
+    ///
+    /// # Panics
+    /// If an override is refused or the server cannot start: a test setup
+    /// error.
+    pub fn start(overrides: &[(&str, &str)]) -> TestServer {
+        let mut config = Config {
+            port: 0,
+            ..Config::default()
+        };
+        for (key, value) in overrides {
+            config
+                .set(key, value)
+                .unwrap_or_else(|e| panic!("test server override: {e}"));
+        }
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("redigo-test-server".to_string())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(TEST_WORKER_THREADS)
+                    .enable_all()
+                    .build()
+                    .expect("test server runtime");
+                runtime.block_on(async move {
+                    let server = Server::bind(config, ServerOptions::default())
+                        .await
+                        .expect("test server binds");
+                    let _ = ready_tx.send((server.port(), Arc::clone(server.state())));
+                    server
+                        .run(std::future::pending())
+                        .await
+                        .expect("test server runs");
+                });
+            })
+            .expect("spawn test server thread");
+        let (port, state) = ready_rx.recv().expect("test server started");
+        TestServer {
+            port,
+            state,
+            thread: Some(thread),
+        }
+    }
+
+    /// The port it listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's shared state (stats, config, clients).
+    pub fn state(&self) -> &Arc<ServerState> {
+        &self.state
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.state.request_shutdown(ShutdownMode::default());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
