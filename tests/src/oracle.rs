@@ -18,12 +18,14 @@ pub fn oracle_required() -> bool {
 /// Whether `tool` (e.g. `redis-server`, `redis-cli`) can be run. Under CI a
 /// missing tool panics; elsewhere it prints why the caller skips and returns false.
 pub fn tool_available(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    // Search PATH rather than running `tool --version`: redis-check-aof has no
+    // such flag and would look missing.
+    let found = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            let candidate = dir.join(tool);
+            candidate.is_file() || candidate.with_extension("exe").is_file()
+        })
+    });
     if !found {
         if oracle_required() {
             panic!(
@@ -103,7 +105,9 @@ impl Oracle {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn redis-server");
-            if wait_for_port(port, STARTUP_TIMEOUT) {
+            // Another test may have taken the port between `free_port` and the
+            // bind: only accept a listener that is our own child.
+            if wait_for_port(port, STARTUP_TIMEOUT) && serves_pid(port, child.id()) {
                 return Oracle { child, port, dir };
             }
             let _ = child.kill();
@@ -126,6 +130,18 @@ impl Oracle {
     pub fn connect(&self) -> RawConn {
         RawConn::connect(self.port)
     }
+}
+
+/// Whether the server on `port` reports `process_id:pid` in `INFO server`.
+fn serves_pid(port: u16, pid: u32) -> bool {
+    let Ok(stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else {
+        return false;
+    };
+    drop(stream);
+    let reply = RawConn::connect(port).command(&[b"INFO", b"server"]);
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .any(|line| line.trim_end() == format!("process_id:{pid}"))
 }
 
 impl Drop for Oracle {
