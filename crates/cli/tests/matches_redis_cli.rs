@@ -1,0 +1,158 @@
+//! The same invocations through Debian's `redis-cli` 7.0 and `redigo-cli`,
+//! against the same server: stdout, stderr and exit status must be
+//! byte-identical. Skipped (with a message) where redis-cli is missing,
+//! mandatory under CI.
+
+mod common;
+
+use common::{Run, redigo_with, redis_cli_with};
+
+/// Invocations whose output does not depend on how often they ran.
+const ONE_SHOT_CASES: &[&[&str]] = &[
+    &["set", "k", "v"],
+    &["get", "k"],
+    &["get", "missing"],
+    &["incr", "k"],
+    &["-e", "incr", "k"],
+    &["incrby", "n", "-0"],
+    &["get", "bin"],
+    &["lrange", "list", "0", "-1"],
+    &["lrange", "list", "0", "3"],
+    &["lrange", "missing", "0", "-1"],
+    &["-d", ",", "-D", ";", "lrange", "list", "0", "3"],
+    &["command", "info", "get", "set"],
+    &["command", "docs", "get"],
+    &["scan", "0", "match", "list"],
+    &["hgetall", "hash"],
+    &["exists", "k", "list", "missing"],
+    &["ttl", "k"],
+    &["type", "list"],
+    &["ping"],
+    &["echo", "with\ttab and \"quotes\""],
+    &["-n", "3", "get", "k"],
+    &["-r", "3", "ping"],
+    &["nosuchcommand", "x"],
+    &["set", "k"],
+    &["client", "no-evict", "off"],
+];
+
+fn seed(oracle: &redigo_tests::Oracle) {
+    let mut conn = oracle.connect();
+    conn.command(&[b"SET", b"bin", b"a\x00b\n\r\t\x07\x08\\\"\xff\x7f c"]);
+    let mut rpush: Vec<&[u8]> = vec![b"RPUSH", b"list"];
+    let items: Vec<Vec<u8>> = (0..15).map(|i| format!("item{i}").into_bytes()).collect();
+    rpush.extend(items.iter().map(|i| i.as_slice()));
+    conn.command(&rpush);
+    conn.command(&[b"HSET", b"hash", b"f1", b"v1", b"f2", b""]);
+}
+
+fn assert_same(what: &str, theirs: &Run, ours: &Run) {
+    assert_eq!(
+        theirs,
+        ours,
+        "{what}: redis-cli printed\n{}{}\nredigo-cli printed\n{}{}",
+        theirs.stdout_text(),
+        theirs.stderr_text(),
+        ours.stdout_text(),
+        ours.stderr_text()
+    );
+}
+
+fn oracle_and_redis_cli() -> Option<redigo_tests::Oracle> {
+    let oracle = redigo_tests::oracle()?;
+    redigo_tests::tool_available("redis-cli").then_some(oracle)
+}
+
+#[test]
+fn one_shot_raw_and_tty_forms() {
+    let Some(oracle) = oracle_and_redis_cli() else {
+        return;
+    };
+    seed(&oracle);
+    let port = oracle.port();
+    for case in ONE_SHOT_CASES {
+        for form in [&[][..], &["--no-raw"][..], &["--raw"][..]] {
+            let args: Vec<&str> = form.iter().chain(case.iter()).copied().collect();
+            let theirs = redis_cli_with(port, &args, b"");
+            let ours = redigo_with(port, &args, b"", &[]);
+            assert_same(&args.join(" "), &theirs, &ours);
+        }
+    }
+}
+
+#[test]
+fn counters_repeat_and_stdin_argument() {
+    let Some(oracle) = oracle_and_redis_cli() else {
+        return;
+    };
+    let port = oracle.port();
+    let runs: [(&[&str], &[u8]); 3] = [
+        (&["-r", "3", "-i", "0.01", "incr", "c"], b""),
+        (&["--no-raw", "-r", "2", "incrby", "c", "-5"], b""),
+        (&["-x", "append", "c"], b"\x00tail\n"),
+    ];
+    for (args, stdin) in runs {
+        redigo_with(port, &["del", "c"], b"", &[]);
+        let theirs = redis_cli_with(port, args, stdin);
+        redigo_with(port, &["del", "c"], b"", &[]);
+        let ours = redigo_with(port, args, stdin, &[]);
+        assert_same(&args.join(" "), &theirs, &ours);
+    }
+}
+
+#[test]
+fn connection_refused_and_bad_url() {
+    if !redigo_tests::tool_available("redis-cli") {
+        return;
+    }
+    let port = redigo_tests::free_port();
+    let theirs = redis_cli_with(port, &["ping"], b"");
+    let ours = redigo_with(port, &["ping"], b"", &[]);
+    assert_same("refused", &theirs, &ours);
+    let theirs = redis_cli_with(port, &["-u", "http://x", "ping"], b"");
+    let ours = redigo_with(port, &["-u", "http://x", "ping"], b"", &[]);
+    assert_same("bad url", &theirs, &ours);
+}
+
+#[test]
+fn scripted_stdin() {
+    let Some(oracle) = oracle_and_redis_cli() else {
+        return;
+    };
+    seed(&oracle);
+    let port = oracle.port();
+    let script: &[u8] = b"set a 1\nget a\n\nincr bin\nget \"unbalanced\n3 ping\n0 ping\n\"a b\" c\nselect 2\nset x \"y\\x00z\"\nget x\nlrange list 0 11\n   \nhgetall hash\nselect 0\nget a\nquit\nping\n";
+    for form in [&[][..], &["--no-raw"][..]] {
+        redigo_with(port, &["flushall"], b"", &[]);
+        seed(&oracle);
+        let theirs = redis_cli_with(port, form, script);
+        redigo_with(port, &["flushall"], b"", &[]);
+        seed(&oracle);
+        let ours = redigo_with(port, form, script, &[]);
+        assert_same(&format!("script {form:?}"), &theirs, &ours);
+    }
+}
+
+#[test]
+fn pipe_mode() {
+    let Some(oracle) = oracle_and_redis_cli() else {
+        return;
+    };
+    let port = oracle.port();
+    let mut input = Vec::new();
+    for i in 0..1000 {
+        let key = format!("key:{i}");
+        input.extend_from_slice(
+            format!("*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$1\r\nv\r\n", key.len()).as_bytes(),
+        );
+    }
+    input.extend_from_slice(b"*2\r\n$4\r\nINCR\r\n$7\r\nkey:999\r\n");
+    let theirs = redis_cli_with(port, &["--pipe"], &input);
+    let ours = redigo_with(port, &["--pipe"], &input, &[]);
+    assert_same("--pipe", &theirs, &ours);
+    assert_eq!(ours.code, Some(1));
+    assert_eq!(
+        ours.stderr_text(),
+        "ERR value is not an integer or out of range\n"
+    );
+}
