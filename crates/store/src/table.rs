@@ -44,9 +44,9 @@ use crate::snapshot::CopyOnWrite;
 /// The seeded hasher shared by every table of one store.
 pub(crate) type KeyHasher = foldhash::fast::RandomState;
 
-/// Keys per segment before it splits: 7/8 of 4096 buckets, hashbrown's
+/// Keys per segment before it splits: 7/8 of 1024 buckets, hashbrown's
 /// maximum load for that size, so a full segment never needs to rehash.
-pub(crate) const SEGMENT_MAX_ENTRIES: usize = 3584;
+pub(crate) const SEGMENT_MAX_ENTRIES: usize = 896;
 
 /// Deepest split allowed. Beyond this many shared position bits a segment
 /// just grows (it would take colliding hashes, not a real workload); keeping

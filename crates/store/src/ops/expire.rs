@@ -200,7 +200,9 @@ impl DbHandle<'_> {
         if millis {
             value
         } else {
-            value.saturating_add(500) / 1000
+            // Rounded to the nearest second without overflowing near
+            // i64::MAX (Redis answers 9223372036854776 for i64::MAX ms).
+            ((i128::from(value) + 500) / 1000) as i64
         }
     }
 

@@ -88,16 +88,19 @@ impl DbHandle<'_> {
         dst: &[u8],
         only_if_absent: bool,
     ) -> Result<bool, StoreError> {
-        let slot = self.find(src).ok_or(StoreError::NoSuchKey)?;
+        self.find(src).ok_or(StoreError::NoSuchKey)?;
         if src == dst {
             return Ok(!only_if_absent);
         }
-        if only_if_absent && self.find(dst).is_some() {
+        // Redis looks the destination up even when it will overwrite it, so
+        // an expired destination is reported as expired.
+        if self.find(dst).is_some() && only_if_absent {
             return Ok(false);
         }
+        // Looked up again: the destination lookup may have changed the table.
+        let slot = self.find(src).ok_or(StoreError::NoSuchKey)?;
         let entry = self.db_mut().remove_at(slot);
-        let moved = rekey(&entry, dst);
-        self.db_mut().insert(moved);
+        self.db_mut().insert(rekey(&entry, dst));
         Ok(true)
     }
 

@@ -119,9 +119,11 @@ impl DbHandle<'_> {
         deadline: Option<u64>,
         keep_ttl: bool,
     ) -> Option<u64> {
+        // Looked up first, as Redis's `setKey` does, so overwriting an
+        // expired key reports its expiry like any other access.
+        let existing = self.find(key);
         let deadline = if keep_ttl {
-            self.find(key)
-                .and_then(|slot| self.db().entry_at(slot).expire_at())
+            existing.and_then(|slot| self.db().entry_at(slot).expire_at())
         } else {
             deadline
         };
@@ -269,11 +271,11 @@ impl DbHandle<'_> {
 
     /// `MSETNX`: sets every pair only if none of the keys exists.
     pub fn mset_nx<K: AsRef<[u8]>, V: AsRef<[u8]>>(&mut self, pairs: &[(K, V)]) -> bool {
-        let mut any_exists = false;
-        for (key, _) in pairs {
-            any_exists |= self.find(key.as_ref()).is_some();
-        }
-        if any_exists {
+        // Redis stops looking at the first existing key.
+        if pairs
+            .iter()
+            .any(|(key, _)| self.find(key.as_ref()).is_some())
+        {
             return false;
         }
         self.mset(pairs);

@@ -1,0 +1,844 @@
+//! Model-based test: random sequences of commands and clock advances run
+//! against the store and against a plain reference model (one `BTreeMap` per
+//! database with explicit deadlines), written from Redis 7.0's documented
+//! semantics. Every reply, every lazily expired key reported by
+//! `drain_expired`, and the final contents must agree.
+//!
+//! The key space is tiny so that overwrites, collisions with expired keys and
+//! cross-database moves happen all the time.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use redigo_store::{
+    ExpireCondition, ExpireOutcome, Expiry, GetExTtl, ScanOptions, SetCondition, SetOptions,
+    SetTtl, Store, StoreConfig, StoreError,
+};
+
+const DATABASES: usize = 3;
+const MAX_STRING_LEN: usize = 64;
+const KEYS: &[&str] = &["a", "b", "c", "d"];
+const VALUES: &[&str] = &[
+    "",
+    "0",
+    "1",
+    "-5",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "abc",
+    "12x",
+    " 1",
+];
+const DELTAS: &[i64] = &[1, -1, 7, i64::MAX, i64::MIN, -3];
+const AMOUNTS: &[i64] = &[-5, 0, 1, 2, 5, 9_223_372_036_854_775_807];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reply {
+    Ok,
+    Nil,
+    Int(i64),
+    Bulk(Vec<u8>),
+    Err(String),
+    Array(Vec<Reply>),
+}
+
+fn bulk(v: Option<&[u8]>) -> Reply {
+    v.map_or(Reply::Nil, |v| Reply::Bulk(v.to_vec()))
+}
+
+fn err(e: StoreError) -> Reply {
+    Reply::Err(e.to_string())
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Advance(u64),
+    Select(usize),
+    Set(usize, usize, SetCondition, SetTtl, bool),
+    Get(usize),
+    GetSet(usize, usize),
+    GetDel(usize),
+    GetEx(usize, GetExTtl),
+    SetNx(usize, usize),
+    SetEx(usize, i64, usize),
+    PSetEx(usize, i64, usize),
+    MGet(Vec<usize>),
+    MSet(Vec<(usize, usize)>),
+    MSetNx(Vec<(usize, usize)>),
+    IncrBy(usize, i64),
+    DecrBy(usize, i64),
+    Append(usize, usize),
+    Strlen(usize),
+    GetRange(usize, i64, i64),
+    SetRange(usize, i64, usize),
+    Del(Vec<usize>),
+    Exists(Vec<usize>),
+    Expire(usize, Expiry, ExpireCondition),
+    Ttl(usize),
+    Pttl(usize),
+    ExpireTime(usize),
+    Persist(usize),
+    Type(usize),
+    Keys,
+    Rename(usize, usize, bool),
+    Copy(usize, usize, Option<usize>, bool),
+    Move(usize, usize),
+    DbSize,
+    SwapDb(usize, usize),
+    FlushDb,
+    Reap(usize),
+    ScanAll,
+}
+
+fn expiry() -> impl Strategy<Value = Expiry> {
+    (0..4usize, prop::sample::select(AMOUNTS), 0..3000i64).prop_map(|(kind, amount, offset)| {
+        match kind {
+            0 => Expiry::Seconds(amount),
+            1 => Expiry::Millis(if amount == 5 { offset } else { amount }),
+            // Absolute times near the model's clock (which starts at 1_000_000).
+            2 => Expiry::UnixSeconds(if amount > 5 { amount } else { 1_000 + amount }),
+            _ => Expiry::UnixMillis(if amount > 5 {
+                amount
+            } else {
+                1_000_000 + offset + amount
+            }),
+        }
+    })
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let key = || 0..KEYS.len();
+    let value = || 0..VALUES.len();
+    let db = || 0..DATABASES;
+    let keys = || prop::collection::vec(0..KEYS.len(), 1..4);
+    let pairs = || prop::collection::vec((0..KEYS.len(), 0..VALUES.len()), 1..4);
+    let condition = prop_oneof![
+        Just(SetCondition::Always),
+        Just(SetCondition::IfAbsent),
+        Just(SetCondition::IfPresent)
+    ];
+    let set_ttl = prop_oneof![
+        Just(SetTtl::Clear),
+        Just(SetTtl::Keep),
+        expiry().prop_map(SetTtl::Expire)
+    ];
+    let getex_ttl = prop_oneof![
+        Just(GetExTtl::Unchanged),
+        Just(GetExTtl::Persist),
+        expiry().prop_map(GetExTtl::Expire)
+    ];
+    let expire_condition = prop_oneof![
+        Just(ExpireCondition::Always),
+        Just(ExpireCondition::IfNoTtl),
+        Just(ExpireCondition::IfTtl),
+        Just(ExpireCondition::IfGreater),
+        Just(ExpireCondition::IfLess),
+    ];
+    let index = || prop::sample::select(vec![0i64, 1, 2, -1, -2, -10, 10]);
+    prop_oneof![
+        4 => (0..2500u64).prop_map(Op::Advance),
+        1 => db().prop_map(Op::Select),
+        6 => (key(), value(), condition, set_ttl, any::<bool>()).prop_map(|(k, v, c, t, g)| Op::Set(k, v, c, t, g)),
+        4 => key().prop_map(Op::Get),
+        1 => (key(), value()).prop_map(|(k, v)| Op::GetSet(k, v)),
+        1 => key().prop_map(Op::GetDel),
+        2 => (key(), getex_ttl).prop_map(|(k, t)| Op::GetEx(k, t)),
+        1 => (key(), value()).prop_map(|(k, v)| Op::SetNx(k, v)),
+        1 => (key(), prop::sample::select(AMOUNTS), value()).prop_map(|(k, a, v)| Op::SetEx(k, a, v)),
+        1 => (key(), prop::sample::select(AMOUNTS), value()).prop_map(|(k, a, v)| Op::PSetEx(k, a.saturating_mul(500), v)),
+        1 => keys().prop_map(Op::MGet),
+        1 => pairs().prop_map(Op::MSet),
+        1 => pairs().prop_map(Op::MSetNx),
+        2 => (key(), prop::sample::select(DELTAS)).prop_map(|(k, d)| Op::IncrBy(k, d)),
+        1 => (key(), prop::sample::select(DELTAS)).prop_map(|(k, d)| Op::DecrBy(k, d)),
+        1 => (key(), value()).prop_map(|(k, v)| Op::Append(k, v)),
+        1 => key().prop_map(Op::Strlen),
+        1 => (key(), index(), index()).prop_map(|(k, s, e)| Op::GetRange(k, s, e)),
+        1 => (key(), prop::sample::select(vec![-1i64, 0, 2, 40, 63, 64]), value()).prop_map(|(k, o, v)| Op::SetRange(k, o, v)),
+        2 => keys().prop_map(Op::Del),
+        1 => keys().prop_map(Op::Exists),
+        4 => (key(), expiry(), expire_condition).prop_map(|(k, e, c)| Op::Expire(k, e, c)),
+        2 => key().prop_map(Op::Ttl),
+        1 => key().prop_map(Op::Pttl),
+        1 => key().prop_map(Op::ExpireTime),
+        1 => key().prop_map(Op::Persist),
+        1 => key().prop_map(Op::Type),
+        1 => Just(Op::Keys),
+        2 => (key(), key(), any::<bool>()).prop_map(|(s, d, nx)| Op::Rename(s, d, nx)),
+        1 => (key(), key(), prop::option::of(db()), any::<bool>()).prop_map(|(s, d, db, r)| Op::Copy(s, d, db, r)),
+        1 => (key(), db()).prop_map(|(k, db)| Op::Move(k, db)),
+        1 => Just(Op::DbSize),
+        1 => (db(), db()).prop_map(|(a, b)| Op::SwapDb(a, b)),
+        1 => Just(Op::FlushDb),
+        2 => (1..3usize).prop_map(Op::Reap),
+        1 => Just(Op::ScanAll),
+    ]
+}
+
+type Entry = (Vec<u8>, Option<u64>);
+
+/// The reference: physically present keys with their deadlines, and the
+/// lazily expired keys in the order Redis would report them.
+struct Model {
+    dbs: Vec<BTreeMap<Vec<u8>, Entry>>,
+    now: u64,
+    db: usize,
+    expired: Vec<(usize, Vec<u8>)>,
+}
+
+impl Model {
+    fn map(&mut self, db: usize) -> &mut BTreeMap<Vec<u8>, Entry> {
+        &mut self.dbs[db]
+    }
+
+    /// Redis's lookupKey: an expired key is deleted and reported.
+    fn lookup_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        let now = self.now;
+        let entry = self.dbs[db].get(key).cloned()?;
+        if entry.1.is_some_and(|deadline| deadline < now) {
+            self.dbs[db].remove(key);
+            self.expired.push((db, key.to_vec()));
+            return None;
+        }
+        Some(entry)
+    }
+
+    fn lookup(&mut self, key: &[u8]) -> Option<Entry> {
+        self.lookup_in(self.db, key)
+    }
+
+    fn set_deadline(&self, expiry: Expiry, command: &'static str) -> Result<u64, Reply> {
+        let invalid = Reply::Err(format!("ERR invalid expire time in '{command}' command"));
+        let (amount, seconds, relative) = match expiry {
+            Expiry::Seconds(n) => (n, true, true),
+            Expiry::Millis(n) => (n, false, true),
+            Expiry::UnixSeconds(n) => (n, true, false),
+            Expiry::UnixMillis(n) => (n, false, false),
+        };
+        if amount <= 0 || (seconds && amount > i64::MAX / 1000) {
+            return Err(invalid);
+        }
+        let ms = if seconds { amount * 1000 } else { amount };
+        let ms = if relative {
+            ms.checked_add(self.now as i64).ok_or(invalid.clone())?
+        } else {
+            ms
+        };
+        if ms <= 0 { Err(invalid) } else { Ok(ms as u64) }
+    }
+
+    fn write(&mut self, key: &[u8], value: Vec<u8>, deadline: Option<u64>) {
+        self.lookup(key);
+        let db = self.db;
+        self.map(db).insert(key.to_vec(), (value, deadline));
+    }
+
+    fn apply(&mut self, op: &Op) -> Reply {
+        let k = |i: usize| KEYS[i].as_bytes().to_vec();
+        let v = |i: usize| VALUES[i].as_bytes().to_vec();
+        let db = self.db;
+        match op {
+            Op::Advance(ms) => {
+                self.now += ms;
+                Reply::Ok
+            }
+            Op::Select(index) => {
+                self.db = *index;
+                Reply::Ok
+            }
+            Op::Set(key, value, condition, ttl, get) => {
+                let deadline = match ttl {
+                    SetTtl::Expire(e) => match self.set_deadline(*e, "set") {
+                        Ok(d) => Some(d),
+                        Err(reply) => return reply,
+                    },
+                    _ => None,
+                };
+                let previous = if *get {
+                    self.lookup(&k(*key)).map(|e| e.0)
+                } else {
+                    None
+                };
+                let found = self.lookup(&k(*key));
+                let blocked = match condition {
+                    SetCondition::Always => false,
+                    SetCondition::IfAbsent => found.is_some(),
+                    SetCondition::IfPresent => found.is_none(),
+                };
+                if !blocked {
+                    let deadline = if *ttl == SetTtl::Keep {
+                        found.and_then(|e| e.1)
+                    } else {
+                        deadline
+                    };
+                    self.write(&k(*key), v(*value), deadline);
+                }
+                if *get {
+                    bulk(previous.as_deref())
+                } else if blocked {
+                    Reply::Nil
+                } else {
+                    Reply::Ok
+                }
+            }
+            Op::Get(key) => bulk(self.lookup(&k(*key)).map(|e| e.0).as_deref()),
+            Op::GetSet(key, value) => {
+                let previous = self.lookup(&k(*key)).map(|e| e.0);
+                self.write(&k(*key), v(*value), None);
+                bulk(previous.as_deref())
+            }
+            Op::GetDel(key) => {
+                let previous = self.lookup(&k(*key)).map(|e| e.0);
+                self.map(db).remove(&k(*key));
+                bulk(previous.as_deref())
+            }
+            Op::GetEx(key, ttl) => {
+                let deadline = match ttl {
+                    GetExTtl::Expire(e) => match self.set_deadline(*e, "getex") {
+                        Ok(d) => Some((*e, d)),
+                        Err(reply) => return reply,
+                    },
+                    _ => None,
+                };
+                let Some((value, _)) = self.lookup(&k(*key)) else {
+                    return Reply::Nil;
+                };
+                let now = self.now;
+                let entry = self.map(db).get_mut(&k(*key)).expect("live");
+                match (ttl, deadline) {
+                    (_, Some((Expiry::UnixSeconds(_) | Expiry::UnixMillis(_), at)))
+                        if at <= now =>
+                    {
+                        self.map(db).remove(&k(*key));
+                    }
+                    (_, Some((_, at))) => entry.1 = Some(at),
+                    (GetExTtl::Persist, None) => entry.1 = None,
+                    _ => {}
+                }
+                Reply::Bulk(value)
+            }
+            Op::SetNx(key, value) => {
+                if self.lookup(&k(*key)).is_some() {
+                    return Reply::Int(0);
+                }
+                self.write(&k(*key), v(*value), None);
+                Reply::Int(1)
+            }
+            Op::SetEx(key, seconds, value) => {
+                match self.set_deadline(Expiry::Seconds(*seconds), "setex") {
+                    Ok(d) => {
+                        self.write(&k(*key), v(*value), Some(d));
+                        Reply::Ok
+                    }
+                    Err(reply) => reply,
+                }
+            }
+            Op::PSetEx(key, ms, value) => match self.set_deadline(Expiry::Millis(*ms), "psetex") {
+                Ok(d) => {
+                    self.write(&k(*key), v(*value), Some(d));
+                    Reply::Ok
+                }
+                Err(reply) => reply,
+            },
+            Op::MGet(keys) => Reply::Array(
+                keys.iter()
+                    .map(|key| bulk(self.lookup(&k(*key)).map(|e| e.0).as_deref()))
+                    .collect(),
+            ),
+            Op::MSet(pairs) => {
+                for (key, value) in pairs {
+                    self.write(&k(*key), v(*value), None);
+                }
+                Reply::Ok
+            }
+            Op::MSetNx(pairs) => {
+                for (key, _) in pairs {
+                    if self.lookup(&k(*key)).is_some() {
+                        return Reply::Int(0);
+                    }
+                }
+                for (key, value) in pairs {
+                    self.write(&k(*key), v(*value), None);
+                }
+                Reply::Int(1)
+            }
+            Op::IncrBy(key, delta) => self.incr(&k(*key), *delta),
+            Op::DecrBy(key, delta) => match delta.checked_neg() {
+                None => Reply::Err("ERR decrement would overflow".into()),
+                Some(negated) => self.incr(&k(*key), negated),
+            },
+            Op::Append(key, value) => {
+                let extra = v(*value);
+                match self.lookup(&k(*key)) {
+                    None => {
+                        self.write(&k(*key), extra.clone(), None);
+                        Reply::Int(extra.len() as i64)
+                    }
+                    Some((mut current, deadline)) => {
+                        if current.len() + extra.len() > MAX_STRING_LEN {
+                            return Reply::Err(
+                                "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+                                    .into(),
+                            );
+                        }
+                        current.extend_from_slice(&extra);
+                        let len = current.len();
+                        self.map(db).insert(k(*key), (current, deadline));
+                        Reply::Int(len as i64)
+                    }
+                }
+            }
+            Op::Strlen(key) => Reply::Int(self.lookup(&k(*key)).map_or(0, |e| e.0.len() as i64)),
+            Op::GetRange(key, start, end) => {
+                let value = self.lookup(&k(*key)).map(|e| e.0).unwrap_or_default();
+                let len = value.len() as i64;
+                let (mut s, mut e) = (*start, *end);
+                if s < 0 && e < 0 && s > e {
+                    return Reply::Bulk(vec![]);
+                }
+                if s < 0 {
+                    s += len;
+                }
+                if e < 0 {
+                    e += len;
+                }
+                s = s.max(0);
+                e = e.max(0);
+                if e >= len {
+                    e = len - 1;
+                }
+                if s > e || len == 0 {
+                    Reply::Bulk(vec![])
+                } else {
+                    Reply::Bulk(value[s as usize..=e as usize].to_vec())
+                }
+            }
+            Op::SetRange(key, offset, value) => {
+                if *offset < 0 {
+                    return Reply::Err("ERR offset is out of range".into());
+                }
+                let offset = *offset as usize;
+                let patch = v(*value);
+                let existing = self.lookup(&k(*key));
+                let (mut current, deadline) = match existing {
+                    None if patch.is_empty() => return Reply::Int(0),
+                    Some((current, _)) if patch.is_empty() => {
+                        return Reply::Int(current.len() as i64);
+                    }
+                    None => (Vec::new(), None),
+                    Some(entry) => entry,
+                };
+                if offset + patch.len() > MAX_STRING_LEN {
+                    return Reply::Err(
+                        "ERR string exceeds maximum allowed size (proto-max-bulk-len)".into(),
+                    );
+                }
+                if current.len() < offset + patch.len() {
+                    current.resize(offset + patch.len(), 0);
+                }
+                current[offset..offset + patch.len()].copy_from_slice(&patch);
+                let len = current.len();
+                self.map(db).insert(k(*key), (current, deadline));
+                Reply::Int(len as i64)
+            }
+            Op::Del(keys) => {
+                let mut removed = 0;
+                for key in keys {
+                    if self.lookup(&k(*key)).is_some() {
+                        self.map(db).remove(&k(*key));
+                        removed += 1;
+                    }
+                }
+                Reply::Int(removed)
+            }
+            Op::Exists(keys) => Reply::Int(
+                keys.iter()
+                    .filter(|key| self.lookup(&k(**key)).is_some())
+                    .count() as i64,
+            ),
+            Op::Expire(key, expiry, condition) => {
+                let (amount, seconds, relative, command) = match *expiry {
+                    Expiry::Seconds(n) => (n, true, true, "expire"),
+                    Expiry::Millis(n) => (n, false, true, "pexpire"),
+                    Expiry::UnixSeconds(n) => (n, true, false, "expireat"),
+                    Expiry::UnixMillis(n) => (n, false, false, "pexpireat"),
+                };
+                let invalid = Reply::Err(format!("ERR invalid expire time in '{command}' command"));
+                let Some(ms) = (if seconds {
+                    amount.checked_mul(1000)
+                } else {
+                    Some(amount)
+                }) else {
+                    return invalid;
+                };
+                let Some(when) = (if relative {
+                    ms.checked_add(self.now as i64)
+                } else {
+                    Some(ms)
+                }) else {
+                    return invalid;
+                };
+                let Some((_, current)) = self.lookup(&k(*key)) else {
+                    return Reply::Int(0);
+                };
+                let current = current.map(|c| c as i64);
+                let allowed = match condition {
+                    ExpireCondition::Always => true,
+                    ExpireCondition::IfNoTtl => current.is_none(),
+                    ExpireCondition::IfTtl => current.is_some(),
+                    ExpireCondition::IfGreater => current.is_some_and(|c| when > c),
+                    ExpireCondition::IfLess => current.is_none_or(|c| when < c),
+                };
+                if !allowed {
+                    return Reply::Int(0);
+                }
+                if when <= self.now as i64 {
+                    self.map(db).remove(&k(*key));
+                } else {
+                    self.map(db).get_mut(&k(*key)).expect("live").1 = Some(when as u64);
+                }
+                Reply::Int(1)
+            }
+            Op::Ttl(key) | Op::Pttl(key) | Op::ExpireTime(key) => {
+                let Some((_, deadline)) = self.lookup(&k(*key)) else {
+                    return Reply::Int(-2);
+                };
+                let Some(deadline) = deadline else {
+                    return Reply::Int(-1);
+                };
+                let deadline = deadline as i64;
+                match op {
+                    Op::Ttl(_) => Reply::Int(((deadline - self.now as i64).max(0) + 500) / 1000),
+                    Op::Pttl(_) => Reply::Int((deadline - self.now as i64).max(0)),
+                    _ => Reply::Int(((i128::from(deadline) + 500) / 1000) as i64),
+                }
+            }
+            Op::Persist(key) => match self.lookup(&k(*key)) {
+                Some((_, Some(_))) => {
+                    self.map(db).get_mut(&k(*key)).expect("live").1 = None;
+                    Reply::Int(1)
+                }
+                _ => Reply::Int(0),
+            },
+            Op::Type(key) => Reply::Bulk(if self.lookup(&k(*key)).is_some() {
+                b"string".to_vec()
+            } else {
+                b"none".to_vec()
+            }),
+            Op::Keys | Op::ScanAll => {
+                let now = self.now;
+                let live: Vec<Vec<u8>> = self.dbs[db]
+                    .iter()
+                    .filter(|(_, (_, d))| d.is_none_or(|d| d >= now))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                if matches!(op, Op::ScanAll) {
+                    // SCAN removes the expired keys it meets (every key, in a
+                    // full iteration) but the order is the store's, so the
+                    // harness compares sorted and drains these separately.
+                    let expired: Vec<Vec<u8>> = self.dbs[db]
+                        .keys()
+                        .filter(|key| !live.contains(key))
+                        .cloned()
+                        .collect();
+                    for key in expired {
+                        self.dbs[db].remove(&key);
+                        self.expired.push((db, key));
+                    }
+                }
+                Reply::Array(live.into_iter().map(Reply::Bulk).collect())
+            }
+            Op::Rename(src, dst, nx) => {
+                if self.lookup(&k(*src)).is_none() {
+                    return Reply::Err("ERR no such key".into());
+                }
+                if src == dst {
+                    return if *nx { Reply::Int(0) } else { Reply::Ok };
+                }
+                if self.lookup(&k(*dst)).is_some() && *nx {
+                    return Reply::Int(0);
+                }
+                let entry = self.map(db).remove(&k(*src)).expect("live");
+                self.map(db).insert(k(*dst), entry);
+                if *nx { Reply::Int(1) } else { Reply::Ok }
+            }
+            Op::Copy(src, dst, target, replace) => {
+                let target = target.unwrap_or(db);
+                if target == db && src == dst {
+                    return Reply::Err("ERR source and destination objects are the same".into());
+                }
+                let Some(entry) = self.lookup(&k(*src)) else {
+                    return Reply::Int(0);
+                };
+                if self.lookup_in(target, &k(*dst)).is_some() && !replace {
+                    return Reply::Int(0);
+                }
+                self.map(target).insert(k(*dst), entry);
+                Reply::Int(1)
+            }
+            Op::Move(key, target) => {
+                if *target == db {
+                    return Reply::Err("ERR source and destination objects are the same".into());
+                }
+                let Some(entry) = self.lookup(&k(*key)) else {
+                    return Reply::Int(0);
+                };
+                if self.lookup_in(*target, &k(*key)).is_some() {
+                    return Reply::Int(0);
+                }
+                self.map(db).remove(&k(*key));
+                self.map(*target).insert(k(*key), entry);
+                Reply::Int(1)
+            }
+            Op::DbSize => Reply::Int(self.dbs[db].len() as i64),
+            Op::SwapDb(a, b) => {
+                self.dbs.swap(*a, *b);
+                Reply::Ok
+            }
+            Op::FlushDb => {
+                self.dbs[db].clear();
+                Reply::Ok
+            }
+            Op::Reap(_) => Reply::Ok,
+        }
+    }
+
+    fn incr(&mut self, key: &[u8], delta: i64) -> Reply {
+        let (current, deadline) = match self.lookup(key) {
+            None => (0, None),
+            Some((text, deadline)) => {
+                let text = String::from_utf8(text).unwrap_or_default();
+                // Redis's string2ll: no '+', no leading zeros or spaces.
+                let canonical = text.parse::<i64>().ok().filter(|n| n.to_string() == text);
+                match canonical {
+                    Some(n) => (n, deadline),
+                    None => {
+                        return Reply::Err("ERR value is not an integer or out of range".into());
+                    }
+                }
+            }
+        };
+        let Some(updated) = current.checked_add(delta) else {
+            return Reply::Err("ERR increment or decrement would overflow".into());
+        };
+        let db = self.db;
+        self.map(db)
+            .insert(key.to_vec(), (updated.to_string().into_bytes(), deadline));
+        Reply::Int(updated)
+    }
+}
+
+/// Runs one op on the store and converts the answer to a [`Reply`].
+fn run(store: &mut Store, db_index: &mut usize, now: &mut u64, op: &Op) -> Reply {
+    let k = |i: usize| KEYS[i].as_bytes();
+    let v = |i: usize| VALUES[i].as_bytes();
+    if let Op::Advance(ms) = op {
+        *now += ms;
+        return Reply::Ok;
+    }
+    if let Op::Select(index) = op {
+        *db_index = *index;
+        return Reply::Ok;
+    }
+    if let Op::SwapDb(a, b) = op {
+        store.swap_db(*a, *b).expect("valid indexes");
+        return Reply::Ok;
+    }
+    if let Op::Reap(budget) = op {
+        let reaped = store.reap(*now, *budget);
+        assert!(reaped.len() <= *budget, "reap exceeded its budget");
+        return Reply::Array(
+            reaped
+                .into_iter()
+                .map(|e| Reply::Array(vec![Reply::Int(e.db as i64), Reply::Bulk(e.key.to_vec())]))
+                .collect(),
+        );
+    }
+    let mut db = store.db(*db_index, *now).expect("valid index");
+    let int = |n: usize| Reply::Int(n as i64);
+    match op {
+        Op::Set(key, value, condition, ttl, get) => {
+            match db.set(
+                k(*key),
+                v(*value),
+                SetOptions {
+                    condition: *condition,
+                    ttl: *ttl,
+                    get: *get,
+                },
+            ) {
+                Err(e) => err(e),
+                Ok(outcome) if *get => bulk(outcome.previous.as_deref()),
+                Ok(outcome) => {
+                    if outcome.written {
+                        Reply::Ok
+                    } else {
+                        Reply::Nil
+                    }
+                }
+            }
+        }
+        Op::Get(key) => db.get(k(*key)).map_or_else(err, bulk),
+        Op::GetSet(key, value) => db
+            .get_set(k(*key), v(*value))
+            .map_or_else(err, |p| bulk(p.as_deref())),
+        Op::GetDel(key) => db.get_del(k(*key)).map_or_else(err, |p| bulk(p.as_deref())),
+        Op::GetEx(key, ttl) => db
+            .get_ex(k(*key), *ttl)
+            .map_or_else(err, |(p, _)| bulk(p.as_deref())),
+        Op::SetNx(key, value) => Reply::Int(db.set_nx(k(*key), v(*value)) as i64),
+        Op::SetEx(key, s, value) => db
+            .set_ex(k(*key), *s, v(*value))
+            .map_or_else(err, |_| Reply::Ok),
+        Op::PSetEx(key, ms, value) => db
+            .pset_ex(k(*key), *ms, v(*value))
+            .map_or_else(err, |_| Reply::Ok),
+        Op::MGet(keys) => {
+            let keys: Vec<&[u8]> = keys.iter().map(|i| k(*i)).collect();
+            Reply::Array(db.mget(&keys).into_iter().map(bulk).collect())
+        }
+        Op::MSet(pairs) => {
+            let pairs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(a, b)| (k(*a), v(*b))).collect();
+            db.mset(&pairs);
+            Reply::Ok
+        }
+        Op::MSetNx(pairs) => {
+            let pairs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(a, b)| (k(*a), v(*b))).collect();
+            Reply::Int(db.mset_nx(&pairs) as i64)
+        }
+        Op::IncrBy(key, delta) => db.incr_by(k(*key), *delta).map_or_else(err, Reply::Int),
+        Op::DecrBy(key, delta) => db.decr_by(k(*key), *delta).map_or_else(err, Reply::Int),
+        Op::Append(key, value) => db.append(k(*key), v(*value)).map_or_else(err, int),
+        Op::Strlen(key) => db.strlen(k(*key)).map_or_else(err, int),
+        Op::GetRange(key, s, e) => db
+            .get_range(k(*key), *s, *e)
+            .map_or_else(err, |r| Reply::Bulk(r.to_vec())),
+        Op::SetRange(key, offset, value) => db
+            .set_range(k(*key), *offset, v(*value))
+            .map_or_else(err, int),
+        Op::Del(keys) => {
+            let keys: Vec<&[u8]> = keys.iter().map(|i| k(*i)).collect();
+            int(db.del(&keys))
+        }
+        Op::Exists(keys) => {
+            let keys: Vec<&[u8]> = keys.iter().map(|i| k(*i)).collect();
+            int(db.exists(&keys))
+        }
+        Op::Expire(key, expiry, condition) => db
+            .expire(k(*key), *expiry, *condition)
+            .map_or_else(err, |o| Reply::Int(i64::from(o != ExpireOutcome::NotSet))),
+        Op::Ttl(key) => Reply::Int(db.ttl(k(*key))),
+        Op::Pttl(key) => Reply::Int(db.pttl(k(*key))),
+        Op::ExpireTime(key) => Reply::Int(db.expire_time(k(*key))),
+        Op::Persist(key) => Reply::Int(db.persist(k(*key)) as i64),
+        Op::Type(key) => Reply::Bulk(
+            db.type_of(k(*key))
+                .map_or("none", |t| t.as_str())
+                .as_bytes()
+                .to_vec(),
+        ),
+        Op::Keys => {
+            let mut keys = db.keys(b"*");
+            keys.sort();
+            Reply::Array(
+                keys.into_iter()
+                    .map(|key| Reply::Bulk(key.to_vec()))
+                    .collect(),
+            )
+        }
+        Op::ScanAll => {
+            let mut keys = Vec::new();
+            let mut cursor = 0;
+            loop {
+                let page = db.scan(
+                    cursor,
+                    &ScanOptions {
+                        count: 2,
+                        ..ScanOptions::default()
+                    },
+                );
+                keys.extend(page.keys.into_iter().map(|key| key.to_vec()));
+                cursor = page.cursor;
+                if cursor == 0 {
+                    break;
+                }
+            }
+            keys.sort();
+            Reply::Array(keys.into_iter().map(Reply::Bulk).collect())
+        }
+        Op::Rename(src, dst, false) => db.rename(k(*src), k(*dst)).map_or_else(err, |()| Reply::Ok),
+        Op::Rename(src, dst, true) => db
+            .rename_nx(k(*src), k(*dst))
+            .map_or_else(err, |b| Reply::Int(b as i64)),
+        Op::Copy(src, dst, target, replace) => db
+            .copy(k(*src), k(*dst), *target, *replace)
+            .map_or_else(err, |b| Reply::Int(b as i64)),
+        Op::Move(key, target) => db
+            .move_key(k(*key), *target)
+            .map_or_else(err, |b| Reply::Int(b as i64)),
+        Op::DbSize => int(db.dbsize()),
+        Op::FlushDb => {
+            db.flush();
+            Reply::Ok
+        }
+        Op::Advance(_) | Op::Select(_) | Op::SwapDb(..) | Op::Reap(_) => {
+            unreachable!("handled above")
+        }
+    }
+}
+
+const START_MS: u64 = 1_000_000;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    #[test]
+    fn store_agrees_with_the_model(ops in prop::collection::vec(op(), 1..120)) {
+        let mut store = Store::new(StoreConfig { databases: DATABASES, max_string_len: MAX_STRING_LEN });
+        let mut model = Model { dbs: vec![BTreeMap::new(); DATABASES], now: START_MS, db: 0, expired: Vec::new() };
+        let (mut db, mut now) = (0, START_MS);
+        for (step, op) in ops.iter().enumerate() {
+            let mut expected = model.apply(op);
+            let got = run(&mut store, &mut db, &mut now, op);
+            if let (Op::Reap(_), Reply::Array(reaped)) = (op, &got) {
+                // Which due keys a budget-limited reap picks is the store's
+                // choice; each must have been due, and is removed from the model.
+                for item in reaped {
+                    let Reply::Array(pair) = item else { unreachable!() };
+                    let (Reply::Int(rdb), Reply::Bulk(key)) = (&pair[0], &pair[1]) else { unreachable!() };
+                    let entry = model.dbs[*rdb as usize].remove(key);
+                    prop_assert!(entry.is_some_and(|(_, d)| d.is_some_and(|d| d < model.now)),
+                        "step {step}: reaped {key:?} in db {rdb} was not due");
+                }
+                expected = got.clone();
+            }
+            prop_assert_eq!(&got, &expected, "step {}: {:?}", step, op);
+            let mut drained: Vec<(usize, Vec<u8>)> =
+                store.drain_expired().into_iter().map(|e| (e.db, e.key.to_vec())).collect();
+            let mut predicted = std::mem::take(&mut model.expired);
+            if matches!(op, Op::ScanAll) {
+                drained.sort();
+                predicted.sort();
+            }
+            prop_assert_eq!(drained, predicted, "step {}: lazily expired keys of {:?}", step, op);
+        }
+        // Final state: every database holds the same live keys and values.
+        for index in 0..DATABASES {
+            let mut handle = store.db(index, model.now).expect("valid index");
+            let mut keys: Vec<Vec<u8>> = handle.keys(b"*").into_iter().map(|k| k.to_vec()).collect();
+            keys.sort();
+            let live: Vec<Vec<u8>> = model.dbs[index]
+                .iter()
+                .filter(|(_, (_, d))| d.is_none_or(|d| d >= model.now))
+                .map(|(key, _)| key.clone())
+                .collect();
+            prop_assert_eq!(&keys, &live, "db {} keys", index);
+            for key in &live {
+                let (value, deadline) = model.dbs[index][key].clone();
+                prop_assert_eq!(handle.get(key).expect("strings only"), Some(&value[..]));
+                let pexpire = handle.pexpire_time(key);
+                prop_assert_eq!(pexpire, deadline.map_or(-1, |d| d as i64));
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Snapshots yield exactly the state at the instant they were taken, while a
+//! writer keeps mutating the live store between batches, including
+//! `SWAPDB`, `FLUSHDB`, `FLUSHALL`, `MOVE`, `COPY` and `RENAME`.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use redigo_store::{Expiry, SetOptions, SetTtl, SnapshotEntry, Store, StoreConfig, Value};
+
+const DATABASES: usize = 3;
+const NOW: u64 = 10_000_000;
+/// Enough keys for several segments per database, so copy-on-write of
+/// segments not yet walked and walked segments both happen.
+const KEYS_PER_DB: usize = 2_500;
+
+type Row = (usize, Vec<u8>, Vec<u8>, Option<u64>);
+
+fn key(i: usize) -> Vec<u8> {
+    format!("k{i}").into_bytes()
+}
+
+fn populated_store() -> Store {
+    let mut store = Store::new(StoreConfig {
+        databases: DATABASES,
+        ..StoreConfig::default()
+    });
+    for db_index in 0..DATABASES {
+        let mut db = store.db(db_index, NOW).expect("valid db");
+        for i in 0..KEYS_PER_DB {
+            let ttl = match i % 7 {
+                0 => SetTtl::Expire(Expiry::UnixMillis(NOW as i64 + 60_000)),
+                // Already expired at T (a past PXAT is accepted and stored):
+                // the snapshot must leave it out.
+                1 => SetTtl::Expire(Expiry::UnixMillis(NOW as i64 - 1)),
+                _ => SetTtl::Clear,
+            };
+            let value = format!("v{db_index}-{i}");
+            db.set(
+                &key(i),
+                value.as_bytes(),
+                SetOptions {
+                    ttl,
+                    ..SetOptions::default()
+                },
+            )
+            .expect("SET");
+        }
+    }
+    store
+}
+
+/// The live state as the snapshot must report it.
+fn state(store: &mut Store, now: u64) -> BTreeSet<Row> {
+    let mut rows = BTreeSet::new();
+    for db_index in 0..store.databases() {
+        let mut db = store.db(db_index, now).expect("valid db");
+        for k in db.keys(b"*") {
+            let value = db.get(&k).expect("string").expect("live").to_vec();
+            let deadline = db.pexpire_time(&k);
+            rows.insert((
+                db_index,
+                k.to_vec(),
+                value,
+                (deadline >= 0).then_some(deadline as u64),
+            ));
+        }
+    }
+    rows
+}
+
+fn row(entry: SnapshotEntry) -> Row {
+    let Value::String(value) = entry.value else {
+        unreachable!("strings only")
+    };
+    (
+        entry.db,
+        entry.key.to_vec(),
+        value.to_vec(),
+        entry.expire_at_ms,
+    )
+}
+
+#[derive(Debug, Clone)]
+enum Write {
+    Set(usize, usize),
+    Del(usize, usize),
+    Expire(usize, usize),
+    Append(usize, usize),
+    Rename(usize, usize, usize),
+    Move(usize, usize, usize),
+    Copy(usize, usize, usize),
+    SwapDb(usize, usize),
+    FlushDb(usize),
+    FlushAll,
+}
+
+fn write() -> impl Strategy<Value = Write> {
+    let db = || 0..DATABASES;
+    // Include fresh keys beyond the populated range, so segments split.
+    let k = || 0..KEYS_PER_DB * 2;
+    prop_oneof![
+        40 => (db(), k()).prop_map(|(d, k)| Write::Set(d, k)),
+        10 => (db(), k()).prop_map(|(d, k)| Write::Del(d, k)),
+        5 => (db(), k()).prop_map(|(d, k)| Write::Expire(d, k)),
+        5 => (db(), k()).prop_map(|(d, k)| Write::Append(d, k)),
+        3 => (db(), k(), k()).prop_map(|(d, a, b)| Write::Rename(d, a, b)),
+        3 => (db(), k(), db()).prop_map(|(d, k, t)| Write::Move(d, k, t)),
+        3 => (db(), k(), db()).prop_map(|(d, k, t)| Write::Copy(d, k, t)),
+        1 => (db(), db()).prop_map(|(a, b)| Write::SwapDb(a, b)),
+        1 => db().prop_map(Write::FlushDb),
+        1 => Just(Write::FlushAll),
+    ]
+}
+
+fn apply(store: &mut Store, write: &Write, now: u64) {
+    match *write {
+        Write::SwapDb(a, b) => store.swap_db(a, b).expect("valid dbs"),
+        Write::FlushAll => store.flush_all(),
+        Write::FlushDb(d) => store.db(d, now).expect("valid db").flush(),
+        Write::Set(d, k) => {
+            let mut db = store.db(d, now).expect("valid db");
+            db.set(&key(k), b"overwritten", SetOptions::default())
+                .expect("SET");
+        }
+        Write::Del(d, k) => {
+            store.db(d, now).expect("valid db").del(&[key(k)]);
+        }
+        Write::Expire(d, k) => {
+            let mut db = store.db(d, now).expect("valid db");
+            db.expire(
+                &key(k),
+                Expiry::Seconds(5),
+                redigo_store::ExpireCondition::Always,
+            )
+            .expect("EXPIRE");
+        }
+        Write::Append(d, k) => {
+            store
+                .db(d, now)
+                .expect("valid db")
+                .append(&key(k), b"+")
+                .expect("APPEND");
+        }
+        Write::Rename(d, a, b) => {
+            let _ = store.db(d, now).expect("valid db").rename(&key(a), &key(b));
+        }
+        Write::Move(d, k, t) => {
+            let _ = store.db(d, now).expect("valid db").move_key(&key(k), t);
+        }
+        Write::Copy(d, k, t) => {
+            let _ = store
+                .db(d, now)
+                .expect("valid db")
+                .copy(&key(k), &key(k + 1), Some(t), true);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn snapshot_is_the_state_at_the_time_it_was_taken(
+        steps in prop::collection::vec((prop::collection::vec(write(), 0..40), 1..400usize), 1..60),
+    ) {
+        let mut store = populated_store();
+        let expected = state(&mut store, NOW);
+        let mut handle = store.begin_snapshot(NOW).expect("first snapshot");
+        prop_assert!(store.begin_snapshot(NOW).is_err(), "only one snapshot at a time");
+        let mut got = Vec::new();
+        let mut now = NOW;
+        let mut steps = steps.into_iter();
+        loop {
+            let (writes, batch) = steps.next().unwrap_or((Vec::new(), 10_000));
+            for w in &writes {
+                apply(&mut store, w, now);
+            }
+            now += 1;
+            let entries = store.snapshot_next(&mut handle, batch);
+            prop_assert!(entries.len() <= batch);
+            if entries.is_empty() {
+                break;
+            }
+            got.extend(entries.into_iter().map(row));
+        }
+        prop_assert!(!store.snapshot_in_progress());
+        prop_assert_eq!(store.snapshot_memory(), 0);
+        let got_set: BTreeSet<Row> = got.iter().cloned().collect();
+        prop_assert_eq!(got.len(), got_set.len(), "an entry was emitted twice");
+        prop_assert_eq!(got_set, expected);
+    }
+}
+
+#[test]
+fn copy_on_write_memory_is_released_when_the_snapshot_ends() {
+    let mut store = populated_store();
+    let mut handle = store.begin_snapshot(NOW).expect("snapshot");
+    assert_eq!(
+        store.snapshot_memory(),
+        0,
+        "taking a snapshot copies nothing"
+    );
+    store
+        .db(0, NOW)
+        .expect("db")
+        .set(b"k3", b"new", SetOptions::default())
+        .expect("SET");
+    assert!(
+        store.snapshot_memory() > 0,
+        "the first write to a segment queued its old contents"
+    );
+    let before_flush = store.snapshot_memory();
+    store.flush_all();
+    assert!(
+        store.snapshot_memory() > before_flush,
+        "flushed tables are kept for the snapshot"
+    );
+    let mut total = 0;
+    loop {
+        let batch = store.snapshot_next(&mut handle, 1_000);
+        if batch.is_empty() {
+            break;
+        }
+        total += batch.len();
+    }
+    assert_eq!(
+        total,
+        DATABASES * (0..KEYS_PER_DB).filter(|i| i % 7 != 1).count()
+    );
+    assert_eq!(store.snapshot_memory(), 0);
+    assert!(
+        store.snapshot_next(&mut handle, 10).is_empty(),
+        "a finished handle yields nothing"
+    );
+}
+
+#[test]
+fn aborted_snapshot_stops_copy_on_write() {
+    let mut store = populated_store();
+    let handle = store.begin_snapshot(NOW).expect("snapshot");
+    store.db(1, NOW).expect("db").del(&[b"k5"]);
+    assert!(store.snapshot_memory() > 0);
+    store.abort_snapshot(handle);
+    assert!(!store.snapshot_in_progress());
+    assert_eq!(store.snapshot_memory(), 0);
+    store.db(1, NOW).expect("db").del(&[b"k6"]);
+    assert_eq!(store.snapshot_memory(), 0);
+    assert!(
+        store.begin_snapshot(NOW).is_ok(),
+        "a new snapshot can start"
+    );
+}
