@@ -55,7 +55,6 @@ pub mod error;
 pub mod expiry_heap;
 pub mod glob;
 pub mod numeric;
-mod numeric_shim;
 pub mod ops;
 pub mod scan;
 pub mod snapshot;

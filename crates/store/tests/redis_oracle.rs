@@ -50,6 +50,10 @@ fn int<T: TryInto<i64>>(r: Result<T, StoreError>) -> Reply {
     }
 }
 
+fn float(r: Result<bytes::Bytes, StoreError>) -> Reply {
+    r.map_or_else(Reply::Err, |v| Reply::Bulk(v.to_vec()))
+}
+
 fn ok<T>(value: T) -> Result<T, StoreError> {
     Ok(value)
 }
@@ -601,6 +605,44 @@ const CASES: &[Case] = &[
                 .type_of(b"n")
                 .map_or("none", |k| k.as_str()),
         )
+    }),
+    (&["SET", "f", "10.5", "EX", "100"], |st, now| {
+        set_reply(
+            st.db(0, now).unwrap().set(
+                b"f",
+                b"10.5",
+                opts(
+                    SetCondition::Always,
+                    SetTtl::Expire(Expiry::Seconds(100)),
+                    false,
+                ),
+            ),
+            false,
+        )
+    }),
+    (&["INCRBYFLOAT", "f", "0.1"], |st, now| {
+        float(st.db(0, now).unwrap().incr_by_float(b"f", b"0.1"))
+    }),
+    (&["TTL", "f"], |st, now| {
+        Reply::Int(st.db(0, now).unwrap().ttl(b"f"))
+    }),
+    (&["INCRBYFLOAT", "f", "1e400"], |st, now| {
+        float(st.db(0, now).unwrap().incr_by_float(b"f", b"1e400"))
+    }),
+    (&["INCRBYFLOAT", "f", "abc"], |st, now| {
+        float(st.db(0, now).unwrap().incr_by_float(b"f", b"abc"))
+    }),
+    (&["INCRBYFLOAT", "f", "inf"], |st, now| {
+        float(st.db(0, now).unwrap().incr_by_float(b"f", b"inf"))
+    }),
+    (&["INCRBYFLOAT", "newf", "5.0e3"], |st, now| {
+        float(st.db(0, now).unwrap().incr_by_float(b"newf", b"5.0e3"))
+    }),
+    (&["INCRBYFLOAT", "newf", "-5000"], |st, now| {
+        float(st.db(0, now).unwrap().incr_by_float(b"newf", b"-5000"))
+    }),
+    (&["INCRBYFLOAT", "s", "1"], |st, now| {
+        float(st.db(0, now).unwrap().incr_by_float(b"s", b"1"))
     }),
     (&["DBSIZE"], |st, now| {
         int(ok(st.db(0, now).unwrap().dbsize()))

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use crate::entry::Entry;
 use crate::error::StoreError;
-use crate::numeric_shim as numeric;
+use crate::numeric;
 use crate::ops::expire::Expiry;
 use crate::store::DbHandle;
 
@@ -87,10 +87,6 @@ pub enum GetExEffect {
     /// An `EXAT`/`PXAT` in the past deleted the key (propagate `DEL`).
     Deleted,
 }
-
-/// Largest stored string `INCRBYFLOAT` accepts as a number (Redis's
-/// `MAX_LONG_DOUBLE_CHARS`); longer strings are "not a valid float".
-const MAX_LONG_DOUBLE_CHARS: usize = 5 * 1024;
 
 fn check_length(current: usize, extra: usize, limit: usize) -> Result<(), StoreError> {
     if current.saturating_add(extra) > limit {
@@ -320,12 +316,7 @@ impl DbHandle<'_> {
     /// value as Redis formats it (and stores it).
     pub fn incr_by_float(&mut self, key: &[u8], increment: &[u8]) -> Result<Bytes, StoreError> {
         let slot = self.find_string(key)?;
-        let parse = |text: &[u8]| {
-            if text.len() >= MAX_LONG_DOUBLE_CHARS {
-                return None;
-            }
-            numeric::LongDouble::parse(text)
-        };
+        let parse = numeric::LongDouble::parse;
         let current = match slot {
             None => parse(b"0"),
             Some(slot) => parse(self.db().entry_at(slot).value()),
