@@ -41,6 +41,7 @@ pub mod client;
 pub mod connection;
 pub mod format;
 pub mod help;
+pub mod hints;
 pub mod line;
 pub mod options;
 pub mod pipe;

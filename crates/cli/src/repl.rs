@@ -6,14 +6,19 @@
 //! history lives in `~/.redigocli_history` unless `REDIGOCLI_HISTFILE`
 //! names another file (`/dev/null` turns it off) and is saved after every
 //! line, lines carrying passwords are not saved, and `quit`, `exit`, Ctrl-D
-//! or Ctrl-C end the session.
+//! or Ctrl-C end the session. Argument hints and command-name completion
+//! ([`crate::hints`]) come from the server's `COMMAND DOCS`, fetched once
+//! the first connection is up.
 
 use std::path::PathBuf;
 
-use rustyline::DefaultEditor;
+use rustyline::Editor;
 use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
 
 use crate::client::Client;
+use crate::help;
+use crate::hints::CommandHints;
 use crate::line::{self, Flow, LineAction};
 
 /// Environment variable naming the history file (redis-cli: `REDISCLI_HISTFILE`).
@@ -38,13 +43,19 @@ pub fn history_path() -> Option<PathBuf> {
 /// Runs the prompt until the user leaves. Fails only when the terminal
 /// cannot be set up.
 pub fn run(client: &mut Client) -> Result<(), ReadlineError> {
-    let mut editor = DefaultEditor::new()?;
+    let mut editor: Editor<CommandHints, DefaultHistory> = Editor::new()?;
+    editor.set_helper(Some(CommandHints::default()));
     let history = history_path();
     if let Some(path) = &history {
         // A missing file is the normal first run.
         let _ = editor.load_history(path);
     }
+    let mut hints_requested = false;
     loop {
+        if !hints_requested && client.is_connected() {
+            hints_requested = true;
+            load_hints(&mut editor, client);
+        }
         let prompt = if client.is_connected() {
             client.prompt()
         } else {
@@ -69,5 +80,13 @@ pub fn run(client: &mut Client) -> Result<(), ReadlineError> {
         if line::execute(client, parsed.action) == Flow::Quit {
             return Ok(());
         }
+    }
+}
+
+/// Fetches `COMMAND DOCS` for the hints (asked once per session: a server
+/// without the command simply gives no hints).
+fn load_hints(editor: &mut Editor<CommandHints, DefaultHistory>, client: &mut Client) {
+    if let Some(reply) = client.query(&["COMMAND", "DOCS"]) {
+        editor.set_helper(Some(CommandHints::new(&help::parse_docs(&reply))));
     }
 }
