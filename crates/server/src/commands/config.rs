@@ -226,7 +226,7 @@ fn runtime_value(param: &Param, value: &str) -> String {
 /// `CONFIG SET name value [name value ...]`: all or nothing, like Redis 7.0.
 fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if args.len() % 2 != 0 {
-        ctx.reply_error(&super::errors::wrong_arity("config|set"));
+        ctx.reply_error(super::errors::SYNTAX);
         return;
     }
     let mut changes: Vec<(&'static Param, String)> = Vec::new();

@@ -1,4 +1,5 @@
-//! COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS, HELP),
+//! COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS,
+//! GETKEYSANDFLAGS, HELP),
 //! generated from the command table so that introspection replies are
 //! byte-identical to Redis 7.0's for the commands Redigo implements.
 //!
@@ -127,6 +128,30 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
             },
             subcommands: &[],
             handler: handle_command_docs,
+        },
+        CommandSpec {
+            name: "command|getkeysandflags",
+            arity: -4,
+            flags: &[Flag::Loading, Flag::Stale],
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            acl_categories: &["@slow", "@connection"],
+            tips: &[],
+            key_specs: &[],
+            docs: CommandDocs {
+                summary: "Extract keys and access flags given a full Redis command",
+                since: "7.0.0",
+                group: "server",
+                complexity: "O(N) where N is the number of arguments to the command",
+                doc_flags: &[],
+                deprecated_since: None,
+                replaced_by: None,
+                history: &[],
+                arguments: &[],
+            },
+            subcommands: &[],
+            handler: handle_command_getkeysandflags,
         },
         CommandSpec {
             name: "command|list",
@@ -336,28 +361,57 @@ fn handle_command_list(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_command_getkeys(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let command = &args[2..];
+    let Some(positions) = keys_of_command(ctx, command) else {
+        return;
+    };
+    ctx.reply_bulk_array(positions.iter().map(|&(i, _)| command[i].as_ref()));
+}
+
+fn handle_command_getkeysandflags(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let command = &args[2..];
+    let Some(positions) = keys_of_command(ctx, command) else {
+        return;
+    };
+    ctx.reply_array_len(positions.len());
+    for (index, key_spec) in positions {
+        ctx.reply_array_len(2);
+        ctx.reply_bulk(&command[index]);
+        reply_status_array(ctx, key_spec.flags);
+    }
+}
+
+/// Resolves `COMMAND GETKEYS[ANDFLAGS] <command> ...` to its key positions,
+/// or replies with Redis's error and returns `None`.
+fn keys_of_command(
+    ctx: &mut ExecContext<'_>,
+    command: &[Bytes],
+) -> Option<Vec<(usize, &'static KeySpec)>> {
     let spec = match ctx.server.commands.lookup(command) {
         super::table::Lookup::Found(spec) => spec,
         _ => {
             ctx.reply_error("ERR Invalid command specified");
-            return;
+            return None;
         }
     };
     if !spec.arity_ok(command.len()) {
         ctx.reply_error("ERR Invalid number of arguments specified for command");
-        return;
+        return None;
     }
     let positions = key_positions(spec, command);
     if positions.is_empty() {
         ctx.reply_error("ERR The command has no key arguments");
-        return;
+        return None;
     }
-    ctx.reply_bulk_array(positions.iter().map(|&i| command[i].as_ref()));
+    Some(positions)
 }
 
 /// Argument indexes of the keys of `args` (name at 0), found through the key
 /// specs as Redis's `getKeysUsingKeySpecs` does.
-pub(crate) fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
+/// Each key comes with the key spec that found it (for its flags).
+pub(crate) fn key_positions(
+    spec: &'static CommandSpec,
+    args: &[Bytes],
+) -> Vec<(usize, &'static KeySpec)> {
     let argc = args.len() as i64;
     let mut keys = Vec::new();
     for key_spec in spec.key_specs {
@@ -405,7 +459,7 @@ pub(crate) fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
         let step = step.max(1);
         let mut i = first;
         while i <= last && i < argc && i > 0 {
-            keys.push(i as usize);
+            keys.push((i as usize, key_spec));
             i += step;
         }
     }
@@ -456,6 +510,8 @@ const COMMAND_HELP: &[&str] = &[
     "    commands are returned.",
     "GETKEYS <full-command>",
     "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
     "HELP",
     "    Prints this help.",
 ];

@@ -1,0 +1,211 @@
+//! Wire-level behaviour against a real server: pipelining, protocol errors,
+//! inline commands, and error texts byte-identical to redis-server's.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use redigo_server::testing::TestServer;
+use redigo_tests::RawConn;
+use support::{Pair, multibulk};
+
+#[test]
+fn a_pipeline_of_1000_commands_in_one_write_gets_1000_replies_in_order() {
+    let server = TestServer::start(&[]);
+    let mut conn = RawConn::connect(server.port());
+    let mut pipeline = Vec::new();
+    for i in 0..1000 {
+        pipeline.extend_from_slice(&multibulk(&[b"ECHO", i.to_string().as_bytes()]));
+    }
+    conn.send(&pipeline);
+    for i in 0..1000 {
+        let expected = format!("${}\r\n{i}\r\n", i.to_string().len());
+        assert_eq!(conn.read_reply(), expected.as_bytes(), "reply {i}");
+    }
+    assert_eq!(conn.roundtrip(b"PING\r\n"), b"+PONG\r\n");
+}
+
+#[test]
+fn a_protocol_error_closes_the_connection_after_earlier_replies() {
+    let pair = Pair::start();
+    let request = b"PING\r\n*1\r\n$3\r\nfoo\r\n*1\r\n$x\r\nPING\r\n";
+    let mut conn = RawConn::connect(pair.redigo.port());
+    conn.send(request);
+    assert_eq!(conn.read_reply(), b"+PONG\r\n");
+    assert_eq!(
+        conn.read_reply(),
+        b"-ERR unknown command 'foo', with args beginning with: \r\n"
+    );
+    assert_eq!(
+        conn.read_reply(),
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
+    assert!(conn.is_closed());
+    if let Some(oracle) = &pair.oracle {
+        let mut theirs = oracle.connect();
+        theirs.send(request);
+        assert_eq!(theirs.read_reply(), b"+PONG\r\n");
+        theirs.read_reply();
+        assert_eq!(
+            theirs.read_reply(),
+            b"-ERR Protocol error: invalid bulk length\r\n"
+        );
+        assert!(theirs.is_closed());
+    }
+}
+
+#[test]
+fn inline_commands_work_with_quotes() {
+    let pair = Pair::start();
+    assert_eq!(
+        pair.same_reply(b"ECHO \"hello world\"\r\n"),
+        b"$11\r\nhello world\r\n"
+    );
+    assert_eq!(pair.same_reply(b"ping\n"), b"+PONG\r\n");
+    pair.same_reply(b"ECHO \"unbalanced\r\n");
+}
+
+#[test]
+fn unknown_command_and_arity_errors_match_redis_byte_for_byte() {
+    let pair = Pair::start();
+    let long = vec![b'x'; 200];
+    let many: Vec<&[u8]> = std::iter::once(&b"nosuch"[..])
+        .chain(std::iter::repeat_n(&b"aaaa"[..], 60))
+        .collect();
+    let cases: Vec<Vec<&[u8]>> = vec![
+        vec![b"foo", b"a", b"b"],
+        vec![b"foo"],
+        vec![b"foo", b"a\0b", b"c\nd"],
+        vec![b"foo", &long, b"y"],
+        many,
+        vec![&long],
+        vec![b"ECHO"],
+        vec![b"ping", b"a", b"b"],
+        vec![b"config"],
+        vec![b"config", b"nosuch"],
+        vec![b"CONFIG", b"GET"],
+        vec![b"client", b"x"],
+        vec![b"command", b"getkeys"],
+        vec![b"select", b"16"],
+        vec![b"select", b"x"],
+        vec![b"select", b"-1"],
+        vec![b"hello", b"4"],
+        vec![b"hello", b"x"],
+        vec![b"hello", b"2", b"foo"],
+        vec![b"auth", b"x"],
+        vec![b"auth", b"x", b"y"],
+        vec![b"auth", b"a", b"b", b"c"],
+        vec![b"swapdb", b"a", b"1"],
+        vec![b"swapdb", b"1", b"a"],
+        vec![b"swapdb", b"1", b"99"],
+        vec![b"move", b"k", b"99"],
+        vec![b"move", b"k", b"0"],
+        vec![b"move", b"k", b"x"],
+        vec![b"flushdb", b"x"],
+        vec![b"flushall", b"async", b"x"],
+        vec![b"shutdown", b"foo"],
+        vec![b"shutdown", b"abort"],
+        vec![b"shutdown", b"nosave", b"save"],
+        vec![b"bgrewriteaof"],
+        vec![b"dbsize"],
+        vec![b"client", b"setname", b"a b"],
+        vec![b"client", b"getname"],
+        vec![b"client", b"kill", b"1.2.3.4:5"],
+        vec![b"client", b"kill", b"id", b"999"],
+        vec![b"client", b"kill", b"id", b"x"],
+        vec![b"client", b"kill", b"type", b"foo"],
+        vec![b"client", b"kill", b"skipme", b"maybe"],
+        vec![b"client", b"kill", b"foo", b"bar"],
+        vec![b"client", b"list", b"type", b"foo"],
+        vec![b"command", b"getkeys", b"foo", b"a"],
+        vec![b"command", b"getkeys", b"move", b"a"],
+        vec![b"command", b"getkeys", b"move", b"a", b"1"],
+        vec![b"command", b"getkeys", b"ping", b"x"],
+        vec![b"command", b"list", b"x"],
+        vec![b"command", b"list", b"filterby", b"foo", b"x"],
+        vec![b"command", b"count", b"x"],
+        vec![b"info", b"nosuchsection"],
+        vec![b"reset"],
+        vec![b"quit", b"extra"],
+    ];
+    for case in &cases {
+        pair.same_command(case);
+    }
+}
+
+#[test]
+fn config_set_errors_match_redis() {
+    let pair = Pair::start();
+    let cases: &[&[&[u8]]] = &[
+        &[b"config", b"set", b"maxclients", b"abc"],
+        &[b"config", b"set", b"databases", b"5"],
+        &[b"config", b"set", b"nosuch", b"1"],
+        &[b"config", b"set", b"hz", b"10", b"hz", b"11"],
+        &[b"config", b"set", b"hz", b"10", b"timeout"],
+        &[b"config", b"set", b"timeout", b"-1"],
+        &[b"config", b"set", b"timeout", b"1.5"],
+        &[b"config", b"set", b"appendfsync", b"sometimes"],
+        &[b"config", b"set", b"loglevel", b"x"],
+        &[b"config", b"set", b"proto-max-bulk-len", b"10"],
+        &[b"config", b"set", b"proto-max-bulk-len", b"10x"],
+        &[b"config", b"set", b"maxclients", b"0"],
+        &[b"config", b"set", b"aof-load-truncated", b"maybe"],
+        &[b"config", b"set", b"auto-aof-rewrite-percentage", b"-1"],
+        &[b"config", b"set", b"hz", b"1000"],
+        &[b"config", b"get", b"hz"],
+        &[b"config", b"set", b"hz", b"0"],
+        &[b"config", b"get", b"hz"],
+        &[b"config", b"set", b"proto-max-bulk-len", b"2m"],
+        &[b"config", b"get", b"proto-max-bulk-len"],
+        &[b"config", b"set", b"auto-aof-rewrite-min-size", b"1gb"],
+        &[b"config", b"get", b"auto-aof-rewrite-min-size"],
+        &[b"config", b"get", b"timeout", b"nosuch"],
+        &[b"config", b"resetstat"],
+    ];
+    pair.same_session(cases);
+}
+
+#[test]
+fn hello_replies_like_redis_and_refuses_resp3() {
+    let server = TestServer::start(&[]);
+    let mut conn = RawConn::connect(server.port());
+    let id = String::from_utf8(conn.roundtrip(b"CLIENT ID\r\n")).unwrap();
+    let id = id.trim_start_matches(':').trim_end();
+    let expected = format!(
+        "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:2\r\n\
+         $2\r\nid\r\n:{id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n\
+         $7\r\nmodules\r\n*0\r\n"
+    );
+    assert_eq!(
+        String::from_utf8(conn.roundtrip(b"HELLO 2\r\n")).unwrap(),
+        expected
+    );
+    assert_eq!(
+        conn.roundtrip(b"HELLO 3\r\n"),
+        b"-NOPROTO unsupported protocol version\r\n"
+    );
+    assert_eq!(conn.roundtrip(b"HELLO 2 SETNAME conn1\r\n")[..4], *b"*14\r");
+    assert_eq!(conn.roundtrip(b"CLIENT GETNAME\r\n"), b"$5\r\nconn1\r\n");
+}
+
+#[test]
+fn an_http_request_closes_the_connection_without_a_reply() {
+    let server = TestServer::start(&[]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "got {:?}", String::from_utf8_lossy(&rest));
+}
+
+#[test]
+fn quit_replies_ok_and_closes_before_later_commands() {
+    let server = TestServer::start(&[]);
+    let mut conn = RawConn::connect(server.port());
+    conn.send(b"QUIT\r\nPING\r\n");
+    assert_eq!(conn.read_reply(), b"+OK\r\n");
+    assert!(conn.is_closed());
+}
