@@ -187,3 +187,57 @@ fn reconnects_after_the_server_restarts() {
     expect_exit_code(&mut session, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn hints_help_and_repeat() {
+    let Some(oracle) = redigo_tests::oracle() else {
+        return;
+    };
+    let port = oracle.port();
+    let prompt = format!("127.0.0.1:{port}> ");
+    let mut session = spawn_repl(port, &oracle.dir().join("history"));
+    session.expect(prompt.as_str()).expect("prompt");
+    // Typing a command name shows its arguments in grey.
+    session.send("getrange ").expect("type");
+    session
+        .expect("\x1b[90mkey start end")
+        .expect("hint for GETRANGE");
+    session.send("\x15").expect("ctrl-u clears the line");
+    type_line(&mut session, "help get");
+    session
+        .expect("summary:\x1b[0m Get the value of a key")
+        .expect("help text");
+    session.expect(prompt.as_str()).expect("prompt");
+    type_line(&mut session, "3 incr counter");
+    session.expect("(integer) 3").expect("three increments");
+    type_line(&mut session, "0 incr counter");
+    session
+        .expect("Invalid redis-cli repeat command option value.")
+        .expect("zero repeat refused");
+    type_line(&mut session, "get counter");
+    session
+        .expect("\"3\"")
+        .expect("counter unchanged by the refused line");
+    type_line(&mut session, "quit");
+    expect_exit_code(&mut session, 0);
+}
+
+#[test]
+fn one_shot_on_a_terminal_uses_the_tty_form() {
+    let Some(oracle) = redigo_tests::oracle() else {
+        return;
+    };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_redigo-cli"));
+    command.args([
+        "-p",
+        &oracle.port().to_string(),
+        "lrange",
+        "nothing",
+        "0",
+        "-1",
+    ]);
+    let mut session = Session::spawn(command).expect("spawn on a pty");
+    session.set_expect_timeout(Some(EXPECT_TIMEOUT));
+    session.expect("(empty array)").expect("terminal form");
+    expect_exit_code(&mut session, 0);
+}
