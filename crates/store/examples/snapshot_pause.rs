@@ -83,7 +83,8 @@ fn main() {
     let begin_started = Instant::now();
     let mut handle = store.begin_snapshot(1).expect("no snapshot in progress");
     let begin_time = begin_started.elapsed();
-    let mut write_max = Duration::ZERO;
+    let mut write_times: Vec<Duration> = Vec::new();
+    let mut copy_times: Vec<Duration> = Vec::new();
     let mut batch_max = Duration::ZERO;
     let mut peak_memory = 0;
     let mut emitted = 0;
@@ -91,7 +92,13 @@ fn main() {
     let started = Instant::now();
     loop {
         for _ in 0..writes_per_batch {
-            write_max = write_max.max(timed_write(&mut store, &mut rng, keys, &value));
+            let held_before = store.snapshot_memory();
+            let took = timed_write(&mut store, &mut rng, keys, &value);
+            if store.snapshot_memory() > held_before {
+                // This write was a segment's first touch: it paid the copy.
+                copy_times.push(took);
+            }
+            write_times.push(took);
             writes += 1;
         }
         peak_memory = peak_memory.max(store.snapshot_memory());
@@ -108,7 +115,25 @@ fn main() {
     println!("keys: {keys}, writes during the snapshot: {writes}, batch size: {batch}");
     println!("begin_snapshot: {begin_time:?}");
     println!("slowest write without a snapshot: {baseline_max:?}");
-    println!("slowest write during the snapshot: {write_max:?}");
+    write_times.sort_unstable();
+    copy_times.sort_unstable();
+    let percentile = |times: &[Duration], p: f64| times[((times.len() - 1) as f64 * p) as usize];
+    println!(
+        "writes during the snapshot: p50 {:?}, p99 {:?}, p99.9 {:?}, max {:?}",
+        percentile(&write_times, 0.5),
+        percentile(&write_times, 0.99),
+        percentile(&write_times, 0.999),
+        write_times[write_times.len() - 1]
+    );
+    if !copy_times.is_empty() {
+        println!(
+            "writes that copied a segment ({}): p50 {:?}, p99 {:?}, max {:?}",
+            copy_times.len(),
+            percentile(&copy_times, 0.5),
+            percentile(&copy_times, 0.99),
+            copy_times[copy_times.len() - 1]
+        );
+    }
     println!("slowest snapshot_next({batch}) batch: {batch_max:?}");
     println!("whole snapshot iterated in {total:?}");
     println!(

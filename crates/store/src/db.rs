@@ -120,6 +120,30 @@ impl Db {
         old
     }
 
+    /// Replaces the entry at `slot` (same key) with `entry`.
+    pub(crate) fn replace_at(&mut self, slot: Slot, entry: Entry) -> Entry {
+        let deadline = entry.expire_at();
+        let key_for_heap: Option<Box<[u8]>> = deadline.map(|_| entry.key().into());
+        let old = self
+            .table
+            .update_at(slot, |current| std::mem::replace(current, entry));
+        self.track_deadline_removed(old.expire_at());
+        if let Some(key) = key_for_heap {
+            self.track_deadline_added(&key, deadline);
+        }
+        old
+    }
+
+    /// Inserts an entry whose key [`Db::find`] just reported absent.
+    pub(crate) fn insert_absent(&mut self, entry: Entry) {
+        let deadline = entry.expire_at();
+        let key_for_heap: Option<Box<[u8]>> = deadline.map(|_| entry.key().into());
+        self.table.insert_absent(entry);
+        if let Some(key) = key_for_heap {
+            self.track_deadline_added(&key, deadline);
+        }
+    }
+
     /// Removes the entry at `slot`.
     pub(crate) fn remove_at(&mut self, slot: Slot) -> Entry {
         let entry = self.table.remove_at(slot);

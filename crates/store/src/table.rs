@@ -222,6 +222,13 @@ impl Table {
             let old = self.update_at(slot, |current| std::mem::replace(current, entry));
             return Some(old);
         }
+        self.insert_absent(entry);
+        None
+    }
+
+    /// Inserts an entry whose key the caller just failed to
+    /// [`locate`](Table::locate), saving the second probe.
+    pub(crate) fn insert_absent(&mut self, entry: Entry) {
         let hash = self.hash(entry.key());
         let pos = position(hash);
         let mut segment = self.segment_index_for(pos);
@@ -238,7 +245,6 @@ impl Table {
         self.segments[segment]
             .entries
             .insert_unique(hash, entry, |e| hasher.hash_one(e.key()));
-        None
     }
 
     /// Splits a full segment in two (bounded work, see module docs).

@@ -12,6 +12,7 @@ use crate::error::StoreError;
 use crate::numeric;
 use crate::ops::expire::Expiry;
 use crate::store::DbHandle;
+use crate::table::Slot;
 
 /// `NX` / `XX` of `SET`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,8 +124,13 @@ impl DbHandle<'_> {
         } else {
             deadline
         };
-        self.db_mut()
-            .insert(Entry::new_string(key, value, deadline));
+        let entry = Entry::new_string(key, value, deadline);
+        match existing {
+            Some(slot) => {
+                self.db_mut().replace_at(slot, entry);
+            }
+            None => self.db_mut().insert_absent(entry),
+        }
         deadline
     }
 
@@ -144,11 +150,10 @@ impl DbHandle<'_> {
         } else {
             None
         };
-        let found = self.find(key).is_some();
         let blocked = match options.condition {
             SetCondition::Always => false,
-            SetCondition::IfAbsent => found,
-            SetCondition::IfPresent => !found,
+            SetCondition::IfAbsent => self.find(key).is_some(),
+            SetCondition::IfPresent => self.find(key).is_none(),
         };
         if blocked {
             return Ok(SetOutcome {
@@ -289,20 +294,24 @@ impl DbHandle<'_> {
         let updated = current
             .checked_add(delta)
             .ok_or(StoreError::IncrementOverflow)?;
-        let text = updated.to_string();
+        let text = numeric::format_i64(updated);
+        self.store_number(key, slot, text.as_bytes());
+        Ok(updated)
+    }
+
+    /// Stores the result of an increment, keeping the key's TTL as Redis
+    /// does (the value is replaced, the key is not).
+    fn store_number(&mut self, key: &[u8], slot: Option<Slot>, text: &[u8]) {
         match slot {
-            // In place, keeping the TTL.
             Some(slot) => {
                 let deadline = self.db().entry_at(slot).expire_at();
                 self.db_mut()
-                    .insert(Entry::new_string(key, text.as_bytes(), deadline));
+                    .replace_at(slot, Entry::new_string(key, text, deadline));
             }
-            None => {
-                self.db_mut()
-                    .insert(Entry::new_string(key, text.as_bytes(), None));
-            }
+            None => self
+                .db_mut()
+                .insert_absent(Entry::new_string(key, text, None)),
         }
-        Ok(updated)
     }
 
     /// `DECRBY`: the new value. `i64::MIN` cannot be negated and is refused
@@ -328,9 +337,7 @@ impl DbHandle<'_> {
             return Err(StoreError::FloatOverflow);
         }
         let text = sum.format_human();
-        let deadline = slot.and_then(|slot| self.db().entry_at(slot).expire_at());
-        self.db_mut()
-            .insert(Entry::new_string(key, text.as_bytes(), deadline));
+        self.store_number(key, slot, text.as_bytes());
         Ok(Bytes::from(text))
     }
 
