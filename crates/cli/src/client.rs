@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use redigo_resp::Frame;
 
+use crate::c_number;
 use crate::connection::{Connection, ConnectionError};
 use crate::format::{self, OutputMode};
 use crate::help;
@@ -283,7 +284,7 @@ impl Client {
         let failed = matches!(reply, Frame::Error(_));
         let single = args.len() == 1;
         if is("select") && args.len() == 2 && !failed {
-            let db = parse_c_long(&args[1]);
+            let db = c_number::atoi(&args[1]);
             self.wanted_db = db;
             self.db = db;
         } else if is("auth") && (args.len() == 2 || args.len() == 3) {
@@ -315,24 +316,6 @@ impl Client {
     }
 }
 
-/// C's `atoi` over bytes, as redis-cli reads the `SELECT` argument.
-fn parse_c_long(text: &[u8]) -> i64 {
-    let text = String::from_utf8_lossy(text);
-    let trimmed = text.trim_start();
-    let (sign, digits) = match trimmed.as_bytes().first() {
-        Some(b'-') => (-1, &trimmed[1..]),
-        Some(b'+') => (1, &trimmed[1..]),
-        _ => (1, trimmed),
-    };
-    let mut value: i64 = 0;
-    for digit in digits.bytes().take_while(u8::is_ascii_digit) {
-        value = value
-            .saturating_mul(10)
-            .saturating_add(i64::from(digit - b'0'));
-    }
-    sign * value
-}
-
 /// Writes to stdout and flushes (redis-cli flushes after every reply so its
 /// output can be piped into `grep`). A closed stdout ends the process, as
 /// SIGPIPE ends redis-cli: `redigo-cli -r -1 ping | head -1` must stop.
@@ -347,16 +330,3 @@ pub fn write_stdout(bytes: &[u8]) {
 
 /// How long a command must take before the REPL prints its duration.
 pub const SLOW_COMMAND_REPORT: Duration = Duration::from_millis(500);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn select_argument_is_read_like_atoi() {
-        assert_eq!(parse_c_long(b"2"), 2);
-        assert_eq!(parse_c_long(b"3x"), 3);
-        assert_eq!(parse_c_long(b"x"), 0);
-        assert_eq!(parse_c_long(b"-1"), -1);
-    }
-}

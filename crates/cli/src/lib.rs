@@ -37,6 +37,7 @@
 //!
 //! The binary's `main` only parses [`Options`] and calls [`run`].
 
+pub mod c_number;
 pub mod client;
 pub mod connection;
 pub mod format;

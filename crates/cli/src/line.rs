@@ -13,6 +13,7 @@
 
 use std::time::Instant;
 
+use crate::c_number;
 use crate::client::{Client, SLOW_COMMAND_REPORT, write_stdout};
 use crate::format::OutputMode;
 
@@ -109,7 +110,7 @@ pub fn parse(line: &[u8]) -> ParsedLine {
     } else if args.len() == 3 && is(0, "connect") {
         LineAction::Connect {
             host: String::from_utf8_lossy(&args[1]).into_owned(),
-            port: u16::try_from(strtol(&args[2]).map_or(0, |(value, _)| value)).unwrap_or(0),
+            port: u16::try_from(c_number::atoi(&args[2])).unwrap_or(0),
         }
     } else if args.len() == 1 && is(0, "clear") {
         LineAction::ClearScreen
@@ -155,56 +156,12 @@ pub fn execute(client: &mut Client, action: LineAction) -> Flow {
 /// (`strtol` with nothing left over): `None` when the word is not a number,
 /// `Some(None)` when it is but is not a valid count.
 fn parse_repeat(word: &[u8]) -> Option<Option<i64>> {
-    match strtol(word) {
+    match c_number::strtol_whole(word) {
         None => None,
         Some((_, true)) => Some(None),
         Some((value, false)) if value <= 0 => Some(None),
         Some((value, false)) => Some(Some(value)),
     }
-}
-
-/// C's `strtol(word, &end, 10)` when `*end == '\0'`: `Some((value,
-/// overflowed))` when the whole word was consumed, `None` otherwise. An
-/// empty word counts as consumed with value 0, as in C.
-fn strtol(word: &[u8]) -> Option<(i64, bool)> {
-    let start = word
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .unwrap_or(word.len());
-    let mut rest = &word[start..];
-    let negative = match rest.first() {
-        Some(b'-') => {
-            rest = &rest[1..];
-            true
-        }
-        Some(b'+') => {
-            rest = &rest[1..];
-            false
-        }
-        _ => false,
-    };
-    if word.is_empty() {
-        return Some((0, false));
-    }
-    if rest.is_empty() || !rest.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut value: i64 = 0;
-    let mut overflowed = false;
-    for &digit in rest {
-        let digit = i64::from(digit - b'0');
-        match value.checked_mul(10).and_then(|v| {
-            if negative {
-                v.checked_sub(digit)
-            } else {
-                v.checked_add(digit)
-            }
-        }) {
-            Some(next) => value = next,
-            None => overflowed = true,
-        }
-    }
-    Some((value, overflowed))
 }
 
 /// Commands whose arguments include a password: never saved to history.

@@ -8,6 +8,8 @@
 
 use thiserror::Error;
 
+use crate::c_number::atoi;
+
 /// The scheme every URI must start with (compared case-insensitively).
 const SCHEME: &str = "redis://";
 /// The TLS scheme, recognised only to give a precise error.
@@ -87,7 +89,8 @@ pub fn parse(uri: &str) -> Result<RedisUri, UriError> {
     if !authority.is_empty() {
         let host = match authority.find(':') {
             Some(colon) => {
-                parsed.port = Some(u16::try_from(c_atoi(&authority[colon + 1..])).unwrap_or(0));
+                parsed.port =
+                    Some(u16::try_from(atoi(&authority.as_bytes()[colon + 1..])).unwrap_or(0));
                 &authority[..colon]
             }
             None => authority,
@@ -95,7 +98,7 @@ pub fn parse(uri: &str) -> Result<RedisUri, UriError> {
         parsed.host = Some(host.to_owned());
     }
     if let Some(path) = path.filter(|p| !p.is_empty()) {
-        parsed.db = Some(c_atoi(path));
+        parsed.db = Some(atoi(path.as_bytes()));
     }
     Ok(parsed)
 }
@@ -122,24 +125,6 @@ fn percent_decode(text: &str) -> Result<Vec<u8>, UriError> {
         }
     }
     Ok(out)
-}
-
-/// C's `atoi`: optional leading whitespace and sign, then digits; anything
-/// unparsable counts as 0 and overflow saturates.
-fn c_atoi(text: &str) -> i64 {
-    let trimmed = text.trim_start();
-    let (negative, digits) = match trimmed.as_bytes().first() {
-        Some(b'-') => (true, &trimmed[1..]),
-        Some(b'+') => (false, &trimmed[1..]),
-        _ => (false, trimmed),
-    };
-    let mut value: i64 = 0;
-    for digit in digits.bytes().take_while(u8::is_ascii_digit) {
-        value = value
-            .saturating_mul(10)
-            .saturating_add(i64::from(digit - b'0'));
-    }
-    if negative { -value } else { value }
 }
 
 #[cfg(test)]
@@ -178,12 +163,5 @@ mod tests {
             UriError::IllegalEncoding
         );
         assert_eq!(parse("rediss://h").unwrap_err(), UriError::TlsUnsupported);
-    }
-
-    #[test]
-    fn atoi_is_lenient() {
-        assert_eq!(c_atoi("12abc"), 12);
-        assert_eq!(c_atoi("abc"), 0);
-        assert_eq!(c_atoi(" -3"), -3);
     }
 }
