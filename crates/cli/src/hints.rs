@@ -83,11 +83,14 @@ impl CommandHints {
         let (matched, params) = best?;
         let mut to_remove = typed.len() - matched;
         let mut hint = params;
-        while to_remove > 0 && !hint.is_empty() && !hint.starts_with('[') {
-            if hint.starts_with(' ') {
-                to_remove -= 1;
+        while to_remove > 0 && !hint.starts_with('[') {
+            let mut chars = hint.chars();
+            match chars.next() {
+                Some(' ') => to_remove -= 1,
+                Some(_) => {}
+                None => break,
             }
-            hint = &hint[1..];
+            hint = chars.as_str();
         }
         let ends_in_space = line.ends_with(|c: char| c.is_ascii_whitespace());
         Some(if ends_in_space {
@@ -191,6 +194,8 @@ mod tests {
         assert_eq!(hints.hint_for("nosuch"), None);
         assert_eq!(hints.hint_for("  "), None);
         assert_eq!(hints.hint_for("get \"open"), None);
+        let unicode = CommandHints::new(&[doc("X", "élan vital")]);
+        assert_eq!(unicode.hint_for("x a").as_deref(), Some(" vital"));
     }
 
     #[test]

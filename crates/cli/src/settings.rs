@@ -97,8 +97,9 @@ impl Settings {
         }
         let interval = options
             .interval
-            .filter(|secs| secs.is_finite() && *secs > 0.0)
-            .map(Duration::from_secs_f64)
+            .filter(|secs| *secs > 0.0)
+            // NaN is filtered above; an absurdly long pause is just long.
+            .map(|secs| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
             .unwrap_or_default();
 
         Ok(Settings {
@@ -189,6 +190,20 @@ mod tests {
     fn explicit_options_override_the_uri() {
         let settings = resolve(&["-u", "redis://h:1/4", "-p", "2", "-n", "5"], None, true);
         assert_eq!((settings.address(), settings.db), ("h:2".to_owned(), 5));
+    }
+
+    #[test]
+    fn intervals_never_panic() {
+        assert_eq!(
+            resolve(&["-i", "0.5"], None, true).interval,
+            Duration::from_millis(500)
+        );
+        assert_eq!(resolve(&["-i", "-1"], None, true).interval, Duration::ZERO);
+        assert_eq!(resolve(&["-i", "NaN"], None, true).interval, Duration::ZERO);
+        assert_eq!(
+            resolve(&["-i", "1e300"], None, true).interval,
+            Duration::MAX
+        );
     }
 
     #[test]
