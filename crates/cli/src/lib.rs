@@ -10,7 +10,7 @@
 //!   each stdin line is a command;
 //! * **mass insertion** ([`pipe`]): `--pipe` streams raw RESP from stdin.
 //!
-//! Replies are printed by [`format`] in redis-cli's terminal form or its raw
+//! Replies are printed by [`mod@format`] in redis-cli's terminal form or its raw
 //! form (the default when stdout is not a terminal), so scripts written
 //! against redis-cli's output keep working:
 //!

@@ -49,7 +49,7 @@ pub struct Options {
     #[arg(long = "user", value_name = "username")]
     pub user: Option<OsString>,
 
-    /// Server URI: redis://[[user:]password@]host[:port][/db].
+    /// Server URI, e.g. redis://user:password@host:port/db (all parts optional).
     #[arg(short = 'u', value_name = "uri")]
     pub uri: Option<String>,
 
@@ -57,7 +57,7 @@ pub struct Options {
     #[arg(short = 'r', value_name = "repeat", allow_negative_numbers = true)]
     pub repeat: Option<i64>,
 
-    /// When -r is used, wait <interval> seconds (may be fractional) after each command.
+    /// When -r is used, wait this many seconds (may be fractional) after each command.
     #[arg(short = 'i', value_name = "interval")]
     pub interval: Option<f64>,
 
@@ -93,7 +93,7 @@ pub struct Options {
     #[arg(long = "pipe")]
     pub pipe: bool,
 
-    /// In --pipe mode, give up when no reply arrives for <n> seconds after
+    /// In --pipe mode, give up when no reply arrives for this many seconds after
     /// all data was sent (0: wait forever).
     #[arg(long = "pipe-timeout", value_name = "n", default_value_t = DEFAULT_PIPE_TIMEOUT_SECS)]
     pub pipe_timeout: u64,
