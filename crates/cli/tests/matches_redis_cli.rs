@@ -34,6 +34,12 @@ const ONE_SHOT_CASES: &[&[&str]] = &[
     &["nosuchcommand", "x"],
     &["set", "k"],
     &["client", "no-evict", "off"],
+    // Help text comes from COMMAND DOCS, redis-cli's from its own table.
+    &["help", "set"],
+    &["help", "client", "kill"],
+    &["help", "XADD"],
+    &["help", "@hyperloglog"],
+    &["help", "nosuchcommand"],
 ];
 
 fn seed(oracle: &redigo_tests::Oracle) {
