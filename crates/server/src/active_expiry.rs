@@ -67,3 +67,89 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use redigo_store::{Expiry, SetOptions, SetTtl};
+
+    use super::*;
+    use crate::config::Config;
+    use crate::dataset::{Dataset, PropagationSink};
+    use crate::propagation::PropagatedCommand;
+    use crate::stats::Stats;
+
+    /// Collects what the dataset hands over, as the AOF writer would.
+    struct Collect(Arc<Mutex<Vec<PropagatedCommand>>>);
+
+    impl PropagationSink for Collect {
+        fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) {
+            self.0.lock().unwrap().extend(records);
+        }
+    }
+
+    fn setup(
+        keys: usize,
+    ) -> (
+        ServerState,
+        SharedDataset,
+        Arc<Mutex<Vec<PropagatedCommand>>>,
+    ) {
+        let config = Config {
+            aof_enabled: true,
+            ..Config::default()
+        };
+        let mut dataset = Dataset::new(&config);
+        let collected = Arc::new(Mutex::new(Vec::new()));
+        dataset.set_sink(Box::new(Collect(Arc::clone(&collected))));
+        let past = unix_time_ms() - 10_000;
+        let mut db = dataset.store.db(2, past).unwrap();
+        for i in 0..keys {
+            let options = SetOptions {
+                ttl: SetTtl::Expire(Expiry::Millis(1)),
+                ..SetOptions::default()
+            };
+            db.set(format!("k{i}").as_bytes(), b"v", options).unwrap();
+        }
+        db.set(b"forever", b"v", SetOptions::default()).unwrap();
+        let state = ServerState::new(config, None, None);
+        (state, dataset.shared(), collected)
+    }
+
+    #[test]
+    fn a_cycle_removes_due_keys_in_rounds_counts_and_propagates_them() {
+        let keys = KEYS_PER_ROUND * 3 + 5;
+        let (state, dataset, collected) = setup(keys);
+        let removed = run_cycle(&state, &dataset, Duration::from_secs(5));
+        assert_eq!(removed, keys);
+        assert_eq!(Stats::get(&state.stats.expired_keys), keys as u64);
+        let records = collected.lock().unwrap();
+        assert_eq!(records.len(), keys);
+        assert!(records.iter().all(|r| r.db == 2 && r.args[0] == "DEL"));
+        let mut data = dataset::lock(&dataset);
+        assert_eq!(data.store.db(2, unix_time_ms()).unwrap().dbsize(), 1);
+    }
+
+    #[test]
+    fn a_cycle_stops_when_its_time_budget_is_spent() {
+        let keys = KEYS_PER_ROUND * 4;
+        let (state, dataset, _) = setup(keys);
+        // A zero budget allows exactly one round.
+        assert_eq!(run_cycle(&state, &dataset, Duration::ZERO), KEYS_PER_ROUND);
+    }
+
+    #[test]
+    fn lazily_expired_keys_are_counted_and_propagated_after_a_batch() {
+        let (state, dataset, collected) = setup(3);
+        let mut data = dataset::lock(&dataset);
+        let mut db = data.store.db(2, unix_time_ms()).unwrap();
+        assert_eq!(db.get(b"k0").unwrap(), None);
+        assert_eq!(db.get(b"k1").unwrap(), None);
+        data.finish_batch(&state.stats);
+        assert_eq!(Stats::get(&state.stats.expired_keys), 2);
+        let records = collected.lock().unwrap();
+        let keys: Vec<&[u8]> = records.iter().map(|r| r.args[1].as_ref()).collect();
+        assert_eq!(keys, [&b"k0"[..], b"k1"]);
+    }
+}

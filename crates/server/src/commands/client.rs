@@ -16,6 +16,7 @@ use super::errors;
 use super::spec::{Arg, CommandDocs, CommandSpec, Flag, container_handler};
 use crate::client::ClientState;
 
+/// `CLIENT` and its subcommands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "client",
     arity: -2,

@@ -8,6 +8,7 @@ use super::spec::{Arg, CommandDocs, CommandSpec, Flag, container_handler};
 use crate::config::params::{self, PARAMS, Param};
 use crate::config::{Config, MAX_HZ, MIN_HZ};
 
+/// `CONFIG` and its subcommands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "config",
     arity: -2,

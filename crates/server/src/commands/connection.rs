@@ -15,6 +15,7 @@ const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is dis
 /// The only user: Redigo has no ACL users besides Redis's `default`.
 const DEFAULT_USER: &[u8] = b"default";
 
+/// The connection commands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "ping",

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
 use redigo_resp::encode;
-use redigo_store::Store;
+use redigo_store::{DbHandle, Store};
 
 use crate::client::ClientState;
 use crate::propagation::PropagationLog;
@@ -46,6 +46,24 @@ pub struct ExecContext<'a> {
 }
 
 impl ExecContext<'_> {
+    /// The client's selected database at this command's instant: the handle
+    /// every keyspace command works through. Compute the result first, then
+    /// reply (the handle borrows the context).
+    pub fn db(&mut self) -> DbHandle<'_> {
+        // The selected index is always valid: SELECT checks it and the
+        // number of databases cannot change at run time. Should that ever
+        // break, database 0 is used rather than panicking.
+        let index = if self.client.db < self.store.databases() {
+            self.client.db
+        } else {
+            0
+        };
+        match self.store.db(index, self.now_ms) {
+            Ok(db) => db,
+            Err(_) => unreachable_db(),
+        }
+    }
+
     /// Records a write in deterministic form (e.g. `SET k v PXAT <abs-ms>`
     /// rather than `EX 10`), tagged with the client's database, for the AOF.
     /// Call it once per effective write, after the store has changed; a
@@ -135,4 +153,11 @@ impl ExecContext<'_> {
     pub fn arg(args: &[Bytes], index: usize) -> &[u8] {
         args.get(index).map(|a| a.as_ref()).unwrap_or_default()
     }
+}
+
+/// `Store` always has database 0 (`Store::new` treats 0 databases as 1), so
+/// `store.db(0, _)` cannot fail; this keeps that reasoning in one place.
+#[cold]
+fn unreachable_db() -> ! {
+    panic!("the store has no database 0")
 }

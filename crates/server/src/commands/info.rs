@@ -30,6 +30,7 @@ const SECTIONS: &[&str] = &[
 const REPL_BACKLOG_SIZE: u64 = 1024 * 1024;
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
 
+/// `INFO`.
 pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "info",
     arity: -1,

@@ -12,6 +12,7 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, KeySpec};
 
+/// `COMMAND` and its subcommands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "command",
     arity: -1,

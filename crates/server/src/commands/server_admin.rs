@@ -9,6 +9,7 @@ use super::errors;
 use super::spec::{Arg, CommandDocs, CommandSpec, Flag};
 use crate::shared::ShutdownMode;
 
+/// The administration commands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "time",

@@ -6,6 +6,7 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, KeySpec};
 
+/// The database-level commands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "select",

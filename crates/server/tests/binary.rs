@@ -1,0 +1,217 @@
+//! The `redigo` binary: command line, config errors, shutdown by command and
+//! by signal, and Redis's own tools (redis-cli, redis-benchmark) against it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use redigo_tests::{RawConn, free_port, tool_available, wait_for_port};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_redigo");
+const STARTUP: Duration = Duration::from_secs(10);
+const EXIT_WAIT: Duration = Duration::from_secs(10);
+
+/// A `redigo` process on a free port, killed on drop if still running.
+struct Running {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Running {
+    fn start(extra: &[&str]) -> Running {
+        let port = free_port();
+        let child = Command::new(BINARY)
+            .args(["--port", &port.to_string()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn redigo");
+        assert!(
+            wait_for_port(port, STARTUP),
+            "redigo did not start listening"
+        );
+        Running {
+            child: Some(child),
+            port,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Waits for the process to exit; returns its output.
+    fn wait_exit(mut self) -> Output {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + EXIT_WAIT;
+        while Instant::now() < deadline {
+            if child.try_wait().expect("try_wait").is_some() {
+                return child.wait_with_output().expect("collect output");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("redigo did not exit within {EXIT_WAIT:?}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .output()
+        .expect("run redigo")
+}
+
+fn temp_config(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("redigo-test-{}-{name}.toml", std::process::id()));
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .expect("write temp config");
+    path
+}
+
+#[test]
+fn help_lists_every_option() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for param in redigo_server::config::params::PARAMS {
+        assert!(
+            help.contains(&format!("--{}", param.name)),
+            "--help lacks {}",
+            param.name
+        );
+    }
+    assert!(help.contains("--config"));
+}
+
+#[test]
+fn config_errors_refuse_to_start_naming_key_value_and_file() {
+    let bad_value = temp_config("bad-value", "port = 70000\n");
+    let out = run(&["--config", bad_value.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("port") && stderr.contains("70000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(bad_value.to_str().unwrap()), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let unknown = temp_config("unknown-key", "hz = 10\nsave-every = 5\n");
+    let out = run(&["--config", unknown.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("save-every"), "{stderr}");
+
+    let wrong_type = temp_config("wrong-type", "maxclients = \"many\"\n");
+    let out = run(&["--config", wrong_type.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("maxclients") && stderr.contains("many"),
+        "{stderr}"
+    );
+
+    let out = run(&["--hz", "9000"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("hz") && stderr.contains("9000"), "{stderr}");
+
+    let out = run(&["--config", "/nonexistent/redigo.toml"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/redigo.toml"));
+
+    for path in [bad_value, unknown, wrong_type] {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[test]
+fn the_shipped_config_file_starts_a_server() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../redigo.toml");
+    let server = Running::start(&["--config", shipped]);
+    let mut conn = RawConn::connect(server.port);
+    let reply = String::from_utf8(conn.roundtrip(b"INFO server\r\n")).unwrap();
+    assert!(
+        reply.contains("config_file:") && reply.contains("redigo.toml"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn shutdown_command_exits_zero() {
+    let server = Running::start(&[]);
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.roundtrip(b"PING\r\n"), b"+PONG\r\n");
+    conn.send(b"SHUTDOWN NOSAVE\r\n");
+    assert!(
+        conn.is_closed(),
+        "SHUTDOWN closes the connection without a reply"
+    );
+    let out = server.wait_exit();
+    assert!(out.status.success(), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bye bye"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_exits_zero_after_serving() {
+    let server = Running::start(&[]);
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.roundtrip(b"PING\r\n"), b"+PONG\r\n");
+    let status = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let out = server.wait_exit();
+    assert!(out.status.success(), "{:?}", out.status);
+}
+
+#[test]
+fn redis_cli_one_shot_and_piped_commands_work() {
+    if !tool_available("redis-cli") {
+        return;
+    }
+    let server = Running::start(&[]);
+    let port = server.port.to_string();
+    let out = Command::new("redis-cli")
+        .args(["-p", &port, "ping"])
+        .output()
+        .expect("run redis-cli");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "PONG\n");
+
+    let mut child = Command::new("redis-cli")
+        .args(["-p", &port])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn redis-cli");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"PING\nECHO hello\nCLIENT SETNAME cli\nCLIENT GETNAME\nDBSIZE\nNOSUCH\n")
+        .unwrap();
+    let out = child.wait_with_output().expect("redis-cli output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout,
+        "PONG\nhello\nOK\ncli\n0\nERR unknown command 'NOSUCH', with args beginning with: \n\n"
+    );
+}
