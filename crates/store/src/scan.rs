@@ -1,7 +1,7 @@
 //! `SCAN cursor [MATCH pattern] [COUNT n] [TYPE kind]`.
 //!
 //! The cursor is a position in the table's ordered position space (see
-//! [`crate::table`]): a call returns keys in ascending position from the
+//! the `table` module): a call returns keys in ascending position from the
 //! cursor, and the next cursor is the position of the first key not yet
 //! returned, or the end of the last segment visited; 0 when the whole space
 //! has been covered. A key's position is fixed for its lifetime, and segment

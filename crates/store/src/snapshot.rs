@@ -3,12 +3,12 @@
 //! An AOF rewrite needs the whole keyspace as it was at one instant T, but the
 //! server cannot stop serving while millions of keys are written out, and it
 //! has no `fork()` to lean on. This module implements the fork-less scheme
-//! Dragonfly uses, on top of the segmented tables of [`crate::table`].
+//! Dragonfly uses, on top of the segmented tables of the `table` module.
 //!
 //! # Versions and copy-on-write
 //!
 //! [`Store::begin_snapshot`](crate::Store::begin_snapshot) picks a new
-//! version V (a store-wide counter) and attaches a [`CopyOnWrite`] record to
+//! version V (a store-wide counter) and attaches a `CopyOnWrite` record to
 //! every table. That is all it does: O(number of databases).
 //!
 //! Every segment carries the version it was last handed to a snapshot with.
