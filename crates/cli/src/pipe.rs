@@ -92,9 +92,11 @@ pub fn run(
         })
     };
     let result = read_replies(&stream, &mut buffer, &marker, &input_done, timeout);
-    if result.is_err() || !writer.is_finished() {
+    if !writer.is_finished() {
         // Unblock a writer stuck on a full socket; it has nothing left to do.
+        // One blocked reading stdin is left behind: the process is ending.
         let _ = stream.shutdown(Shutdown::Both);
+        return result;
     }
     let written = writer.join().unwrap_or(Ok(()));
     match (result, written) {
