@@ -30,6 +30,35 @@ use crate::settings::Settings;
 /// prints replies until the connection ends.
 const STREAMING_COMMANDS: [&str; 4] = ["monitor", "subscribe", "psubscribe", "ssubscribe"];
 
+/// Whether [`Client::connect`] replaces an open connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reconnect {
+    /// Keep an open connection; connect only when there is none.
+    IfDisconnected,
+    /// Always open a new connection (redis-cli's `CC_FORCE`).
+    Always,
+}
+
+/// Whether [`Client::connect`] reports a connection that cannot be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectErrors {
+    /// Print `Could not connect to Redis at ...` to stderr.
+    Print,
+    /// Say nothing (redis-cli's `CC_QUIET`): the caller retries and reports.
+    Silent,
+}
+
+/// Where commands come from, which decides what an error reply does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    /// The command line (and `--pipe`): under `-e` an error reply ends the
+    /// run with status 1.
+    OneShot,
+    /// The prompt or scripted stdin (redis-cli's `config.interactive`):
+    /// error replies are printed and the session goes on.
+    Interactive,
+}
+
 /// A command failed and the failure was already reported to the user
 /// (connection error, or an error reply under `-e`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +75,12 @@ pub struct Client {
     wanted_db: i64,
     in_multi: bool,
     db_before_multi: i64,
-    /// REPL and scripted stdin (redis-cli's `config.interactive`): error
-    /// replies never end the process there.
-    interactive: bool,
+    interaction: Interaction,
 }
 
 impl Client {
     /// A disconnected client.
-    pub fn new(settings: Settings, interactive: bool) -> Client {
+    pub fn new(settings: Settings, interaction: Interaction) -> Client {
         let wanted_db = settings.db;
         Client {
             settings,
@@ -62,7 +89,7 @@ impl Client {
             wanted_db,
             in_multi: false,
             db_before_multi: 0,
-            interactive,
+            interaction,
         }
     }
 
@@ -101,12 +128,12 @@ impl Client {
         self.settings.port = port;
     }
 
-    /// Opens a connection if there is none (or always, with `force`), then
-    /// authenticates and selects the database. Connection errors are printed
-    /// unless `quiet`; `AUTH`/`SELECT` failures are always printed, and leave
-    /// the connection open, as with redis-cli.
-    pub fn connect(&mut self, force: bool, quiet: bool) -> Result<(), Failed> {
-        if self.connection.is_some() && !force {
+    /// Opens a connection (see [`Reconnect`]), then authenticates and
+    /// selects the database. `AUTH`/`SELECT` failures are always printed and
+    /// leave the connection open, as with redis-cli: the next command then
+    /// shows the server's `NOAUTH` error.
+    pub fn connect(&mut self, reconnect: Reconnect, errors: ConnectErrors) -> Result<(), Failed> {
+        if self.connection.is_some() && reconnect == Reconnect::IfDisconnected {
             return Ok(());
         }
         self.connection = None;
@@ -117,7 +144,7 @@ impl Client {
         let connection = match connection {
             Ok(connection) => self.connection.insert(connection),
             Err(error) => {
-                if !quiet {
+                if errors == ConnectErrors::Print {
                     eprintln!("{error}");
                 }
                 return Err(Failed);
@@ -181,7 +208,7 @@ impl Client {
             return Ok(());
         }
         if self.connection.is_none() {
-            self.connect(true, false)?;
+            self.connect(Reconnect::Always, ConnectErrors::Print)?;
         }
         match self.send_repeatedly(args, repeat) {
             Ok(result) => result,
@@ -236,7 +263,7 @@ impl Client {
                 other => other?,
             };
             if let Frame::Error(message) = &reply {
-                if !self.interactive && self.settings.error_exit_code {
+                if self.interaction == Interaction::OneShot && self.settings.error_exit_code {
                     let mut stderr = io::stderr().lock();
                     let _ = stderr.write_all(message);
                     let _ = stderr.write_all(b"\n");

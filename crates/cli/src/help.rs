@@ -18,7 +18,7 @@
 
 use redigo_resp::Frame;
 
-use crate::client::{Client, write_stdout};
+use crate::client::{Client, ConnectErrors, Reconnect, write_stdout};
 
 /// The overview printed by a bare `help`.
 const OVERVIEW: &str = "To get help about Redis commands type:
@@ -49,7 +49,10 @@ pub fn print(client: &mut Client, topic: &[Vec<u8>]) {
         write_stdout(text.as_bytes());
         return;
     }
-    if client.connect(false, false).is_err() {
+    if client
+        .connect(Reconnect::IfDisconnected, ConnectErrors::Print)
+        .is_err()
+    {
         return;
     }
     let first = String::from_utf8_lossy(&topic[0]).into_owned();

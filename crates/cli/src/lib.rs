@@ -53,7 +53,7 @@ pub mod uri;
 
 use std::io::{self, IsTerminal, Read};
 
-pub use client::Client;
+pub use client::{Client, ConnectErrors, Interaction, Reconnect};
 pub use options::Options;
 pub use settings::Settings;
 
@@ -90,8 +90,11 @@ pub fn run(options: Options) -> u8 {
 /// `--pipe`: connect (authenticated, database selected) and stream stdin.
 fn run_pipe(settings: Settings) -> u8 {
     let timeout = settings.pipe_timeout;
-    let mut client = Client::new(settings, false);
-    if client.connect(false, false).is_err() {
+    let mut client = Client::new(settings, Interaction::OneShot);
+    if client
+        .connect(Reconnect::IfDisconnected, ConnectErrors::Print)
+        .is_err()
+    {
         return EXIT_FAILURE;
     }
     let Some(connection) = client.take_connection() else {
@@ -110,8 +113,8 @@ fn run_pipe(settings: Settings) -> u8 {
 /// No command: the prompt on a terminal, one command per line otherwise.
 /// A server that cannot be reached is reported, and every command retries.
 fn run_interactive(settings: Settings) -> u8 {
-    let mut client = Client::new(settings, true);
-    let _ = client.connect(false, false);
+    let mut client = Client::new(settings, Interaction::Interactive);
+    let _ = client.connect(Reconnect::IfDisconnected, ConnectErrors::Print);
     if io::stdin().is_terminal() {
         if let Err(error) = repl::run(&mut client) {
             eprintln!("redigo-cli: cannot use the terminal: {error}");
@@ -143,9 +146,9 @@ fn run_one_shot(settings: Settings) -> u8 {
         }
         args.push(last);
     }
-    let mut client = Client::new(settings, false);
+    let mut client = Client::new(settings, Interaction::OneShot);
     // Quiet: a refused connection is reported once, by the retry in `issue`.
-    let _ = client.connect(false, true);
+    let _ = client.connect(Reconnect::IfDisconnected, ConnectErrors::Silent);
     match client.issue(&args, repeat) {
         Ok(()) => EXIT_OK,
         Err(client::Failed) => EXIT_FAILURE,

@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use crate::c_number;
-use crate::client::{Client, SLOW_COMMAND_REPORT, write_stdout};
+use crate::client::{Client, ConnectErrors, Reconnect, SLOW_COMMAND_REPORT, write_stdout};
 use crate::format::OutputMode;
 
 /// The escape sequence linenoise writes to clear the screen.
@@ -137,7 +137,7 @@ pub fn execute(client: &mut Client, action: LineAction) -> Flow {
         LineAction::Quit => return Flow::Quit,
         LineAction::Connect { host, port } => {
             client.set_address(host, port);
-            let _ = client.connect(true, false);
+            let _ = client.connect(Reconnect::Always, ConnectErrors::Print);
         }
         LineAction::ClearScreen => write_stdout(CLEAR_SCREEN),
         LineAction::Command { repeat, args } => {
