@@ -18,6 +18,10 @@ use crate::stats::Stats;
 pub trait PropagationSink: Send {
     /// Takes the records of one batch (or one expiry round), oldest first.
     fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>);
+
+    /// Called once when the server shuts down, after the last records were
+    /// appended: flush and fsync whatever is buffered.
+    fn shutdown(&mut self) {}
 }
 
 /// The store and what goes with it. See the module docs.
@@ -80,6 +84,15 @@ impl Dataset {
             }
         }
         self.flush_propagation();
+    }
+
+    /// Final persistence step at shutdown: hands over the last records and
+    /// lets the sink flush and fsync.
+    pub fn shutdown_persistence(&mut self) {
+        self.flush_propagation();
+        if let Some(sink) = self.sink.as_mut() {
+            sink.shutdown();
+        }
     }
 
     /// Hands the recorded writes to the sink (or drops them without one).

@@ -162,7 +162,7 @@ impl Server {
 
         // Persistence hook: hand the last writes to the AOF sink, which
         // flushes and fsyncs them (wired by the AOF writer).
-        dataset::lock(&dataset).flush_propagation();
+        dataset::lock(&dataset).shutdown_persistence();
         tracing::warn!("Redigo is now ready to exit, bye bye...");
         Ok(())
     }

@@ -215,3 +215,42 @@ fn redis_cli_one_shot_and_piped_commands_work() {
         "PONG\nhello\nOK\ncli\n0\nERR unknown command 'NOSUCH', with args beginning with: \n\n"
     );
 }
+
+/// `redis-benchmark` tests and the commands each needs; tests whose
+/// commands Redigo does not have yet are left out.
+const BENCHMARK_TESTS: &[(&str, &[&str])] = &[
+    ("ping", &["ping"]),
+    ("set", &["set"]),
+    ("get", &["get"]),
+    ("incr", &["incr"]),
+    ("mset", &["mset"]),
+];
+
+#[test]
+fn redis_benchmark_completes_without_errors() {
+    if !tool_available("redis-benchmark") {
+        return;
+    }
+    let table = redigo_server::commands::CommandTable::standard();
+    let tests: Vec<&str> = BENCHMARK_TESTS
+        .iter()
+        .filter(|(_, needs)| needs.iter().all(|n| table.get(n.as_bytes()).is_some()))
+        .map(|(test, _)| *test)
+        .collect();
+    let server = Running::start(&[]);
+    let out = Command::new("redis-benchmark")
+        .args(["-p", &server.port.to_string(), "-n", "20000", "-q"])
+        .args(["-t", &tests.join(",")])
+        .output()
+        .expect("run redis-benchmark");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains("WARNING"), "{text}");
+        assert!(!text.contains("ERR"), "{text}");
+    }
+    // PING runs twice (inline and multibulk); every other test once.
+    let finished = stdout.matches("requests per second").count();
+    assert_eq!(finished, tests.len() + 1, "{stdout}");
+}

@@ -208,7 +208,9 @@ fn config_get_with_patterns_and_set_at_run_time() {
         .arg("*")
         .query(&mut conn)
         .unwrap();
-    assert_eq!(all.len(), redigo_server::config::params::PARAMS.len() * 2);
+    let expected = redigo_server::config::params::PARAMS.len()
+        + redigo_server::config::params::REDIS_COMPAT_PARAMS.len();
+    assert_eq!(all.len(), expected * 2);
 }
 
 #[test]

@@ -200,11 +200,23 @@ fn handle_config_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
                 .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
         })
         .collect();
+    let compat: Vec<&(&str, fn(&Config) -> String)> = params::REDIS_COMPAT_PARAMS
+        .iter()
+        .filter(|(name, _)| {
+            patterns
+                .iter()
+                .any(|pattern| redigo_store::glob::matches(pattern, name.as_bytes(), true))
+        })
+        .collect();
     let config = ctx.server.config().clone();
-    ctx.reply_array_len(matching.len() * 2);
+    ctx.reply_array_len((matching.len() + compat.len()) * 2);
     for param in matching {
         ctx.reply_bulk(param.name.as_bytes());
         ctx.reply_bulk((param.get)(&config).as_bytes());
+    }
+    for (name, get) in compat {
+        ctx.reply_bulk(name.as_bytes());
+        ctx.reply_bulk(get(&config).as_bytes());
     }
 }
 
@@ -233,6 +245,13 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut changes: Vec<(&'static Param, String)> = Vec::new();
     for pair in args[2..].chunks_exact(2) {
         let name = String::from_utf8_lossy(&pair[0]);
+        let compat = params::REDIS_COMPAT_PARAMS
+            .iter()
+            .any(|(known, _)| known.eq_ignore_ascii_case(&name));
+        if compat {
+            ctx.reply_error(&set_failed(&name, "can't set immutable config"));
+            return;
+        }
         let Some(param) = params::find(&name) else {
             ctx.reply_error(&format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"

@@ -228,3 +228,14 @@ pub const PARAMS: &[Param] = &[
 pub fn find(name: &str) -> Option<&'static Param> {
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
+
+/// Parameters Redigo does not have but Redis tools ask for (redis-benchmark
+/// reads `save` and `appendonly` at start-up and warns when they are
+/// missing). `CONFIG GET` reports them, derived from the real ones;
+/// `CONFIG SET` refuses them as immutable. They are not part of the file or
+/// the command line.
+pub const REDIS_COMPAT_PARAMS: &[(&str, fn(&Config) -> String)] = &[
+    // No RDB snapshots: Redis prints an empty `save` when they are off.
+    ("save", |_| String::new()),
+    ("appendonly", |c| format_bool(c.aof_enabled)),
+];

@@ -102,7 +102,8 @@ async fn run(
             if requests.is_empty() {
                 break;
             }
-            let effects = execute_batch(server, dataset, handle, &mut requests, &mut out);
+            let buffered = (read_buf.len(), read_buf.capacity() - read_buf.len());
+            let effects = execute_batch(server, dataset, handle, &mut requests, &mut out, buffered);
             if let Some(mode) = effects.shutdown {
                 server.request_shutdown(mode);
                 write_out(socket, server, &mut out).await;
@@ -130,6 +131,11 @@ async fn run(
             return Close::Peer;
         }
 
+        if read_buf.capacity() - read_buf.len() < READ_BUFFER_LEN / 2 {
+            // Without spare room BytesMut would grow by tiny steps and a
+            // large request would arrive in many small reads.
+            read_buf.reserve(READ_BUFFER_LEN);
+        }
         let timeout = server.config().timeout;
         let idle_deadline = (timeout > 0)
             .then(|| tokio::time::Instant::from_std(last_activity + Duration::from_secs(timeout)));
@@ -165,12 +171,15 @@ fn execute_batch(
     handle: &ClientHandle,
     requests: &mut Vec<Request>,
     out: &mut BytesMut,
+    (query_buffer_len, query_buffer_free): (usize, usize),
 ) -> Effects {
     let mut effects = Effects::default();
     let mut guard = dataset::lock(dataset);
     let data = &mut *guard;
     let mut client = handle.lock();
     client.last_interaction = Instant::now();
+    client.query_buffer_len = query_buffer_len;
+    client.query_buffer_free = query_buffer_free;
     for request in requests.drain(..) {
         if effects.close_after_reply || effects.shutdown.is_some() {
             // Redis stops reading a client's buffer once it is to be closed.
