@@ -200,12 +200,12 @@ fn handle_config_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
                 .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
         })
         .collect();
-    let compat: Vec<&(&str, fn(&Config) -> String)> = params::REDIS_COMPAT_PARAMS
+    let compat: Vec<&params::CompatParam> = params::REDIS_COMPAT_PARAMS
         .iter()
-        .filter(|(name, _)| {
+        .filter(|param| {
             patterns
                 .iter()
-                .any(|pattern| redigo_store::glob::matches(pattern, name.as_bytes(), true))
+                .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
         })
         .collect();
     let config = ctx.server.config().clone();
@@ -214,9 +214,9 @@ fn handle_config_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_bulk(param.name.as_bytes());
         ctx.reply_bulk((param.get)(&config).as_bytes());
     }
-    for (name, get) in compat {
-        ctx.reply_bulk(name.as_bytes());
-        ctx.reply_bulk(get(&config).as_bytes());
+    for param in compat {
+        ctx.reply_bulk(param.name.as_bytes());
+        ctx.reply_bulk((param.get)(&config).as_bytes());
     }
 }
 
@@ -247,7 +247,7 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         let name = String::from_utf8_lossy(&pair[0]);
         let compat = params::REDIS_COMPAT_PARAMS
             .iter()
-            .any(|(known, _)| known.eq_ignore_ascii_case(&name));
+            .any(|param| param.name.eq_ignore_ascii_case(&name));
         if compat {
             ctx.reply_error(&set_failed(&name, "can't set immutable config"));
             return;

@@ -234,8 +234,24 @@ pub fn find(name: &str) -> Option<&'static Param> {
 /// missing). `CONFIG GET` reports them, derived from the real ones;
 /// `CONFIG SET` refuses them as immutable. They are not part of the file or
 /// the command line.
-pub const REDIS_COMPAT_PARAMS: &[(&str, fn(&Config) -> String)] = &[
+pub const REDIS_COMPAT_PARAMS: &[CompatParam] = &[
     // No RDB snapshots: Redis prints an empty `save` when they are off.
-    ("save", |_| String::new()),
-    ("appendonly", |c| format_bool(c.aof_enabled)),
+    CompatParam {
+        name: "save",
+        get: |_| String::new(),
+    },
+    CompatParam {
+        name: "appendonly",
+        get: |c| format_bool(c.aof_enabled),
+    },
 ];
+
+/// A read-only parameter reported for Redis tools (see
+/// [`REDIS_COMPAT_PARAMS`]).
+#[derive(Debug)]
+pub struct CompatParam {
+    /// The redis.conf name.
+    pub name: &'static str,
+    /// The value as `CONFIG GET` prints it.
+    pub get: fn(&Config) -> String,
+}
