@@ -104,6 +104,64 @@ fn write_u32(block: &mut [u8], at: usize, value: usize) {
     block[at..at + 4].copy_from_slice(&narrowed.to_le_bytes());
 }
 
+fn layout_of(block: &[u8]) -> Layout {
+    let flags = block[FLAGS_OFFSET];
+    let key_len = read_u32(block, KEY_LEN_OFFSET);
+    let header = Layout::header_len(flags);
+    let value_len = if flags & HAS_SPARE != 0 {
+        read_u32(block, FIXED_HEADER_LEN)
+    } else {
+        block.len() - header - key_len
+    };
+    Layout {
+        flags,
+        key_len,
+        value_len,
+        total: block.len(),
+    }
+}
+
+fn kind_of(block: &[u8]) -> ValueKind {
+    match block[FLAGS_OFFSET] & KIND_MASK {
+        KIND_STRING => ValueKind::String,
+        other => unreachable!("entry kind tag {other} is never written"),
+    }
+}
+
+fn expire_at_of(block: &[u8]) -> Option<u64> {
+    let flags = block[FLAGS_OFFSET];
+    if flags & HAS_EXPIRY == 0 {
+        return None;
+    }
+    let at = Layout::deadline_offset(flags);
+    let mut raw = [0u8; 8];
+    raw.copy_from_slice(&block[at..at + DEADLINE_FIELD]);
+    Some(u64::from_le_bytes(raw))
+}
+
+/// Where the parts of a packed block (a copy of [`Entry::block`]) are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlockParts {
+    pub(crate) kind: ValueKind,
+    pub(crate) key: std::ops::Range<usize>,
+    pub(crate) value: std::ops::Range<usize>,
+    pub(crate) expire_at: Option<u64>,
+}
+
+impl BlockParts {
+    pub(crate) fn parse(block: &[u8]) -> BlockParts {
+        let layout = layout_of(block);
+        let key_start = Layout::header_len(layout.flags);
+        let value_start = key_start + layout.key_len;
+        BlockParts {
+            kind: kind_of(block),
+            key: key_start..value_start,
+            value: value_start..value_start + layout.value_len,
+            expire_at: expire_at_of(block),
+        }
+    }
+}
+
 impl Entry {
     /// Packs a string entry with no spare capacity.
     pub(crate) fn new_string(key: &[u8], value: &[u8], expire_at: Option<u64>) -> Entry {
@@ -136,20 +194,7 @@ impl Entry {
     }
 
     fn layout(&self) -> Layout {
-        let flags = self.block[FLAGS_OFFSET];
-        let key_len = read_u32(&self.block, KEY_LEN_OFFSET);
-        let header = Layout::header_len(flags);
-        let value_len = if flags & HAS_SPARE != 0 {
-            read_u32(&self.block, FIXED_HEADER_LEN)
-        } else {
-            self.block.len() - header - key_len
-        };
-        Layout {
-            flags,
-            key_len,
-            value_len,
-            total: self.block.len(),
-        }
+        layout_of(&self.block)
     }
 
     fn value_start(&self) -> usize {
@@ -173,22 +218,18 @@ impl Entry {
 
     /// What kind of value this entry holds.
     pub(crate) fn kind(&self) -> ValueKind {
-        match self.block[FLAGS_OFFSET] & KIND_MASK {
-            KIND_STRING => ValueKind::String,
-            other => unreachable!("entry kind tag {other} is never written"),
-        }
+        kind_of(&self.block)
     }
 
     /// The absolute expiry deadline in ms since the Unix epoch, if any.
     pub(crate) fn expire_at(&self) -> Option<u64> {
-        let flags = self.block[FLAGS_OFFSET];
-        if flags & HAS_EXPIRY == 0 {
-            return None;
-        }
-        let at = Layout::deadline_offset(flags);
-        let mut raw = [0u8; 8];
-        raw.copy_from_slice(&self.block[at..at + DEADLINE_FIELD]);
-        Some(u64::from_le_bytes(raw))
+        expire_at_of(&self.block)
+    }
+
+    /// The packed block itself, for copying whole (snapshot images); read it
+    /// back with [`BlockParts::parse`].
+    pub(crate) fn block(&self) -> &[u8] {
+        &self.block
     }
 
     /// Whether the entry's deadline has passed at `now` (Redis: `when <= now`
@@ -303,6 +344,17 @@ mod tests {
             (entry.key(), entry.value(), entry.expire_at()),
             (&b"k"[..], &b"v"[..], None)
         );
+    }
+
+    #[test]
+    fn copied_blocks_parse_back() {
+        let mut entry = Entry::new_string(b"key", b"val", Some(77));
+        entry.append(b"ue");
+        let copy = entry.block().to_vec();
+        let parts = BlockParts::parse(&copy);
+        assert_eq!(&copy[parts.key], b"key");
+        assert_eq!(&copy[parts.value], b"value");
+        assert_eq!((parts.kind, parts.expire_at), (ValueKind::String, Some(77)));
     }
 
     #[test]

@@ -46,7 +46,7 @@
 use bytes::Bytes;
 use std::collections::VecDeque;
 
-use crate::entry::Entry;
+use crate::entry::{BlockParts, Entry};
 use crate::table::{Segment, Table};
 use crate::value::{Value, ValueKind};
 
@@ -106,49 +106,55 @@ impl CopyOnWrite {
     }
 }
 
-/// A segment's entries serialised into one buffer:
-/// `[kind u8][expiry flag u8][deadline u64][key len u32][value len u32] key value`.
+/// A segment's entries copied into one buffer, each as
+/// `[block length u32][the entry's packed block]`. Capturing costs one pass
+/// over the segment's bucket array to size the buffer (block lengths live
+/// in the table's fat pointers) and one `memcpy` per entry; the parsing is
+/// left to the walker.
 #[derive(Debug)]
 struct SegmentImage {
     bytes: Vec<u8>,
 }
 
-const IMAGE_RECORD_HEADER: usize = 1 + 1 + 8 + 4 + 4;
+const IMAGE_LENGTH_PREFIX: usize = 4;
 
 impl SegmentImage {
     fn capture<'a>(entries: impl Iterator<Item = &'a Entry> + Clone) -> SegmentImage {
         let size: usize = entries
             .clone()
-            .map(|e| IMAGE_RECORD_HEADER + e.key().len() + e.value().len())
+            .map(|e| IMAGE_LENGTH_PREFIX + e.allocated_bytes())
             .sum();
         let mut bytes = Vec::with_capacity(size);
         for entry in entries {
-            let kind: u8 = match entry.kind() {
-                ValueKind::String => 0,
-            };
-            bytes.push(kind);
-            bytes.push(u8::from(entry.expire_at().is_some()));
-            bytes.extend_from_slice(&entry.expire_at().unwrap_or(0).to_le_bytes());
-            bytes.extend_from_slice(&(entry.key().len() as u32).to_le_bytes());
-            bytes.extend_from_slice(&(entry.value().len() as u32).to_le_bytes());
-            bytes.extend_from_slice(entry.key());
-            bytes.extend_from_slice(entry.value());
+            let block = entry.block();
+            let len = u32::try_from(block.len()).expect("entries are bounded by the string limit");
+            bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(block);
         }
         SegmentImage { bytes }
     }
 
-    fn decode(&self, mut emit: impl FnMut(Bytes, Value, Option<u64>)) {
-        let mut rest = &self.bytes[..];
-        while !rest.is_empty() {
-            let has_expiry = rest[1] != 0;
-            let deadline = u64::from_le_bytes(rest[2..10].try_into().expect("8 bytes"));
-            let key_len = u32::from_le_bytes(rest[10..14].try_into().expect("4 bytes")) as usize;
-            let value_len = u32::from_le_bytes(rest[14..18].try_into().expect("4 bytes")) as usize;
-            let body = &rest[IMAGE_RECORD_HEADER..];
-            let key = Bytes::copy_from_slice(&body[..key_len]);
-            let value = Value::String(Bytes::copy_from_slice(&body[key_len..key_len + value_len]));
-            emit(key, value, has_expiry.then_some(deadline));
-            rest = &body[key_len + value_len..];
+    /// Hands out every record. The image becomes one shared `Bytes` buffer
+    /// and keys and values are slices of it, so decoding allocates once per
+    /// segment rather than twice per entry.
+    fn decode(self, mut emit: impl FnMut(Bytes, Value, Option<u64>)) {
+        let buffer = Bytes::from(self.bytes);
+        let mut at = 0;
+        while at < buffer.len() {
+            let len_bytes: [u8; IMAGE_LENGTH_PREFIX] = buffer[at..at + IMAGE_LENGTH_PREFIX]
+                .try_into()
+                .expect("length prefix");
+            let start = at + IMAGE_LENGTH_PREFIX;
+            let end = start + u32::from_le_bytes(len_bytes) as usize;
+            let parts = BlockParts::parse(&buffer[start..end]);
+            let key = buffer.slice(start + parts.key.start..start + parts.key.end);
+            let value = match parts.kind {
+                ValueKind::String => {
+                    Value::String(buffer.slice(start + parts.value.start..start + parts.value.end))
+                }
+            };
+            emit(key, value, parts.expire_at);
+            at = end;
         }
     }
 }
@@ -286,17 +292,8 @@ fn walk_one(table: &mut Table, emit: &mut impl FnMut(Bytes, Value, Option<u64>))
         let segment = &mut table.segments[index];
         let fresh = segment.version < version;
         if fresh {
-            for entry in segment.entries.iter() {
-                let value = match entry.kind() {
-                    ValueKind::String => Value::String(Bytes::copy_from_slice(entry.value())),
-                };
-                emit(
-                    Bytes::copy_from_slice(entry.key()),
-                    value,
-                    entry.expire_at(),
-                );
-            }
             segment.version = version;
+            SegmentImage::capture(segment.entries.iter()).decode(&mut *emit);
         }
         if let Some(cow) = table.cow.as_mut() {
             cow.walk = end;

@@ -20,8 +20,8 @@
 //! A full segment splits in two on the next insert: the keys whose next
 //! position bit is set move to a new segment (at most `SEGMENT_MAX_ENTRIES`
 //! moves), and the directory doubles when the splitting segment was already
-//! as deep as it (a copy of `2^global_depth` small integers, about a thousand
-//! for a million keys). No operation ever rehashes the whole table, which is
+//! as deep as it (a copy of `2^global_depth` small integers, 2048 for a
+//! million keys). No operation ever rehashes the whole table, which is
 //! what keeps the writer's worst case small and lets snapshots work per
 //! segment (see [`crate::snapshot`]).
 //!
@@ -46,6 +46,10 @@ pub(crate) type KeyHasher = foldhash::fast::RandomState;
 
 /// Keys per segment before it splits: 7/8 of 1024 buckets, hashbrown's
 /// maximum load for that size, so a full segment never needs to rehash.
+/// The size bounds the longest writer step: a split moves at most half of
+/// it, and a snapshot's copy-on-write copies one segment (about 50 µs for
+/// 896 small entries; 3584-entry segments measured four times that). The
+/// memory per key does not depend on it.
 pub(crate) const SEGMENT_MAX_ENTRIES: usize = 896;
 
 /// Deepest split allowed. Beyond this many shared position bits a segment
