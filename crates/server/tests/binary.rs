@@ -140,6 +140,19 @@ fn config_errors_refuse_to_start_naming_key_value_and_file() {
 }
 
 #[test]
+fn a_port_in_use_is_reported_without_panicking() {
+    let first = Running::start(&[]);
+    let out = run(&["--port", &first.port.to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("could not listen on 127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn the_shipped_config_file_starts_a_server() {
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../redigo.toml");
     let server = Running::start(&["--config", shipped]);

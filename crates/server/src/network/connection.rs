@@ -75,6 +75,11 @@ async fn run(
     handle: &ClientHandle,
 ) -> Close {
     let mut shutdown = server.shutdown_receiver();
+    if shutdown.borrow().is_some() {
+        // Accepted just as the server began shutting down: the receiver
+        // treats that request as already seen, so act on it here.
+        return Close::Server;
+    }
     let mut read_buf = BytesMut::with_capacity(READ_BUFFER_LEN);
     let mut out = BytesMut::new();
     let mut codec = RequestCodec::with_limits(limits_for(server));
