@@ -57,6 +57,11 @@ pub(crate) const SEGMENT_MAX_ENTRIES: usize = 896;
 /// it at 40 leaves position bits disjoint from hashbrown's bucket bits.
 const MAX_LOCAL_DEPTH: u32 = 40;
 
+/// Directory slots allowed per segment before a split that would double
+/// the directory is refused. With well-spread hashes the directory holds
+/// about two slots per segment.
+const MAX_DIRECTORY_SLOTS_PER_SEGMENT: usize = 64;
+
 /// The bytes of table bookkeeping per bucket: a 16-byte entry pointer plus
 /// hashbrown's one control byte.
 const BYTES_PER_BUCKET: usize = std::mem::size_of::<Entry>() + 1;
@@ -237,9 +242,7 @@ impl Table {
         let pos = position(hash);
         let mut segment = self.segment_index_for(pos);
         self.prepare_write(segment);
-        if self.segments[segment].entries.len() >= SEGMENT_MAX_ENTRIES
-            && self.segments[segment].depth < MAX_LOCAL_DEPTH
-        {
+        if self.segments[segment].entries.len() >= SEGMENT_MAX_ENTRIES && self.can_split(segment) {
             self.split(segment, pos);
             segment = self.segment_index_for(pos);
         }
@@ -249,6 +252,19 @@ impl Table {
         self.segments[segment]
             .entries
             .insert_unique(hash, entry, |e| hasher.hash_one(e.key()));
+    }
+
+    /// Whether a full segment may split. A segment as deep as the directory
+    /// needs the directory to double, which is refused when the directory
+    /// would outgrow the segments by more than
+    /// [`MAX_DIRECTORY_SLOTS_PER_SEGMENT`]: only keys crowding one narrow
+    /// range of positions (hash collisions) get there, and then the segment
+    /// just grows instead of the directory exploding.
+    fn can_split(&self, segment: usize) -> bool {
+        let depth = self.segments[segment].depth;
+        depth < MAX_LOCAL_DEPTH
+            && (depth < self.global_depth
+                || self.directory.len() < MAX_DIRECTORY_SLOTS_PER_SEGMENT * self.segments.len())
     }
 
     /// Splits a full segment in two (bounded work, see module docs).
@@ -404,6 +420,21 @@ mod tests {
                 assert_eq!(t.segment_index_for(pos), index);
             }
         }
+    }
+
+    #[test]
+    fn directory_stays_proportional_to_segments() {
+        let mut t = table();
+        for i in 0..SEGMENT_MAX_ENTRIES * 40 {
+            t.insert(Entry::new_string(format!("d{i}").as_bytes(), b"", None));
+        }
+        assert!(t.directory.len() <= MAX_DIRECTORY_SLOTS_PER_SEGMENT * t.segments.len());
+        assert!(
+            t.directory.len() <= 8 * t.segments.len(),
+            "{} slots for {} segments",
+            t.directory.len(),
+            t.segments.len()
+        );
     }
 
     #[test]
