@@ -245,7 +245,18 @@ impl Config {
 
     /// Parses TOML text (see [`Config::from_file`]).
     pub fn from_toml(text: &str) -> Result<Config, String> {
-        toml::from_str::<Config>(text).map_err(|e| e.message().trim_end().to_string())
+        toml::from_str::<Config>(text).map_err(|e| {
+            let message = e.message().trim_end().replace('\n', "; ");
+            // Syntax errors point at a place; errors about a key's value come
+            // from `from_table` and already name the key and value.
+            match e.span() {
+                Some(span) if span.start > 0 || span.end < text.len() => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: {message}")
+                }
+                _ => message.to_string(),
+            }
+        })
     }
 
     fn from_table(table: toml::Table) -> Result<Config, String> {
@@ -261,7 +272,10 @@ impl Config {
                     ));
                 }
             };
-            config.set(&key, &text).map_err(|e| e.to_string())?;
+            config.set(&key, &text).map_err(|e| match e {
+                SetError::UnknownKey(key) => format!("unknown key '{key}' (value {value})"),
+                other => other.to_string(),
+            })?;
         }
         Ok(config)
     }
@@ -314,7 +328,9 @@ mod tests {
         let err = Config::from_toml("port = 70000\n").unwrap_err();
         assert!(err.contains("'port'") && err.contains("70000"), "{err}");
         let err = Config::from_toml("no-such-key = 1\n").unwrap_err();
-        assert!(err.contains("'no-such-key'"), "{err}");
+        assert!(err.contains("'no-such-key'") && err.contains('1'), "{err}");
+        let err = Config::from_toml("hz = 10\nport = \n").unwrap_err();
+        assert!(err.starts_with("line 2: "), "{err}");
         let err = Config::from_toml("hz = 0\n").unwrap_err();
         assert!(err.contains("'hz'"), "{err}");
         let err = Config::from_toml("port = [1]\n").unwrap_err();
