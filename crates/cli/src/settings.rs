@@ -13,6 +13,18 @@ use crate::format::{OutputMode, RawDelimiters};
 use crate::options::{DEFAULT_HOST, DEFAULT_PORT, Options, os_bytes};
 use crate::uri::{self, UriError};
 
+/// Why the command line cannot be used; the messages are redis-cli's.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `-u` with a malformed URI.
+    #[error(transparent)]
+    Uri(#[from] UriError),
+    /// A word starting with `-` where the command should begin: an option
+    /// this client does not know (no command name starts with `-`).
+    #[error("Unrecognized option or bad number of args for: '{0}'")]
+    UnrecognizedOption(String),
+}
+
 /// The environment variable holding the password (redis-cli: `REDISCLI_AUTH`).
 pub const AUTH_ENV: &str = "REDIGOCLI_AUTH";
 /// Set (to anything) to format as on a terminal even when stdout is not one
@@ -63,7 +75,14 @@ impl Settings {
         options: Options,
         env: impl Fn(&str) -> Option<OsString>,
         stdout_is_terminal: bool,
-    ) -> Result<Settings, UriError> {
+    ) -> Result<Settings, SettingsError> {
+        if let Some(first) = options.command.first() {
+            if os_bytes(first).starts_with(b"-") {
+                return Err(SettingsError::UnrecognizedOption(
+                    first.to_string_lossy().into_owned(),
+                ));
+            }
+        }
         let from_uri = match &options.uri {
             Some(text) => uri::parse(text)?,
             None => uri::RedisUri::default(),
@@ -190,6 +209,16 @@ mod tests {
     fn explicit_options_override_the_uri() {
         let settings = resolve(&["-u", "redis://h:1/4", "-p", "2", "-n", "5"], None, true);
         assert_eq!((settings.address(), settings.db), ("h:2".to_owned(), 5));
+    }
+
+    #[test]
+    fn unknown_options_are_refused() {
+        let options = Options::try_parse_from(["redigo-cli", "-z", "ping"]).expect("parses");
+        let error = Settings::resolve(options, |_| None, true).expect_err("-z is unknown");
+        assert_eq!(
+            error.to_string(),
+            "Unrecognized option or bad number of args for: '-z'"
+        );
     }
 
     #[test]

@@ -107,7 +107,7 @@ fn counters_repeat_and_stdin_argument() {
 }
 
 #[test]
-fn connection_refused_and_bad_url() {
+fn connection_refused_and_bad_options() {
     if !redigo_tests::tool_available("redis-cli") {
         return;
     }
@@ -115,9 +115,15 @@ fn connection_refused_and_bad_url() {
     let theirs = redis_cli_with(port, &["ping"], b"");
     let ours = redigo_with(port, &["ping"], b"", &[]);
     assert_same("refused", &theirs, &ours);
-    let theirs = redis_cli_with(port, &["-u", "http://x", "ping"], b"");
-    let ours = redigo_with(port, &["-u", "http://x", "ping"], b"", &[]);
-    assert_same("bad url", &theirs, &ours);
+    for args in [
+        &["-u", "http://x", "ping"][..],
+        &["-z", "ping"][..],
+        &["-u", "redis://%zz@h"][..],
+    ] {
+        let theirs = redis_cli_with(port, args, b"");
+        let ours = redigo_with(port, args, b"", &[]);
+        assert_same(&args.join(" "), &theirs, &ours);
+    }
 }
 
 #[test]
