@@ -85,7 +85,7 @@ fn main() {
     let begin_time = begin_started.elapsed();
     let mut write_times: Vec<Duration> = Vec::new();
     let mut copy_times: Vec<Duration> = Vec::new();
-    let mut batch_max = Duration::ZERO;
+    let mut batch_times: Vec<Duration> = Vec::new();
     let mut peak_memory = 0;
     let mut emitted = 0;
     let mut writes = 0;
@@ -104,7 +104,7 @@ fn main() {
         peak_memory = peak_memory.max(store.snapshot_memory());
         let batch_started = Instant::now();
         let entries = store.snapshot_next(&mut handle, batch);
-        batch_max = batch_max.max(batch_started.elapsed());
+        batch_times.push(batch_started.elapsed());
         if entries.is_empty() {
             break;
         }
@@ -134,7 +134,14 @@ fn main() {
             copy_times[copy_times.len() - 1]
         );
     }
-    println!("slowest snapshot_next({batch}) batch: {batch_max:?}");
+    batch_times.sort_unstable();
+    println!(
+        "snapshot_next({batch}) batches ({}): p50 {:?}, p99 {:?}, max {:?}",
+        batch_times.len(),
+        percentile(&batch_times, 0.5),
+        percentile(&batch_times, 0.99),
+        batch_times[batch_times.len() - 1]
+    );
     println!("whole snapshot iterated in {total:?}");
     println!(
         "peak extra memory held by the snapshot: {peak_memory} bytes ({:.1}% of used_memory {})",

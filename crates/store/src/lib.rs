@@ -55,10 +55,11 @@
 //!   redis-server 7.0.15 loading the same keys;
 //! * a snapshot of those million keys while a writer overwrites random keys:
 //!   `begin_snapshot` takes about 2 µs; a write that is the first touch of a
-//!   segment pays its copy, about 50 µs at the median and 110 µs at p99;
-//!   other writes are unaffected (sub-µs median); the extra memory peaks at
-//!   39-55% of `used_memory` when 2-20% of the keys, spread uniformly, are
-//!   rewritten during the walk, and is 0.1-0.2% when writes are rare
+//!   segment pays its copy, about 20 µs at the median and 60 µs at p99;
+//!   other writes are unaffected (about 1 µs median); a `snapshot_next` batch
+//!   of 1000 entries takes about 30 µs; the extra memory peaks at 34-48% of
+//!   `used_memory` when 2-20% of the keys, spread uniformly, are rewritten
+//!   during the walk, and at 0.1% when writes are rare
 //!   (`examples/snapshot_pause.rs`).
 
 pub mod clock;
