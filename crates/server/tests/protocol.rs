@@ -209,3 +209,83 @@ fn quit_replies_ok_and_closes_before_later_commands() {
     assert_eq!(conn.read_reply(), b"+OK\r\n");
     assert!(conn.is_closed());
 }
+
+#[test]
+fn a_broken_connection_does_not_disturb_others() {
+    let server = TestServer::start(&[]);
+    let mut healthy = RawConn::connect(server.port());
+    assert_eq!(healthy.roundtrip(b"CLIENT SETNAME healthy\r\n"), b"+OK\r\n");
+    let mut broken = RawConn::connect(server.port());
+    assert_eq!(
+        broken.roundtrip(b"*1\r\n$-5\r\n"),
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
+    assert!(broken.is_closed());
+    let mut vanished = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    vanished.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk").unwrap();
+    drop(vanished);
+    assert_eq!(
+        healthy.roundtrip(b"CLIENT GETNAME\r\n"),
+        b"$7\r\nhealthy\r\n"
+    );
+    assert_eq!(healthy.roundtrip(b"PING\r\n"), b"+PONG\r\n");
+}
+
+#[test]
+fn requests_split_across_many_writes_are_reassembled() {
+    let server = TestServer::start(&[]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let request = multibulk(&[b"ECHO", b"split into single bytes"]);
+    for byte in &request {
+        stream.write_all(std::slice::from_ref(byte)).unwrap();
+    }
+    let expected = b"$23\r\nsplit into single bytes\r\n";
+    let mut reply = vec![0u8; expected.len()];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, expected);
+}
+
+#[test]
+fn unauthenticated_limits_lift_after_auth_in_the_same_pipeline() {
+    let server = TestServer::start(&[("requirepass", "pw")]);
+    let mut conn = RawConn::connect(server.port());
+    // Before AUTH, more than 10 arguments is a protocol error (as in Redis);
+    // after AUTH in the same write, the same request is fine.
+    let big: Vec<&[u8]> = std::iter::once(&b"ECHO"[..])
+        .chain(std::iter::repeat_n(&b"x"[..], 11))
+        .collect();
+    let mut pipeline = b"AUTH pw\r\n".to_vec();
+    pipeline.extend_from_slice(&multibulk(&big));
+    conn.send(&pipeline);
+    assert_eq!(conn.read_reply(), b"+OK\r\n");
+    assert_eq!(
+        conn.read_reply(),
+        b"-ERR wrong number of arguments for 'echo' command\r\n"
+    );
+
+    let mut other = RawConn::connect(server.port());
+    other.send(&multibulk(&big));
+    assert_eq!(
+        other.read_reply(),
+        b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
+    assert!(other.is_closed());
+
+    if let Some(oracle) = redigo_tests::oracle_with_args(&["--requirepass", "pw"]) {
+        let mut theirs = oracle.connect();
+        theirs.send(&pipeline);
+        assert_eq!(theirs.read_reply(), b"+OK\r\n");
+        assert_eq!(
+            theirs.read_reply(),
+            b"-ERR wrong number of arguments for 'echo' command\r\n"
+        );
+        let mut theirs = oracle.connect();
+        theirs.send(&multibulk(&big));
+        assert_eq!(
+            theirs.read_reply(),
+            b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+        );
+        assert!(theirs.is_closed());
+    }
+}
