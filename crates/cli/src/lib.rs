@@ -8,7 +8,8 @@
 //! * **interactive** ([`repl`]): no command and stdin is a terminal;
 //! * **scripted** ([`script`]): no command and stdin is not a terminal, so
 //!   each stdin line is a command;
-//! * **mass insertion** ([`pipe`]): `--pipe` streams raw RESP from stdin.
+//! * **mass insertion** ([`pipe`]): `--pipe` streams raw RESP from stdin;
+//! * **key listing** ([`scan`]): `--scan [--pattern <glob>]`.
 //!
 //! Replies are printed by [`mod@format`] in redis-cli's terminal form or its raw
 //! form (the default when stdout is not a terminal), so scripts written
@@ -47,6 +48,7 @@ pub mod line;
 pub mod options;
 pub mod pipe;
 pub mod repl;
+pub mod scan;
 pub mod script;
 pub mod settings;
 pub mod uri;
@@ -80,6 +82,8 @@ pub fn run(options: Options) -> u8 {
     }
     if settings.pipe {
         run_pipe(settings)
+    } else if settings.scan {
+        run_scan(settings)
     } else if settings.command.is_empty() {
         run_interactive(settings)
     } else {
@@ -103,6 +107,29 @@ fn run_pipe(settings: Settings) -> u8 {
     match pipe::run(connection, io::stdin(), timeout) {
         Ok(summary) if summary.errors == 0 => EXIT_OK,
         Ok(_) => EXIT_FAILURE,
+        Err(error) => {
+            eprintln!("{error}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// `--scan`: connect (authenticated, database selected) and list keys.
+fn run_scan(settings: Settings) -> u8 {
+    let (pattern, output, interval) =
+        (settings.pattern.clone(), settings.output, settings.interval);
+    let mut client = Client::new(settings, Interaction::OneShot);
+    if client
+        .connect(Reconnect::IfDisconnected, ConnectErrors::Print)
+        .is_err()
+    {
+        return EXIT_FAILURE;
+    }
+    let Some(mut connection) = client.take_connection() else {
+        return EXIT_FAILURE;
+    };
+    match scan::run(&mut connection, pattern.as_deref(), output, interval) {
+        Ok(()) => EXIT_OK,
         Err(error) => {
             eprintln!("{error}");
             EXIT_FAILURE

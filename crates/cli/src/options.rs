@@ -98,6 +98,14 @@ pub struct Options {
     #[arg(long = "pipe-timeout", value_name = "n", default_value_t = DEFAULT_PIPE_TIMEOUT_SECS)]
     pub pipe_timeout: u64,
 
+    /// List all keys using the SCAN command.
+    #[arg(long = "scan")]
+    pub scan: bool,
+
+    /// Keys pattern when using --scan (default: *).
+    #[arg(long = "pattern", value_name = "pat")]
+    pub pattern: Option<OsString>,
+
     /// Don't show the warning about passwords on the command line.
     #[arg(long = "no-auth-warning")]
     pub no_auth_warning: bool,

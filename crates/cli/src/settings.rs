@@ -60,6 +60,10 @@ pub struct Settings {
     pub error_exit_code: bool,
     /// `--pipe` mass insertion.
     pub pipe: bool,
+    /// `--scan`: list keys.
+    pub scan: bool,
+    /// `--pattern` for `--scan`.
+    pub pattern: Option<Vec<u8>>,
     /// `--pipe-timeout`; `None` waits forever.
     pub pipe_timeout: Option<Duration>,
     /// Whether to print [`PASSWORD_WARNING`].
@@ -137,6 +141,8 @@ impl Settings {
             last_arg_from_stdin: options.last_arg_from_stdin,
             error_exit_code: options.error_exit_code,
             pipe: options.pipe,
+            scan: options.scan,
+            pattern: options.pattern.as_ref().map(os_bytes),
             pipe_timeout: (options.pipe_timeout > 0)
                 .then(|| Duration::from_secs(options.pipe_timeout)),
             warn_about_password,

@@ -168,3 +168,27 @@ fn pipe_mode() {
         "ERR value is not an integer or out of range\n"
     );
 }
+
+#[test]
+fn scan_mode() {
+    let Some(oracle) = oracle_and_redis_cli() else {
+        return;
+    };
+    seed(&oracle);
+    let port = oracle.port();
+    let mut input = Vec::new();
+    for i in 0..300 {
+        input.extend_from_slice(format!("set k{i} x\n").as_bytes());
+    }
+    redigo_with(port, &[], &input, &[]);
+    for args in [
+        &["--scan"][..],
+        &["--scan", "--pattern", "k1*"][..],
+        &["--no-raw", "--scan", "--pattern", "*bin*"][..],
+        &["-n", "5", "--scan"][..],
+    ] {
+        let theirs = redis_cli_with(port, args, b"");
+        let ours = redigo_with(port, args, b"", &[]);
+        assert_same(&args.join(" "), &theirs, &ours);
+    }
+}
