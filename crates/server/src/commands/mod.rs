@@ -38,6 +38,9 @@
 //!   the store expires lazily are handled by the connection after the batch
 //!   (it drains the store, counts `expired_keys` and propagates `DEL`s).
 //! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss()`.
+//! * Unit-test handlers in-process with `harness::Harness` (test builds
+//!   only): it runs requests through the real dispatcher and records what
+//!   they propagate.
 //! * A handler never blocks, sleeps, does I/O or panics on input: it runs
 //!   under the keyspace lock. Out-of-band effects (close the connection,
 //!   shut the server down) are requested through `ctx.effects`.
@@ -50,6 +53,8 @@ mod databases;
 mod dispatch;
 pub mod errors;
 mod expiry;
+#[cfg(test)]
+pub(crate) mod harness;
 mod info;
 mod introspection;
 mod keyspace;
