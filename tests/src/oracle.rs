@@ -107,7 +107,8 @@ impl Oracle {
                 .expect("spawn redis-server");
             // Another test may have taken the port between `free_port` and the
             // bind: only accept a listener that is our own child.
-            if wait_for_port(port, STARTUP_TIMEOUT) && serves_pid(port, child.id()) {
+            if wait_for_port(port, STARTUP_TIMEOUT) && serves_pid(port, child.id(), password(extra))
+            {
                 return Oracle { child, port, dir };
             }
             let _ = child.kill();
@@ -132,13 +133,28 @@ impl Oracle {
     }
 }
 
-/// Whether the server on `port` reports `process_id:pid` in `INFO server`.
-fn serves_pid(port: u16, pid: u32) -> bool {
+/// The `--requirepass` value among `redis-server` arguments, if any.
+fn password<'a>(args: &[&'a str]) -> Option<&'a str> {
+    args.windows(2)
+        .rev()
+        .find(|w| w[0] == "--requirepass")
+        .map(|w| w[1])
+}
+
+/// Whether the server on `port` reports `process_id:pid` in `INFO server`,
+/// authenticating first when it was started with a password.
+fn serves_pid(port: u16, pid: u32, password: Option<&str>) -> bool {
     let Ok(stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else {
         return false;
     };
     drop(stream);
-    let reply = RawConn::connect(port).command(&[b"INFO", b"server"]);
+    let mut conn = RawConn::connect(port);
+    if let Some(password) = password {
+        if conn.command(&[b"AUTH", password.as_bytes()]) != b"+OK\r\n" {
+            return false;
+        }
+    }
+    let reply = conn.command(&[b"INFO", b"server"]);
     String::from_utf8_lossy(&reply)
         .lines()
         .any(|line| line.trim_end() == format!("process_id:{pid}"))

@@ -19,3 +19,17 @@ fn oracle_answers_ping_and_protocol_errors() {
         "redis closes the connection after a protocol error"
     );
 }
+
+#[test]
+fn oracle_with_a_password_starts_and_requires_auth() {
+    let Some(redis) = redigo_tests::oracle_with_args(&["--requirepass", "pw"]) else {
+        return;
+    };
+    let mut conn = redis.connect();
+    assert_eq!(
+        conn.command(&[b"GET", b"k"]),
+        b"-NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(conn.command(&[b"AUTH", b"pw"]), b"+OK\r\n");
+    assert_eq!(conn.command(&[b"GET", b"k"]), b"$-1\r\n");
+}
