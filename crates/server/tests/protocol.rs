@@ -271,4 +271,21 @@ fn unauthenticated_limits_lift_after_auth_in_the_same_pipeline() {
         b"-ERR Protocol error: unauthenticated multibulk length\r\n"
     );
     assert!(other.is_closed());
+
+    if let Some(oracle) = redigo_tests::oracle_with_args(&["--requirepass", "pw"]) {
+        let mut theirs = oracle.connect();
+        theirs.send(&pipeline);
+        assert_eq!(theirs.read_reply(), b"+OK\r\n");
+        assert_eq!(
+            theirs.read_reply(),
+            b"-ERR wrong number of arguments for 'echo' command\r\n"
+        );
+        let mut theirs = oracle.connect();
+        theirs.send(&multibulk(&big));
+        assert_eq!(
+            theirs.read_reply(),
+            b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+        );
+        assert!(theirs.is_closed());
+    }
 }
