@@ -293,15 +293,16 @@ impl Model {
                 bulk(previous.as_deref())
             }
             Op::GetEx(key, ttl) => {
+                // The key is looked up before the expire time is validated.
+                let Some((value, _)) = self.lookup(&k(*key)) else {
+                    return Reply::Nil;
+                };
                 let deadline = match ttl {
                     GetExTtl::Expire(e) => match self.set_deadline(*e, "getex") {
                         Ok(d) => Some((*e, d)),
                         Err(reply) => return reply,
                     },
                     _ => None,
-                };
-                let Some((value, _)) = self.lookup(&k(*key)) else {
-                    return Reply::Nil;
                 };
                 let now = self.now;
                 let entry = self.map(db).get_mut(&k(*key)).expect("live");

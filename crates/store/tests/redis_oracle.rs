@@ -8,77 +8,13 @@
 //! reply.
 
 use redigo_store::{
-    Clock, ExpireCondition, ExpireOutcome, Expiry, GetExTtl, SetCondition, SetOptions, SetTtl,
-    Store, StoreConfig, StoreError, SystemClock,
+    Clock, ExpireCondition, Expiry, GetExTtl, SetCondition, SetOptions, SetTtl, Store, StoreConfig,
+    SystemClock,
 };
 
-enum Reply {
-    Ok,
-    Status(&'static str),
-    Nil,
-    Int(i64),
-    Bulk(Vec<u8>),
-    Err(StoreError),
-}
+mod support;
 
-impl Reply {
-    fn encode(&self) -> Vec<u8> {
-        match self {
-            Reply::Ok => b"+OK\r\n".to_vec(),
-            Reply::Status(s) => format!("+{s}\r\n").into_bytes(),
-            Reply::Nil => b"$-1\r\n".to_vec(),
-            Reply::Int(n) => format!(":{n}\r\n").into_bytes(),
-            Reply::Bulk(b) => [
-                format!("${}\r\n", b.len()).into_bytes(),
-                b.clone(),
-                b"\r\n".to_vec(),
-            ]
-            .concat(),
-            Reply::Err(e) => format!("-{e}\r\n").into_bytes(),
-        }
-    }
-}
-
-fn bulk(v: Option<&[u8]>) -> Reply {
-    v.map_or(Reply::Nil, |v| Reply::Bulk(v.to_vec()))
-}
-
-fn int<T: TryInto<i64>>(r: Result<T, StoreError>) -> Reply {
-    match r {
-        Ok(n) => Reply::Int(n.try_into().ok().expect("fits i64")),
-        Err(e) => Reply::Err(e),
-    }
-}
-
-fn float(r: Result<bytes::Bytes, StoreError>) -> Reply {
-    r.map_or_else(Reply::Err, |v| Reply::Bulk(v.to_vec()))
-}
-
-fn ok<T>(value: T) -> Result<T, StoreError> {
-    Ok(value)
-}
-
-fn status<T>(r: Result<T, StoreError>) -> Reply {
-    r.map_or_else(Reply::Err, |_| Reply::Ok)
-}
-
-fn set_reply(r: Result<redigo_store::SetOutcome, StoreError>, get: bool) -> Reply {
-    match r {
-        Err(e) => Reply::Err(e),
-        Ok(o) if get => bulk(o.previous.as_deref()),
-        Ok(o) => {
-            if o.written {
-                Reply::Ok
-            } else {
-                Reply::Nil
-            }
-        }
-    }
-}
-
-fn expire_reply(r: Result<ExpireOutcome, StoreError>) -> Reply {
-    int(r.map(|o| i64::from(o != ExpireOutcome::NotSet)))
-}
+use support::{Reply, bulk, expire_reply, float, int, ok, set_reply, status};
 
 type Case = (&'static [&'static str], fn(&mut Store, u64) -> Reply);
 

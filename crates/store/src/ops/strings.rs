@@ -215,12 +215,14 @@ impl DbHandle<'_> {
         key: &[u8],
         ttl: GetExTtl,
     ) -> Result<(Option<Bytes>, GetExEffect), StoreError> {
+        // Redis looks the key up (nil, WRONGTYPE) before it validates the
+        // expire time, unlike SET.
+        let Some(slot) = self.find_string(key)? else {
+            return Ok((None, GetExEffect::None));
+        };
         let deadline = match ttl {
             GetExTtl::Expire(expiry) => Some((expiry, expiry.set_deadline(self.now, "getex")?)),
             GetExTtl::Unchanged | GetExTtl::Persist => None,
-        };
-        let Some(slot) = self.find_string(key)? else {
-            return Ok((None, GetExEffect::None));
         };
         let value = Bytes::copy_from_slice(self.db().entry_at(slot).value());
         let effect = match (ttl, deadline) {
