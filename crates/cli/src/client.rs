@@ -109,9 +109,13 @@ impl Client {
         self.connection.is_some()
     }
 
-    /// redis-cli's prompt: `127.0.0.1:6379[2](TX)> `.
+    /// redis-cli's prompt: `127.0.0.1:6379[2](TX)> `, or `redis
+    /// /path/to.sock> ` over a Unix socket.
     pub fn prompt(&self) -> String {
-        let mut prompt = self.settings.address();
+        let mut prompt = match &self.settings.socket {
+            Some(path) => format!("redis {}", path.display()),
+            None => self.settings.address(),
+        };
         if self.db != 0 {
             prompt.push_str(&format!("[{}]", self.db));
         }
@@ -126,6 +130,7 @@ impl Client {
     pub fn set_address(&mut self, host: String, port: u16) {
         self.settings.host = host;
         self.settings.port = port;
+        self.settings.socket = None;
     }
 
     /// Opens a connection (see [`Reconnect`]), then authenticates and
@@ -139,8 +144,7 @@ impl Client {
         self.connection = None;
         self.db = 0;
         self.in_multi = false;
-        let settings = &self.settings;
-        let connection = Connection::open(&settings.host, settings.port, &settings.address());
+        let connection = Connection::open(&self.settings.endpoint());
         let connection = match connection {
             Ok(connection) => self.connection.insert(connection),
             Err(error) => {

@@ -2,18 +2,19 @@
 //!
 //! The client is synchronous (one command in flight at a time, except for
 //! `--pipe`, which takes the socket apart), so this is a plain
-//! [`TcpStream`] plus a read buffer that [`FrameCodec`] decodes from. Errors
+//! [`Transport`] (TCP or Unix socket) plus a read buffer that [`FrameCodec`] decodes from. Errors
 //! are worded as hiredis words them (`Connection refused`, `Server closed
 //! the connection`), because redis-cli prints those texts and scripts match
 //! on them.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 
 use bytes::BytesMut;
 use redigo_resp::{Frame, FrameCodec, ProtocolError, encode};
 use thiserror::Error;
 use tokio_util::codec::Decoder;
+
+use crate::transport::{Endpoint, Transport};
 
 /// How much the read buffer grows by before each `read`.
 const READ_CHUNK: usize = 16 * 1024;
@@ -48,35 +49,23 @@ pub enum ConnectionError {
 /// An open connection.
 #[derive(Debug)]
 pub struct Connection {
-    stream: TcpStream,
+    stream: Transport,
     buffer: BytesMut,
     codec: FrameCodec,
 }
 
 impl Connection {
-    /// Connects to `host:port`, trying every address the name resolves to.
-    pub fn open(host: &str, port: u16, address: &str) -> Result<Connection, ConnectError> {
-        let failed = |error: &io::Error| ConnectError {
-            address: address.to_owned(),
-            reason: describe_io_error(error),
-        };
-        let candidates = (host, port).to_socket_addrs().map_err(|e| failed(&e))?;
-        let mut last_error = io::Error::new(io::ErrorKind::NotFound, "Name or service not known");
-        for candidate in candidates {
-            match TcpStream::connect(candidate) {
-                Ok(stream) => {
-                    // Interactive round trips: do not let Nagle delay small commands.
-                    let _ = stream.set_nodelay(true);
-                    return Ok(Connection {
-                        stream,
-                        buffer: BytesMut::with_capacity(READ_CHUNK),
-                        codec: FrameCodec::new(),
-                    });
-                }
-                Err(error) => last_error = error,
-            }
-        }
-        Err(failed(&last_error))
+    /// Connects to `endpoint`.
+    pub fn open(endpoint: &Endpoint) -> Result<Connection, ConnectError> {
+        let stream = Transport::connect(endpoint).map_err(|error| ConnectError {
+            address: endpoint.to_string(),
+            reason: describe_io_error(&error),
+        })?;
+        Ok(Connection {
+            stream,
+            buffer: BytesMut::with_capacity(READ_CHUNK),
+            codec: FrameCodec::new(),
+        })
     }
 
     /// Sends one command as an array of bulk strings.
@@ -121,7 +110,7 @@ impl Connection {
     }
 
     /// The socket and any bytes already read but not decoded, for `--pipe`.
-    pub fn into_parts(self) -> (TcpStream, BytesMut) {
+    pub fn into_parts(self) -> (Transport, BytesMut) {
         (self.stream, self.buffer)
     }
 }
@@ -151,8 +140,11 @@ mod tests {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("bind");
-        let error = Connection::open("127.0.0.1", port, &format!("127.0.0.1:{port}"))
-            .expect_err("nothing listens");
+        let endpoint = Endpoint::Tcp {
+            host: "127.0.0.1".to_owned(),
+            port,
+        };
+        let error = Connection::open(&endpoint).expect_err("nothing listens");
         assert_eq!(
             error.to_string(),
             format!("Could not connect to Redis at 127.0.0.1:{port}: Connection refused")
@@ -173,7 +165,11 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
             socket.write_all(b"c\r\n:5\r\n").expect("write");
         });
-        let mut connection = Connection::open("127.0.0.1", port, "test").expect("connect");
+        let endpoint = Endpoint::Tcp {
+            host: "127.0.0.1".to_owned(),
+            port,
+        };
+        let mut connection = Connection::open(&endpoint).expect("connect");
         let reply = connection.command(&["PING"]).expect("reply");
         assert_eq!(
             reply,

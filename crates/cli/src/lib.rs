@@ -51,6 +51,7 @@ pub mod repl;
 pub mod scan;
 pub mod script;
 pub mod settings;
+pub mod transport;
 pub mod uri;
 
 use std::io::{self, IsTerminal, Read};

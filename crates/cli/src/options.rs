@@ -40,6 +40,10 @@ pub struct Options {
     #[arg(short = 'p', value_name = "port")]
     pub port: Option<u16>,
 
+    /// Server socket (overrides hostname and port).
+    #[arg(short = 's', value_name = "socket")]
+    pub socket: Option<std::path::PathBuf>,
+
     /// Password to use when connecting to the server (the REDIGOCLI_AUTH
     /// environment variable is safer; this argument takes precedence).
     #[arg(short = 'a', long = "pass", value_name = "password")]

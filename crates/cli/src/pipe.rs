@@ -16,7 +16,6 @@
 
 use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -29,6 +28,7 @@ use tokio_util::codec::Decoder;
 
 use crate::client::write_stdout;
 use crate::connection::{Connection, describe_io_error};
+use crate::transport::Transport;
 
 /// Size of the chunks copied from stdin (redis-cli's output buffer size).
 const COPY_CHUNK: usize = 16 * 1024;
@@ -75,7 +75,7 @@ pub fn run(
     input: impl Read + Send + 'static,
     timeout: Option<Duration>,
 ) -> Result<PipeSummary, PipeError> {
-    let (stream, mut buffer) = connection.into_parts();
+    let (mut stream, mut buffer) = connection.into_parts();
     let writer_stream = stream.try_clone().map_err(PipeError::Write)?;
     let marker = random_marker();
     let input_done = Arc::new(AtomicBool::new(false));
@@ -86,16 +86,16 @@ pub fn run(
             let copied = copy_input(input, &mut socket, marker, &input_done);
             if copied.is_err() {
                 // Wake the reader up: no marker will ever come.
-                let _ = socket.shutdown(Shutdown::Both);
+                let _ = socket.shutdown();
             }
             copied
         })
     };
-    let result = read_replies(&stream, &mut buffer, &marker, &input_done, timeout);
+    let result = read_replies(&mut stream, &mut buffer, &marker, &input_done, timeout);
     if !writer.is_finished() {
         // Unblock a writer stuck on a full socket; it has nothing left to do.
         // One blocked reading stdin is left behind: the process is ending.
-        let _ = stream.shutdown(Shutdown::Both);
+        let _ = stream.shutdown();
         return result;
     }
     let written = writer.join().unwrap_or(Ok(()));
@@ -109,7 +109,7 @@ pub fn run(
 /// The writer thread: stdin to socket, then the marker `ECHO`.
 fn copy_input(
     mut input: impl Read,
-    socket: &mut TcpStream,
+    socket: &mut Transport,
     marker: [u8; MARKER_LEN],
     input_done: &AtomicBool,
 ) -> Result<(), PipeError> {
@@ -133,7 +133,7 @@ fn copy_input(
 
 /// The reader: counts replies until the marker comes back.
 fn read_replies(
-    mut stream: &TcpStream,
+    stream: &mut Transport,
     buffer: &mut BytesMut,
     marker: &[u8; MARKER_LEN],
     input_done: &AtomicBool,

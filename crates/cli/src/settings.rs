@@ -7,10 +7,12 @@
 //! override `REDIGOCLI_AUTH` (as `REDISCLI_AUTH` for redis-cli).
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::format::{OutputMode, RawDelimiters};
 use crate::options::{DEFAULT_HOST, DEFAULT_PORT, Options, os_bytes};
+use crate::transport::Endpoint;
 use crate::uri::{self, UriError};
 
 /// Why the command line cannot be used; the messages are redis-cli's.
@@ -40,6 +42,8 @@ pub struct Settings {
     pub host: String,
     /// TCP port.
     pub port: u16,
+    /// Unix socket path (`-s`), used instead of host and port.
+    pub socket: Option<PathBuf>,
     /// ACL user name for `AUTH user password`.
     pub user: Option<Vec<u8>>,
     /// Password for `AUTH`.
@@ -131,6 +135,7 @@ impl Settings {
                 .or(from_uri.host)
                 .unwrap_or_else(|| DEFAULT_HOST.to_owned()),
             port: options.port.or(from_uri.port).unwrap_or(DEFAULT_PORT),
+            socket: options.socket,
             user: options.user.as_ref().map(os_bytes).or(from_uri.user),
             password,
             db: options.db.or(from_uri.db).unwrap_or(0),
@@ -150,14 +155,21 @@ impl Settings {
         })
     }
 
-    /// `host:port` as redis-cli writes it in prompts and messages
-    /// (`anetFormatAddr`: IPv6 addresses in brackets).
-    pub fn address(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
+    /// Where to connect: the socket if given, else host and port.
+    pub fn endpoint(&self) -> Endpoint {
+        match &self.socket {
+            Some(path) => Endpoint::UnixSocket(path.clone()),
+            None => Endpoint::Tcp {
+                host: self.host.clone(),
+                port: self.port,
+            },
         }
+    }
+
+    /// The server as redis-cli names it in messages: `host:port` (IPv6
+    /// addresses in brackets) or the socket path.
+    pub fn address(&self) -> String {
+        self.endpoint().to_string()
     }
 }
 

@@ -296,3 +296,38 @@ fn version_and_help() {
         help.stdout_text()
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn unix_socket() {
+    let socket = std::env::temp_dir().join(format!(
+        "redigo-cli-{}-{}.sock",
+        std::process::id(),
+        redigo_tests::free_port()
+    ));
+    let socket_arg = socket.to_str().expect("utf-8 temp dir");
+    let Some(oracle) = redigo_tests::oracle_with_args(&["--unixsocket", socket_arg]) else {
+        return;
+    };
+    let run = |args: &[&str]| {
+        let mut all = vec!["-s", socket_arg];
+        all.extend_from_slice(args);
+        common::run_program(env!("CARGO_BIN_EXE_redigo-cli"), &all, b"", &[])
+    };
+    assert_eq!(run(&["set", "via", "socket"]).stdout, b"OK\n");
+    assert_eq!(run(&["--no-raw", "get", "via"]).stdout, b"\"socket\"\n");
+    let missing = common::run_program(
+        env!("CARGO_BIN_EXE_redigo-cli"),
+        &["-s", "/nonexistent/redigo.sock", "ping"],
+        b"",
+        &[],
+    );
+    assert_eq!(missing.code, Some(1));
+    assert_eq!(
+        missing.stderr_text(),
+        "Could not connect to Redis at /nonexistent/redigo.sock: No such file or directory\n"
+    );
+    // A killed server leaves its socket file behind.
+    drop(oracle);
+    let _ = std::fs::remove_file(&socket);
+}
