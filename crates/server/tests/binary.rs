@@ -38,6 +38,7 @@ impl Running {
         }
     }
 
+    #[cfg(unix)]
     fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }
