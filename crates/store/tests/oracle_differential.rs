@@ -1,6 +1,7 @@
 //! Differential test against redis-server 7.0: random command sequences are
 //! sent to a real redis-server (the oracle) and run on the store, and every
-//! reply must be the same bytes.
+//! reply must be the same bytes, across databases (`SELECT`, `SWAPDB`,
+//! `MOVE`, `COPY ... DB`).
 //!
 //! Only time-independent observations are made: deadlines are absolute
 //! (`EXAT`/`PXAT`, `EXPIREAT`) far in the future or in the past, or relative
@@ -65,6 +66,9 @@ enum Op {
     Move(usize, usize),
     Type(usize),
     DbSize,
+    Select(usize),
+    SwapDb(usize, usize),
+    FlushDb,
 }
 
 fn ttl() -> impl Strategy<Value = Expiry> {
@@ -132,6 +136,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (key(), 0..2usize).prop_map(|(k, db)| Op::Move(k, db)),
         1 => key().prop_map(Op::Type),
         1 => Just(Op::DbSize),
+        1 => (0..3usize).prop_map(Op::Select),
+        1 => (0..3usize, 0..3usize).prop_map(|(a, b)| Op::SwapDb(a, b)),
+        1 => Just(Op::FlushDb),
     ]
 }
 
@@ -240,15 +247,26 @@ fn args(op: &Op) -> Vec<String> {
         Op::Move(key, db) => out.extend(["MOVE".into(), k(*key), db.to_string()]),
         Op::Type(key) => out.extend(["TYPE".into(), k(*key)]),
         Op::DbSize => out.push("DBSIZE".into()),
+        Op::Select(db) => out.extend(["SELECT".into(), db.to_string()]),
+        Op::SwapDb(a, b) => out.extend(["SWAPDB".into(), a.to_string(), b.to_string()]),
+        Op::FlushDb => out.push("FLUSHDB".into()),
     }
     out
 }
 
-/// The same command on the store (database 0, as the oracle connection).
-fn run(store: &mut Store, op: &Op) -> Reply {
+/// The same command on the store; `selected` is the connection's database.
+fn run(store: &mut Store, selected: &mut usize, op: &Op) -> Reply {
     let k = |i: usize| KEYS[i].as_bytes();
     let v = |i: usize| VALUES[i].as_bytes();
-    let mut db = store.db(0, SystemClock.now_ms()).expect("db 0");
+    match op {
+        Op::Select(index) => {
+            *selected = *index;
+            return Reply::Ok;
+        }
+        Op::SwapDb(a, b) => return status(store.swap_db(*a, *b)),
+        _ => {}
+    }
+    let mut db = store.db(*selected, SystemClock.now_ms()).expect("valid db");
     match op {
         Op::Set(key, value, condition, ttl, get) => set_reply(
             db.set(
@@ -307,6 +325,11 @@ fn run(store: &mut Store, op: &Op) -> Reply {
         Op::Move(key, target) => int(db.move_key(k(*key), *target).map(i64::from)),
         Op::Type(key) => Reply::Status(db.type_of(k(*key)).map_or("none", |t| t.as_str())),
         Op::DbSize => Reply::Int(db.dbsize() as i64),
+        Op::FlushDb => {
+            db.flush();
+            Reply::Ok
+        }
+        Op::Select(_) | Op::SwapDb(..) => unreachable!("handled above"),
     }
 }
 
@@ -327,11 +350,13 @@ fn random_command_sequences_match_redis_server() {
         .run(&strategy, |ops| {
             assert_eq!(conn.borrow_mut().command(&[b"FLUSHALL"]), b"+OK\r\n");
             let mut store = Store::new(StoreConfig::default());
+            let mut selected = 0;
+            assert_eq!(conn.borrow_mut().command(&[b"SELECT", b"0"]), b"+OK\r\n");
             for (step, op) in ops.iter().enumerate() {
                 let words = args(op);
                 let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
                 let expected = conn.borrow_mut().command(&words);
-                let got = run(&mut store, op).encode();
+                let got = run(&mut store, &mut selected, op).encode();
                 prop_assert_eq!(
                     String::from_utf8_lossy(&got),
                     String::from_utf8_lossy(&expected),
