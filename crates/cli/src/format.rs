@@ -11,6 +11,10 @@
 //!   multi-bulk delimiter (`-d`, default `\n`), nil as nothing, and the
 //!   command delimiter (`-D`, default `\n`) after the whole reply.
 //!
+//! * **CSV** (`cliFormatReplyCSV`, with `--csv`): one line per reply,
+//!   strings quoted with `sdscatrepr`, array elements separated by commas
+//!   (nested arrays flattened), nil as `NULL`, errors as `ERROR,"..."`.
+//!
 //! A few commands whose replies are meant to be read as text (`INFO`,
 //! `CLIENT LIST`, ...) are always printed raw and without the trailing
 //! delimiter, whatever the mode: see [`is_verbatim_command`].
@@ -24,6 +28,8 @@ pub enum OutputMode {
     Standard,
     /// redis-cli's `--raw` form (`cliFormatReplyRaw`).
     Raw,
+    /// redis-cli's `--csv` form (`cliFormatReplyCSV`).
+    Csv,
 }
 
 /// Delimiters of the raw form (`-d` and `-D`).
@@ -63,6 +69,10 @@ pub fn format_reply(
             OutputMode::Raw => {
                 write_raw(&mut out, reply, &delimiters.between_elements);
                 out.extend_from_slice(&delimiters.after_reply);
+            }
+            OutputMode::Csv => {
+                write_csv(&mut out, reply);
+                out.push(b'\n');
             }
         }
     }
@@ -148,6 +158,27 @@ fn write_raw(out: &mut Vec<u8>, reply: &Frame, between_elements: &[u8]) {
                     out.extend_from_slice(between_elements);
                 }
                 write_raw(out, item, between_elements);
+            }
+        }
+    }
+}
+
+/// Appends `reply` in the CSV form (without the final newline).
+fn write_csv(out: &mut Vec<u8>, reply: &Frame) {
+    match reply {
+        Frame::Error(message) => {
+            out.extend_from_slice(b"ERROR,");
+            push_repr(out, up_to_nul(message));
+        }
+        Frame::Simple(text) | Frame::Bulk(text) => push_repr(out, text),
+        Frame::Integer(value) => out.extend_from_slice(value.to_string().as_bytes()),
+        Frame::Null | Frame::NullArray => out.extend_from_slice(b"NULL"),
+        Frame::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_csv(out, item);
             }
         }
     }
@@ -283,6 +314,21 @@ mod tests {
                 true
             ),
             b"# Server\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_form() {
+        let reply = Frame::Array(vec![
+            bulk(b"a,\"b"),
+            Frame::Null,
+            Frame::Array(vec![Frame::Integer(3), Frame::Array(vec![])]),
+            Frame::Error(Bytes::from_static(b"ERR x")),
+        ]);
+        let delimiters = RawDelimiters::default();
+        assert_eq!(
+            format_reply(&reply, OutputMode::Csv, &delimiters, false),
+            b"\"a,\\\"b\",NULL,3,,ERROR,\"ERR x\"\n"
         );
     }
 

@@ -86,12 +86,16 @@ pub struct Options {
     pub error_exit_code: bool,
 
     /// Use raw formatting for replies (default when stdout is not a tty).
-    #[arg(long = "raw", overrides_with = "no_raw")]
+    #[arg(long = "raw", overrides_with_all = ["no_raw", "csv"])]
     pub raw: bool,
 
     /// Force formatted output even when stdout is not a tty.
-    #[arg(long = "no-raw", overrides_with = "raw")]
+    #[arg(long = "no-raw", overrides_with_all = ["raw", "csv"])]
     pub no_raw: bool,
+
+    /// Output in CSV format.
+    #[arg(long = "csv", overrides_with_all = ["raw", "no_raw"])]
+    pub csv: bool,
 
     /// Transfer raw Redis protocol from stdin to the server.
     #[arg(long = "pipe")]
@@ -173,7 +177,11 @@ mod tests {
     }
 
     #[test]
-    fn the_last_of_raw_and_no_raw_wins() {
+    fn the_last_output_option_wins() {
+        let options = parse(&["--raw", "--csv"]);
+        assert!(options.csv && !options.raw);
+        let options = parse(&["--csv", "--no-raw"]);
+        assert!(options.no_raw && !options.csv);
         let options = parse(&["--raw", "--no-raw"]);
         assert!(options.no_raw && !options.raw);
         let options = parse(&["--no-raw", "--raw"]);

@@ -66,7 +66,7 @@ pub fn run(
             if let Frame::Bulk(key) | Frame::Simple(key) = key {
                 match output {
                     OutputMode::Standard => push_repr(&mut out, &key),
-                    OutputMode::Raw => {
+                    OutputMode::Raw | OutputMode::Csv => {
                         let end = key.iter().position(|&b| b == 0).unwrap_or(key.len());
                         out.extend_from_slice(&key[..end]);
                     }

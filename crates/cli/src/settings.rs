@@ -108,7 +108,9 @@ impl Settings {
         });
 
         let terminal_like = stdout_is_terminal || env(FAKE_TTY_ENV).is_some();
-        let output = if options.raw {
+        let output = if options.csv {
+            OutputMode::Csv
+        } else if options.raw {
             OutputMode::Raw
         } else if options.no_raw || terminal_like {
             OutputMode::Standard

@@ -70,14 +70,14 @@ fn oracle_and_redis_cli() -> Option<redigo_tests::Oracle> {
 }
 
 #[test]
-fn one_shot_raw_and_tty_forms() {
+fn one_shot_in_every_output_form() {
     let Some(oracle) = oracle_and_redis_cli() else {
         return;
     };
     seed(&oracle);
     let port = oracle.port();
     for case in ONE_SHOT_CASES {
-        for form in [&[][..], &["--no-raw"][..], &["--raw"][..]] {
+        for form in [&[][..], &["--no-raw"][..], &["--raw"][..], &["--csv"][..]] {
             let args: Vec<&str> = form.iter().chain(case.iter()).copied().collect();
             let theirs = redis_cli_with(port, &args, b"");
             let ours = redigo_with(port, &args, b"", &[]);
