@@ -1,6 +1,6 @@
 //! Turning a reply [`Frame`] into the bytes redis-cli 7.0 prints for it.
 //!
-//! redis-cli has two everyday output forms, chosen once at startup:
+//! redis-cli has three output forms, chosen once at startup:
 //!
 //! * **standard** (`cliFormatReplyTTY`), the default when stdout is a
 //!   terminal or with `--no-raw`: `OK`, `(integer) 1`, `(nil)`, bulk strings
@@ -10,7 +10,6 @@
 //!   or with `--raw`: payloads as-is, array elements separated by the
 //!   multi-bulk delimiter (`-d`, default `\n`), nil as nothing, and the
 //!   command delimiter (`-D`, default `\n`) after the whole reply.
-//!
 //! * **CSV** (`cliFormatReplyCSV`, with `--csv`): one line per reply,
 //!   strings quoted with `sdscatrepr`, array elements separated by commas
 //!   (nested arrays flattened), nil as `NULL`, errors as `ERROR,"..."`.

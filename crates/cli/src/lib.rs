@@ -1,7 +1,7 @@
 //! `redigo-cli`: a command-line client for Redigo (and any Redis server)
 //! that behaves like `redis-cli` 7.0, down to the bytes it prints.
 //!
-//! Four modes, chosen as redis-cli chooses them:
+//! Five modes, chosen as redis-cli chooses them:
 //!
 //! * **one-shot**: `redigo-cli set k v` sends the command (`-r`/`-i` repeat
 //!   it, `-x` takes the last argument from stdin) and prints the reply;
@@ -11,9 +11,10 @@
 //! * **mass insertion** ([`pipe`]): `--pipe` streams raw RESP from stdin;
 //! * **key listing** ([`scan`]): `--scan [--pattern <glob>]`.
 //!
-//! Replies are printed by [`mod@format`] in redis-cli's terminal form or its raw
-//! form (the default when stdout is not a terminal), so scripts written
-//! against redis-cli's output keep working:
+//! Replies are printed by [`mod@format`] in redis-cli's terminal form, its raw
+//! form (the default when stdout is not a terminal) or CSV, so scripts
+//! written against redis-cli's output keep working. The server is reached
+//! over TCP or a Unix socket ([`transport`]).
 //!
 //! ```
 //! use bytes::Bytes;
