@@ -192,3 +192,52 @@ fn scan_mode() {
         assert_same(&args.join(" "), &theirs, &ours);
     }
 }
+
+#[test]
+fn authentication_messages() {
+    let Some(oracle) = redigo_tests::oracle_with_args(&["--requirepass", "secret"]) else {
+        return;
+    };
+    if !redigo_tests::tool_available("redis-cli") {
+        return;
+    }
+    let port = oracle.port();
+    let url = format!("redis://:secret@127.0.0.1:{port}");
+    let ping: &[u8] = b"*1\r\n$4\r\nPING\r\n";
+    let cases: [(&[&str], &[u8]); 7] = [
+        (&["-a", "secret", "ping"], b""),
+        (&["-a", "wrong", "ping"], b""),
+        (
+            &["--no-auth-warning", "-a", "wrong", "--no-raw", "ping"],
+            b"",
+        ),
+        (&["ping"], b""),
+        (&["-u", &url, "ping"], b""),
+        (
+            &[
+                "--user",
+                "default",
+                "-a",
+                "secret",
+                "--no-auth-warning",
+                "ping",
+            ],
+            b"",
+        ),
+        (&["-a", "secret", "--pipe"], ping),
+    ];
+    for (args, stdin) in cases {
+        let theirs = redis_cli_with(port, args, stdin);
+        let ours = redigo_with(port, args, stdin, &[]);
+        assert_same(&args.join(" "), &theirs, &ours);
+    }
+    let port_arg = port.to_string();
+    let theirs = common::run_program(
+        "redis-cli",
+        &["-p", &port_arg, "ping"],
+        b"",
+        &[("REDISCLI_AUTH", "secret")],
+    );
+    let ours = redigo_with(port, &["ping"], b"", &[("REDIGOCLI_AUTH", "secret")]);
+    assert_same("password from the environment", &theirs, &ours);
+}

@@ -213,15 +213,9 @@ fn connection_refused() {
 
 #[test]
 fn authentication() {
-    // The password is set at run time rather than with `--requirepass`: the
-    // harness's startup check talks to the server without authenticating.
-    let Some(oracle) = redigo_tests::oracle() else {
+    let Some(oracle) = redigo_tests::oracle_with_args(&["--requirepass", "secret"]) else {
         return;
     };
-    let reply = oracle
-        .connect()
-        .command(&[b"CONFIG", b"SET", b"requirepass", b"secret"]);
-    assert_eq!(reply, b"+OK\r\n");
     let port = oracle.port();
     let warning = "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n";
 
