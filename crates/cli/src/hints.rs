@@ -23,9 +23,17 @@ const HINT_COLOR: &str = "\x1b[90m";
 const COLOR_RESET: &str = "\x1b[0m";
 
 /// Known commands: name words and argument synopsis.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CommandHints {
     commands: Vec<(Vec<String>, String)>,
+    /// `:set hints` / `:set nohints`.
+    enabled: bool,
+}
+
+impl Default for CommandHints {
+    fn default() -> Self {
+        CommandHints::new(&[])
+    }
 }
 
 impl CommandHints {
@@ -39,7 +47,13 @@ impl CommandHints {
                     (words, doc.params.clone())
                 })
                 .collect(),
+            enabled: true,
         }
+    }
+
+    /// Turns hints on or off (completion stays available).
+    pub fn set_enabled(&mut self, enabled: bool) {
+        self.enabled = enabled;
     }
 
     /// Whether there is nothing to hint from (not loaded yet).
@@ -134,7 +148,8 @@ impl Hinter for CommandHints {
     type Hint = String;
 
     fn hint(&self, line: &str, pos: usize, _ctx: &rustyline::Context<'_>) -> Option<String> {
-        (pos == line.len()).then(|| self.hint_for(line)).flatten()
+        let wanted = self.enabled && pos == line.len();
+        wanted.then(|| self.hint_for(line)).flatten()
     }
 }
 
@@ -196,6 +211,21 @@ mod tests {
         assert_eq!(hints.hint_for("get \"open"), None);
         let unicode = CommandHints::new(&[doc("X", "élan vital")]);
         assert_eq!(unicode.hint_for("x a").as_deref(), Some(" vital"));
+    }
+
+    #[test]
+    fn hints_can_be_turned_off() {
+        let history = rustyline::history::DefaultHistory::new();
+        let context = rustyline::Context::new(&history);
+        let mut hints = CommandHints::new(&[doc("GET", "key")]);
+        assert_eq!(hints.hint("get", 3, &context).as_deref(), Some(" key"));
+        assert_eq!(
+            hints.hint("get", 1, &context),
+            None,
+            "cursor not at the end"
+        );
+        hints.set_enabled(false);
+        assert_eq!(hints.hint("get", 3, &context), None);
     }
 
     #[test]

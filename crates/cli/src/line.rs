@@ -7,7 +7,8 @@
 //! * A leading number repeats the command (`3 incr c`); a number that is
 //!   not positive prints `Invalid redis-cli repeat command option value.`
 //! * `quit` and `exit` end the session, `connect host port` switches server,
-//!   `clear` clears the screen; anything else goes to the server.
+//!   `clear` clears the screen, `:set hints`/`:set nohints` toggle the
+//!   prompt's hints; anything else goes to the server.
 //! * Lines carrying credentials (`AUTH`, `ACL SETUSER`, ...) are kept out of
 //!   the history file.
 
@@ -40,6 +41,15 @@ pub enum LineAction {
     },
     /// `clear`.
     ClearScreen,
+    /// `:set hints` / `:set nohints`.
+    SetHints(bool),
+    /// Another line starting with `:` (redis-cli's preference commands).
+    UnknownPreference {
+        /// The first word (`:set` or the unknown `:word`).
+        command: Vec<u8>,
+        /// The preference named after `:set`, if any.
+        preference: Option<Vec<u8>>,
+    },
     /// A command for the server, `repeat` times.
     Command {
         /// How many times (at least 1).
@@ -107,6 +117,8 @@ pub fn parse(line: &[u8]) -> ParsedLine {
     // As in redis-cli, these look at the first word even after a repeat count.
     let action = if is(0, "quit") || is(0, "exit") {
         LineAction::Quit
+    } else if args[0].starts_with(b":") {
+        preference_action(&args)
     } else if args.len() == 3 && is(0, "connect") {
         LineAction::Connect {
             host: String::from_utf8_lossy(&args[1]).into_owned(),
@@ -126,6 +138,28 @@ pub fn parse(line: &[u8]) -> ParsedLine {
     }
 }
 
+/// redis-cli's `cliSetPreferences`.
+fn preference_action(args: &[Vec<u8>]) -> LineAction {
+    let is = |arg: &[u8], word: &str| arg.eq_ignore_ascii_case(word.as_bytes());
+    match args {
+        [set, preference, ..] if is(set, ":set") && is(preference, "hints") => {
+            LineAction::SetHints(true)
+        }
+        [set, preference, ..] if is(set, ":set") && is(preference, "nohints") => {
+            LineAction::SetHints(false)
+        }
+        [set, preference, ..] if is(set, ":set") => LineAction::UnknownPreference {
+            command: set.clone(),
+            preference: Some(preference.clone()),
+        },
+        [command, ..] => LineAction::UnknownPreference {
+            command: command.clone(),
+            preference: None,
+        },
+        [] => LineAction::Nothing,
+    }
+}
+
 /// Runs a parsed line against `client`.
 pub fn execute(client: &mut Client, action: LineAction) -> Flow {
     match action {
@@ -140,6 +174,26 @@ pub fn execute(client: &mut Client, action: LineAction) -> Flow {
             let _ = client.connect(Reconnect::Always, ConnectErrors::Print);
         }
         LineAction::ClearScreen => write_stdout(CLEAR_SCREEN),
+        // Only the prompt has hints; the REPL handles this before us.
+        LineAction::SetHints(_) => {}
+        LineAction::UnknownPreference {
+            preference: Some(preference),
+            ..
+        } => {
+            let mut out = b"unknown redis-cli preference '".to_vec();
+            out.extend_from_slice(&preference);
+            out.extend_from_slice(b"'\n");
+            write_stdout(&out);
+        }
+        LineAction::UnknownPreference {
+            command,
+            preference: None,
+        } => {
+            let mut out = b"unknown redis-cli internal command '".to_vec();
+            out.extend_from_slice(&command);
+            out.extend_from_slice(b"'\n");
+            write_stdout(&out);
+        }
         LineAction::Command { repeat, args } => {
             let started = Instant::now();
             let _ = client.issue(&args, repeat);
@@ -225,6 +279,21 @@ mod tests {
             }
         );
         assert_eq!(command("connect localhost").1, ["connect", "localhost"]);
+        assert_eq!(parse(b":set NOHINTS").action, LineAction::SetHints(false));
+        assert_eq!(
+            parse(b":set foo").action,
+            LineAction::UnknownPreference {
+                command: b":set".to_vec(),
+                preference: Some(b"foo".to_vec())
+            }
+        );
+        assert_eq!(
+            parse(b":bar x").action,
+            LineAction::UnknownPreference {
+                command: b":bar".to_vec(),
+                preference: None
+            }
+        );
     }
 
     #[test]

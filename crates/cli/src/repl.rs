@@ -51,10 +51,11 @@ pub fn run(client: &mut Client) -> Result<(), ReadlineError> {
         let _ = editor.load_history(path);
     }
     let mut hints_requested = false;
+    let mut hints_enabled = true;
     loop {
         if !hints_requested && client.is_connected() {
             hints_requested = true;
-            load_hints(&mut editor, client);
+            load_hints(&mut editor, client, hints_enabled);
         }
         let prompt = if client.is_connected() {
             client.prompt()
@@ -73,9 +74,19 @@ pub fn run(client: &mut Client) -> Result<(), ReadlineError> {
                 let _ = editor.append_history(path);
             }
         }
-        if parsed.action == LineAction::ClearScreen {
-            let _ = editor.clear_screen();
-            continue;
+        match parsed.action {
+            LineAction::ClearScreen => {
+                let _ = editor.clear_screen();
+                continue;
+            }
+            LineAction::SetHints(enabled) => {
+                hints_enabled = enabled;
+                if let Some(hints) = editor.helper_mut() {
+                    hints.set_enabled(enabled);
+                }
+                continue;
+            }
+            _ => {}
         }
         if line::execute(client, parsed.action) == Flow::Quit {
             return Ok(());
@@ -85,8 +96,14 @@ pub fn run(client: &mut Client) -> Result<(), ReadlineError> {
 
 /// Fetches `COMMAND DOCS` for the hints (asked once per session: a server
 /// without the command simply gives no hints).
-fn load_hints(editor: &mut Editor<CommandHints, DefaultHistory>, client: &mut Client) {
+fn load_hints(
+    editor: &mut Editor<CommandHints, DefaultHistory>,
+    client: &mut Client,
+    enabled: bool,
+) {
     if let Some(reply) = client.query(&["COMMAND", "DOCS"]) {
-        editor.set_helper(Some(CommandHints::new(&help::parse_docs(&reply))));
+        let mut hints = CommandHints::new(&help::parse_docs(&reply));
+        hints.set_enabled(enabled);
+        editor.set_helper(Some(hints));
     }
 }

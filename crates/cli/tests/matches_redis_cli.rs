@@ -133,7 +133,7 @@ fn scripted_stdin() {
     };
     seed(&oracle);
     let port = oracle.port();
-    let script: &[u8] = b"set a 1\nget a\n\nincr bin\nget \"unbalanced\n3 ping\n0 ping\n\"a b\" c\nselect 2\nset x \"y\\x00z\"\nget x\nlrange list 0 11\n   \nhgetall hash\nselect 0\nget a\nquit\nping\n";
+    let script: &[u8] = b"set a 1\nget a\n\nincr bin\nget \"unbalanced\n3 ping\n0 ping\n\"a b\" c\nselect 2\nset x \"y\\x00z\"\nget x\nlrange list 0 11\n   \nhgetall hash\nselect 0\nget a\n:set hints\n:set foo\n:bar\n:set\nquit\nping\n";
     for form in [&[][..], &["--no-raw"][..]] {
         redigo_with(port, &["flushall"], b"", &[]);
         seed(&oracle);
