@@ -64,12 +64,18 @@ impl Db {
         self.table.memory_bytes() + self.expiry.memory_bytes()
     }
 
-    fn track_deadline_added(&mut self, key: &[u8], deadline: Option<u64>) {
+    /// Records a new deadline for the key with hash `key_hash`.
+    fn track_deadline_added(&mut self, key_hash: u64, deadline: Option<u64>) {
         if let Some(deadline) = deadline {
             self.expires += 1;
             self.deadline_sum += deadline as u128;
-            self.expiry.push(deadline, key);
+            self.expiry.push(deadline, key_hash);
         }
+    }
+
+    /// The hash the heap records for `entry`, when it has a deadline.
+    fn heap_hash(&self, entry: &Entry) -> Option<u64> {
+        entry.expire_at().map(|_| self.table.hash(entry.key()))
     }
 
     fn track_deadline_removed(&mut self, deadline: Option<u64>) {
@@ -77,9 +83,10 @@ impl Db {
             self.expires -= 1;
             self.deadline_sum -= deadline as u128;
             let table = &self.table;
-            self.expiry.compact_if_stale(self.expires, |deadline, key| {
-                table.get(key).and_then(Entry::expire_at) == Some(deadline)
-            });
+            self.expiry
+                .compact_if_stale(self.expires, |deadline, key_hash| {
+                    table.locate_deadline(key_hash, deadline).is_some()
+                });
         }
     }
 
@@ -111,11 +118,11 @@ impl Db {
     /// Inserts or replaces a whole entry; returns the entry it replaced.
     pub(crate) fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let deadline = entry.expire_at();
-        let key_for_heap: Option<Box<[u8]>> = deadline.map(|_| entry.key().into());
+        let heap_hash = self.heap_hash(&entry);
         let old = self.table.insert(entry);
         self.track_deadline_removed(old.as_ref().and_then(Entry::expire_at));
-        if let Some(key) = key_for_heap {
-            self.track_deadline_added(&key, deadline);
+        if let Some(hash) = heap_hash {
+            self.track_deadline_added(hash, deadline);
         }
         old
     }
@@ -123,13 +130,13 @@ impl Db {
     /// Replaces the entry at `slot` (same key) with `entry`.
     pub(crate) fn replace_at(&mut self, slot: Slot, entry: Entry) -> Entry {
         let deadline = entry.expire_at();
-        let key_for_heap: Option<Box<[u8]>> = deadline.map(|_| entry.key().into());
+        let heap_hash = self.heap_hash(&entry);
         let old = self
             .table
             .update_at(slot, |current| std::mem::replace(current, entry));
         self.track_deadline_removed(old.expire_at());
-        if let Some(key) = key_for_heap {
-            self.track_deadline_added(&key, deadline);
+        if let Some(hash) = heap_hash {
+            self.track_deadline_added(hash, deadline);
         }
         old
     }
@@ -137,10 +144,10 @@ impl Db {
     /// Inserts an entry whose key [`Db::find`] just reported absent.
     pub(crate) fn insert_absent(&mut self, entry: Entry) {
         let deadline = entry.expire_at();
-        let key_for_heap: Option<Box<[u8]>> = deadline.map(|_| entry.key().into());
+        let heap_hash = self.heap_hash(&entry);
         self.table.insert_absent(entry);
-        if let Some(key) = key_for_heap {
-            self.track_deadline_added(&key, deadline);
+        if let Some(hash) = heap_hash {
+            self.track_deadline_added(hash, deadline);
         }
     }
 
@@ -169,9 +176,9 @@ impl Db {
         }
         self.table
             .update_at(slot, |entry| entry.set_expire_at(deadline));
-        let key: Box<[u8]> = self.table.entry_at(slot).key().into();
+        let hash = self.table.hash(self.table.entry_at(slot).key());
         self.track_deadline_removed(old);
-        self.track_deadline_added(&key, deadline);
+        self.track_deadline_added(hash, deadline);
     }
 
     /// Removes up to `budget` keys whose deadline passed, examining at most
@@ -188,16 +195,16 @@ impl Db {
         let mut removed = 0;
         let mut pops = 0;
         while removed < budget && pops < max_pops {
-            let Some((deadline, key)) = self.expiry.pop_due(now) else {
+            let Some((deadline, key_hash)) = self.expiry.pop_due(now) else {
                 break;
             };
             pops += 1;
-            let Some(slot) = self.table.locate(&key) else {
+            // Stale entries (key gone, deadline changed) find nothing. A
+            // different key with the same hash and deadline would be found
+            // instead, which is still right: it is due too.
+            let Some(slot) = self.table.locate_deadline(key_hash, deadline) else {
                 continue;
             };
-            if self.table.entry_at(slot).expire_at() != Some(deadline) {
-                continue;
-            }
             // The popped heap entry was this deadline's only record; the
             // bookkeeping below must not look for it again.
             let entry = self.table.remove_at(slot);

@@ -38,8 +38,9 @@
 //!   segments, so growth never rehashes everything at once.
 //! * [`db`] and [`store`]: a database keeps its table, expiry heap and TTL
 //!   counters in step; the store holds the numbered databases.
-//! * [`expiry_heap`]: a min-heap of deadlines for active expiry, with stale
-//!   entries skipped and compacted.
+//! * [`expiry_heap`]: a min-heap of `(deadline, key hash)` for active
+//!   expiry (16 bytes per TTL, no copy of the key), with stale entries
+//!   skipped and compacted.
 //! * [`snapshot`]: Dragonfly-style fork-less snapshots, copy-on-write per
 //!   segment.
 //! * [`scan`]: `SCAN` cursors are positions in the hash space.

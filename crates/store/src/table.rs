@@ -176,6 +176,22 @@ impl Table {
         })
     }
 
+    /// Finds the key whose hash is `hash` and whose deadline is `deadline`
+    /// (what the expiry heap records). Should two keys share the full
+    /// 64-bit hash and the deadline, either may be returned.
+    pub(crate) fn locate_deadline(&self, hash: u64, deadline: u64) -> Option<Slot> {
+        let segment = self.segment_index_for(position(hash));
+        let bucket = self.segments[segment]
+            .entries
+            .find_bucket_index(hash, |e| {
+                e.expire_at() == Some(deadline) && self.hash(e.key()) == hash
+            })?;
+        Some(Slot {
+            segment: segment as u32,
+            bucket,
+        })
+    }
+
     /// The entry at a slot returned by [`Table::locate`].
     pub(crate) fn entry_at(&self, slot: Slot) -> &Entry {
         self.segments[slot.segment as usize]
