@@ -95,12 +95,12 @@ pub struct WriteQueue {
 impl WriteQueue {
     /// Encodes one batch of records; returns its sequence number (unchanged
     /// when the batch was empty).
-    pub fn push_batch<'a>(&mut self, records: impl IntoIterator<Item = &'a PropagatedCommand>) -> u64 {
+    pub fn push_batch(&mut self, records: impl IntoIterator<Item = PropagatedCommand>) -> u64 {
         let before = self.pending.len();
         for record in records {
-            encode_selecting(&mut self.pending, &mut self.last_db, record);
+            encode_selecting(&mut self.pending, &mut self.last_db, &record);
             if let Some(tail) = self.tail.as_mut() {
-                tail.push(record);
+                tail.push(&record);
             }
         }
         if self.pending.len() != before {
@@ -201,11 +201,11 @@ mod tests {
     #[test]
     fn selects_only_when_the_database_changes() {
         let mut queue = WriteQueue::default();
-        let seq = queue.push_batch(&[cmd(0, &["SET", "a", "1"]), cmd(0, &["DEL", "b"])]);
+        let seq = queue.push_batch([cmd(0, &["SET", "a", "1"]), cmd(0, &["DEL", "b"])]);
         assert_eq!(seq, 1);
-        let seq = queue.push_batch(&[cmd(3, &["DEL", "c"])]);
+        let seq = queue.push_batch([cmd(3, &["DEL", "c"])]);
         assert_eq!(seq, 2);
-        assert_eq!(queue.push_batch(&[]), 2, "an empty batch gets no number");
+        assert_eq!(queue.push_batch([]), 2, "an empty batch gets no number");
         let chunk = queue.take().unwrap();
         assert_eq!(chunk.end_seq, 2);
         assert_eq!(
@@ -224,9 +224,9 @@ mod tests {
     #[test]
     fn a_failed_chunk_goes_back_in_front_unless_the_file_changed() {
         let mut queue = WriteQueue::default();
-        queue.push_batch(&[cmd(0, &["DEL", "a"])]);
+        queue.push_batch([cmd(0, &["DEL", "a"])]);
         let chunk = queue.take().unwrap();
-        queue.push_batch(&[cmd(0, &["DEL", "b"])]);
+        queue.push_batch([cmd(0, &["DEL", "b"])]);
         queue.put_back(chunk.generation, &chunk.bytes);
         let all = queue.take().unwrap();
         assert_eq!(
@@ -234,12 +234,12 @@ mod tests {
             [vec!["SELECT", "0"], vec!["DEL", "a"], vec!["DEL", "b"]]
         );
 
-        queue.push_batch(&[cmd(0, &["DEL", "c"])]);
+        queue.push_batch([cmd(0, &["DEL", "c"])]);
         let chunk = queue.take().unwrap();
         queue.switch_file();
         queue.put_back(chunk.generation, &chunk.bytes);
         assert!(queue.take().is_none(), "the new file already has it");
-        queue.push_batch(&[cmd(0, &["DEL", "d"])]);
+        queue.push_batch([cmd(0, &["DEL", "d"])]);
         assert_eq!(
             decode(&queue.take().unwrap().bytes),
             [vec!["SELECT", "0"], vec!["DEL", "d"]],
@@ -250,9 +250,9 @@ mod tests {
     #[test]
     fn the_tail_copies_batches_with_its_own_select_state() {
         let mut queue = WriteQueue::default();
-        queue.push_batch(&[cmd(2, &["DEL", "a"])]);
+        queue.push_batch([cmd(2, &["DEL", "a"])]);
         queue.start_tail();
-        queue.push_batch(&[cmd(2, &["DEL", "b"])]);
+        queue.push_batch([cmd(2, &["DEL", "b"])]);
         let tail = queue.end_tail().unwrap();
         assert_eq!(decode(&tail), [vec!["SELECT", "2"], vec!["DEL", "b"]]);
         assert_eq!(
