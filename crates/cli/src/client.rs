@@ -29,6 +29,11 @@ use crate::settings::Settings;
 /// Commands after which the server keeps pushing messages: the client
 /// prints replies until the connection ends.
 const STREAMING_COMMANDS: [&str; 4] = ["monitor", "subscribe", "psubscribe", "ssubscribe"];
+/// The subset that enters Pub/Sub mode, which redis-cli announces (except
+/// in raw output) with [`PUBSUB_BANNER`].
+const PUBSUB_COMMANDS: [&str; 3] = ["subscribe", "psubscribe", "ssubscribe"];
+/// redis-cli's announcement of Pub/Sub mode.
+const PUBSUB_BANNER: &[u8] = b"Reading messages... (press Ctrl-C to quit)\n";
 
 /// Whether [`Client::connect`] replaces an open connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,6 +254,8 @@ impl Client {
         let is = |word: &str| args[0].eq_ignore_ascii_case(word.as_bytes());
         let shutdown = is("shutdown");
         let streaming = STREAMING_COMMANDS.iter().any(|word| is(word));
+        let announce_pubsub =
+            PUBSUB_COMMANDS.iter().any(|word| is(word)) && self.settings.output != OutputMode::Raw;
         let mut remaining = repeat;
         while remaining != 0 {
             if remaining > 0 {
@@ -258,6 +265,9 @@ impl Client {
                 return Err(ConnectionError::Closed);
             };
             connection.send(args)?;
+            if announce_pubsub {
+                write_stdout(PUBSUB_BANNER);
+            }
             let reply = match connection.read_reply() {
                 Err(ConnectionError::Closed) if shutdown => {
                     // The server went away as asked: nothing to print.

@@ -241,3 +241,52 @@ fn authentication_messages() {
     let ours = redigo_with(port, &["ping"], b"", &[("REDIGOCLI_AUTH", "secret")]);
     assert_same("password from the environment", &theirs, &ours);
 }
+
+/// Runs `program -p port args...` subscribed to `channel`: once the server
+/// counts the subscriber, publishes one message and disconnects it.
+fn subscriber_run(
+    program: &str,
+    port: u16,
+    args: &[&str],
+    conn: &mut redigo_tests::RawConn,
+) -> Run {
+    let mut command = std::process::Command::new(program);
+    command
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().expect("spawn subscriber");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while conn.command(&[b"PUBSUB", b"NUMSUB", b"news"]) != b"*2\r\n$4\r\nnews\r\n:1\r\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{program} never subscribed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    conn.command(&[b"PUBLISH", b"news", b"hello\nworld"]);
+    conn.command(&[b"CLIENT", b"KILL", b"TYPE", b"pubsub"]);
+    child.wait_with_output().expect("subscriber output").into()
+}
+
+#[test]
+fn subscribe_until_disconnected() {
+    let Some(oracle) = oracle_and_redis_cli() else {
+        return;
+    };
+    let port = oracle.port();
+    let mut conn = oracle.connect();
+    for form in [&[][..], &["--no-raw"][..], &["--csv"][..]] {
+        let args: Vec<&str> = form.iter().copied().chain(["subscribe", "news"]).collect();
+        let theirs = subscriber_run("redis-cli", port, &args, &mut conn);
+        let ours = subscriber_run(env!("CARGO_BIN_EXE_redigo-cli"), port, &args, &mut conn);
+        assert_same(&args.join(" "), &theirs, &ours);
+        assert!(
+            ours.stdout_text().contains("hello"),
+            "{}",
+            ours.stdout_text()
+        );
+    }
+}
