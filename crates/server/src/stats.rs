@@ -4,6 +4,7 @@
 //! and only ever read for reporting, so no ordering with other memory is
 //! needed.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -36,7 +37,13 @@ pub struct Stats {
     /// Highest `used_memory` seen (`used_memory_peak`).
     pub used_memory_peak: AtomicU64,
     ops: Mutex<OpsSampler>,
+    /// Error replies by error code (`INFO errorstats`).
+    errors_by_code: Mutex<BTreeMap<String, u64>>,
 }
+
+/// Most distinct error codes tracked; Redis caps its table at 128 too
+/// (`ERRORSTATS_LIMIT`), so a client cannot grow it without bound.
+const ERROR_CODES_LIMIT: usize = 128;
 
 #[derive(Debug)]
 struct OpsSampler {
@@ -65,6 +72,7 @@ impl Default for Stats {
                 last_time: Instant::now(),
                 last_count: 0,
             }),
+            errors_by_code: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -85,6 +93,10 @@ impl Stats {
         ] {
             counter.store(0, Ordering::Relaxed);
         }
+        self.errors_by_code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
         ops.samples = [0; OPS_SAMPLES];
         ops.last_count = 0;
@@ -112,6 +124,31 @@ impl Stats {
     pub fn instantaneous_ops_per_sec(&self) -> u64 {
         let ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
         ops.samples.iter().sum::<u64>() / OPS_SAMPLES as u64
+    }
+
+    /// Counts an error reply; `message` is its full text (`ERR ...`).
+    pub fn count_error(&self, message: &str) {
+        self.total_error_replies.fetch_add(1, Ordering::Relaxed);
+        let code = message.split(' ').next().unwrap_or_default();
+        let mut by_code = self
+            .errors_by_code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = by_code.get_mut(code) {
+            *count += 1;
+        } else if by_code.len() < ERROR_CODES_LIMIT {
+            by_code.insert(code.to_string(), 1);
+        }
+    }
+
+    /// `(code, count)` of every error code replied so far.
+    pub fn error_counts(&self) -> Vec<(String, u64)> {
+        self.errors_by_code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(code, &count)| (code.clone(), count))
+            .collect()
     }
 
     /// Records a `used_memory` reading for the peak.

@@ -121,6 +121,14 @@ fn info_layout_matches_redis_for_static_sections() {
     pair.same_command(&[b"INFO", b"cluster"]);
     pair.same_command(&[b"INFO", b"keyspace"]);
     pair.same_command(&[b"INFO", b"nosuch"]);
+    pair.same_session(&[
+        &[b"nosuch"],
+        &[b"ECHO"],
+        &[b"AUTH", b"a", b"b"],
+        &[b"INFO", b"errorstats"],
+        &[b"CONFIG", b"RESETSTAT"],
+        &[b"INFO", b"errorstats"],
+    ]);
 }
 
 #[test]

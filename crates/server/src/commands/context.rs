@@ -103,10 +103,7 @@ impl ExecContext<'_> {
     /// the `-`, e.g. `ERR syntax error` (see [`super::errors`]). `\r` and `\n`
     /// become spaces, as `addReplyErrorFormat` does.
     pub fn reply_error(&mut self, message: &str) {
-        self.server
-            .stats
-            .total_error_replies
-            .fetch_add(1, Ordering::Relaxed);
+        self.server.stats.count_error(message);
         encode::error(self.out, message);
     }
 

@@ -23,6 +23,7 @@ const SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "errorstats",
     "cluster",
     "keyspace",
 ];
@@ -112,6 +113,12 @@ fn write_section(ctx: &mut ExecContext<'_>, section: &str, out: &mut String) {
         "replication" => replication_section(ctx, out),
         "cpu" => cpu_section(out),
         "modules" => out.push_str("# Modules\r\n"),
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            for (code, count) in ctx.server.stats.error_counts() {
+                let _ = write!(out, "errorstat_{code}:count={count}\r\n");
+            }
+        }
         "cluster" => {
             out.push_str("# Cluster\r\n");
             field!(out, "cluster_enabled", 0);
