@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
 use crate::client::ClientRegistry;
-use crate::commands::CommandTable;
+use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
 use crate::persistence::PersistenceStatus;
 use crate::stats::Stats;
@@ -45,6 +45,8 @@ pub struct ServerState {
     pub commands: CommandTable,
     /// `INFO stats` counters.
     pub stats: Stats,
+    /// `INFO commandstats` counters.
+    pub command_stats: CommandStats,
     /// Connected clients.
     pub clients: ClientRegistry,
     persistence: Mutex<PersistenceStatus>,
@@ -75,11 +77,13 @@ impl ServerState {
         log_level_hook: Option<LogLevelHook>,
     ) -> ServerState {
         let (shutdown, _) = watch::channel(None);
+        let commands = CommandTable::standard();
         ServerState {
             port: AtomicU16::new(config.port),
             config: RwLock::new(config),
             config_file,
-            commands: CommandTable::standard(),
+            command_stats: CommandStats::new(&commands),
+            commands,
             stats: Stats::default(),
             clients: ClientRegistry::default(),
             persistence: Mutex::new(PersistenceStatus::default()),

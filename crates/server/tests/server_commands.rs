@@ -430,3 +430,40 @@ fn idle_clients_are_closed_after_timeout() {
     assert!(idle.is_closed(), "the idle client is closed");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn info_commandstats_counts_calls_rejections_and_failures() {
+    let server = TestServer::start(&[]);
+    let mut conn = RawConn::connect(server.port());
+    conn.send(b"CONFIG RESETSTAT\r\nPING\r\nPING\r\nECHO\r\nSELECT 99\r\n");
+    for _ in 0..5 {
+        conn.read_reply();
+    }
+    let report = String::from_utf8(conn.roundtrip(b"INFO commandstats\r\n")).unwrap();
+    assert!(report.contains("# Commandstats\r\n"), "{report}");
+    let line = |name: &str| {
+        report
+            .split("\r\n")
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in {report}"))
+            .to_string()
+    };
+    assert!(
+        line("ping").starts_with("cmdstat_ping:calls=2,usec="),
+        "{report}"
+    );
+    assert!(line("ping").ends_with(",rejected_calls=0,failed_calls=0"));
+    assert_eq!(
+        line("echo"),
+        "cmdstat_echo:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"
+    );
+    assert!(line("select").ends_with(",rejected_calls=0,failed_calls=1"));
+    assert!(line("config|resetstat").starts_with("cmdstat_config|resetstat:calls=1,"));
+    let default = String::from_utf8(conn.roundtrip(b"INFO\r\n")).unwrap();
+    assert!(
+        !default.contains("cmdstat_"),
+        "commandstats is not a default section"
+    );
+    let all = String::from_utf8(conn.roundtrip(b"INFO all\r\n")).unwrap();
+    assert!(all.contains("cmdstat_ping:"));
+}

@@ -290,6 +290,7 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_config_resetstat(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.server.stats.reset();
+    ctx.server.command_stats.reset();
     ctx.reply_ok();
 }
 

@@ -2,6 +2,7 @@
 //! handler is called, in the same order, with the same error texts.
 
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -45,19 +46,38 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             return;
         }
     };
-    if !spec.arity_ok(args.len()) {
-        ctx.reply_error(&errors::wrong_arity(spec.name));
-        return;
-    }
-    if !ctx.client.authenticated && !spec.has(Flag::NoAuth) && ctx.server.auth_required() {
-        ctx.reply_error(errors::NOAUTH);
+    let counters = ctx.server.command_stats.get(spec.name);
+    let rejection = if !spec.arity_ok(args.len()) {
+        Some(errors::wrong_arity(spec.name))
+    } else if !ctx.client.authenticated && !spec.has(Flag::NoAuth) && ctx.server.auth_required() {
+        Some(errors::NOAUTH.to_string())
+    } else {
+        None
+    };
+    if let Some(error) = rejection {
+        if let Some(counters) = counters {
+            counters.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        }
+        ctx.reply_error(&error);
         return;
     }
 
     ctx.client.last_command = spec.name;
+    let reply_start = ctx.out.len();
+    let started = Instant::now();
     (spec.handler)(ctx, args);
+    let elapsed = started.elapsed();
     ctx.server
         .stats
         .total_commands_processed
         .fetch_add(1, Ordering::Relaxed);
+    if let Some(counters) = counters {
+        counters.calls.fetch_add(1, Ordering::Relaxed);
+        counters
+            .usec
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        if ctx.out.get(reply_start) == Some(&b'-') {
+            counters.failed_calls.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }

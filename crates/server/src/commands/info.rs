@@ -23,10 +23,13 @@ const SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "commandstats",
     "errorstats",
     "cluster",
     "keyspace",
 ];
+/// Sections only `INFO all`/`everything` or an explicit request include.
+const NOT_DEFAULT: &[&str] = &["commandstats"];
 /// Replication backlog size Redis reports by default (`repl-backlog-size`).
 const REPL_BACKLOG_SIZE: u64 = 1024 * 1024;
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
@@ -79,13 +82,14 @@ fn handle_info(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
         .collect();
-    let everything = requested.is_empty()
-        || requested
-            .iter()
-            .any(|s| s == "default" || s == "all" || s == "everything");
+    let all = requested.iter().any(|s| s == "all" || s == "everything");
+    let default = requested.is_empty() || requested.iter().any(|s| s == "default");
     let mut report = String::new();
     for section in SECTIONS {
-        if !everything && !requested.iter().any(|s| s == section) {
+        let wanted = all
+            || (default && !NOT_DEFAULT.contains(section))
+            || requested.iter().any(|s| s == section);
+        if !wanted {
             continue;
         }
         if !report.is_empty() {
@@ -113,6 +117,13 @@ fn write_section(ctx: &mut ExecContext<'_>, section: &str, out: &mut String) {
         "replication" => replication_section(ctx, out),
         "cpu" => cpu_section(out),
         "modules" => out.push_str("# Modules\r\n"),
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            for line in ctx.server.command_stats.report_lines() {
+                out.push_str(&line);
+                out.push_str("\r\n");
+            }
+        }
         "errorstats" => {
             out.push_str("# Errorstats\r\n");
             for (code, count) in ctx.server.stats.error_counts() {

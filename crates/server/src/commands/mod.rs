@@ -45,6 +45,7 @@
 //!   under the keyspace lock. Out-of-band effects (close the connection,
 //!   shut the server down) are requested through `ctx.effects`.
 
+mod call_stats;
 mod client;
 mod config;
 mod connection;
@@ -64,6 +65,7 @@ mod spec;
 mod strings;
 mod table;
 
+pub use call_stats::{CommandCounters, CommandStats};
 pub use context::{Effects, ExecContext};
 pub use dispatch::execute;
 pub use spec::{
