@@ -1,5 +1,5 @@
 //! [`ServerState`]: what every connection and background task shares, apart
-//! from the keyspace (which has its own lock, see [`crate::keyspace`]).
+//! from the dataset (which has its own lock, see [`crate::dataset`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU16, Ordering};
