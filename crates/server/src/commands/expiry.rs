@@ -1,6 +1,175 @@
-//! The expiry command family (written by the keyspace-commands helper).
+//! The TTL commands: `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT` (with `NX`,
+//! `XX`, `GT`, `LT`), `TTL`, `PTTL`, `EXPIRETIME`, `PEXPIRETIME` and
+//! `PERSIST`.
+//!
+//! An `EXPIRE`-family command propagates as `PEXPIREAT key <ms>` whatever
+//! its unit, or as `DEL key` when the deadline is not in the future and the
+//! key was deleted, as Redis does. The time-reading commands are reads:
+//! they count a keyspace hit or miss.
 
+mod specs;
+
+use bytes::Bytes;
+use redigo_store::numeric::format_i64;
+use redigo_store::{ExpireCondition, ExpireOutcome, Expiry};
+
+use super::context::ExecContext;
+use super::errors;
+use super::keyspace::arguments::{c_str, integer, is_keyword};
 use super::spec::CommandSpec;
 
 /// The commands of this family.
-pub(crate) const COMMANDS: &[CommandSpec] = &[];
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
+
+/// The flags of an `EXPIRE`-family command. Redis accepts any repetition
+/// and combination that its compatibility rules allow, so `XX` may come with
+/// `GT` or `LT`.
+#[derive(Clone, Copy, Debug, Default)]
+struct ExpireFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+/// `parseExtendedExpireArgumentsOrReply`: the flags after the time, or the
+/// error text.
+fn parse_flags(args: &[Bytes]) -> Result<ExpireFlags, String> {
+    let mut flags = ExpireFlags::default();
+    for opt in &args[3..] {
+        if is_keyword(opt, "NX") {
+            flags.nx = true;
+        } else if is_keyword(opt, "XX") {
+            flags.xx = true;
+        } else if is_keyword(opt, "GT") {
+            flags.gt = true;
+        } else if is_keyword(opt, "LT") {
+            flags.lt = true;
+        } else {
+            return Err(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(c_str(opt))
+            ));
+        }
+    }
+    if flags.nx && (flags.xx || flags.gt || flags.lt) {
+        return Err("ERR NX and XX, GT or LT options at the same time are not compatible".into());
+    }
+    if flags.gt && flags.lt {
+        return Err("ERR GT and LT options at the same time are not compatible".into());
+    }
+    Ok(flags)
+}
+
+/// The store's single condition for the flags. `XX` with `GT` is `GT`
+/// (which already needs a TTL); `XX` with `LT` is handled by the caller,
+/// since `LT` alone accepts a key without TTL.
+fn condition(flags: ExpireFlags) -> ExpireCondition {
+    if flags.nx {
+        ExpireCondition::IfNoTtl
+    } else if flags.gt {
+        ExpireCondition::IfGreater
+    } else if flags.lt {
+        ExpireCondition::IfLess
+    } else if flags.xx {
+        ExpireCondition::IfTtl
+    } else {
+        ExpireCondition::Always
+    }
+}
+
+/// `PTTL`'s answer for a key without TTL.
+const NO_TTL: i64 = -1;
+
+fn expire_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], expiry: fn(i64) -> Expiry) {
+    let flags = match parse_flags(args) {
+        Ok(flags) => flags,
+        Err(error) => {
+            ctx.reply_error(&error);
+            return;
+        }
+    };
+    let Some(amount) = integer(&args[2]) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let key = &args[1];
+    let mut db = ctx.db();
+    // XX LT: the key must have a TTL, and the new one be earlier. The
+    // deadline is still validated first, as Redis does.
+    let outcome = if flags.xx && flags.lt && db.pttl(key) == NO_TTL {
+        db.expire(key, expiry(amount), ExpireCondition::IfTtl)
+    } else {
+        db.expire(key, expiry(amount), condition(flags))
+    };
+    match outcome {
+        Ok(ExpireOutcome::NotSet) => ctx.reply_integer(0),
+        Ok(ExpireOutcome::Set(deadline)) => {
+            let deadline = format_i64(i64::try_from(deadline).unwrap_or(i64::MAX));
+            ctx.propagate(&[b"PEXPIREAT", key, deadline.as_bytes()]);
+            ctx.reply_integer(1);
+        }
+        Ok(ExpireOutcome::Deleted) => {
+            ctx.propagate(&[b"DEL", key]);
+            ctx.reply_integer(1);
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_expire(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    expire_generic(ctx, args, Expiry::Seconds);
+}
+
+fn handle_pexpire(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    expire_generic(ctx, args, Expiry::Millis);
+}
+
+fn handle_expireat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    expire_generic(ctx, args, Expiry::UnixSeconds);
+}
+
+fn handle_pexpireat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    expire_generic(ctx, args, Expiry::UnixMillis);
+}
+
+/// The TTL-family reply for a missing key.
+const MISSING_KEY: i64 = -2;
+
+/// Replies with a TTL-family answer, counting the lookup.
+fn reply_time(ctx: &mut ExecContext<'_>, answer: i64) {
+    if answer == MISSING_KEY {
+        ctx.keyspace_miss();
+    } else {
+        ctx.keyspace_hit();
+    }
+    ctx.reply_integer(answer);
+}
+
+fn handle_ttl(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let answer = ctx.db().ttl(&args[1]);
+    reply_time(ctx, answer);
+}
+
+fn handle_pttl(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let answer = ctx.db().pttl(&args[1]);
+    reply_time(ctx, answer);
+}
+
+fn handle_expiretime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let answer = ctx.db().expire_time(&args[1]);
+    reply_time(ctx, answer);
+}
+
+fn handle_pexpiretime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let answer = ctx.db().pexpire_time(&args[1]);
+    reply_time(ctx, answer);
+}
+
+fn handle_persist(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let removed = ctx.db().persist(&args[1]);
+    if removed {
+        ctx.propagate(&[b"PERSIST", &args[1]]);
+    }
+    ctx.reply_integer(i64::from(removed));
+}

@@ -1,6 +1,183 @@
-//! The keyspace command family (written by the keyspace-commands helper).
+//! The generic per-key commands: `DEL`, `UNLINK`, `EXISTS`, `TOUCH`, `TYPE`,
+//! `RENAME`, `RENAMENX` and `COPY`.
+//!
+//! They work on keys whatever their value kind. The store decides the
+//! outcome and words the errors; the handlers parse the options in Redis
+//! 7.0's order, count keyspace hits and misses for the reading commands and
+//! propagate the command as sent when it changed something (a `DEL` of
+//! missing keys or a `RENAME` of a key onto itself propagates nothing).
+//!
+//! `arguments` holds the argument readers every keyspace family shares;
+//! `specs` the `COMMAND INFO`/`DOCS` metadata generated from the oracle.
 
+pub(crate) mod arguments;
+mod specs;
+
+use bytes::Bytes;
+
+use super::context::ExecContext;
+use super::errors;
 use super::spec::CommandSpec;
+use arguments::{integer, is_keyword};
 
 /// The commands of this family.
-pub(crate) const COMMANDS: &[CommandSpec] = &[];
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
+
+/// The arguments as byte slices, for propagating a command as sent.
+fn as_sent(args: &[Bytes]) -> Vec<&[u8]> {
+    args.iter().map(|a| &a[..]).collect()
+}
+
+/// A key count as an integer reply.
+fn count_reply(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `DEL` and `UNLINK` (values are small and freed at once either way).
+fn delete(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let removed = ctx.db().del(&args[1..]);
+    if removed > 0 {
+        ctx.propagate(&as_sent(args));
+    }
+    ctx.reply_integer(count_reply(removed));
+}
+
+fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    delete(ctx, args);
+}
+
+fn handle_unlink(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    delete(ctx, args);
+}
+
+/// `EXISTS` and `TOUCH`: how many of the keys exist, each looked up as a
+/// read (a hit or a miss each time, duplicates included).
+fn count_existing(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let keys = &args[1..];
+    let found = ctx.db().exists(keys);
+    for _ in 0..found {
+        ctx.keyspace_hit();
+    }
+    for _ in found..keys.len() {
+        ctx.keyspace_miss();
+    }
+    ctx.reply_integer(count_reply(found));
+}
+
+fn handle_exists(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    count_existing(ctx, args);
+}
+
+fn handle_touch(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    count_existing(ctx, args);
+}
+
+fn handle_type(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    match ctx.db().type_of(&args[1]) {
+        Some(kind) => {
+            ctx.keyspace_hit();
+            ctx.reply_simple(kind.as_str());
+        }
+        None => {
+            ctx.keyspace_miss();
+            ctx.reply_simple("none");
+        }
+    }
+}
+
+fn handle_rename(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let (src, dst) = (&args[1], &args[2]);
+    match ctx.db().rename(src, dst) {
+        Ok(()) => {
+            if src != dst {
+                ctx.propagate(&as_sent(args));
+            }
+            ctx.reply_ok();
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let (src, dst) = (&args[1], &args[2]);
+    match ctx.db().rename_nx(src, dst) {
+        Ok(renamed) => {
+            if renamed {
+                ctx.propagate(&as_sent(args));
+            }
+            ctx.reply_integer(i64::from(renamed));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// The options of `COPY source destination [DB index] [REPLACE]`.
+struct CopyOptions {
+    /// `DB index`; `None` is the selected database.
+    db: Option<usize>,
+    /// `REPLACE`.
+    replace: bool,
+}
+
+/// Reads `COPY`'s options as Redis 7.0's `copyCommand` does, or returns the
+/// error to reply with.
+fn parse_copy_options(ctx: &ExecContext<'_>, args: &[Bytes]) -> Result<CopyOptions, &'static str> {
+    let mut options = CopyOptions {
+        db: None,
+        replace: false,
+    };
+    let mut j = 3;
+    while j < args.len() {
+        let has_value = j + 1 < args.len();
+        if is_keyword(&args[j], "REPLACE") {
+            options.replace = true;
+        } else if is_keyword(&args[j], "DB") && has_value {
+            let id = integer(&args[j + 1]).ok_or(errors::NOT_INTEGER)?;
+            // Redis passes the `long` to `selectDb(client *, int)`, which
+            // keeps its low 32 bits.
+            let id = id as i32;
+            let index = usize::try_from(id)
+                .ok()
+                .filter(|&i| i < ctx.store.databases())
+                .ok_or(errors::DB_INDEX_OUT_OF_RANGE)?;
+            options.db = Some(index);
+            j += 1;
+        } else {
+            return Err(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    Ok(options)
+}
+
+fn handle_copy(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let options = match parse_copy_options(ctx, args) {
+        Ok(options) => options,
+        Err(error) => {
+            ctx.reply_error(error);
+            return;
+        }
+    };
+    let (src, dst) = (&args[1], &args[2]);
+    let same_object = options.db.is_none_or(|db| db == ctx.client.db) && src == dst;
+    let mut db = ctx.db();
+    // The source is read (a hit or a miss) unless the command fails first.
+    let source_exists = !same_object && db.exists(&[src]) > 0;
+    let result = db.copy(src, dst, options.db, options.replace);
+    if !same_object {
+        if source_exists {
+            ctx.keyspace_hit();
+        } else {
+            ctx.keyspace_miss();
+        }
+    }
+    match result {
+        Ok(copied) => {
+            if copied {
+                ctx.propagate(&as_sent(args));
+            }
+            ctx.reply_integer(i64::from(copied));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}

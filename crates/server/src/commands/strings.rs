@@ -1,6 +1,429 @@
-//! The strings command family (written by the keyspace-commands helper).
+//! The string commands: `SET` and its variants (`SETNX`, `SETEX`, `PSETEX`,
+//! `GETSET`, `MSET`, `MSETNX`), the reads (`GET`, `GETDEL`, `GETEX`, `MGET`,
+//! `STRLEN`, `GETRANGE`, `SUBSTR`), the counters (`INCR`, `DECR`, `INCRBY`,
+//! `DECRBY`, `INCRBYFLOAT`) and the in-place edits (`APPEND`, `SETRANGE`).
+//!
+//! The store owns what each command means and words its errors
+//! ([`StoreError`]); the handlers here read the arguments in Redis 7.0's order
+//! (so that when several things are wrong the same error wins), reply,
+//! count keyspace hits and misses for reads, and propagate each effective
+//! write in deterministic form: relative expiry becomes `SET k v PXAT <ms>`
+//! or `PEXPIREAT`, `INCRBYFLOAT` becomes `SET k <value> KEEPTTL`, `GETDEL`
+//! becomes `DEL`, `GETSET` becomes `SET`.
+//!
+//! The option grammar of `SET` and `GETEX` is in `set_options`; the
+//! `COMMAND INFO`/`DOCS` metadata, generated from the oracle by
+//! `tools/gen_command_specs.py`, in `specs`.
 
+mod set_options;
+mod specs;
+
+use bytes::Bytes;
+use redigo_store::numeric::format_i64;
+use redigo_store::{GetExEffect, GetExTtl, SetOptions, SetTtl, StoreError};
+
+use super::context::ExecContext;
+use super::errors;
+use super::keyspace::arguments::integer;
 use super::spec::CommandSpec;
+use set_options::{Grammar, StringOptions};
 
 /// The commands of this family.
-pub(crate) const COMMANDS: &[CommandSpec] = &[];
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
+
+/// The `PXAT` token of the deterministic `SET` form.
+const PXAT: &[u8] = b"PXAT";
+
+/// Counts a hit or a miss for a read that looked `found` up; a wrong-type
+/// key was found, so it is a hit (Redis counts before checking the type).
+fn count_lookup<T>(ctx: &ExecContext<'_>, result: &Result<Option<T>, StoreError>) {
+    match result {
+        Ok(None) => ctx.keyspace_miss(),
+        Ok(Some(_)) | Err(_) => ctx.keyspace_hit(),
+    }
+}
+
+/// Replies with a value, nil, or the store's error.
+fn reply_value(ctx: &mut ExecContext<'_>, result: Result<Option<Bytes>, StoreError>) {
+    match result {
+        Ok(Some(value)) => ctx.reply_bulk(&value),
+        Ok(None) => ctx.reply_null(),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// Propagates `SET key value PXAT deadline`.
+fn propagate_set_pxat(ctx: &mut ExecContext<'_>, key: &[u8], value: &[u8], deadline: u64) {
+    let deadline = format_i64(i64::try_from(deadline).unwrap_or(i64::MAX));
+    ctx.propagate(&[b"SET", key, value, PXAT, deadline.as_bytes()]);
+}
+
+fn handle_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx
+        .db()
+        .get(&args[1])
+        .map(|v| v.map(Bytes::copy_from_slice));
+    count_lookup(ctx, &result);
+    reply_value(ctx, result);
+}
+
+fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let Some(options) = set_options::parse(args, Grammar::Set) else {
+        ctx.reply_error(errors::SYNTAX);
+        return;
+    };
+    let StringOptions {
+        condition,
+        get,
+        keep_ttl,
+        expire,
+        ..
+    } = options;
+    let ttl = match expire {
+        Some((unit, amount)) => match integer(amount) {
+            Some(amount) => SetTtl::Expire(unit.expiry(amount)),
+            None => {
+                ctx.reply_error(errors::NOT_INTEGER);
+                return;
+            }
+        },
+        None if keep_ttl => SetTtl::Keep,
+        None => SetTtl::Clear,
+    };
+    let (key, value) = (&args[1], &args[2]);
+    let outcome = ctx.db().set(
+        key,
+        value,
+        SetOptions {
+            condition,
+            ttl,
+            get,
+        },
+    );
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // With GET, a wrong-type key was looked up (a hit); an invalid
+            // expire time is found before any lookup.
+            if get && error == StoreError::WrongType {
+                ctx.keyspace_hit();
+            }
+            ctx.reply_error(&error.to_string());
+            return;
+        }
+    };
+    if get {
+        if outcome.previous.is_some() {
+            ctx.keyspace_hit();
+        } else {
+            ctx.keyspace_miss();
+        }
+    }
+    if outcome.written {
+        match outcome.expire_at_ms {
+            Some(deadline) if expire.is_some() => propagate_set_pxat(ctx, key, value, deadline),
+            _ => {
+                let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+                ctx.propagate(&argv);
+            }
+        }
+    }
+    match (get, outcome.written) {
+        (true, _) => reply_value(ctx, Ok(outcome.previous)),
+        (false, true) => ctx.reply_ok(),
+        (false, false) => ctx.reply_null(),
+    }
+}
+
+fn handle_setnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let written = ctx.db().set_nx(&args[1], &args[2]);
+    if written {
+        ctx.propagate(&[b"SETNX", &args[1], &args[2]]);
+    }
+    ctx.reply_integer(i64::from(written));
+}
+
+/// `SETEX key seconds value` / `PSETEX key milliseconds value`.
+fn set_with_expire(ctx: &mut ExecContext<'_>, args: &[Bytes], millis: bool) {
+    let Some(amount) = integer(&args[2]) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let (key, value) = (&args[1], &args[3]);
+    let result = if millis {
+        ctx.db().pset_ex(key, amount, value)
+    } else {
+        ctx.db().set_ex(key, amount, value)
+    };
+    match result {
+        Ok(deadline) => {
+            propagate_set_pxat(ctx, key, value, deadline);
+            ctx.reply_ok();
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_setex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    set_with_expire(ctx, args, false);
+}
+
+fn handle_psetex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    set_with_expire(ctx, args, true);
+}
+
+fn handle_getset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().get_set(&args[1], &args[2]);
+    count_lookup(ctx, &result);
+    if result.is_ok() {
+        ctx.propagate(&[b"SET", &args[1], &args[2]]);
+    }
+    reply_value(ctx, result);
+}
+
+fn handle_getdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().get_del(&args[1]);
+    count_lookup(ctx, &result);
+    if matches!(result, Ok(Some(_))) {
+        ctx.propagate(&[b"DEL", &args[1]]);
+    }
+    reply_value(ctx, result);
+}
+
+fn handle_getex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let Some(options) = set_options::parse(args, Grammar::GetEx) else {
+        ctx.reply_error(errors::SYNTAX);
+        return;
+    };
+    let key = &args[1];
+    // Redis looks the key up (nil, WRONGTYPE) before reading the expire
+    // time as an integer.
+    let found = ctx.db().get(key).map(|v| v.is_some());
+    count_lookup(
+        ctx,
+        &found
+            .as_ref()
+            .map(|&f| f.then_some(()))
+            .map_err(Clone::clone),
+    );
+    match found {
+        Ok(false) => {
+            ctx.reply_null();
+            return;
+        }
+        Err(error) => {
+            ctx.reply_error(&error.to_string());
+            return;
+        }
+        Ok(true) => {}
+    }
+    let ttl = match options.expire {
+        Some((unit, amount)) => match integer(amount) {
+            Some(amount) => GetExTtl::Expire(unit.expiry(amount)),
+            None => {
+                ctx.reply_error(errors::NOT_INTEGER);
+                return;
+            }
+        },
+        None if options.persist => GetExTtl::Persist,
+        None => GetExTtl::Unchanged,
+    };
+    let (value, effect) = match ctx.db().get_ex(key, ttl) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            ctx.reply_error(&error.to_string());
+            return;
+        }
+    };
+    match effect {
+        GetExEffect::None => {}
+        GetExEffect::Expire(deadline) => {
+            let deadline = format_i64(i64::try_from(deadline).unwrap_or(i64::MAX));
+            ctx.propagate(&[b"PEXPIREAT", key, deadline.as_bytes()]);
+        }
+        GetExEffect::Persisted => ctx.propagate(&[b"PERSIST", key]),
+        GetExEffect::Deleted => ctx.propagate(&[b"DEL", key]),
+    }
+    reply_value(ctx, Ok(value));
+}
+
+fn handle_mget(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let keys = &args[1..];
+    let mut db = ctx.db();
+    // Looked up one by one so that a wrong-type key counts as a hit (it
+    // exists) while replying nil, as Redis does.
+    let found: Vec<(bool, Option<Bytes>)> = keys
+        .iter()
+        .map(|key| match db.get(key) {
+            Ok(Some(value)) => (true, Some(Bytes::copy_from_slice(value))),
+            Ok(None) => (false, None),
+            Err(_) => (true, None),
+        })
+        .collect();
+    ctx.reply_array_len(found.len());
+    for (exists, value) in found {
+        if exists {
+            ctx.keyspace_hit();
+        } else {
+            ctx.keyspace_miss();
+        }
+        match value {
+            Some(value) => ctx.reply_bulk(&value),
+            None => ctx.reply_null(),
+        }
+    }
+}
+
+/// The key/value pairs of `MSET`/`MSETNX`, or `None` for an odd count.
+fn pairs(args: &[Bytes]) -> Option<Vec<(&Bytes, &Bytes)>> {
+    let rest = &args[1..];
+    if rest.len() % 2 != 0 {
+        return None;
+    }
+    Some(rest.chunks_exact(2).map(|p| (&p[0], &p[1])).collect())
+}
+
+fn mset_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], only_if_none_exist: bool) {
+    let Some(pairs) = pairs(args) else {
+        let name = String::from_utf8_lossy(&args[0]).to_lowercase();
+        ctx.reply_error(&errors::wrong_arity(&name));
+        return;
+    };
+    let written = if only_if_none_exist {
+        ctx.db().mset_nx(&pairs)
+    } else {
+        ctx.db().mset(&pairs);
+        true
+    };
+    if written {
+        let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+        ctx.propagate(&argv);
+    }
+    if only_if_none_exist {
+        ctx.reply_integer(i64::from(written));
+    } else {
+        ctx.reply_ok();
+    }
+}
+
+fn handle_mset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    mset_generic(ctx, args, false);
+}
+
+fn handle_msetnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    mset_generic(ctx, args, true);
+}
+
+/// Applies an integer increment and replies with the new value.
+fn increment(ctx: &mut ExecContext<'_>, args: &[Bytes], result: Result<i64, StoreError>) {
+    match result {
+        Ok(value) => {
+            let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+            ctx.propagate(&argv);
+            ctx.reply_integer(value);
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_incr(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().incr_by(&args[1], 1);
+    increment(ctx, args, result);
+}
+
+fn handle_decr(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().incr_by(&args[1], -1);
+    increment(ctx, args, result);
+}
+
+fn handle_incrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let Some(delta) = integer(&args[2]) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let result = ctx.db().incr_by(&args[1], delta);
+    increment(ctx, args, result);
+}
+
+fn handle_decrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let Some(delta) = integer(&args[2]) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let result = ctx.db().decr_by(&args[1], delta);
+    increment(ctx, args, result);
+}
+
+fn handle_incrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let key = &args[1];
+    match ctx.db().incr_by_float(key, &args[2]) {
+        Ok(value) => {
+            ctx.propagate(&[b"SET", key, &value, b"KEEPTTL"]);
+            ctx.reply_bulk(&value);
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_append(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    match ctx.db().append(&args[1], &args[2]) {
+        Ok(len) => {
+            ctx.propagate(&[b"APPEND", &args[1], &args[2]]);
+            ctx.reply_integer(length_reply(len));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// A length as an integer reply (lengths are bounded by the string size
+/// limit, far below `i64::MAX`).
+fn length_reply(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
+}
+
+fn handle_strlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().get(&args[1]).map(|v| v.map(<[u8]>::len));
+    count_lookup(ctx, &result);
+    match result {
+        Ok(len) => ctx.reply_integer(length_reply(len.unwrap_or(0))),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_getrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let (Some(start), Some(end)) = (integer(&args[2]), integer(&args[3])) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let key = &args[1];
+    let mut db = ctx.db();
+    let found = db.get(key).map(|v| v.is_some());
+    let result = db.get_range(key, start, end).map(Bytes::copy_from_slice);
+    count_lookup(ctx, &found.map(|f| f.then_some(())));
+    match result {
+        Ok(range) => ctx.reply_bulk(&range),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_substr(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    handle_getrange(ctx, args);
+}
+
+fn handle_setrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let Some(offset) = integer(&args[2]) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let value = &args[3];
+    match ctx.db().set_range(&args[1], offset, value) {
+        Ok(len) => {
+            // An empty value changes nothing.
+            if !value.is_empty() {
+                ctx.propagate(&[b"SETRANGE", &args[1], &args[2], value]);
+            }
+            ctx.reply_integer(length_reply(len));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
