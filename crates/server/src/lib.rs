@@ -59,6 +59,7 @@
 //! ```
 
 mod active_expiry;
+pub mod aof;
 pub mod client;
 pub mod commands;
 pub mod config;

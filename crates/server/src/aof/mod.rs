@@ -1,0 +1,246 @@
+//! Append-only-file persistence in the server: start-up replay, the write
+//! path with its fsync policies, `BGREWRITEAOF`, and `redigo check-aof`.
+//!
+//! The file format, the writer and the replay parser live in
+//! [`redigo_aof`]; this module wires them into the server:
+//!
+//! * [`loader`]: before clients are accepted, the AOF is replayed through the
+//!   normal command dispatcher ([`load`]).
+//! * [`Aof`] ([`appender`]): the live file. The dataset's propagation sink
+//!   ([`AofSink`]) encodes each batch's writes into a [`WriteQueue`] under
+//!   the dataset lock; a writer thread appends the queue to the file, and
+//!   under `appendfsync always` the connection sends its replies only once
+//!   its batch is durable, one fsync serving many clients (group commit).
+//!   Write errors refuse write commands with `MISCONF` and are retried
+//!   until the disk recovers.
+//! * [`rewrite`]: `BGREWRITEAOF` and the automatic rewrite, from the store's
+//!   point-in-time snapshot, with concurrent writes kept in a
+//!   [`RewriteTail`] and an atomic rename at the end.
+//! * [`check_command`]: `redigo check-aof [--fix] [--yes] FILE`.
+//!
+//! [`start`] does the whole start-up sequence.
+
+pub mod appender;
+pub mod check_command;
+pub mod loader;
+pub mod queue;
+pub mod rewrite;
+pub mod sink;
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use redigo_aof::{AofError, FsyncPolicy};
+
+pub use appender::{Aof, WRITE_RETRY_INTERVAL, WriterFactory, file_writer_factory};
+pub use loader::{LoadError, LoadReport, load};
+pub use queue::{RewriteTail, WriteQueue};
+pub use rewrite::{RewriteHooks, RewriteStartError, RewriteStep, temp_path};
+pub use sink::AofSink;
+
+use crate::config::{Appendfsync, Config};
+use crate::dataset::{self, SharedDataset};
+use crate::shared::{ServerState, unix_time_ms};
+
+/// How often the automatic rewrite rule is checked (Redis checks it in its
+/// `serverCron`).
+pub const AUTO_REWRITE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How the server opens and rewrites its AOF; the defaults are production's.
+#[derive(Clone)]
+pub struct AofOptions {
+    /// Opens the writer of a file.
+    pub open_writer: WriterFactory,
+    /// Failure and crash injection in rewrites.
+    pub rewrite_hooks: RewriteHooks,
+}
+
+impl Default for AofOptions {
+    fn default() -> AofOptions {
+        AofOptions {
+            open_writer: file_writer_factory(),
+            rewrite_hooks: RewriteHooks::from_env(),
+        }
+    }
+}
+
+impl std::fmt::Debug for AofOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AofOptions")
+            .field("rewrite_hooks", &self.rewrite_hooks)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why persistence could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The AOF's directory could not be created.
+    #[error("can't create the directory of the append only file {}: {source}", path.display())]
+    Directory {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Replaying the AOF failed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The AOF could not be opened for appending.
+    #[error(transparent)]
+    Open(#[from] AofError),
+}
+
+/// The fsync policy of a configuration value.
+pub fn fsync_policy(value: Appendfsync) -> FsyncPolicy {
+    match value {
+        Appendfsync::Always => FsyncPolicy::Always,
+        Appendfsync::Everysec => FsyncPolicy::EverySec,
+        Appendfsync::No => FsyncPolicy::Never,
+    }
+}
+
+/// The persistence running beside a server.
+#[derive(Debug, Clone)]
+pub struct Persistence {
+    /// The live AOF.
+    pub aof: Arc<Aof>,
+    /// The rewrite hooks in force.
+    pub hooks: RewriteHooks,
+}
+
+/// Start-up: when the AOF is enabled, creates its directory, replays it into
+/// `dataset`, opens it for appending, installs the propagation sink and
+/// starts the automatic-rewrite checker. `None` when the AOF is disabled.
+/// Blocking: run it before accepting clients.
+pub fn start(
+    server: &Arc<ServerState>,
+    dataset: &SharedDataset,
+    options: AofOptions,
+) -> Result<Option<Persistence>, StartError> {
+    let config: Config = server.config().clone();
+    if !config.aof_enabled {
+        return Ok(None);
+    }
+    let path = config.aof_path.clone();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| StartError::Directory {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    server.persistence().loading = true;
+    let loaded = load(&path, server, dataset, config.aof_load_truncated);
+    server.persistence().loading = false;
+    loaded?;
+    // A rewrite interrupted by a crash may have left its temporary file.
+    let _ = std::fs::remove_file(temp_path(&path));
+    let aof = Aof::open(&path, fsync_policy(config.appendfsync), options.open_writer)?;
+    let _ = aof.dataset.set(Arc::downgrade(dataset));
+    dataset::lock(dataset).set_sink(Box::new(AofSink::new(Arc::clone(&aof))));
+    spawn_auto_rewrite(
+        Arc::downgrade(server),
+        Arc::clone(&aof),
+        options.rewrite_hooks,
+    );
+    Ok(Some(Persistence {
+        aof,
+        hooks: options.rewrite_hooks,
+    }))
+}
+
+/// Checks the automatic rewrite rule periodically until the AOF shuts down.
+fn spawn_auto_rewrite(server: Weak<ServerState>, aof: Arc<Aof>, hooks: RewriteHooks) {
+    let spawned = std::thread::Builder::new()
+        .name("aof-auto-rewrite".into())
+        .spawn(move || {
+            while !aof.is_shut_down() {
+                std::thread::sleep(AUTO_REWRITE_CHECK_INTERVAL);
+                let Some(server) = server.upgrade() else {
+                    return;
+                };
+                let (percentage, min_size) = {
+                    let config = server.config();
+                    (
+                        config.auto_aof_rewrite_percentage,
+                        config.auto_aof_rewrite_min_size,
+                    )
+                };
+                if !aof.auto_rewrite_due(percentage, min_size) {
+                    continue;
+                }
+                let Some(dataset) = aof.dataset.get().and_then(Weak::upgrade) else {
+                    return;
+                };
+                tracing::info!(
+                    "Starting automatic rewriting of AOF on {}% growth",
+                    percentage
+                );
+                let mut guard = dataset::lock(&dataset);
+                let data = &mut *guard;
+                if let Err(err) = aof.start_rewrite(
+                    &mut data.store,
+                    &mut data.propagation,
+                    unix_time_ms(),
+                    hooks,
+                ) {
+                    tracing::debug!(%err, "automatic AOF rewrite not started");
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(%err, "cannot start the automatic AOF rewrite checker");
+    }
+}
+
+/// The AOF fields of `INFO persistence`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AofReport {
+    /// `aof_rewrite_in_progress`.
+    pub rewrite_in_progress: bool,
+    /// `aof_rewrite_scheduled`.
+    pub rewrite_scheduled: bool,
+    /// `aof_last_rewrite_time_sec`.
+    pub last_rewrite_time_sec: i64,
+    /// `aof_current_rewrite_time_sec`.
+    pub current_rewrite_time_sec: i64,
+    /// `aof_last_bgrewrite_status` is `ok`.
+    pub last_bgrewrite_ok: bool,
+    /// `aof_rewrites`.
+    pub rewrites: u64,
+    /// `aof_last_write_status` is `ok`.
+    pub last_write_ok: bool,
+    /// `aof_current_size`.
+    pub current_size: u64,
+    /// `aof_base_size`.
+    pub base_size: u64,
+    /// `aof_buffer_length`.
+    pub buffer_length: usize,
+    /// `aof_delayed_fsync`.
+    pub delayed_fsync: u64,
+    /// Completed fsyncs (Redigo's `aof_fsyncs`).
+    pub fsyncs: u64,
+}
+
+impl Aof {
+    /// The values `INFO persistence` reports.
+    pub fn report(&self) -> AofReport {
+        let rewrite = appender::lock(&self.rewrite);
+        AofReport {
+            rewrite_in_progress: rewrite.in_progress,
+            rewrite_scheduled: rewrite.scheduled,
+            last_rewrite_time_sec: rewrite.last_duration_secs,
+            current_rewrite_time_sec: rewrite.started.map_or(-1, |s| {
+                i64::try_from(s.elapsed().as_secs()).unwrap_or(i64::MAX)
+            }),
+            last_bgrewrite_ok: rewrite.last_ok,
+            rewrites: rewrite.rewrites,
+            last_write_ok: self.write_error().is_none(),
+            current_size: self.current_size(),
+            base_size: self.base_size(),
+            buffer_length: self.buffer_len(),
+            delayed_fsync: self.delayed_fsyncs(),
+            fsyncs: self.fsyncs(),
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! [`WriteQueue`]: encoded records waiting for the writer thread.
+//!
+//! The propagation sink runs under the dataset lock, so it only encodes the
+//! batch's records into the queue's buffer (Redis's `aof_buf`) and gives the
+//! batch a sequence number; the writer thread takes the whole buffer at once,
+//! which is what makes one `write` + `fsync` cover the batches of many
+//! clients (group commit).
+//!
+//! The queue also tracks the database of the last record it encoded, so a
+//! `SELECT` precedes exactly the records whose database differs, and, while
+//! a rewrite runs, copies every batch into a [`RewriteTail`] that the rewrite
+//! appends to the new file after the snapshot.
+
+use bytes::{Bytes, BytesMut};
+use redigo_aof::{Record, encode_command};
+
+use crate::propagation::PropagatedCommand;
+
+/// Records appended while a rewrite runs, to be written after the snapshot in
+/// the new file. It tracks its own selected database: the new file's
+/// context at its start is unknown, so its first record always gets a
+/// `SELECT`.
+#[derive(Debug, Default)]
+pub struct RewriteTail {
+    buf: BytesMut,
+    last_db: Option<usize>,
+}
+
+impl RewriteTail {
+    /// An empty tail.
+    pub fn new() -> RewriteTail {
+        RewriteTail::default()
+    }
+
+    fn push(&mut self, record: &PropagatedCommand) {
+        encode_selecting(&mut self.buf, &mut self.last_db, record);
+    }
+
+    /// Takes what was appended so far.
+    pub fn take(&mut self) -> Bytes {
+        self.buf.split().freeze()
+    }
+
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+/// Encodes `record`, preceded by `SELECT` when its database is not
+/// `*last_db`.
+fn encode_selecting(buf: &mut BytesMut, last_db: &mut Option<usize>, record: &PropagatedCommand) {
+    if record.args.is_empty() {
+        return;
+    }
+    if *last_db != Some(record.db) {
+        Record::select(u32::try_from(record.db).unwrap_or(u32::MAX)).encode(buf);
+        *last_db = Some(record.db);
+    }
+    encode_command(buf, &record.args);
+}
+
+/// A chunk the writer thread took: the bytes and the last sequence they
+/// cover.
+#[derive(Debug)]
+pub struct Chunk {
+    /// The encoded records.
+    pub bytes: Bytes,
+    /// The sequence number of the last batch in `bytes`.
+    pub end_seq: u64,
+    /// The file generation the chunk was queued for (see [`WriteQueue::generation`]).
+    pub generation: u64,
+}
+
+/// The buffer between the sink and the writer thread. See the module docs.
+#[derive(Debug, Default)]
+pub struct WriteQueue {
+    pending: BytesMut,
+    /// Sequence of the last batch queued (0: none yet).
+    assigned: u64,
+    /// Database of the last record encoded into the live file's stream.
+    last_db: Option<usize>,
+    /// Incremented when a rewrite swaps the file: chunks taken for an older
+    /// generation are already in the new file and must not be written again.
+    generation: u64,
+    /// The tail of a running rewrite.
+    tail: Option<RewriteTail>,
+}
+
+impl WriteQueue {
+    /// Encodes one batch of records; returns its sequence number (unchanged
+    /// when the batch was empty).
+    pub fn push_batch(&mut self, records: impl IntoIterator<Item = PropagatedCommand>) -> u64 {
+        let before = self.pending.len();
+        for record in records {
+            encode_selecting(&mut self.pending, &mut self.last_db, &record);
+            if let Some(tail) = self.tail.as_mut() {
+                tail.push(&record);
+            }
+        }
+        if self.pending.len() != before {
+            self.assigned += 1;
+        }
+        self.assigned
+    }
+
+    /// Sequence of the last batch queued.
+    pub fn assigned(&self) -> u64 {
+        self.assigned
+    }
+
+    /// Bytes waiting for the writer (`aof_buffer_length`).
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The current file generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Takes everything waiting, if anything.
+    pub fn take(&mut self) -> Option<Chunk> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(Chunk {
+            bytes: self.pending.split().freeze(),
+            end_seq: self.assigned,
+            generation: self.generation,
+        })
+    }
+
+    /// Puts back the unwritten part of a chunk whose write failed, in front
+    /// of what was queued since. Dropped if the file was swapped meanwhile
+    /// (the new file already holds it).
+    pub fn put_back(&mut self, generation: u64, unwritten: &[u8]) {
+        if generation != self.generation || unwritten.is_empty() {
+            return;
+        }
+        let mut merged = BytesMut::with_capacity(unwritten.len() + self.pending.len());
+        merged.extend_from_slice(unwritten);
+        merged.extend_from_slice(&self.pending);
+        self.pending = merged;
+    }
+
+    /// Starts copying batches into a rewrite tail.
+    pub fn start_tail(&mut self) {
+        self.tail = Some(RewriteTail::new());
+    }
+
+    /// The running rewrite's tail.
+    pub fn tail_mut(&mut self) -> Option<&mut RewriteTail> {
+        self.tail.as_mut()
+    }
+
+    /// Stops copying into the tail and returns what it still holds.
+    pub fn end_tail(&mut self) -> Option<Bytes> {
+        self.tail.take().map(|mut tail| tail.take())
+    }
+
+    /// After the rewritten file replaced the old one: everything queued is
+    /// already in the new file, so the buffer is dropped, chunks in flight
+    /// are invalidated, and the next record selects its database again.
+    pub fn switch_file(&mut self) {
+        self.pending.clear();
+        self.generation += 1;
+        self.last_db = None;
+        self.tail = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(db: usize, args: &[&str]) -> PropagatedCommand {
+        PropagatedCommand {
+            db,
+            args: args
+                .iter()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect(),
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Vec<Vec<String>> {
+        redigo_aof::Replay::new(bytes)
+            .map(|e| {
+                e.unwrap()
+                    .args
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn selects_only_when_the_database_changes() {
+        let mut queue = WriteQueue::default();
+        let seq = queue.push_batch([cmd(0, &["SET", "a", "1"]), cmd(0, &["DEL", "b"])]);
+        assert_eq!(seq, 1);
+        let seq = queue.push_batch([cmd(3, &["DEL", "c"])]);
+        assert_eq!(seq, 2);
+        assert_eq!(queue.push_batch([]), 2, "an empty batch gets no number");
+        let chunk = queue.take().unwrap();
+        assert_eq!(chunk.end_seq, 2);
+        assert_eq!(
+            decode(&chunk.bytes),
+            [
+                vec!["SELECT", "0"],
+                vec!["SET", "a", "1"],
+                vec!["DEL", "b"],
+                vec!["SELECT", "3"],
+                vec!["DEL", "c"]
+            ]
+        );
+        assert!(queue.take().is_none());
+    }
+
+    #[test]
+    fn a_failed_chunk_goes_back_in_front_unless_the_file_changed() {
+        let mut queue = WriteQueue::default();
+        queue.push_batch([cmd(0, &["DEL", "a"])]);
+        let chunk = queue.take().unwrap();
+        queue.push_batch([cmd(0, &["DEL", "b"])]);
+        queue.put_back(chunk.generation, &chunk.bytes);
+        let all = queue.take().unwrap();
+        assert_eq!(
+            decode(&all.bytes),
+            [vec!["SELECT", "0"], vec!["DEL", "a"], vec!["DEL", "b"]]
+        );
+
+        queue.push_batch([cmd(0, &["DEL", "c"])]);
+        let chunk = queue.take().unwrap();
+        queue.switch_file();
+        queue.put_back(chunk.generation, &chunk.bytes);
+        assert!(queue.take().is_none(), "the new file already has it");
+        queue.push_batch([cmd(0, &["DEL", "d"])]);
+        assert_eq!(
+            decode(&queue.take().unwrap().bytes),
+            [vec!["SELECT", "0"], vec!["DEL", "d"]],
+            "the first record after a switch selects again"
+        );
+    }
+
+    #[test]
+    fn the_tail_copies_batches_with_its_own_select_state() {
+        let mut queue = WriteQueue::default();
+        queue.push_batch([cmd(2, &["DEL", "a"])]);
+        queue.start_tail();
+        queue.push_batch([cmd(2, &["DEL", "b"])]);
+        let tail = queue.end_tail().unwrap();
+        assert_eq!(decode(&tail), [vec!["SELECT", "2"], vec!["DEL", "b"]]);
+        assert_eq!(
+            decode(&queue.take().unwrap().bytes),
+            [vec!["SELECT", "2"], vec!["DEL", "a"], vec!["DEL", "b"]]
+        );
+    }
+}

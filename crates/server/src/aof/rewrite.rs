@@ -1,0 +1,434 @@
+//! `BGREWRITEAOF`: a compact AOF from a point-in-time snapshot, swapped in
+//! atomically while clients keep writing.
+//!
+//! # Steps
+//!
+//! 1. Under the dataset lock (the command's, or the cron's): the records of
+//!    the current batch are queued, the store starts a snapshot
+//!    ([`Store::begin_snapshot`]) and the write queue starts copying every
+//!    later batch into a [`RewriteTail`](super::queue::RewriteTail). The
+//!    snapshot and the tail therefore meet exactly: every write is either in
+//!    the snapshot or in the tail, never both.
+//! 2. A background thread walks the snapshot in bounded steps
+//!    ([`SNAPSHOT_BATCH`] keys per dataset lock) and writes `<aof>.rewrite.tmp`:
+//!    `SELECT` per database, one `SET key value` (with `PXAT <deadline>`
+//!    when the key expires) per live key. The file is fsynced
+//!    ([`RewriteStep::SnapshotWritten`]).
+//! 3. The tail is appended in chunks without blocking writers until it is
+//!    shorter than [`TAIL_FINAL_MAX`].
+//! 4. Under the write queue's lock (writers that finish a batch wait for
+//!    this short moment), the last of the tail is appended and fsynced
+//!    ([`RewriteStep::TailWritten`]), the file is renamed over the AOF
+//!    ([`RewriteStep::Renamed`]), the directory fsynced
+//!    ([`RewriteStep::DirSynced`]), and the live writer switched to the new
+//!    file: what was queued for the old file is already in the new one.
+//!
+//! A crash at any point leaves a complete AOF: before the rename the old
+//! file is intact and still appended to; after it the new file holds
+//! everything the old one did. A failure before the rename removes the
+//! temporary file, keeps the old AOF in use and reports
+//! `aof_last_bgrewrite_status:err`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
+use std::time::Instant;
+
+use bytes::BytesMut;
+use redigo_aof::{AofError, FsyncPolicy, Record, sync_parent_dir};
+use redigo_store::{SnapshotHandle, Store, Value};
+
+use super::appender::{Aof, LiveFile, lock};
+use crate::dataset;
+use crate::propagation::PropagationLog;
+
+/// Keys taken from the snapshot per dataset lock.
+pub const SNAPSHOT_BATCH: usize = 1024;
+
+/// The tail is appended outside the final critical section until it is
+/// shorter than this; the rest is written while writers wait.
+pub const TAIL_FINAL_MAX: usize = 256 * 1024;
+
+/// Buffer of the temporary file's writer.
+const REWRITE_BUFFER_LEN: usize = 1 << 20;
+
+/// Suffix of the temporary file, next to the AOF.
+pub const TEMP_SUFFIX: &str = ".rewrite.tmp";
+
+/// The points of a rewrite where a test can inject a failure or a crash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RewriteStep {
+    /// The temporary file holds the snapshot and is fsynced.
+    SnapshotWritten,
+    /// The temporary file also holds the whole tail and is fsynced; the
+    /// rename comes next.
+    TailWritten,
+    /// The temporary file was renamed over the AOF; the directory is not
+    /// fsynced yet.
+    Renamed,
+    /// The directory was fsynced; the live writer is not switched yet.
+    DirSynced,
+}
+
+impl RewriteStep {
+    /// Every step, in order.
+    pub const ALL: [RewriteStep; 4] = [
+        RewriteStep::SnapshotWritten,
+        RewriteStep::TailWritten,
+        RewriteStep::Renamed,
+        RewriteStep::DirSynced,
+    ];
+
+    /// The step's name, as the test hook's environment variable spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RewriteStep::SnapshotWritten => "snapshot-written",
+            RewriteStep::TailWritten => "tail-written",
+            RewriteStep::Renamed => "renamed",
+            RewriteStep::DirSynced => "dir-synced",
+        }
+    }
+
+    /// Whether the old AOF is still in place at this step.
+    pub fn before_rename(self) -> bool {
+        matches!(
+            self,
+            RewriteStep::SnapshotWritten | RewriteStep::TailWritten
+        )
+    }
+
+    /// The step named `name`.
+    pub fn from_name(name: &str) -> Option<RewriteStep> {
+        RewriteStep::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// Fault injection for tests: fail (return an error, as a full disk would)
+/// or crash (abort the process) when the rewrite reaches a step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RewriteHooks {
+    /// Make the rewrite fail at this step. Only the steps before the rename
+    /// can fail: afterwards the new file is the AOF.
+    pub fail_at: Option<RewriteStep>,
+    /// Abort the process at this step (for crash tests of the binary).
+    pub crash_at: Option<RewriteStep>,
+}
+
+/// Environment variable the binary reads its [`RewriteHooks::crash_at`]
+/// from: a test-only hook, named after the step (`renamed`, ...).
+pub const CRASH_HOOK_ENV: &str = "REDIGO_TEST_CRASH_DURING_REWRITE";
+
+impl RewriteHooks {
+    /// Hooks from [`CRASH_HOOK_ENV`] (none when unset).
+    pub fn from_env() -> RewriteHooks {
+        RewriteHooks {
+            fail_at: None,
+            crash_at: std::env::var(CRASH_HOOK_ENV)
+                .ok()
+                .and_then(|name| RewriteStep::from_name(&name)),
+        }
+    }
+
+    fn at(&self, step: RewriteStep) -> Result<(), RewriteFailure> {
+        if self.crash_at == Some(step) {
+            tracing::warn!(
+                "test hook: crashing during the AOF rewrite at {}",
+                step.name()
+            );
+            std::process::abort();
+        }
+        // After the rename the new file is the AOF: a failure there would
+        // leave the live writer on the replaced file, so only crashes apply.
+        if self.fail_at == Some(step) && step.before_rename() {
+            return Err(RewriteFailure::Injected(step));
+        }
+        Ok(())
+    }
+}
+
+/// Progress and outcome of rewrites, for `INFO persistence`.
+#[derive(Debug)]
+pub struct RewriteState {
+    /// A rewrite runs.
+    pub in_progress: bool,
+    /// A rewrite was asked for while another ran (Redis runs it next).
+    pub scheduled: bool,
+    /// When the running rewrite started.
+    pub started: Option<Instant>,
+    /// Duration of the last rewrite, seconds (-1: none yet).
+    pub last_duration_secs: i64,
+    /// Whether the last rewrite succeeded.
+    pub last_ok: bool,
+    /// Completed rewrites.
+    pub rewrites: u64,
+}
+
+impl Default for RewriteState {
+    fn default() -> RewriteState {
+        RewriteState {
+            in_progress: false,
+            scheduled: false,
+            started: None,
+            last_duration_secs: -1,
+            last_ok: true,
+            rewrites: 0,
+        }
+    }
+}
+
+/// Why a rewrite could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RewriteStartError {
+    /// Another rewrite runs.
+    #[error("ERR Background append only file rewriting already in progress")]
+    AlreadyInProgress,
+    /// The server is shutting down or the dataset is gone.
+    #[error("ERR Can't rewrite append only file in background: the server is shutting down")]
+    ShuttingDown,
+    /// The store refused the snapshot.
+    #[error("ERR Can't rewrite append only file in background: {0}")]
+    Snapshot(String),
+}
+
+/// Why a running rewrite failed.
+#[derive(Debug, thiserror::Error)]
+enum RewriteFailure {
+    #[error("I/O error on {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Aof(#[from] AofError),
+    #[error("failure injected at step {}", .0.name())]
+    Injected(RewriteStep),
+    #[error("aborted: the server is shutting down")]
+    Aborted,
+}
+
+/// The temporary file of a rewrite of `path`.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(TEMP_SUFFIX);
+    PathBuf::from(name)
+}
+
+impl Aof {
+    /// Starts a background rewrite (call under the dataset lock: `store` and
+    /// `propagation` are the dataset's). See the module docs.
+    pub fn start_rewrite(
+        self: &Arc<Self>,
+        store: &mut Store,
+        propagation: &mut PropagationLog,
+        now_ms: u64,
+        hooks: RewriteHooks,
+    ) -> Result<(), RewriteStartError> {
+        let mut state = lock(&self.rewrite);
+        if state.in_progress {
+            return Err(RewriteStartError::AlreadyInProgress);
+        }
+        if self.is_shut_down() {
+            return Err(RewriteStartError::ShuttingDown);
+        }
+        let Some(dataset) = self.dataset.get().and_then(std::sync::Weak::upgrade) else {
+            return Err(RewriteStartError::ShuttingDown);
+        };
+        // The thread starts first and waits for the snapshot, so a failure
+        // to spawn it leaves no snapshot open.
+        let (handle_tx, handle_rx) = mpsc::channel::<SnapshotHandle>();
+        let aof = Arc::clone(self);
+        let thread_dataset = Arc::clone(&dataset);
+        std::thread::Builder::new()
+            .name("aof-rewrite".into())
+            .spawn(move || {
+                let Ok(mut handle) = handle_rx.recv() else {
+                    return;
+                };
+                let started = Instant::now();
+                let result = aof.run_rewrite(&thread_dataset, &mut handle, hooks);
+                aof.finish_rewrite(&thread_dataset, started, result, handle);
+            })
+            .map_err(|e| RewriteStartError::Snapshot(e.to_string()))?;
+        // The batch's writes so far are in the store, hence in the snapshot:
+        // queue them now so they do not land in the tail as well.
+        self.append_batch(propagation.drain());
+        let handle = store
+            .begin_snapshot(now_ms)
+            .map_err(|e| RewriteStartError::Snapshot(e.to_string()))?;
+        lock(&self.queue).start_tail();
+        state.in_progress = true;
+        state.scheduled = false;
+        state.started = Some(Instant::now());
+        drop(state);
+        tracing::info!("Background append only file rewriting started");
+        if handle_tx.send(handle).is_err() {
+            // The thread is gone (it cannot be, short of a panic): undo.
+            lock(&self.queue).end_tail();
+            let mut state = lock(&self.rewrite);
+            state.in_progress = false;
+            state.last_ok = false;
+        }
+        drop(dataset);
+        Ok(())
+    }
+
+    /// Whether a rewrite runs.
+    pub fn rewrite_in_progress(&self) -> bool {
+        lock(&self.rewrite).in_progress
+    }
+
+    /// Whether the automatic rewrite rule fires: the file grew by
+    /// `percentage`% over its size after the last rewrite and is larger
+    /// than `min_size` (Redis's `auto-aof-rewrite-*`).
+    pub fn auto_rewrite_due(&self, percentage: u32, min_size: u64) -> bool {
+        if percentage == 0 || self.rewrite_in_progress() {
+            return false;
+        }
+        let current = self.current_size();
+        if current <= min_size {
+            return false;
+        }
+        let base = self.base_size().max(1);
+        let growth = (u128::from(current) * 100 / u128::from(base)).saturating_sub(100);
+        growth >= u128::from(percentage)
+    }
+
+    fn finish_rewrite(
+        &self,
+        dataset: &dataset::SharedDataset,
+        started: Instant,
+        result: Result<(), RewriteFailure>,
+        handle: SnapshotHandle,
+    ) {
+        let elapsed = started.elapsed();
+        let mut state = lock(&self.rewrite);
+        state.in_progress = false;
+        state.started = None;
+        state.last_duration_secs = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
+        match result {
+            Ok(()) => {
+                state.last_ok = true;
+                state.rewrites += 1;
+                drop(state);
+                tracing::info!(
+                    "Background AOF rewrite finished successfully in {:.3} s ({} bytes)",
+                    elapsed.as_secs_f64(),
+                    self.base_size()
+                );
+            }
+            Err(err) => {
+                state.last_ok = false;
+                drop(state);
+                tracing::warn!("Background AOF rewrite failed: {err}; the old AOF stays in use");
+                lock(&self.queue).end_tail();
+                // Release the store's snapshot if the walk did not finish.
+                dataset::lock(dataset).store.abort_snapshot(handle);
+                let _ = std::fs::remove_file(temp_path(&self.path));
+            }
+        }
+    }
+
+    fn aborting(&self) -> Result<(), RewriteFailure> {
+        if self
+            .rewrite_abort
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            Err(RewriteFailure::Aborted)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn run_rewrite(
+        &self,
+        dataset: &dataset::SharedDataset,
+        handle: &mut SnapshotHandle,
+        hooks: RewriteHooks,
+    ) -> Result<(), RewriteFailure> {
+        let temp = temp_path(&self.path);
+        let io_err = |source| RewriteFailure::Io {
+            path: temp.clone(),
+            source,
+        };
+        // 2. The snapshot.
+        let file = File::create(&temp).map_err(io_err)?;
+        let mut out = BufWriter::with_capacity(REWRITE_BUFFER_LEN, file);
+        let mut encoded = BytesMut::new();
+        let mut last_db: Option<usize> = None;
+        loop {
+            self.aborting()?;
+            let batch = dataset::lock(dataset)
+                .store
+                .snapshot_next(handle, SNAPSHOT_BATCH);
+            if batch.is_empty() {
+                break;
+            }
+            for entry in batch {
+                if last_db != Some(entry.db) {
+                    Record::select(u32::try_from(entry.db).unwrap_or(u32::MAX))
+                        .encode(&mut encoded);
+                    last_db = Some(entry.db);
+                }
+                #[allow(unreachable_patterns)] // Value is non-exhaustive.
+                let value = match entry.value {
+                    Value::String(value) => value,
+                    _ => continue,
+                };
+                match entry.expire_at_ms {
+                    Some(deadline) => {
+                        Record::set_with_deadline(entry.key, value, deadline).encode(&mut encoded)
+                    }
+                    None => Record::set(entry.key, value).encode(&mut encoded),
+                }
+            }
+            out.write_all(&encoded).map_err(io_err)?;
+            encoded.clear();
+        }
+        let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
+        file.sync_data().map_err(io_err)?;
+        drop(file);
+        hooks.at(RewriteStep::SnapshotWritten)?;
+
+        // 3. Most of the tail, without blocking writers.
+        let policy = self.policy();
+        let mut writer = (self.open_writer)(&temp, FsyncPolicy::Never)?;
+        loop {
+            self.aborting()?;
+            let chunk = match lock(&self.queue).tail_mut() {
+                Some(tail) if tail.len() > TAIL_FINAL_MAX => tail.take(),
+                _ => break,
+            };
+            writer.append(&chunk)?;
+        }
+
+        // 4. The switch, with the queue locked.
+        let mut queue = lock(&self.queue);
+        self.aborting()?;
+        let rest = queue.end_tail().unwrap_or_default();
+        if let Err(err) = writer.append(&rest).and_then(|()| writer.sync()) {
+            return Err(err.into());
+        }
+        hooks.at(RewriteStep::TailWritten)?;
+        std::fs::rename(&temp, &self.path).map_err(io_err)?;
+        hooks.at(RewriteStep::Renamed)?;
+        if let Err(err) = sync_parent_dir(&self.path) {
+            // The rename is done: the new file is the AOF now, so carry on.
+            tracing::warn!(%err, "cannot fsync the AOF directory after the rewrite");
+        }
+        hooks.at(RewriteStep::DirSynced)?;
+        writer.set_policy(policy);
+        let size = writer.size();
+        queue.switch_file();
+        let generation = queue.generation();
+        *lock(&self.sync_handle) = writer.sync_handle();
+        *lock(&self.live) = LiveFile { writer, generation };
+        self.current_size
+            .store(size, std::sync::atomic::Ordering::Relaxed);
+        self.base_size
+            .store(size, std::sync::atomic::Ordering::Relaxed);
+        self.commit_all_queued(&queue);
+        drop(queue);
+        Ok(())
+    }
+}

@@ -1,0 +1,273 @@
+//! `BGREWRITEAOF` in process: the rewritten file replays to the live state
+//! with writes before, during and after the rewrite; a failed rewrite keeps
+//! the old file in use; automatic rewrites follow the growth rule.
+
+mod aof_support;
+
+use std::time::Duration;
+
+use aof_support::{
+    FAR_DEADLINE, del, del_locked, live_model, now_ms, record_count, replay_model, set, set_locked,
+    start, wait_until,
+};
+use proptest::prelude::*;
+use redigo_server::aof::{AofOptions, RewriteHooks, RewriteStartError, RewriteStep, temp_path};
+use redigo_server::dataset;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// One write of the generated workload.
+#[derive(Clone, Debug)]
+enum Op {
+    Set {
+        db: usize,
+        key: u8,
+        value: Vec<u8>,
+        ttl: Option<u32>,
+    },
+    Del {
+        db: usize,
+        key: u8,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..4usize, any::<u8>(), prop::collection::vec(any::<u8>(), 0..12), prop::option::of(1..1_000_000u32))
+            .prop_map(|(db, key, value, ttl)| Op::Set { db, key, value, ttl }),
+        1 => (0..4usize, any::<u8>()).prop_map(|(db, key)| Op::Del { db, key }),
+    ]
+}
+
+fn key(k: u8) -> Vec<u8> {
+    // Binary keys, CRLF included, exercise the encoding.
+    vec![b'k', k, b'\r', b'\n']
+}
+
+fn apply(data: &mut dataset::Dataset, op: &Op) {
+    match op {
+        Op::Set {
+            db,
+            key: k,
+            value,
+            ttl,
+        } => set_locked(
+            data,
+            *db,
+            &key(*k),
+            value,
+            ttl.map(|t| FAR_DEADLINE + u64::from(t)),
+        ),
+        Op::Del { db, key: k } => del_locked(data, *db, &key(*k)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn the_rewritten_file_replays_to_the_live_state(
+        before in prop::collection::vec(op(), 0..300),
+        at_start in prop::collection::vec(op(), 0..40),
+        during in prop::collection::vec(op(), 0..100),
+        after in prop::collection::vec(op(), 0..50),
+        bulk in 0..3000usize,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, data, persistence) = start(dir.path(), "everysec", AofOptions::default());
+        let aof = &persistence.aof;
+        for n in 0..bulk {
+            set(&state, &data, n % 4, format!("bulk:{n}").as_bytes(), b"x", None);
+        }
+        for op in &before {
+            let mut guard = dataset::lock(&data);
+            apply(&mut guard, op);
+            guard.finish_batch(&state.stats);
+        }
+        {
+            // Writes in the same batch as the rewrite's start, before and
+            // after it: the first are in the snapshot, the others in the tail.
+            let mut guard = dataset::lock(&data);
+            let (first, second) = at_start.split_at(at_start.len() / 2);
+            for op in first {
+                apply(&mut guard, op);
+            }
+            let d = &mut *guard;
+            aof.start_rewrite(&mut d.store, &mut d.propagation, now_ms(), RewriteHooks::default())
+                .unwrap();
+            for op in second {
+                apply(&mut guard, op);
+            }
+            guard.finish_batch(&state.stats);
+        }
+        for op in &during {
+            let mut guard = dataset::lock(&data);
+            apply(&mut guard, op);
+            guard.finish_batch(&state.stats);
+        }
+        prop_assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
+        prop_assert!(aof.report().last_bgrewrite_ok);
+        prop_assert_eq!(aof.report().rewrites, 1);
+        for op in &after {
+            let mut guard = dataset::lock(&data);
+            apply(&mut guard, op);
+            guard.finish_batch(&state.stats);
+        }
+        aof.shutdown();
+        prop_assert!(!temp_path(aof.path()).exists());
+        prop_assert_eq!(replay_model(aof.path()), live_model(&data));
+    }
+}
+
+#[test]
+fn a_rewrite_is_compact_and_a_second_request_is_refused_while_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, data, persistence) = start(dir.path(), "always", AofOptions::default());
+    let aof = &persistence.aof;
+    for round in 0..5 {
+        for n in 0..2000 {
+            set(
+                &state,
+                &data,
+                n % 3,
+                format!("key:{n}").as_bytes(),
+                format!("{round}").as_bytes(),
+                None,
+            );
+        }
+    }
+    set(&state, &data, 1, b"ttl", b"v", Some(FAR_DEADLINE));
+    del(&state, &data, 0, b"key:0");
+    assert!(aof.wait_committed_blocking(aof.commit_target().unwrap_or(0), PATIENCE));
+    let size_before = aof.current_size();
+    {
+        let mut guard = dataset::lock(&data);
+        let d = &mut *guard;
+        aof.start_rewrite(
+            &mut d.store,
+            &mut d.propagation,
+            now_ms(),
+            RewriteHooks::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            aof.start_rewrite(
+                &mut d.store,
+                &mut d.propagation,
+                now_ms(),
+                RewriteHooks::default()
+            ),
+            Err(RewriteStartError::AlreadyInProgress)
+        );
+        assert_eq!(
+            RewriteStartError::AlreadyInProgress.to_string(),
+            "ERR Background append only file rewriting already in progress"
+        );
+    }
+    assert!(aof.report().rewrite_in_progress || aof.report().rewrites == 1);
+    assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
+    let report = aof.report();
+    assert!(report.last_bgrewrite_ok);
+    assert!(
+        report.current_size < size_before / 3,
+        "{report:?} vs {size_before}"
+    );
+    assert_eq!(report.base_size, report.current_size);
+    // One SET per key, one SELECT per database.
+    assert_eq!(record_count(aof.path()), 2000 + 3);
+    set(&state, &data, 2, b"later", b"v", None);
+    aof.shutdown();
+    assert_eq!(replay_model(aof.path()), live_model(&data));
+}
+
+#[test]
+fn a_failed_rewrite_keeps_the_old_file_in_use() {
+    for step in RewriteStep::ALL.into_iter().filter(|s| s.before_rename()) {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, data, persistence) = start(dir.path(), "everysec", AofOptions::default());
+        let aof = &persistence.aof;
+        for n in 0..500 {
+            set(&state, &data, 0, format!("k{n}").as_bytes(), b"v", None);
+        }
+        {
+            let mut guard = dataset::lock(&data);
+            let d = &mut *guard;
+            let hooks = RewriteHooks {
+                fail_at: Some(step),
+                crash_at: None,
+            };
+            aof.start_rewrite(&mut d.store, &mut d.propagation, now_ms(), hooks)
+                .unwrap();
+            set_locked(d, 1, b"in-tail", b"v", None);
+            d.finish_batch(&state.stats);
+        }
+        assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
+        let report = aof.report();
+        assert!(!report.last_bgrewrite_ok, "{step:?}");
+        assert_eq!(report.rewrites, 0);
+        assert!(
+            !temp_path(aof.path()).exists(),
+            "the temporary file is removed"
+        );
+        // The store's snapshot was released: another rewrite can run.
+        set(&state, &data, 2, b"after", b"v", None);
+        {
+            let mut guard = dataset::lock(&data);
+            let d = &mut *guard;
+            aof.start_rewrite(
+                &mut d.store,
+                &mut d.propagation,
+                now_ms(),
+                RewriteHooks::default(),
+            )
+            .unwrap();
+        }
+        assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
+        assert!(aof.report().last_bgrewrite_ok);
+        aof.shutdown();
+        assert_eq!(replay_model(aof.path()), live_model(&data), "{step:?}");
+        assert_eq!(live_model(&data).len(), 502);
+    }
+}
+
+#[test]
+fn growth_past_the_percentage_and_min_size_triggers_a_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, data, persistence) = start(dir.path(), "no", AofOptions::default());
+    let aof = &persistence.aof;
+    state
+        .config_mut()
+        .set("auto-aof-rewrite-min-size", "4096")
+        .unwrap();
+    state
+        .config_mut()
+        .set("auto-aof-rewrite-percentage", "100")
+        .unwrap();
+    assert!(!aof.auto_rewrite_due(100, 4096), "empty file");
+    // Overwrite a few keys many times: the file grows, the data does not.
+    for n in 0..400 {
+        set(
+            &state,
+            &data,
+            0,
+            format!("k{}", n % 10).as_bytes(),
+            format!("{n}").as_bytes(),
+            None,
+        );
+    }
+    assert!(
+        wait_until(PATIENCE, || aof.report().rewrites >= 1
+            && !aof.rewrite_in_progress()),
+        "{:?}",
+        aof.report()
+    );
+    let report = aof.report();
+    assert!(report.base_size < 4096, "{report:?}");
+    assert!(!aof.auto_rewrite_due(100, 4096));
+    assert!(
+        !aof.auto_rewrite_due(0, 0),
+        "percentage 0 disables the rule"
+    );
+    aof.shutdown();
+    assert_eq!(replay_model(aof.path()), live_model(&data));
+}

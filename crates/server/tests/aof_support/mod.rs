@@ -1,0 +1,191 @@
+//! Helpers shared by the `aof_*` integration tests: an in-process dataset
+//! with the AOF started on it, writes applied the way handlers apply them,
+//! and a model of what replaying a file yields.
+
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use redigo_aof::{AofWriter, FaultInjector, FaultyAofWriter, FsyncPolicy, Replay};
+use redigo_server::ServerState;
+use redigo_server::aof::{self, AofOptions, Persistence, WriterFactory};
+use redigo_server::config::Config;
+use redigo_server::dataset::{self, Dataset, SharedDataset};
+use redigo_store::{Expiry, SetOptions, SetTtl, Value};
+
+/// `(db, key)` -> `(value, deadline)`.
+pub type Model = BTreeMap<(usize, Vec<u8>), (Vec<u8>, Option<u64>)>;
+
+/// A far-future deadline base, so nothing expires during a test.
+pub const FAR_DEADLINE: u64 = 4_000_000_000_000;
+
+/// A server state and dataset with the AOF at `dir/appendonly.aof` started.
+pub fn start(
+    dir: &Path,
+    appendfsync: &str,
+    options: AofOptions,
+) -> (Arc<ServerState>, SharedDataset, Persistence) {
+    let mut config = Config::default();
+    config.set("aof-enabled", "yes").unwrap();
+    config.set("appendfsync", appendfsync).unwrap();
+    config
+        .set(
+            "aof-path",
+            &dir.join("appendonly.aof").display().to_string(),
+        )
+        .unwrap();
+    config.set("databases", "4").unwrap();
+    let dataset = Dataset::new(&config).shared();
+    let state = Arc::new(ServerState::new(config, None, None));
+    let persistence = aof::start(&state, &dataset, options)
+        .expect("AOF starts")
+        .expect("AOF enabled");
+    (state, dataset, persistence)
+}
+
+/// Applies `SET key value [PXAT deadline]` in `db` as a handler would and
+/// ends the batch (propagation included).
+pub fn set(
+    state: &ServerState,
+    data: &SharedDataset,
+    db: usize,
+    key: &[u8],
+    value: &[u8],
+    deadline: Option<u64>,
+) {
+    let mut guard = dataset::lock(data);
+    set_locked(&mut guard, db, key, value, deadline);
+    guard.finish_batch(&state.stats);
+}
+
+/// The store and propagation part of [`set`], under a lock already held.
+pub fn set_locked(data: &mut Dataset, db: usize, key: &[u8], value: &[u8], deadline: Option<u64>) {
+    let options = SetOptions {
+        ttl: deadline.map_or(SetTtl::Clear, |d| {
+            SetTtl::Expire(Expiry::UnixMillis(d as i64))
+        }),
+        ..SetOptions::default()
+    };
+    data.store
+        .db(db, now_ms())
+        .unwrap()
+        .set(key, value, options)
+        .unwrap();
+    match deadline {
+        Some(d) => data
+            .propagation
+            .record(db, &[b"SET", key, value, b"PXAT", d.to_string().as_bytes()]),
+        None => data.propagation.record(db, &[b"SET", key, value]),
+    }
+}
+
+/// Applies `DEL key` in `db` (propagated only when the key existed).
+pub fn del(state: &ServerState, data: &SharedDataset, db: usize, key: &[u8]) {
+    let mut guard = dataset::lock(data);
+    del_locked(&mut guard, db, key);
+    guard.finish_batch(&state.stats);
+}
+
+/// The store and propagation part of [`del`].
+pub fn del_locked(data: &mut Dataset, db: usize, key: &[u8]) {
+    let removed = data.store.db(db, now_ms()).unwrap().del(&[key]);
+    if removed > 0 {
+        data.propagation.record(db, &[b"DEL", key]);
+    }
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Every key of the live dataset, through a snapshot.
+pub fn live_model(data: &SharedDataset) -> Model {
+    let mut model = Model::new();
+    let mut guard = dataset::lock(data);
+    let mut handle = guard
+        .store
+        .begin_snapshot(now_ms())
+        .expect("no snapshot running");
+    loop {
+        let batch = guard.store.snapshot_next(&mut handle, 1024);
+        if batch.is_empty() {
+            return model;
+        }
+        for entry in batch {
+            #[allow(unreachable_patterns)]
+            let value = match entry.value {
+                Value::String(v) => v.to_vec(),
+                _ => continue,
+            };
+            model.insert((entry.db, entry.key.to_vec()), (value, entry.expire_at_ms));
+        }
+    }
+}
+
+/// What replaying the AOF at `path` yields, for the commands these tests
+/// write (`SELECT`, `SET [PXAT]`, `DEL`).
+pub fn replay_model(path: &Path) -> Model {
+    let mut model = Model::new();
+    let mut db = 0;
+    for entry in Replay::open(path).expect("AOF readable") {
+        let entry = entry.expect("AOF valid");
+        let args: Vec<&[u8]> = entry.args.iter().map(Bytes::as_ref).collect();
+        match args.as_slice() {
+            [b"SELECT", n] => db = std::str::from_utf8(n).unwrap().parse().unwrap(),
+            [b"SET", key, value] => {
+                model.insert((db, key.to_vec()), (value.to_vec(), None));
+            }
+            [b"SET", key, value, b"PXAT", deadline] => {
+                let deadline = std::str::from_utf8(deadline).unwrap().parse().unwrap();
+                model.insert((db, key.to_vec()), (value.to_vec(), Some(deadline)));
+            }
+            [b"DEL", keys @ ..] => {
+                for key in keys {
+                    model.remove(&(db, key.to_vec()));
+                }
+            }
+            other => panic!("unexpected record {other:?}"),
+        }
+    }
+    model
+}
+
+/// Commands in the AOF at `path`.
+pub fn record_count(path: &Path) -> usize {
+    Replay::open(path)
+        .unwrap()
+        .inspect(|e| assert!(e.is_ok(), "{e:?}"))
+        .count()
+}
+
+/// A writer factory that opens [`FaultyAofWriter`]s and hands the test the
+/// injector of the most recently opened one.
+pub fn faulty_factory() -> (WriterFactory, Arc<Mutex<Option<FaultInjector>>>) {
+    let injector = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&injector);
+    let factory: WriterFactory = Arc::new(move |path: &Path, policy: FsyncPolicy| {
+        let writer = FaultyAofWriter::open(path, policy)?;
+        *slot.lock().unwrap() = Some(writer.faults());
+        Ok(Box::new(writer) as Box<dyn AofWriter>)
+    });
+    (factory, injector)
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    condition()
+}
