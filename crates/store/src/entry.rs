@@ -1,37 +1,56 @@
-//! One keyspace entry packed into a single heap allocation.
+//! One keyspace entry packed into a single heap allocation, referenced by a
+//! thin (8-byte) pointer.
 //!
-//! Every key of the keyspace costs exactly one allocation: a `Box<[u8]>` that
+//! Every key of the keyspace costs exactly one allocation, a block that
 //! holds a small header, the optional expiry deadline, the key and the value.
-//! The table stores the box itself (a 16-byte fat pointer), so a lookup touches
-//! the table's bucket and then this one block, and nothing else.
+//! The table stores only the pointer to it, so a bucket is 8 bytes plus
+//! hashbrown's control byte, and a lookup touches the bucket and this one
+//! block, nothing else.
 //!
 //! ```text
 //! byte 0       flags: bits 0..=2 value kind, bit 3 HAS_EXPIRY, bit 4 HAS_SPARE
 //! bytes 1..4   access clock (24 bits), reserved for LRU/LFU eviction
-//! bytes 4..8   key length, u32 little-endian
-//! [4 bytes]    value length, u32 LE          (only with HAS_SPARE)
-//! [8 bytes]    expiry deadline, ms, u64 LE   (only with HAS_EXPIRY)
-//! key bytes, value bytes, [spare capacity]   (spare only with HAS_SPARE)
+//! varint       key length (LEB128, 1 byte below 128)
+//! varint       value length                      (without HAS_SPARE)
+//! 2 x u32 LE   value length, spare capacity      (with HAS_SPARE)
+//! [8 bytes]    expiry deadline, ms, u64 LE       (only with HAS_EXPIRY)
+//! key bytes, value bytes, [spare capacity]
 //! ```
 //!
-//! Without `HAS_SPARE` the value runs to the end of the block, so the common
-//! case (a string written once by `SET`) pays an 8-byte header and no padding:
-//! a 13-byte key with a 16-byte value is a 37-byte block. Strings that grow in
-//! place (`APPEND`, `SETRANGE`) switch to the spare-capacity layout and grow
-//! greedily like Redis's sds (double until 1 MiB, then 1 MiB at a time), so a
-//! loop of appends stays amortised O(1) per byte instead of copying the whole
-//! value every time.
+//! The header alone says how long the block is, which is what lets the table
+//! keep a thin pointer: the length a `Box<[u8]>` would carry in its fat
+//! pointer is recomputed from the header when the block is read or freed.
+//! The common case, a string written once by `SET`, pays a 6-byte header: a
+//! 13-byte key with a 16-byte value is a 35-byte block (a 48-byte malloc
+//! chunk). Strings that grow in place (`APPEND`, `SETRANGE`) switch to the
+//! spare-capacity layout and grow greedily like Redis's sds (double until
+//! 1 MiB, then 1 MiB at a time), so a loop of appends stays amortised O(1)
+//! per byte instead of copying the whole value every time; their lengths are
+//! fixed-width so that growing into the spare room rewrites them in place.
+//!
+//! # Safety
+//!
+//! The only `unsafe` code of the crate is here, around one invariant: an
+//! [`Entry`]'s pointer always comes from `Box::<[u8]>::into_raw` of a block
+//! built by [`Entry::from_parts`], whose header describes exactly the
+//! block's length, and the `Entry` owns that allocation alone. Reading the
+//! header byte by byte stays inside the block (the header is its prefix);
+//! rebuilding the slice (to read, write or free it) uses the length the
+//! header gives, which is the length the box was allocated with.
 //!
 //! Only strings exist today; the kind bits leave room for the aggregate types,
 //! which will store their out-of-line structure behind the same header.
 
+use std::ptr::NonNull;
+
 use crate::value::ValueKind;
 
 const FLAGS_OFFSET: usize = 0;
-const KEY_LEN_OFFSET: usize = 4;
-const FIXED_HEADER_LEN: usize = 8;
-const VALUE_LEN_FIELD: usize = 4;
+/// Flags byte plus the 24-bit access clock.
+const FIXED_HEADER_LEN: usize = 4;
 const DEADLINE_FIELD: usize = 8;
+/// Width of the value length and spare fields of the spare layout.
+const LENGTH_FIELD: usize = 4;
 
 const KIND_MASK: u8 = 0b0000_0111;
 const HAS_EXPIRY: u8 = 0b0000_1000;
@@ -43,11 +62,178 @@ const KIND_STRING: u8 = 0;
 /// instead of doubling (Redis's `SDS_MAX_PREALLOC`).
 const GREEDY_GROWTH_LIMIT: usize = 1024 * 1024;
 
-/// A key, its value and its metadata in one block. See the module docs.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Entry {
-    block: Box<[u8]>,
+/// Where the parts of a block are, decoded from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    flags: u8,
+    /// Offset of the fixed-width value length and spare fields (spare
+    /// layout only).
+    lengths_at: usize,
+    /// Offset of the deadline field, when there is one.
+    deadline_at: Option<usize>,
+    key_start: usize,
+    key_len: usize,
+    value_len: usize,
+    spare: usize,
 }
+
+impl Header {
+    /// Decodes a header; `byte(i)` returns the block's byte `i`, and is only
+    /// called for indices inside the header.
+    fn decode(byte: impl Fn(usize) -> u8) -> Header {
+        let flags = byte(FLAGS_OFFSET);
+        let mut at = FIXED_HEADER_LEN;
+        let key_len = read_varint(&byte, &mut at);
+        let lengths_at = at;
+        let (value_len, spare) = if flags & HAS_SPARE != 0 {
+            at = lengths_at + 2 * LENGTH_FIELD;
+            (
+                read_u32_with(&byte, lengths_at),
+                read_u32_with(&byte, lengths_at + LENGTH_FIELD),
+            )
+        } else {
+            (read_varint(&byte, &mut at), 0)
+        };
+        let deadline_at = (flags & HAS_EXPIRY != 0).then_some(at);
+        let key_start = at
+            + if deadline_at.is_some() {
+                DEADLINE_FIELD
+            } else {
+                0
+            };
+        Header {
+            flags,
+            lengths_at,
+            deadline_at,
+            key_start,
+            key_len,
+            value_len,
+            spare,
+        }
+    }
+
+    fn value_start(&self) -> usize {
+        self.key_start + self.key_len
+    }
+
+    /// Length of the whole block.
+    fn total(&self) -> usize {
+        self.value_start() + self.value_len + self.spare
+    }
+
+    fn kind(&self) -> ValueKind {
+        match self.flags & KIND_MASK {
+            KIND_STRING => ValueKind::String,
+            other => unreachable!("entry kind tag {other} is never written"),
+        }
+    }
+}
+
+/// Reads a LEB128 varint at `*at`, advancing it.
+fn read_varint(byte: &impl Fn(usize) -> u8, at: &mut usize) -> usize {
+    let mut value = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = byte(*at);
+        *at += 1;
+        value |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return value;
+        }
+        shift += 7;
+    }
+}
+
+fn read_u32_with(byte: &impl Fn(usize) -> u8, at: usize) -> usize {
+    u32::from_le_bytes([byte(at), byte(at + 1), byte(at + 2), byte(at + 3)]) as usize
+}
+
+fn u32_field(value: usize) -> [u8; LENGTH_FIELD] {
+    u32::try_from(value)
+        .expect("lengths are bounded by the 512 MB string limit")
+        .to_le_bytes()
+}
+
+/// Bytes of the LEB128 encoding of `value`.
+fn varint_len(value: usize) -> usize {
+    let bits = usize::BITS - value.leading_zeros();
+    (bits as usize).div_ceil(7).max(1)
+}
+
+fn push_varint(out: &mut Vec<u8>, mut value: usize) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Where the parts of a copied block (see [`Entry::block`]) are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlockParts {
+    pub(crate) kind: ValueKind,
+    pub(crate) key: std::ops::Range<usize>,
+    pub(crate) value: std::ops::Range<usize>,
+    pub(crate) expire_at: Option<u64>,
+}
+
+impl BlockParts {
+    pub(crate) fn parse(block: &[u8]) -> BlockParts {
+        let header = Header::decode(|i| block[i]);
+        let deadline = header.deadline_at.map(|at| read_deadline(block, at));
+        BlockParts {
+            kind: header.kind(),
+            key: header.key_start..header.value_start(),
+            value: header.value_start()..header.value_start() + header.value_len,
+            expire_at: deadline,
+        }
+    }
+}
+
+fn read_deadline(block: &[u8], at: usize) -> u64 {
+    let mut raw = [0u8; DEADLINE_FIELD];
+    raw.copy_from_slice(&block[at..at + DEADLINE_FIELD]);
+    u64::from_le_bytes(raw)
+}
+
+/// A key, its value and its metadata in one block. See the module docs.
+pub(crate) struct Entry {
+    /// Start of a block allocated as a `Box<[u8]>` (see "Safety").
+    block: NonNull<u8>,
+}
+
+// The point of the thin pointer: a table bucket holds 8 bytes, not 16.
+const _: () = assert!(std::mem::size_of::<Entry>() == 8);
+
+// SAFETY: an `Entry` owns its block exclusively, like the `Box<[u8]>` it was
+// made from, and has no interior mutability.
+unsafe impl Send for Entry {}
+// SAFETY: as above; `&Entry` only ever reads the block.
+unsafe impl Sync for Entry {}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let len = self.header().total();
+        let slice = std::ptr::slice_from_raw_parts_mut(self.block.as_ptr(), len);
+        // SAFETY: the pointer and length are those of the `Box<[u8]>` the
+        // entry was made from (module invariant), and it is freed only here.
+        drop(unsafe { Box::from_raw(slice) });
+    }
+}
+
+impl Clone for Entry {
+    fn clone(&self) -> Entry {
+        Entry::from_block(self.block().into())
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.block() == other.block()
+    }
+}
+
+impl Eq for Entry {}
 
 impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,115 +246,14 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-struct Layout {
-    flags: u8,
-    key_len: usize,
-    value_len: usize,
-    /// Bytes of the block (header + key + value + spare).
-    total: usize,
-}
-
-impl Layout {
-    fn header_len(flags: u8) -> usize {
-        FIXED_HEADER_LEN
-            + if flags & HAS_SPARE != 0 {
-                VALUE_LEN_FIELD
-            } else {
-                0
-            }
-            + if flags & HAS_EXPIRY != 0 {
-                DEADLINE_FIELD
-            } else {
-                0
-            }
-    }
-
-    fn deadline_offset(flags: u8) -> usize {
-        FIXED_HEADER_LEN
-            + if flags & HAS_SPARE != 0 {
-                VALUE_LEN_FIELD
-            } else {
-                0
-            }
-    }
-}
-
-fn read_u32(block: &[u8], at: usize) -> usize {
-    let mut raw = [0u8; 4];
-    raw.copy_from_slice(&block[at..at + 4]);
-    u32::from_le_bytes(raw) as usize
-}
-
-fn write_u32(block: &mut [u8], at: usize, value: usize) {
-    let narrowed = u32::try_from(value).expect("lengths are bounded by the 512 MB string limit");
-    block[at..at + 4].copy_from_slice(&narrowed.to_le_bytes());
-}
-
-fn layout_of(block: &[u8]) -> Layout {
-    let flags = block[FLAGS_OFFSET];
-    let key_len = read_u32(block, KEY_LEN_OFFSET);
-    let header = Layout::header_len(flags);
-    let value_len = if flags & HAS_SPARE != 0 {
-        read_u32(block, FIXED_HEADER_LEN)
-    } else {
-        block.len() - header - key_len
-    };
-    Layout {
-        flags,
-        key_len,
-        value_len,
-        total: block.len(),
-    }
-}
-
-fn kind_of(block: &[u8]) -> ValueKind {
-    match block[FLAGS_OFFSET] & KIND_MASK {
-        KIND_STRING => ValueKind::String,
-        other => unreachable!("entry kind tag {other} is never written"),
-    }
-}
-
-fn expire_at_of(block: &[u8]) -> Option<u64> {
-    let flags = block[FLAGS_OFFSET];
-    if flags & HAS_EXPIRY == 0 {
-        return None;
-    }
-    let at = Layout::deadline_offset(flags);
-    let mut raw = [0u8; 8];
-    raw.copy_from_slice(&block[at..at + DEADLINE_FIELD]);
-    Some(u64::from_le_bytes(raw))
-}
-
-/// Where the parts of a packed block (a copy of [`Entry::block`]) are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct BlockParts {
-    pub(crate) kind: ValueKind,
-    pub(crate) key: std::ops::Range<usize>,
-    pub(crate) value: std::ops::Range<usize>,
-    pub(crate) expire_at: Option<u64>,
-}
-
-impl BlockParts {
-    pub(crate) fn parse(block: &[u8]) -> BlockParts {
-        let layout = layout_of(block);
-        let key_start = Layout::header_len(layout.flags);
-        let value_start = key_start + layout.key_len;
-        BlockParts {
-            kind: kind_of(block),
-            key: key_start..value_start,
-            value: value_start..value_start + layout.value_len,
-            expire_at: expire_at_of(block),
-        }
-    }
-}
-
 impl Entry {
     /// Packs a string entry with no spare capacity.
     pub(crate) fn new_string(key: &[u8], value: &[u8], expire_at: Option<u64>) -> Entry {
-        Self::build(key, value, expire_at, 0)
+        Self::from_parts(key, value, expire_at, 0)
     }
 
-    fn build(key: &[u8], value: &[u8], expire_at: Option<u64>, spare: usize) -> Entry {
+    /// Builds a block (see the module docs) and takes ownership of it.
+    fn from_parts(key: &[u8], value: &[u8], expire_at: Option<u64>, spare: usize) -> Entry {
         let mut flags = KIND_STRING;
         if expire_at.is_some() {
             flags |= HAS_EXPIRY;
@@ -176,60 +261,95 @@ impl Entry {
         if spare > 0 {
             flags |= HAS_SPARE;
         }
-        let header = Layout::header_len(flags);
-        let total = header + key.len() + value.len() + spare;
-        let mut block = vec![0u8; total].into_boxed_slice();
-        block[FLAGS_OFFSET] = flags;
-        write_u32(&mut block, KEY_LEN_OFFSET, key.len());
+        // Sized exactly: shrinking an over-sized buffer into the box would
+        // leave it in a larger malloc chunk.
+        let lengths = if spare > 0 {
+            2 * LENGTH_FIELD
+        } else {
+            varint_len(value.len())
+        };
+        let deadline = if expire_at.is_some() {
+            DEADLINE_FIELD
+        } else {
+            0
+        };
+        let total = FIXED_HEADER_LEN
+            + varint_len(key.len())
+            + lengths
+            + deadline
+            + key.len()
+            + value.len()
+            + spare;
+        let mut block = Vec::with_capacity(total);
+        block.extend_from_slice(&[flags, 0, 0, 0]);
+        push_varint(&mut block, key.len());
         if spare > 0 {
-            write_u32(&mut block, FIXED_HEADER_LEN, value.len());
+            block.extend_from_slice(&u32_field(value.len()));
+            block.extend_from_slice(&u32_field(spare));
+        } else {
+            push_varint(&mut block, value.len());
         }
         if let Some(deadline) = expire_at {
-            let at = Layout::deadline_offset(flags);
-            block[at..at + DEADLINE_FIELD].copy_from_slice(&deadline.to_le_bytes());
+            block.extend_from_slice(&deadline.to_le_bytes());
         }
-        block[header..header + key.len()].copy_from_slice(key);
-        block[header + key.len()..header + key.len() + value.len()].copy_from_slice(value);
-        Entry { block }
+        block.extend_from_slice(key);
+        block.extend_from_slice(value);
+        block.resize(block.len() + spare, 0);
+        debug_assert_eq!(block.len(), total);
+        Entry::from_block(block.into_boxed_slice())
     }
 
-    fn layout(&self) -> Layout {
-        layout_of(&self.block)
+    /// Takes ownership of a complete block.
+    fn from_block(block: Box<[u8]>) -> Entry {
+        debug_assert_eq!(Header::decode(|i| block[i]).total(), block.len());
+        let raw = Box::into_raw(block).cast::<u8>();
+        Entry {
+            block: NonNull::new(raw).expect("Box::into_raw never returns null"),
+        }
     }
 
-    fn value_start(&self) -> usize {
-        let layout = self.layout();
-        Layout::header_len(layout.flags) + layout.key_len
-    }
-
-    /// The key bytes.
-    pub(crate) fn key(&self) -> &[u8] {
-        let layout = self.layout();
-        let start = Layout::header_len(layout.flags);
-        &self.block[start..start + layout.key_len]
-    }
-
-    /// The value bytes (for strings, the string itself).
-    pub(crate) fn value(&self) -> &[u8] {
-        let layout = self.layout();
-        let start = Layout::header_len(layout.flags) + layout.key_len;
-        &self.block[start..start + layout.value_len]
-    }
-
-    /// What kind of value this entry holds.
-    pub(crate) fn kind(&self) -> ValueKind {
-        kind_of(&self.block)
-    }
-
-    /// The absolute expiry deadline in ms since the Unix epoch, if any.
-    pub(crate) fn expire_at(&self) -> Option<u64> {
-        expire_at_of(&self.block)
+    fn header(&self) -> Header {
+        // SAFETY: `decode` only reads header bytes, which lie inside the
+        // block (module invariant).
+        Header::decode(|i| unsafe { *self.block.as_ptr().add(i) })
     }
 
     /// The packed block itself, for copying whole (snapshot images); read it
     /// back with [`BlockParts::parse`].
     pub(crate) fn block(&self) -> &[u8] {
-        &self.block
+        let len = self.header().total();
+        // SAFETY: `len` is the block's allocated length (module invariant);
+        // the borrow of `self` keeps the block alive and unmodified.
+        unsafe { std::slice::from_raw_parts(self.block.as_ptr(), len) }
+    }
+
+    fn block_mut(&mut self) -> &mut [u8] {
+        let len = self.header().total();
+        // SAFETY: as in `block`, and `&mut self` makes the access exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.block.as_ptr(), len) }
+    }
+
+    /// The key bytes.
+    pub(crate) fn key(&self) -> &[u8] {
+        let header = self.header();
+        &self.block()[header.key_start..header.value_start()]
+    }
+
+    /// The value bytes (for strings, the string itself).
+    pub(crate) fn value(&self) -> &[u8] {
+        let header = self.header();
+        &self.block()[header.value_start()..header.value_start() + header.value_len]
+    }
+
+    /// What kind of value this entry holds.
+    pub(crate) fn kind(&self) -> ValueKind {
+        self.header().kind()
+    }
+
+    /// The absolute expiry deadline in ms since the Unix epoch, if any.
+    pub(crate) fn expire_at(&self) -> Option<u64> {
+        let at = self.header().deadline_at?;
+        Some(read_deadline(self.block(), at))
     }
 
     /// Whether the entry's deadline has passed at `now` (Redis: `when <= now`
@@ -241,45 +361,38 @@ impl Entry {
     /// Sets or clears the deadline. Overwrites in place when a deadline is
     /// already stored; otherwise the block is repacked (one allocation).
     pub(crate) fn set_expire_at(&mut self, expire_at: Option<u64>) {
-        let flags = self.block[FLAGS_OFFSET];
-        match (flags & HAS_EXPIRY != 0, expire_at) {
-            (true, Some(deadline)) => {
-                let at = Layout::deadline_offset(flags);
-                self.block[at..at + DEADLINE_FIELD].copy_from_slice(&deadline.to_le_bytes());
+        let header = self.header();
+        match (header.deadline_at, expire_at) {
+            (Some(at), Some(deadline)) => {
+                self.block_mut()[at..at + DEADLINE_FIELD].copy_from_slice(&deadline.to_le_bytes());
             }
-            (false, None) => {}
-            _ => {
-                let spare = self.spare();
-                *self = Self::build(self.key(), self.value(), expire_at, spare);
-            }
+            (None, None) => {}
+            _ => *self = Self::from_parts(self.key(), self.value(), expire_at, header.spare),
         }
-    }
-
-    fn spare(&self) -> usize {
-        let layout = self.layout();
-        if layout.flags & HAS_SPARE == 0 {
-            return 0;
-        }
-        layout.total - Layout::header_len(layout.flags) - layout.key_len - layout.value_len
     }
 
     /// Bytes of the block, the entry's share of `used_memory`.
     pub(crate) fn allocated_bytes(&self) -> usize {
-        self.block.len()
+        self.header().total()
     }
 
     /// Ensures the value can hold `new_len` bytes, growing greedily, and
     /// zero-fills the bytes between the old and the new length.
     fn grow_value(&mut self, new_len: usize) {
-        let layout = self.layout();
-        if new_len <= layout.value_len {
+        let header = self.header();
+        if new_len <= header.value_len {
             return;
         }
-        let room = layout.value_len + self.spare();
-        if new_len <= room {
-            let start = self.value_start();
-            self.block[start + layout.value_len..start + new_len].fill(0);
-            write_u32(&mut self.block, FIXED_HEADER_LEN, new_len);
+        if header.flags & HAS_SPARE != 0 && new_len <= header.value_len + header.spare {
+            // In place: the block's total length does not change, only how
+            // it is split between value and spare room.
+            let start = header.value_start();
+            let spare_left = header.value_len + header.spare - new_len;
+            let block = self.block_mut();
+            block[start + header.value_len..start + new_len].fill(0);
+            let at = header.lengths_at;
+            block[at..at + LENGTH_FIELD].copy_from_slice(&u32_field(new_len));
+            block[at + LENGTH_FIELD..at + 2 * LENGTH_FIELD].copy_from_slice(&u32_field(spare_left));
             return;
         }
         let capacity = if new_len < GREEDY_GROWTH_LIMIT {
@@ -290,7 +403,7 @@ impl Entry {
         let mut grown = Vec::with_capacity(capacity);
         grown.extend_from_slice(self.value());
         grown.resize(new_len, 0);
-        *self = Self::build(self.key(), &grown, self.expire_at(), capacity - new_len);
+        *self = Self::from_parts(self.key(), &grown, self.expire_at(), capacity - new_len);
     }
 
     /// Appends to the value; returns the new length.
@@ -298,8 +411,8 @@ impl Entry {
         let old_len = self.value().len();
         let new_len = old_len + extra.len();
         self.grow_value(new_len);
-        let start = self.value_start();
-        self.block[start + old_len..start + new_len].copy_from_slice(extra);
+        let start = self.header().value_start();
+        self.block_mut()[start + old_len..start + new_len].copy_from_slice(extra);
         new_len
     }
 
@@ -308,8 +421,8 @@ impl Entry {
     pub(crate) fn set_range(&mut self, offset: usize, bytes: &[u8]) -> usize {
         let end = offset + bytes.len();
         self.grow_value(end);
-        let start = self.value_start();
-        self.block[start + offset..start + end].copy_from_slice(bytes);
+        let start = self.header().value_start();
+        self.block_mut()[start + offset..start + end].copy_from_slice(bytes);
         self.value().len()
     }
 }
@@ -325,13 +438,13 @@ mod tests {
         assert_eq!(entry.value(), b"value");
         assert_eq!(entry.expire_at(), Some(1234));
         assert_eq!(entry.kind(), ValueKind::String);
-        assert_eq!(entry.allocated_bytes(), 8 + 8 + 3 + 5);
+        assert_eq!(entry.allocated_bytes(), 4 + 2 + 8 + 3 + 5);
     }
 
     #[test]
     fn deadline_can_be_added_changed_and_removed() {
         let mut entry = Entry::new_string(b"k", b"v", None);
-        assert_eq!(entry.allocated_bytes(), 10);
+        assert_eq!(entry.allocated_bytes(), 8);
         entry.set_expire_at(Some(5));
         assert_eq!(entry.expire_at(), Some(5));
         entry.set_expire_at(Some(7));
@@ -343,6 +456,51 @@ mod tests {
         assert_eq!(
             (entry.key(), entry.value(), entry.expire_at()),
             (&b"k"[..], &b"v"[..], None)
+        );
+    }
+
+    #[test]
+    fn lengths_across_varint_widths_round_trip() {
+        for key_len in [0usize, 1, 127, 128, 300, 16_383, 16_384] {
+            for value_len in [0usize, 5, 127, 128, 70_000] {
+                let key = vec![b'k'; key_len];
+                let value: Vec<u8> = (0..value_len).map(|i| i as u8).collect();
+                for deadline in [None, Some(u64::MAX)] {
+                    let entry = Entry::new_string(&key, &value, deadline);
+                    assert_eq!(entry.key(), &key[..]);
+                    assert_eq!(entry.value(), &value[..]);
+                    assert_eq!(entry.expire_at(), deadline);
+                    let copy = entry.clone();
+                    assert_eq!(copy, entry);
+                    assert_eq!(copy.allocated_bytes(), entry.block().len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn appends_are_amortised() {
+        let mut entry = Entry::new_string(b"log", b"", None);
+        let mut reallocations = 0;
+        let mut size = entry.allocated_bytes();
+        for i in 0..10_000u32 {
+            entry.append(&i.to_le_bytes());
+            if entry.allocated_bytes() != size {
+                reallocations += 1;
+                size = entry.allocated_bytes();
+            }
+        }
+        assert_eq!(entry.value().len(), 40_000);
+        assert!(
+            reallocations < 20,
+            "{reallocations} reallocations for 10000 appends"
+        );
+        let expected: Vec<u8> = (0..10_000u32).flat_map(u32::to_le_bytes).collect();
+        assert_eq!(entry.value(), &expected[..]);
+        entry.set_expire_at(Some(3));
+        assert_eq!(
+            (entry.key(), entry.value().len(), entry.expire_at()),
+            (&b"log"[..], 40_000, Some(3))
         );
     }
 

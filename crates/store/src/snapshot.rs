@@ -107,10 +107,9 @@ impl CopyOnWrite {
 }
 
 /// A segment's entries copied into one buffer, each as
-/// `[block length u32][the entry's packed block]`. Capturing costs one pass
-/// over the segment's bucket array to size the buffer (block lengths live
-/// in the table's fat pointers) and one `memcpy` per entry; the parsing is
-/// left to the walker.
+/// `[block length u32][the entry's packed block]`. Capturing sizes the
+/// buffer in a first pass (which also pulls the blocks into cache) and then
+/// does one `memcpy` per entry; the parsing is left to the walker.
 #[derive(Debug)]
 struct SegmentImage {
     bytes: Vec<u8>,

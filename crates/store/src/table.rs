@@ -62,7 +62,7 @@ const MAX_LOCAL_DEPTH: u32 = 40;
 /// about two slots per segment.
 const MAX_DIRECTORY_SLOTS_PER_SEGMENT: usize = 64;
 
-/// The bytes of table bookkeeping per bucket: a 16-byte entry pointer plus
+/// The bytes of table bookkeeping per bucket: an 8-byte entry pointer plus
 /// hashbrown's one control byte.
 const BYTES_PER_BUCKET: usize = std::mem::size_of::<Entry>() + 1;
 
