@@ -21,8 +21,11 @@ fn fresh() -> (ServerState, SharedDataset) {
     (ServerState::new(config, None, None), dataset)
 }
 
-/// The records of the test file and the keys each one leaves behind.
-fn records() -> Vec<(Vec<u8>, Option<(usize, &'static str, &'static str)>)> {
+/// A key a record leaves behind: database, key, value.
+type Written = (usize, &'static str, &'static str);
+
+/// The records of the test file and the key each one leaves behind.
+fn records() -> Vec<(Vec<u8>, Option<Written>)> {
     vec![
         (Record::select(0).to_bytes().to_vec(), None),
         (
