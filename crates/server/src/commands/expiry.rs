@@ -9,6 +9,9 @@
 
 mod specs;
 
+#[cfg(test)]
+mod propagation_tests;
+
 use bytes::Bytes;
 use redigo_store::numeric::format_i64;
 use redigo_store::{ExpireCondition, ExpireOutcome, Expiry};

@@ -111,6 +111,10 @@ fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 }
 
+/// `getIntFromObjectOrReply`'s reply for an integer outside the C `int`
+/// range.
+const NOT_AN_INT: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+
 /// The options of `COPY source destination [DB index] [REPLACE]`.
 struct CopyOptions {
     /// `DB index`; `None` is the selected database.
@@ -133,9 +137,9 @@ fn parse_copy_options(ctx: &ExecContext<'_>, args: &[Bytes]) -> Result<CopyOptio
             options.replace = true;
         } else if is_keyword(&args[j], "DB") && has_value {
             let id = integer(&args[j + 1]).ok_or(errors::NOT_INTEGER)?;
-            // Redis passes the `long` to `selectDb(client *, int)`, which
-            // keeps its low 32 bits.
-            let id = id as i32;
+            // `getIntFromObjectOrReply`: an integer outside `int` has its
+            // own error.
+            let id = i32::try_from(id).map_err(|_| NOT_AN_INT)?;
             let index = usize::try_from(id)
                 .ok()
                 .filter(|&i| i < ctx.store.databases())

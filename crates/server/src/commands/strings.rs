@@ -18,6 +18,9 @@
 mod set_options;
 mod specs;
 
+#[cfg(test)]
+mod propagation_tests;
+
 use bytes::Bytes;
 use redigo_store::numeric::format_i64;
 use redigo_store::{GetExEffect, GetExTtl, SetOptions, SetTtl, StoreError};
