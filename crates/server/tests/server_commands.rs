@@ -467,3 +467,42 @@ fn info_commandstats_counts_calls_rejections_and_failures() {
     let all = String::from_utf8(conn.roundtrip(b"INFO all\r\n")).unwrap();
     assert!(all.contains("cmdstat_ping:"));
 }
+
+#[test]
+fn expired_keys_are_removed_actively_and_counted() {
+    let server = TestServer::start(&[("hz", "100")]);
+    let mut conn = RawConn::connect(server.port());
+    for i in 0..50 {
+        let set = format!("SET key{i} v PX 20\r\n");
+        assert_eq!(conn.roundtrip(set.as_bytes()), b"+OK\r\n");
+    }
+    assert_eq!(conn.roundtrip(b"SET forever v\r\n"), b"+OK\r\n");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        // DBSIZE counts keys not yet removed, so it drops only through the
+        // active expiry cycle (nothing here touches the keys).
+        if conn.roundtrip(b"DBSIZE\r\n") == b":1\r\n" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "active expiry did not remove the keys"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stats = String::from_utf8(conn.roundtrip(b"INFO stats\r\n")).unwrap();
+    assert_eq!(info_field(&stats, "expired_keys").as_deref(), Some("50"));
+
+    // A key read after its deadline is expired lazily and counted too.
+    assert_eq!(conn.roundtrip(b"CONFIG SET hz 1\r\n"), b"+OK\r\n");
+    assert_eq!(conn.roundtrip(b"SET lazy v PX 1\r\n"), b"+OK\r\n");
+    std::thread::sleep(Duration::from_millis(10));
+    assert_eq!(conn.roundtrip(b"GET lazy\r\n"), b"$-1\r\n");
+    let stats = String::from_utf8(conn.roundtrip(b"INFO stats\r\n")).unwrap();
+    assert_eq!(info_field(&stats, "expired_keys").as_deref(), Some("51"));
+    let keyspace = String::from_utf8(conn.roundtrip(b"INFO keyspace\r\n")).unwrap();
+    assert!(
+        keyspace.contains("db0:keys=1,expires=0,avg_ttl=0\r\n"),
+        "{keyspace}"
+    );
+}
