@@ -130,7 +130,7 @@ pub struct ClientRegistry {
 }
 
 impl ClientRegistry {
-    /// A fresh, increasing client id (the first is 1... after the previous).
+    /// A fresh client id: ids start at 1 and only increase, as in Redis.
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }

@@ -244,8 +244,8 @@ impl CommandSpec {
         !self.subcommands.is_empty()
     }
 
-    /// The name `COMMAND INFO` uses for a subcommand's parent lookup: the part
-    /// after `|`, or the whole name.
+    /// A subcommand's own name (the part after `|`, e.g. `get` for
+    /// `config|get`); a top-level command's whole name.
     pub fn short_name(&self) -> &'static str {
         self.name.rsplit('|').next().unwrap_or(self.name)
     }
