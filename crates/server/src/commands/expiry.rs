@@ -36,8 +36,9 @@ struct ExpireFlags {
 }
 
 /// `parseExtendedExpireArgumentsOrReply`: the flags after the time, or the
-/// error text.
-fn parse_flags(args: &[Bytes]) -> Result<ExpireFlags, String> {
+/// error text (raw bytes: `Unsupported option` quotes the client's option
+/// as it is, not necessarily UTF-8).
+fn parse_flags(args: &[Bytes]) -> Result<ExpireFlags, Vec<u8>> {
     let mut flags = ExpireFlags::default();
     for opt in &args[3..] {
         if is_keyword(opt, "NX") {
@@ -49,19 +50,29 @@ fn parse_flags(args: &[Bytes]) -> Result<ExpireFlags, String> {
         } else if is_keyword(opt, "LT") {
             flags.lt = true;
         } else {
-            return Err(format!(
-                "ERR Unsupported option {}",
-                String::from_utf8_lossy(c_str(opt))
-            ));
+            return Err([&b"ERR Unsupported option "[..], c_str(opt)].concat());
         }
     }
     if flags.nx && (flags.xx || flags.gt || flags.lt) {
-        return Err("ERR NX and XX, GT or LT options at the same time are not compatible".into());
+        return Err(NX_CONFLICT.as_bytes().to_vec());
     }
     if flags.gt && flags.lt {
-        return Err("ERR GT and LT options at the same time are not compatible".into());
+        return Err(GT_LT_CONFLICT.as_bytes().to_vec());
     }
     Ok(flags)
+}
+
+/// `NX` with any other flag.
+const NX_CONFLICT: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
+/// `GT` with `LT`.
+const GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
+
+/// An error reply whose text may not be UTF-8. `ExecContext::reply_error`
+/// takes `&str`, so this counts the error the same way and encodes the
+/// bytes itself.
+fn reply_error_bytes(ctx: &mut ExecContext<'_>, message: &[u8]) {
+    ctx.server.stats.count_error("ERR");
+    redigo_resp::encode::error(ctx.out, message);
 }
 
 /// The store's single condition for the flags. `XX` with `GT` is `GT`
@@ -88,7 +99,7 @@ fn expire_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], expiry: fn(i64) -> 
     let flags = match parse_flags(args) {
         Ok(flags) => flags,
         Err(error) => {
-            ctx.reply_error(&error);
+            reply_error_bytes(ctx, &error);
             return;
         }
     };
