@@ -32,8 +32,9 @@
 //! # How it is built
 //!
 //! * `entry` (private): each key, its value and its metadata live in **one**
-//!   allocation, an 8-byte header (kind, flags, a 24-bit access clock kept
-//!   for LRU/LFU, key length), the optional deadline, key and value.
+//!   allocation (a header with kind, flags, a 24-bit access clock kept for
+//!   LRU/LFU and varint lengths, the optional deadline, key and value),
+//!   referenced from the table by a thin 8-byte pointer.
 //! * `table` (private): each database is an extendible hash table of bounded
 //!   segments, so growth never rehashes everything at once.
 //! * [`db`] and [`store`]: a database keeps its table, expiry heap and TTL
@@ -51,16 +52,16 @@
 //! Measured on the development machine with `--release` (details, method and
 //! the oracle's side in `docs/store.md`):
 //!
-//! * one million keys of 13 bytes with 16-byte values: **92.6 bytes per key**
+//! * one million keys of 13 bytes with 16-byte values: **71.9 bytes per key**
 //!   of RSS growth (`examples/memory.rs`), against **109.7** for
 //!   redis-server 7.0.15 loading the same keys;
 //! * a snapshot of those million keys while a writer overwrites random keys:
 //!   `begin_snapshot` takes about 2 µs; a write that is the first touch of a
-//!   segment pays its copy, about 20 µs at the median and 60 µs at p99;
-//!   other writes are unaffected (about 1 µs median); a `snapshot_next` batch
-//!   of 1000 entries takes about 30 µs; the extra memory peaks at 34-48% of
-//!   `used_memory` when 2-20% of the keys, spread uniformly, are rewritten
-//!   during the walk, and at 0.1% when writes are rare
+//!   segment pays its copy, about 35 µs at the median and under 200 µs at
+//!   p99; other writes are unaffected (about 1 µs median); a `snapshot_next`
+//!   batch of 1000 entries takes about 25 µs; the extra memory peaks at
+//!   44-63% of `used_memory` when 2-20% of the keys, spread uniformly, are
+//!   rewritten during the walk, and at 0.2% when writes are rare
 //!   (`examples/snapshot_pause.rs`).
 
 pub mod clock;
