@@ -147,3 +147,14 @@ fn keys_expire_for_reads_and_writes() {
     std::thread::sleep(std::time::Duration::from_millis(60));
     p.script(&["GET a", "INCR b", "EXISTS c", "TTL d", "KEYS *", "DBSIZE"]);
 }
+
+#[test]
+fn enumerations_skip_expired_keys() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&["SET a 1 PX 30", "SET b 1 PX 30", "SET c 1 PX 30"]);
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    p.script(&["SCAN 0 COUNT 100", "RANDOMKEY", "TYPE a", "DBSIZE"]);
+    p.script(&["SET live 1", "SET d 1 PX 30"]);
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    p.script(&["SCAN 0 COUNT 100", "RANDOMKEY", "KEYS *", "DBSIZE"]);
+}
