@@ -17,8 +17,9 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 /// Sequences per run.
 const CASES: u32 = 64;
-/// Longest sequence.
-const MAX_COMMANDS: usize = 50;
+/// Shortest and longest sequence.
+const MIN_COMMANDS: usize = 20;
+const MAX_COMMANDS: usize = 60;
 
 const KEYS: &[&str] = &["a", "b", "c"];
 const VALUES: &[&str] = &[
@@ -178,7 +179,7 @@ fn random_sequences_reply_as_redis_does() {
         failure_persistence: None,
         ..Config::default()
     });
-    let sequences = proptest::collection::vec(command(), 1..=MAX_COMMANDS);
+    let sequences = proptest::collection::vec(command(), MIN_COMMANDS..=MAX_COMMANDS);
     let result = runner.run(&sequences, |sequence| {
         let mut pair = pair.borrow_mut();
         for reset in [&words(&["FLUSHALL"]), &words(&["SELECT", "0"])] {
