@@ -35,6 +35,8 @@ const VALUES: &[&str] = &[
     "1.5",
     "1e3",
     " 1",
+    "a\0b",
+    "\r\n",
 ];
 const INTEGERS: &[&str] = &[
     "0",
