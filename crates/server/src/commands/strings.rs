@@ -37,13 +37,19 @@ pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 /// The `PXAT` token of the deterministic `SET` form.
 const PXAT: &[u8] = b"PXAT";
 
-/// Counts a hit or a miss for a read that looked `found` up; a wrong-type
-/// key was found, so it is a hit (Redis counts before checking the type).
-fn count_lookup<T>(ctx: &ExecContext<'_>, result: &Result<Option<T>, StoreError>) {
-    match result {
-        Ok(None) => ctx.keyspace_miss(),
-        Ok(Some(_)) | Err(_) => ctx.keyspace_hit(),
+/// Counts a keyspace hit or miss for a read of one key.
+fn count_lookup(ctx: &ExecContext<'_>, found: bool) {
+    if found {
+        ctx.keyspace_hit();
+    } else {
+        ctx.keyspace_miss();
     }
+}
+
+/// Whether a read found its key. A wrong-type key was found: Redis counts
+/// the hit before it checks the type.
+fn is_found<T>(result: &Result<Option<T>, StoreError>) -> bool {
+    !matches!(result, Ok(None))
 }
 
 /// Replies with a value, nil, or the store's error.
@@ -66,7 +72,7 @@ fn handle_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         .db()
         .get(&args[1])
         .map(|v| v.map(Bytes::copy_from_slice));
-    count_lookup(ctx, &result);
+    count_lookup(ctx, is_found(&result));
     reply_value(ctx, result);
 }
 
@@ -116,11 +122,7 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         }
     };
     if get {
-        if outcome.previous.is_some() {
-            ctx.keyspace_hit();
-        } else {
-            ctx.keyspace_miss();
-        }
+        count_lookup(ctx, outcome.previous.is_some());
     }
     if outcome.written {
         match outcome.expire_at_ms {
@@ -177,7 +179,7 @@ fn handle_psetex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_getset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get_set(&args[1], &args[2]);
-    count_lookup(ctx, &result);
+    count_lookup(ctx, is_found(&result));
     if result.is_ok() {
         ctx.propagate(&[b"SET", &args[1], &args[2]]);
     }
@@ -186,7 +188,7 @@ fn handle_getset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_getdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get_del(&args[1]);
-    count_lookup(ctx, &result);
+    count_lookup(ctx, is_found(&result));
     if matches!(result, Ok(Some(_))) {
         ctx.propagate(&[b"DEL", &args[1]]);
     }
@@ -202,13 +204,7 @@ fn handle_getex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // Redis looks the key up (nil, WRONGTYPE) before reading the expire
     // time as an integer.
     let found = ctx.db().get(key).map(|v| v.is_some());
-    count_lookup(
-        ctx,
-        &found
-            .as_ref()
-            .map(|&f| f.then_some(()))
-            .map_err(Clone::clone),
-    );
+    count_lookup(ctx, !matches!(found, Ok(false)));
     match found {
         Ok(false) => {
             ctx.reply_null();
@@ -265,11 +261,7 @@ fn handle_mget(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         .collect();
     ctx.reply_array_len(found.len());
     for (exists, value) in found {
-        if exists {
-            ctx.keyspace_hit();
-        } else {
-            ctx.keyspace_miss();
-        }
+        count_lookup(ctx, exists);
         match value {
             Some(value) => ctx.reply_bulk(&value),
             None => ctx.reply_null(),
@@ -386,7 +378,7 @@ fn length_reply(len: usize) -> i64 {
 
 fn handle_strlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get(&args[1]).map(|v| v.map(<[u8]>::len));
-    count_lookup(ctx, &result);
+    count_lookup(ctx, is_found(&result));
     match result {
         Ok(len) => ctx.reply_integer(length_reply(len.unwrap_or(0))),
         Err(error) => ctx.reply_error(&error.to_string()),
@@ -402,7 +394,7 @@ fn handle_getrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut db = ctx.db();
     let found = db.get(key).map(|v| v.is_some());
     let result = db.get_range(key, start, end).map(Bytes::copy_from_slice);
-    count_lookup(ctx, &found.map(|f| f.then_some(())));
+    count_lookup(ctx, !matches!(found, Ok(false)));
     match result {
         Ok(range) => ctx.reply_bulk(&range),
         Err(error) => ctx.reply_error(&error.to_string()),
