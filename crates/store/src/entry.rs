@@ -317,9 +317,15 @@ impl Entry {
     /// The packed block itself, for copying whole (snapshot images); read it
     /// back with [`BlockParts::parse`].
     pub(crate) fn block(&self) -> &[u8] {
-        let len = self.header().total();
-        // SAFETY: `len` is the block's allocated length (module invariant);
-        // the borrow of `self` keeps the block alive and unmodified.
+        self.block_with(&self.header())
+    }
+
+    /// The block, given its already decoded header (saves decoding twice).
+    fn block_with(&self, header: &Header) -> &[u8] {
+        let len = header.total();
+        // SAFETY: `header` was decoded from this block, so `len` is its
+        // allocated length (module invariant); the borrow of `self` keeps
+        // the block alive and unmodified.
         unsafe { std::slice::from_raw_parts(self.block.as_ptr(), len) }
     }
 
@@ -332,13 +338,13 @@ impl Entry {
     /// The key bytes.
     pub(crate) fn key(&self) -> &[u8] {
         let header = self.header();
-        &self.block()[header.key_start..header.value_start()]
+        &self.block_with(&header)[header.key_start..header.value_start()]
     }
 
     /// The value bytes (for strings, the string itself).
     pub(crate) fn value(&self) -> &[u8] {
         let header = self.header();
-        &self.block()[header.value_start()..header.value_start() + header.value_len]
+        &self.block_with(&header)[header.value_start()..header.value_start() + header.value_len]
     }
 
     /// What kind of value this entry holds.
@@ -348,8 +354,9 @@ impl Entry {
 
     /// The absolute expiry deadline in ms since the Unix epoch, if any.
     pub(crate) fn expire_at(&self) -> Option<u64> {
-        let at = self.header().deadline_at?;
-        Some(read_deadline(self.block(), at))
+        let header = self.header();
+        let at = header.deadline_at?;
+        Some(read_deadline(self.block_with(&header), at))
     }
 
     /// Whether the entry's deadline has passed at `now` (Redis: `when <= now`
