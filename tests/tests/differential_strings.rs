@@ -287,3 +287,20 @@ fn binary_values_and_keys_are_kept_exactly() {
     p.same_args(&[b"SET", b"k", b"v", b"XX\x00", b"GET"]);
     p.same_args(&[b"GETEX", key, b"PERSIST\x00x"]);
 }
+
+#[test]
+fn string_size_limit_follows_config_set_proto_max_bulk_len() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "CONFIG SET proto-max-bulk-len 1048576",
+        "SETRANGE k 1048576 x",
+        "SETRANGE k 1048575 x",
+        "STRLEN k",
+        "APPEND k x",
+        "APPEND k ''",
+        "SETRANGE k 1048576 ''",
+        "SETRANGE k -1 x",
+        "STRLEN k",
+        "APPEND fresh x",
+    ]);
+}

@@ -360,14 +360,45 @@ fn handle_incrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 }
 
+/// Whether a string of `current + extra` bytes would exceed
+/// `proto-max-bulk-len` (Redis's `checkStringLength`). Redis reads the
+/// setting at each call, so `CONFIG SET` applies at once, while the store's
+/// own limit is fixed when the dataset is created: the handlers check the
+/// current setting before calling the store.
+fn exceeds_string_limit(ctx: &ExecContext<'_>, current: u64, extra: usize) -> bool {
+    let limit = ctx.server.config().proto_max_bulk_len;
+    current.saturating_add(u64::try_from(extra).unwrap_or(u64::MAX)) > limit
+}
+
 fn handle_append(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    match ctx.db().append(&args[1], &args[2]) {
+    let (key, value) = (&args[1], &args[2]);
+    // A missing key is created whatever the length; an existing one is
+    // type-checked, then length-checked.
+    let current = match ctx.db().get(key) {
+        Ok(current) => current.map(<[u8]>::len),
+        Err(error) => {
+            ctx.reply_error(&error.to_string());
+            return;
+        }
+    };
+    if let Some(current) = current
+        && exceeds_string_limit(ctx, length_u64(current), value.len())
+    {
+        ctx.reply_error(&StoreError::StringTooLong.to_string());
+        return;
+    }
+    match ctx.db().append(key, value) {
         Ok(len) => {
-            ctx.propagate(&[b"APPEND", &args[1], &args[2]]);
+            ctx.propagate(&[b"APPEND", key, value]);
             ctx.reply_integer(length_reply(len));
         }
         Err(error) => ctx.reply_error(&error.to_string()),
     }
+}
+
+/// A length as `u64` (lossless on every supported target).
+fn length_u64(len: usize) -> u64 {
+    u64::try_from(len).unwrap_or(u64::MAX)
 }
 
 /// A length as an integer reply (lengths are bounded by the string size
@@ -411,6 +442,18 @@ fn handle_setrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         return;
     };
     let value = &args[3];
+    // Only a write of bytes at a valid offset can grow the string; the
+    // type is checked before the length, as in Redis.
+    if let (Ok(start), false) = (u64::try_from(offset), value.is_empty()) {
+        if let Err(error) = ctx.db().get(&args[1]) {
+            ctx.reply_error(&error.to_string());
+            return;
+        }
+        if exceeds_string_limit(ctx, start, value.len()) {
+            ctx.reply_error(&StoreError::StringTooLong.to_string());
+            return;
+        }
+    }
     match ctx.db().set_range(&args[1], offset, value) {
         Ok(len) => {
             // An empty value changes nothing.
