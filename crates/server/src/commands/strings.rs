@@ -27,7 +27,7 @@ use redigo_store::{GetExEffect, GetExTtl, SetOptions, SetTtl, StoreError};
 
 use super::context::ExecContext;
 use super::errors;
-use super::keyspace::arguments::integer;
+use super::keyspace::arguments::{integer, is_keyword};
 use super::spec::CommandSpec;
 use set_options::{Grammar, StringOptions};
 
@@ -128,7 +128,13 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         match outcome.expire_at_ms {
             Some(deadline) if expire.is_some() => propagate_set_pxat(ctx, key, value, deadline),
             _ => {
-                let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+                // Redis propagates `SET ... GET` without `GET`: a replica or
+                // an AOF replay has no use for the old value.
+                let argv: Vec<&[u8]> = args[..3]
+                    .iter()
+                    .chain(args[3..].iter().filter(|opt| !is_keyword(opt, "GET")))
+                    .map(|a| &a[..])
+                    .collect();
                 ctx.propagate(&argv);
             }
         }

@@ -38,7 +38,7 @@ fn relative_expiry_is_propagated_as_an_absolute_pxat() {
 #[test]
 fn writes_without_expiry_propagate_as_sent_and_no_ops_not_at_all() {
     let mut h = Harness::new();
-    run(&mut h, &["SET", "k", "v", "KEEPTTL"]);
+    run(&mut h, &["SET", "k", "v", "KEEPTTL", "GET"]);
     assert_eq!(run(&mut h, &["SET", "k", "w", "NX"]), b"$-1\r\n");
     assert_eq!(run(&mut h, &["SETNX", "k", "w"]), b":0\r\n");
     assert_eq!(run(&mut h, &["MSETNX", "k", "1", "n", "2"]), b":0\r\n");
