@@ -161,3 +161,49 @@ impl Stats {
         counter.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn instantaneous_ops_average_the_recent_samples() {
+        let stats = Stats::default();
+        let start = Instant::now();
+        // Two 100 ms windows at 1000 and 3000 commands per second.
+        stats.total_commands_processed.store(100, Ordering::Relaxed);
+        stats.sample_ops(start + Duration::from_millis(100));
+        stats.total_commands_processed.store(400, Ordering::Relaxed);
+        stats.sample_ops(start + Duration::from_millis(200));
+        let expected = (1000 + 3000) / OPS_SAMPLES as u64;
+        assert!(
+            (expected - 2..=expected + 2).contains(&stats.instantaneous_ops_per_sec()),
+            "{}",
+            stats.instantaneous_ops_per_sec()
+        );
+        stats.reset();
+        assert_eq!(stats.instantaneous_ops_per_sec(), 0);
+    }
+
+    #[test]
+    fn error_codes_are_counted_by_their_first_word_and_capped() {
+        let stats = Stats::default();
+        stats.count_error("ERR syntax error");
+        stats.count_error("ERR value is not an integer or out of range");
+        stats.count_error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert_eq!(
+            stats.error_counts(),
+            [("ERR".to_string(), 2), ("WRONGTYPE".to_string(), 1)]
+        );
+        for i in 0..ERROR_CODES_LIMIT * 2 {
+            stats.count_error(&format!("CODE{i} message"));
+        }
+        assert_eq!(stats.error_counts().len(), ERROR_CODES_LIMIT);
+        assert_eq!(
+            Stats::get(&stats.total_error_replies),
+            3 + 2 * ERROR_CODES_LIMIT as u64
+        );
+    }
+}

@@ -33,6 +33,41 @@ fn command_info_and_docs_match_redis_for_every_leaf_command() {
     }
 }
 
+/// `COMMAND GETKEYS` cases for key-position shapes: single key, ranges with
+/// steps, all-but-last, and commands with options after the keys.
+const GETKEYS_CASES: &[&[&str]] = &[
+    &["GET", "k"],
+    &["SET", "k", "v", "EX", "10"],
+    &["SET", "k", "v", "GET"],
+    &["SET", "k", "v", "NX", "get", "PX", "5"],
+    &["MSET", "a", "1", "b", "2", "c", "3"],
+    &["MSETNX", "a", "1", "b", "2"],
+    &["MGET", "a", "b", "c"],
+    &["DEL", "a", "b", "c"],
+    &["EXISTS", "a", "a"],
+    &["RENAME", "a", "b"],
+    &["COPY", "a", "b", "DB", "1", "REPLACE"],
+    &["EXPIRE", "k", "10", "NX"],
+    &["GETEX", "k", "PERSIST"],
+    &["SETRANGE", "k", "0", "v"],
+];
+
+#[test]
+fn command_getkeys_matches_redis_for_every_key_shape_implemented() {
+    let pair = Pair::start();
+    let table = CommandTable::standard();
+    for case in GETKEYS_CASES {
+        if table.get(case[0].as_bytes()).is_none() {
+            continue;
+        }
+        let mut args: Vec<&[u8]> = vec![b"COMMAND", b"GETKEYS"];
+        args.extend(case.iter().map(|a| a.as_bytes()));
+        pair.same_command(&args);
+        args[1] = b"GETKEYSANDFLAGS";
+        pair.same_command(&args);
+    }
+}
+
 #[test]
 fn command_getkeys_matches_redis() {
     let pair = Pair::start();

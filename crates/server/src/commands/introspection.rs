@@ -377,8 +377,31 @@ fn handle_command_getkeysandflags(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     for (index, key_spec) in positions {
         ctx.reply_array_len(2);
         ctx.reply_bulk(&command[index]);
-        reply_status_array(ctx, key_spec.flags);
+        reply_status_array(ctx, resolved_key_flags(key_spec, command));
     }
+}
+
+/// The access flags of a key found by `key_spec` in `command`. A spec marked
+/// `variable_flags` depends on the arguments; Redis then asks the command's
+/// own key function. `SET` is the only such command here (`setGetKeys`:
+/// with `GET` the old value is read).
+fn resolved_key_flags(key_spec: &KeySpec, command: &[Bytes]) -> &'static [&'static str] {
+    if !key_spec.flags.contains(&"variable_flags") {
+        return key_spec.flags;
+    }
+    let name = command.first().map(|n| n.as_ref()).unwrap_or_default();
+    if name.eq_ignore_ascii_case(b"SET") {
+        let reads_old_value = command
+            .iter()
+            .skip(3)
+            .any(|arg| arg.eq_ignore_ascii_case(b"GET"));
+        return if reads_old_value {
+            &["RW", "access", "update"]
+        } else {
+            &["OW", "update"]
+        };
+    }
+    key_spec.flags
 }
 
 /// Resolves `COMMAND GETKEYS[ANDFLAGS] <command> ...` to its key positions,
