@@ -65,20 +65,34 @@ impl Server {
     pub async fn bind(config: Config, options: ServerOptions) -> Result<Server, ServerError> {
         let mut listeners = Vec::new();
         let mut port = config.port;
-        for host in config.bind.split_whitespace() {
-            let host = host.trim_start_matches('-');
-            let address = if host.contains(':') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
+        for address in config.bind_addresses() {
+            let target = address.with_port(port);
+            let listener = match TcpListener::bind(&target).await {
+                Ok(listener) => listener,
+                Err(err) if address.optional => {
+                    tracing::warn!(%err, "skipping optional bind address {target}");
+                    continue;
+                }
+                Err(source) => {
+                    return Err(ServerError::Bind {
+                        address: target,
+                        source,
+                    });
+                }
             };
-            let listener = TcpListener::bind(&address)
-                .await
-                .map_err(|source| ServerError::Bind { address, source })?;
             if port == 0 {
                 port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
             }
             listeners.push(listener);
+        }
+        if listeners.is_empty() {
+            return Err(ServerError::Bind {
+                address: config.bind.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AddrNotAvailable,
+                    "no bind address could be listened on",
+                ),
+            });
         }
         let dataset = Dataset::new(&config).shared();
         let state = Arc::new(ServerState::new(

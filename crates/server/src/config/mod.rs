@@ -153,6 +153,26 @@ impl Default for Config {
     }
 }
 
+/// One address of `bind`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindAddress {
+    /// The host part (`127.0.0.1`, `::1`, `0.0.0.0`).
+    pub host: String,
+    /// Whether failing to bind it is only a warning (`-` prefix).
+    pub optional: bool,
+}
+
+impl BindAddress {
+    /// `host:port`, with IPv6 hosts in brackets.
+    pub fn with_port(&self, port: u16) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{port}", self.host)
+        } else {
+            format!("{}:{port}", self.host)
+        }
+    }
+}
+
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -280,17 +300,26 @@ impl Config {
         Ok(config)
     }
 
-    /// The bind addresses as socket address strings with the port.
-    pub fn listen_addresses(&self) -> Vec<String> {
+    /// The `bind` addresses, as redis.conf reads them: `*` is every IPv4
+    /// address, `::*` every IPv6 address, and a leading `-` marks an address
+    /// that may be unavailable (skipped, with a warning, if it cannot be bound).
+    pub fn bind_addresses(&self) -> Vec<BindAddress> {
         self.bind
             .split_whitespace()
-            .map(|host| {
-                let host = host.trim_start_matches('-');
-                if host.contains(':') {
-                    format!("[{host}]:{}", self.port)
-                } else {
-                    format!("{host}:{}", self.port)
+            .map(|word| {
+                let optional = word.starts_with('-');
+                let host = match word.trim_start_matches('-') {
+                    "*" => "0.0.0.0",
+                    "::*" => "::",
+                    other => other,
+                };
+                BindAddress {
+                    host: host.to_string(),
+                    optional,
                 }
+            })
+            .collect()
+    }
             })
             .collect()
     }
@@ -349,6 +378,27 @@ mod tests {
         assert!(config.aof_enabled);
         assert_eq!(config.auto_aof_rewrite_min_size, 1 << 30);
         assert_eq!(config.port, 6380);
+    }
+
+    #[test]
+    fn bind_follows_redis_conf_syntax() {
+        let config = Config {
+            bind: "* -::* 10.0.0.1".to_string(),
+            ..Config::default()
+        };
+        let addresses: Vec<(String, bool)> = config
+            .bind_addresses()
+            .into_iter()
+            .map(|a| (a.with_port(6379), a.optional))
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                ("0.0.0.0:6379".to_string(), false),
+                ("[::]:6379".to_string(), true),
+                ("10.0.0.1:6379".to_string(), false),
+            ]
+        );
     }
 
     #[test]
