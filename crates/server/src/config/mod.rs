@@ -320,9 +320,6 @@ impl Config {
             })
             .collect()
     }
-            })
-            .collect()
-    }
 }
 
 impl<'de> Deserialize<'de> for Config {
