@@ -219,8 +219,9 @@ impl Aof {
         let mut queue = lock(&self.queue);
         let before = queue.assigned();
         let seq = queue.push_batch(records);
+        let wake = seq != before && queue.take_writer_asleep();
         drop(queue);
-        if seq != before {
+        if wake {
             self.wake.notify_one();
         }
         seq
@@ -350,10 +351,12 @@ impl Aof {
                     if self.stopping() {
                         break None;
                     }
+                    queue.set_writer_asleep(true);
                     queue = self
                         .wake
                         .wait(queue)
                         .unwrap_or_else(PoisonError::into_inner);
+                    queue.set_writer_asleep(false);
                 }
             };
             let Some(chunk) = chunk else {
@@ -395,7 +398,9 @@ impl Aof {
         match result {
             Ok(()) => {
                 drop(live);
-                self.set_health(|h| h.write_error = None);
+                if self.failing.load(Ordering::Acquire) {
+                    self.set_health(|h| h.write_error = None);
+                }
                 self.publish_committed(chunk.end_seq);
                 true
             }

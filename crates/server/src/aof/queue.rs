@@ -90,6 +90,9 @@ pub struct WriteQueue {
     generation: u64,
     /// The tail of a running rewrite.
     tail: Option<RewriteTail>,
+    /// The writer thread waits for work: the next batch must wake it. While
+    /// it is busy, batches are just queued (no wake-up system call each).
+    writer_asleep: bool,
 }
 
 impl WriteQueue {
@@ -107,6 +110,17 @@ impl WriteQueue {
             self.assigned += 1;
         }
         self.assigned
+    }
+
+    /// Records that the writer thread is about to wait for work.
+    pub fn set_writer_asleep(&mut self, asleep: bool) {
+        self.writer_asleep = asleep;
+    }
+
+    /// Whether the writer must be woken for new work (and notes that it
+    /// will have been).
+    pub fn take_writer_asleep(&mut self) -> bool {
+        std::mem::take(&mut self.writer_asleep)
     }
 
     /// Sequence of the last batch queued.
