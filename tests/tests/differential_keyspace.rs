@@ -51,6 +51,7 @@ const KEYSPACE_COMMANDS: &[&str] = &[
     "keys",
     "scan",
     "randomkey",
+    "lcs",
 ];
 
 #[test]

@@ -116,6 +116,12 @@ fn command() -> impl Strategy<Value = Vec<String>> {
             .prop_map(|(k, n)| words(&["INCRBYFLOAT", &k, n])),
         (key(), value()).prop_map(|(k, v)| words(&["APPEND", &k, &v])),
         key().prop_map(|k| words(&["STRLEN", &k])),
+        (
+            key(),
+            key(),
+            maybe(&["LEN", "IDX", "IDX WITHMATCHLEN MINMATCHLEN 2"])
+        )
+            .prop_map(|(a, b, o)| [words(&["LCS", &a, &b]), o].concat()),
         (key(), integer(), integer()).prop_map(|(k, s, e)| words(&["GETRANGE", &k, &s, &e])),
         (
             key(),

@@ -304,3 +304,41 @@ fn string_size_limit_follows_config_set_proto_max_bulk_len() {
         "APPEND fresh x",
     ]);
 }
+
+#[test]
+fn lcs_subsequence_length_and_ranges() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "MSET key1 ohmytext key2 mynewtext",
+        "LCS key1 key2",
+        "LCS key1 key2 LEN",
+        "LCS key1 key2 IDX",
+        "LCS key1 key2 IDX MINMATCHLEN 4",
+        "LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN",
+        "LCS key1 key2 idx withmatchlen minmatchlen -5",
+        "LCS key1 key2 IDX LEN",
+        "LCS key1 key2 MINMATCHLEN",
+        "LCS key1 key2 MINMATCHLEN x",
+        "LCS key1 key2 FOO",
+        "LCS key1 missing",
+        "LCS missing missing IDX",
+        "LCS key1 key1 IDX WITHMATCHLEN",
+        "MSET x aaaabbbbaaaa y abababab",
+        "LCS x y",
+        "LCS y x IDX WITHMATCHLEN",
+        "MSET p GTTACGATCGATGCCG q CTAAGTCCGTAGCAAG",
+        "LCS p q IDX WITHMATCHLEN",
+        "LCS q p",
+        "CONFIG SET proto-max-bulk-len 1mb",
+        "SET la 1",
+        "LCS key1",
+    ]);
+    let long_a = "ab".repeat(500);
+    let long_b = "ba".repeat(500);
+    p.same_args(&[b"MSET", b"la", long_a.as_bytes(), b"lb", long_b.as_bytes()]);
+    p.script(&[
+        "LCS la lb LEN",
+        "CONFIG SET proto-max-bulk-len 512mb",
+        "LCS la lb LEN",
+    ]);
+}

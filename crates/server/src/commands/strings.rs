@@ -1,6 +1,6 @@
 //! The string commands: `SET` and its variants (`SETNX`, `SETEX`, `PSETEX`,
 //! `GETSET`, `MSET`, `MSETNX`), the reads (`GET`, `GETDEL`, `GETEX`, `MGET`,
-//! `STRLEN`, `GETRANGE`, `SUBSTR`), the counters (`INCR`, `DECR`, `INCRBY`,
+//! `STRLEN`, `GETRANGE`, `SUBSTR`, `LCS`), the counters (`INCR`, `DECR`, `INCRBY`,
 //! `DECRBY`, `INCRBYFLOAT`) and the in-place edits (`APPEND`, `SETRANGE`).
 //!
 //! The store owns what each command means and words its errors
@@ -11,10 +11,13 @@
 //! or `PEXPIREAT`, `INCRBYFLOAT` becomes `SET k <value> KEEPTTL`, `GETDEL`
 //! becomes `DEL`, `GETSET` becomes `SET`.
 //!
+//! `LCS` is here too (Redis's string group); its algorithm is in `lcs`.
+//!
 //! The option grammar of `SET` and `GETEX` is in `set_options`; the
 //! `COMMAND INFO`/`DOCS` metadata, generated from the oracle by
 //! `tools/gen_command_specs.py`, in `specs`.
 
+mod lcs;
 mod set_options;
 mod specs;
 
@@ -469,5 +472,103 @@ fn handle_setrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             ctx.reply_integer(length_reply(len));
         }
         Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// `LCS`'s reply when a key holds another kind of value.
+const LCS_WRONG_TYPE: &str = "ERR The specified keys must contain string values";
+/// `LCS` with both `IDX` and `LEN`.
+const LCS_IDX_AND_LEN: &str = "ERR If you want both the length and indexes, please just use IDX.";
+
+/// The options of `LCS`.
+#[derive(Default)]
+struct LcsOptions {
+    idx: bool,
+    len: bool,
+    with_match_len: bool,
+    min_match_len: u64,
+}
+
+/// Reads `LCS`'s options as `lcsCommand` does (after the key lookups).
+fn parse_lcs_options(args: &[Bytes]) -> Result<LcsOptions, &'static str> {
+    let mut options = LcsOptions::default();
+    let mut j = 3;
+    while j < args.len() {
+        let opt = &args[j];
+        if is_keyword(opt, "IDX") {
+            options.idx = true;
+        } else if is_keyword(opt, "LEN") {
+            options.len = true;
+        } else if is_keyword(opt, "WITHMATCHLEN") {
+            options.with_match_len = true;
+        } else if is_keyword(opt, "MINMATCHLEN") && j + 1 < args.len() {
+            let min = integer(&args[j + 1]).ok_or(errors::NOT_INTEGER)?;
+            // Negative means no minimum.
+            options.min_match_len = u64::try_from(min).unwrap_or(0);
+            j += 1;
+        } else {
+            return Err(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    if options.idx && options.len {
+        return Err(LCS_IDX_AND_LEN);
+    }
+    Ok(options)
+}
+
+fn handle_lcs(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let mut db = ctx.db();
+    let a = db.get(&args[1]).map(|v| v.map(Bytes::copy_from_slice));
+    let b = db.get(&args[2]).map(|v| v.map(Bytes::copy_from_slice));
+    count_lookup(ctx, is_found(&a));
+    count_lookup(ctx, is_found(&b));
+    let (Ok(a), Ok(b)) = (a, b) else {
+        ctx.reply_error(LCS_WRONG_TYPE);
+        return;
+    };
+    let options = match parse_lcs_options(args) {
+        Ok(options) => options,
+        Err(error) => {
+            ctx.reply_error(error);
+            return;
+        }
+    };
+    let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+    let table_limit = ctx.server.config().proto_max_bulk_len;
+    let found = match lcs::lcs(&a, &b, options.idx || !options.len, table_limit) {
+        Ok(found) => found,
+        Err(error) => {
+            ctx.reply_error(error.message());
+            return;
+        }
+    };
+    if options.idx {
+        let ranges: Vec<_> = found
+            .ranges
+            .iter()
+            .filter(|((start, end), _)| u64::from(end - start + 1) >= options.min_match_len)
+            .collect();
+        // A two-entry map in RESP2: four elements.
+        ctx.reply_array_len(4);
+        ctx.reply_bulk(b"matches");
+        ctx.reply_array_len(ranges.len());
+        for ((a_start, a_end), (b_start, b_end)) in ranges {
+            ctx.reply_array_len(2 + usize::from(options.with_match_len));
+            for (start, end) in [(a_start, a_end), (b_start, b_end)] {
+                ctx.reply_array_len(2);
+                ctx.reply_integer(i64::from(*start));
+                ctx.reply_integer(i64::from(*end));
+            }
+            if options.with_match_len {
+                ctx.reply_integer(i64::from(a_end - a_start + 1));
+            }
+        }
+        ctx.reply_bulk(b"len");
+        ctx.reply_integer(i64::from(found.len));
+    } else if options.len {
+        ctx.reply_integer(i64::from(found.len));
+    } else {
+        ctx.reply_bulk(&found.sequence);
     }
 }
