@@ -186,6 +186,9 @@ pub enum RewriteStartError {
     /// The server is shutting down or the dataset is gone.
     #[error("ERR Can't rewrite append only file in background: the server is shutting down")]
     ShuttingDown,
+    /// The rewrite thread could not be started.
+    #[error("ERR Can't rewrite append only file in background: {0}")]
+    Thread(String),
     /// The store refused the snapshot.
     #[error("ERR Can't rewrite append only file in background: {0}")]
     Snapshot(String),
@@ -249,7 +252,7 @@ impl Aof {
                 let result = aof.run_rewrite(&thread_dataset, &mut handle, hooks);
                 aof.finish_rewrite(&thread_dataset, started, result, handle);
             })
-            .map_err(|e| RewriteStartError::Snapshot(e.to_string()))?;
+            .map_err(|e| RewriteStartError::Thread(e.to_string()))?;
         // The batch's writes so far are in the store, hence in the snapshot:
         // queue them now so they do not land in the tail as well.
         self.append_batch(propagation.drain());
@@ -262,8 +265,9 @@ impl Aof {
         state.started = Some(Instant::now());
         drop(state);
         tracing::info!("Background append only file rewriting started");
-        if handle_tx.send(handle).is_err() {
+        if let Err(unsent) = handle_tx.send(handle) {
             // The thread is gone (it cannot be, short of a panic): undo.
+            store.abort_snapshot(unsent.0);
             lock(&self.queue).end_tail();
             let mut state = lock(&self.rewrite);
             state.in_progress = false;
