@@ -15,7 +15,7 @@
 //!   channel for its batch's sequence before sending the replies, under
 //!   `always` only ([`Aof::commit_target`], [`Aof::wait_committed`]).
 //! * Under `everysec` the **fsync timer** thread fsyncs through the writer's
-//!   [`SyncHandle`](redigo_aof::SyncHandle) about once a second; appends never
+//!   [`SyncHandle`] about once a second; appends never
 //!   wait for it.
 //!
 //! # Write errors
