@@ -289,3 +289,50 @@ fn unauthenticated_limits_lift_after_auth_in_the_same_pipeline() {
         assert!(theirs.is_closed());
     }
 }
+
+mod garbage {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Protocol-looking fragments, so that random input reaches deep into
+    /// the decoder and the dispatcher rather than failing at the first byte.
+    fn fragment() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"*".to_vec()),
+            Just(b"$".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"-1".to_vec()),
+            Just(b"3".to_vec()),
+            Just(b"PING".to_vec()),
+            Just(b"CLIENT".to_vec()),
+            Just(b"CONFIG".to_vec()),
+            Just(b"COMMAND".to_vec()),
+            Just(b"\"".to_vec()),
+            Just(b" ".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn random_input_never_takes_the_server_down(
+            chunks in proptest::collection::vec(fragment(), 0..40)
+        ) {
+            let server = TestServer::start(&[]);
+            let input: Vec<u8> = chunks.concat();
+            let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+                .unwrap();
+            let _ = stream.write_all(&input);
+            let mut sink = [0u8; 4096];
+            let _ = stream.read(&mut sink);
+            drop(stream);
+            let mut probe = RawConn::connect(server.port());
+            prop_assert_eq!(probe.roundtrip(b"PING\r\n"), b"+PONG\r\n".to_vec());
+        }
+    }
+}
