@@ -157,3 +157,41 @@ fn enumerations_skip_expired_keys() {
     std::thread::sleep(std::time::Duration::from_millis(60));
     p.script(&["SCAN 0 COUNT 100", "RANDOMKEY", "KEYS *", "DBSIZE"]);
 }
+
+#[test]
+fn expiring_writes_leave_the_same_ttls() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "SET ex v EX 100",
+        "SET px v PX 100000",
+        "SETEX setex 100 v",
+        "PSETEX psetex 100000 v",
+        "SET g v",
+        "GETEX g PX 100000",
+        "SET kept v EX 100",
+        "SET kept w KEEPTTL",
+        "INCRBY counter 1",
+        "EXPIRE counter 100",
+        "INCRBY counter 1",
+        "APPEND counter 0",
+        "SETRANGE counter 0 9",
+    ]);
+    for key in ["ex", "px", "setex", "psetex", "g", "kept", "counter"] {
+        let (redis, redigo) = p.both_int(&format!("PTTL {key}"));
+        assert!((98_000..=100_000).contains(&redis), "{key}: {redis}");
+        assert!((98_000..=100_000).contains(&redigo), "{key}: {redigo}");
+    }
+    p.script(&["SET at v EXAT 99999999999", "SET pat v PXAT 99999999999123"]);
+    assert_eq!(
+        p.both_int("PEXPIRETIME at"),
+        (99_999_999_999_000, 99_999_999_999_000)
+    );
+    assert_eq!(
+        p.both_int("PEXPIRETIME pat"),
+        (99_999_999_999_123, 99_999_999_999_123)
+    );
+    assert_eq!(
+        p.both_int("EXPIRETIME pat"),
+        (99_999_999_999, 99_999_999_999)
+    );
+}
