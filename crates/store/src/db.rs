@@ -22,6 +22,11 @@ pub struct ExpiredKey {
     pub key: Bytes,
 }
 
+/// Set-aside expiry heap entries re-checked per TTL change while the heap
+/// compacts: more than the one stale entry a change can add, so a
+/// compaction always finishes, yet a small constant cost per write.
+const HEAP_CHECKS_PER_WRITE: usize = 32;
+
 #[derive(Debug)]
 pub(crate) struct Db {
     pub(crate) table: Table,
@@ -70,6 +75,9 @@ impl Db {
             self.expires += 1;
             self.deadline_sum += deadline as u128;
             self.expiry.push(deadline, key_hash);
+            if self.expiry.is_compacting() {
+                self.compact_expiry(HEAP_CHECKS_PER_WRITE);
+            }
         }
     }
 
@@ -82,12 +90,18 @@ impl Db {
         if let Some(deadline) = deadline {
             self.expires -= 1;
             self.deadline_sum -= deadline as u128;
-            let table = &self.table;
-            self.expiry
-                .compact_if_stale(self.expires, |deadline, key_hash| {
-                    table.locate_deadline(key_hash, deadline).is_some()
-                });
+            self.compact_expiry(HEAP_CHECKS_PER_WRITE);
         }
+    }
+
+    /// Advances the expiry heap's compaction by at most `max_checks`
+    /// entries (see [`ExpiryHeap::compact_step`]).
+    fn compact_expiry(&mut self, max_checks: usize) {
+        let table = &self.table;
+        self.expiry
+            .compact_step(self.expires, max_checks, |deadline, key_hash| {
+                table.locate_deadline(key_hash, deadline).is_some()
+            });
     }
 
     /// Finds a live key. An expired key is removed, appended to `expired`,
@@ -192,6 +206,9 @@ impl Db {
         max_pops: usize,
         out: &mut Vec<ExpiredKey>,
     ) -> usize {
+        // Entries set aside by a compaction are invisible to `pop_due`
+        // until re-checked: active expiry pushes the compaction along.
+        self.compact_expiry(max_pops);
         let mut removed = 0;
         let mut pops = 0;
         while removed < budget && pops < max_pops {

@@ -41,7 +41,7 @@
 //!   counters in step; the store holds the numbered databases.
 //! * [`expiry_heap`]: a min-heap of `(deadline, key hash)` for active
 //!   expiry (16 bytes per TTL, no copy of the key), with stale entries
-//!   skipped and compacted.
+//!   skipped and compacted in bounded steps.
 //! * [`snapshot`]: Dragonfly-style fork-less snapshots, copy-on-write per
 //!   segment.
 //! * [`scan`]: `SCAN` cursors are positions in the hash space.

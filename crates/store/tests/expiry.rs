@@ -142,3 +142,22 @@ fn overwriting_an_expired_key_reports_it_expired() {
     assert_eq!(expired.len(), 1);
     assert_eq!((expired[0].db, &expired[0].key[..]), (0, &b"k"[..]));
 }
+
+#[test]
+fn keys_set_aside_by_a_compaction_are_still_reaped() {
+    let mut store = Store::new(StoreConfig::default());
+    for i in 0..2_000u64 {
+        set_with_deadline(&mut store, 0, &format!("k{i}"), NOW + 100 + i);
+    }
+    // Deleting most keys makes the heap mostly stale and starts a
+    // compaction that sets entries aside.
+    let doomed: Vec<String> = (0..1_500).map(|i| format!("k{i}")).collect();
+    store.db(0, NOW).expect("db").del(&doomed);
+    let mut reaped = 0;
+    for _ in 0..1_000 {
+        reaped += store.reap(NOW + 10_000, 20).len();
+    }
+    assert_eq!(reaped, 500, "every remaining key expired actively");
+    assert_eq!(store.db(0, NOW + 10_000).expect("db").dbsize(), 0);
+    assert_eq!(store.expiry_heap_entries(), 0);
+}
