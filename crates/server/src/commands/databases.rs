@@ -4,10 +4,10 @@
 //! They read no particular key, so they count no keyspace hits, and write
 //! nothing. Expired keys are never returned: `SCAN` and `RANDOMKEY` remove
 //! the ones they meet (the connection propagates those deletions like any
-//! lazy expiry), `KEYS` only skips them, as Redis does. `SCAN`'s cursor is the store's
-//! position in its hash space, so cursors and the order of keys differ from
-//! Redis's while the guarantee (every key present for the whole iteration
-//! is returned) is the same.
+//! lazy expiry), `KEYS` only skips them, as Redis does. `SCAN`'s cursor is
+//! the store's position in its hash space, so cursors and the order of keys
+//! differ from Redis's while the guarantee (every key present for the whole
+//! iteration is returned) is the same.
 
 mod specs;
 
