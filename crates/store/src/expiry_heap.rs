@@ -38,7 +38,7 @@ pub const COMPACT_MIN_LEN: usize = 64;
 pub struct ExpiryHeap {
     heap: BinaryHeap<Reverse<(u64, u64)>>,
     /// Entries set aside by the compaction in progress, still to re-check.
-    set_aside: Vec<(u64, u64)>,
+    set_aside: Vec<Reverse<(u64, u64)>>,
     /// Key hashes pushed back by the compaction in progress: a key has one
     /// live deadline, so a second live-looking entry for it is a duplicate
     /// (the same TTL set twice) and is dropped.
@@ -91,7 +91,8 @@ impl ExpiryHeap {
 
     /// Estimated heap bytes.
     pub fn memory_bytes(&self) -> usize {
-        (self.heap.capacity() + self.set_aside.capacity()) * std::mem::size_of::<(u64, u64)>()
+        (self.heap.capacity() + self.set_aside.capacity())
+            * std::mem::size_of::<Reverse<(u64, u64)>>()
             + self.kept.capacity() * std::mem::size_of::<u64>()
     }
 
@@ -110,15 +111,14 @@ impl ExpiryHeap {
             if len < COMPACT_MIN_LEN || len - live.min(len) <= live {
                 return 0;
             }
-            self.set_aside = std::mem::take(&mut self.heap)
-                .into_vec()
-                .into_iter()
-                .map(|Reverse(item)| item)
-                .collect();
+            // O(1): the heap's buffer is taken over as is.
+            self.set_aside = std::mem::take(&mut self.heap).into_vec();
+            // Sized up front so that no step pays for growing it.
+            self.kept = HashSet::with_capacity(live);
         }
         let mut checked = 0;
         while checked < max_checks {
-            let Some((deadline, key_hash)) = self.set_aside.pop() else {
+            let Some(Reverse((deadline, key_hash))) = self.set_aside.pop() else {
                 break;
             };
             checked += 1;
