@@ -106,6 +106,12 @@ impl Store {
         &self.config
     }
 
+    /// Changes the largest string `APPEND`/`SETRANGE` may build
+    /// (`CONFIG SET proto-max-bulk-len`); existing values are not touched.
+    pub fn set_max_string_len(&mut self, limit: usize) {
+        self.config.max_string_len = limit;
+    }
+
     /// Number of databases.
     pub fn databases(&self) -> usize {
         self.dbs.len()

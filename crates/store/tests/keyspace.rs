@@ -190,6 +190,13 @@ fn strings_grow_in_place_up_to_the_configured_limit() {
     assert_eq!(db.set_range(b"s", 8, b"yz"), Ok(10));
     assert_eq!(db.get(b"s"), Ok(Some(&b"12345678yz"[..])));
     assert_eq!(db.set_range(b"t", 10, b"a"), Err(StoreError::StringTooLong));
+    store.set_max_string_len(11);
+    let mut db = store.db(0, NOW).expect("db");
+    assert_eq!(
+        db.append(b"s", b"!"),
+        Ok(11),
+        "the new limit applies at once"
+    );
     let before = store.used_memory();
     store.db(0, NOW).expect("db").del(&[b"s"]);
     assert!(store.used_memory() < before, "used_memory follows removals");
