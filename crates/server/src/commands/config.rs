@@ -285,6 +285,10 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if level_changed {
         ctx.server.apply_log_level(candidate.loglevel);
     }
+    // The decoder reads the limit for every read; the store keeps its own
+    // copy for the strings APPEND and SETRANGE may build.
+    ctx.store
+        .set_max_string_len(usize::try_from(candidate.proto_max_bulk_len).unwrap_or(usize::MAX));
     ctx.reply_ok();
 }
 
