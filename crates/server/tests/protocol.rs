@@ -162,6 +162,13 @@ fn config_set_errors_match_redis() {
         &[b"config", b"get", b"auto-aof-rewrite-min-size"],
         &[b"config", b"get", b"timeout", b"nosuch"],
         &[b"config", b"resetstat"],
+        // The limit also bounds strings built by SETRANGE/APPEND.
+        &[b"config", b"set", b"proto-max-bulk-len", b"1mb"],
+        &[b"setrange", b"k", b"1048576", b"x"],
+        &[b"setrange", b"k", b"1048575", b"x"],
+        &[b"append", b"k", b"y"],
+        &[b"config", b"set", b"proto-max-bulk-len", b"512mb"],
+        &[b"append", b"k", b"y"],
     ];
     pair.same_session(cases);
 }
