@@ -107,6 +107,16 @@ impl ExecContext<'_> {
         encode::error(self.out, message);
     }
 
+    /// An error reply from raw bytes, for the errors where Redis quotes a
+    /// client's argument byte for byte (e.g. `ERR Unsupported option \xff`).
+    /// Otherwise as [`ExecContext::reply_error`].
+    pub fn reply_error_bytes(&mut self, message: &[u8]) {
+        self.server
+            .stats
+            .count_error(&String::from_utf8_lossy(message));
+        encode::error(self.out, message);
+    }
+
     /// `:n`.
     pub fn reply_integer(&mut self, n: i64) {
         encode::integer(self.out, n);
