@@ -35,6 +35,7 @@ fn main() -> ExitCode {
     let options = ServerOptions {
         config_file,
         log_level_hook,
+        ..ServerOptions::default()
     };
     let result = runtime.block_on(async {
         Server::bind(config, options)

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::active_expiry;
+use crate::aof::{self, AofOptions};
 use crate::config::Config;
 use crate::dataset::{self, Dataset, SharedDataset};
 use crate::network::listener;
@@ -31,6 +32,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The AOF could not be loaded or opened.
+    #[error("could not start persistence: {0}")]
+    Persistence(#[from] aof::StartError),
 }
 
 /// Options beyond the [`Config`] for embedding the server.
@@ -40,6 +44,8 @@ pub struct ServerOptions {
     pub config_file: Option<PathBuf>,
     /// Applies `CONFIG SET loglevel` to the process's logger.
     pub log_level_hook: Option<LogLevelHook>,
+    /// How the AOF is opened and rewritten (production defaults).
+    pub aof: AofOptions,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -47,6 +53,7 @@ impl std::fmt::Debug for ServerOptions {
         f.debug_struct("ServerOptions")
             .field("config_file", &self.config_file)
             .field("log_level_hook", &self.log_level_hook.is_some())
+            .field("aof", &self.aof)
             .finish()
     }
 }
@@ -61,7 +68,8 @@ pub struct Server {
 
 impl Server {
     /// Binds every `bind` address on `port` (port 0: a free port, the same
-    /// for every address when possible).
+    /// for every address when possible), then, with `aof-enabled`, loads the
+    /// AOF and opens it for appending.
     pub async fn bind(config: Config, options: ServerOptions) -> Result<Server, ServerError> {
         let mut listeners = Vec::new();
         let mut port = config.port;
@@ -101,6 +109,11 @@ impl Server {
             options.log_level_hook,
         ));
         state.set_port(port);
+        // Replays the AOF into the dataset before any client is accepted
+        // (blocking, like Redis's loading phase) and installs the AOF sink.
+        if let Some(persistence) = aof::start(&state, &dataset, options.aof)? {
+            state.install_aof(persistence);
+        }
         Ok(Server {
             state,
             dataset,

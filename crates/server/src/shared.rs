@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
+use crate::aof::Persistence;
 use crate::client::ClientRegistry;
 use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
@@ -50,6 +51,7 @@ pub struct ServerState {
     /// Connected clients.
     pub clients: ClientRegistry,
     persistence: Mutex<PersistenceStatus>,
+    aof: OnceLock<Persistence>,
     /// When the server started.
     pub started: Instant,
     /// 40 hex characters identifying this run (`run_id`).
@@ -87,6 +89,7 @@ impl ServerState {
             stats: Stats::default(),
             clients: ClientRegistry::default(),
             persistence: Mutex::new(PersistenceStatus::default()),
+            aof: OnceLock::new(),
             started: Instant::now(),
             run_id: new_run_id(),
             shutdown,
@@ -114,6 +117,16 @@ impl ServerState {
     /// AOF status for `INFO persistence`; the AOF writer updates it.
     pub fn persistence(&self) -> MutexGuard<'_, PersistenceStatus> {
         self.persistence.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The running AOF, when `aof-enabled` is on.
+    pub fn aof(&self) -> Option<&Persistence> {
+        self.aof.get()
+    }
+
+    /// Records the AOF started for this server (once, at start-up).
+    pub(crate) fn install_aof(&self, persistence: Persistence) {
+        let _ = self.aof.set(persistence);
     }
 
     /// Whether clients must authenticate (`requirepass` is set).

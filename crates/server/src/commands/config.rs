@@ -285,6 +285,11 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if level_changed {
         ctx.server.apply_log_level(candidate.loglevel);
     }
+    if let Some(persistence) = ctx.server.aof() {
+        persistence
+            .aof
+            .set_policy(crate::aof::fsync_policy(candidate.appendfsync));
+    }
     // The decoder reads the limit for every read; the store keeps its own
     // copy for the strings APPEND and SETRANGE may build.
     ctx.store

@@ -51,6 +51,12 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Some(errors::wrong_arity(spec.name))
     } else if !ctx.client.authenticated && !spec.has(Flag::NoAuth) && ctx.server.auth_required() {
         Some(errors::NOAUTH.to_string())
+    } else if spec.has(Flag::Write) {
+        // Writes are refused while the AOF cannot be written, as Redis does.
+        ctx.server
+            .aof()
+            .and_then(|p| p.aof.write_error())
+            .map(|reason| format!("MISCONF Errors writing to the AOF file: {reason}"))
     } else {
         None
     };

@@ -231,7 +231,21 @@ fn memory_section(ctx: &ExecContext<'_>, out: &mut String) {
 
 fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
     let aof_enabled = ctx.server.config().aof_enabled;
-    let status = ctx.server.persistence().clone();
+    let mut status = ctx.server.persistence().clone();
+    let report = ctx.server.aof().map(|p| p.aof.report());
+    if let Some(report) = &report {
+        status.aof_rewrite_in_progress = report.rewrite_in_progress;
+        status.aof_rewrite_scheduled = report.rewrite_scheduled;
+        status.aof_last_rewrite_time_sec = report.last_rewrite_time_sec;
+        status.aof_current_rewrite_time_sec = report.current_rewrite_time_sec;
+        status.aof_last_bgrewrite_status = if report.last_bgrewrite_ok {
+            "ok"
+        } else {
+            "err"
+        };
+        status.aof_rewrites = report.rewrites;
+        status.aof_last_write_status = if report.last_write_ok { "ok" } else { "err" };
+    }
     let started_unix =
         (unix_time_ms() / 1000).saturating_sub(ctx.server.started.elapsed().as_secs());
     out.push_str("# Persistence\r\n");
@@ -271,6 +285,19 @@ fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
     );
     field!(out, "aof_rewrites", status.aof_rewrites);
     field!(out, "aof_last_write_status", status.aof_last_write_status);
+    if let Some(report) = report {
+        // Redis adds these while the AOF is on.
+        field!(out, "aof_current_size", report.current_size);
+        field!(out, "aof_base_size", report.base_size);
+        field!(
+            out,
+            "aof_pending_rewrite",
+            u8::from(report.rewrite_scheduled)
+        );
+        field!(out, "aof_buffer_length", report.buffer_length);
+        field!(out, "aof_pending_bio_fsync", 0);
+        field!(out, "aof_delayed_fsync", report.delayed_fsync);
+    }
 }
 
 fn stats_section(ctx: &ExecContext<'_>, out: &mut String) {

@@ -202,9 +202,21 @@ fn handle_shutdown(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     ctx.effects.shutdown = Some(mode);
 }
 
-/// Redis 7.0 runs a rewrite even with `appendonly no` and answers this. The
-/// AOF writer hooks the actual rewrite in; until then there is nothing to
-/// rewrite and the reply is the same.
+/// Rewrites the AOF in the background from a snapshot of the store. Redis
+/// 7.0 also runs a rewrite with `appendonly no` and gives the same answer;
+/// without an AOF there is nothing to rewrite here, so only the answer is.
 fn handle_bgrewriteaof(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
-    ctx.reply_simple("Background append only file rewriting started");
+    let server = ctx.server;
+    let started = match server.aof() {
+        Some(persistence) => {
+            persistence
+                .aof
+                .start_rewrite(ctx.store, ctx.propagation, ctx.now_ms, persistence.hooks)
+        }
+        None => Ok(()),
+    };
+    match started {
+        Ok(()) => ctx.reply_simple("Background append only file rewriting started"),
+        Err(err) => ctx.reply_error(&err.to_string()),
+    }
 }

@@ -108,7 +108,13 @@ async fn run(
                 break;
             }
             let buffered = (read_buf.len(), read_buf.capacity() - read_buf.len());
-            let effects = execute_batch(server, dataset, handle, &mut requests, &mut out, buffered);
+            let (effects, durable_at) =
+                execute_batch(server, dataset, handle, &mut requests, &mut out, buffered);
+            if let (Some(seq), Some(persistence)) = (durable_at, server.aof()) {
+                // appendfsync always: reply only once the batch's writes are
+                // on disk (one fsync serves every client waiting, no lock held).
+                persistence.aof.wait_committed(seq).await;
+            }
             if let Some(mode) = effects.shutdown {
                 server.request_shutdown(mode);
                 write_out(socket, server, &mut out).await;
@@ -170,6 +176,8 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Runs `requests` under one dataset lock and appends their replies to `out`.
+/// Also returns, under `appendfsync always`, the AOF sequence the replies
+/// must wait for.
 fn execute_batch(
     server: &ServerState,
     dataset: &SharedDataset,
@@ -177,7 +185,7 @@ fn execute_batch(
     requests: &mut Vec<Request>,
     out: &mut BytesMut,
     (query_buffer_len, query_buffer_free): (usize, usize),
-) -> Effects {
+) -> (Effects, Option<u64>) {
     let mut effects = Effects::default();
     let mut guard = dataset::lock(dataset);
     let data = &mut *guard;
@@ -202,7 +210,8 @@ fn execute_batch(
         commands::execute(&mut ctx, request.args());
     }
     data.finish_batch(&server.stats);
-    effects
+    let durable_at = server.aof().and_then(|p| p.aof.commit_target());
+    (effects, durable_at)
 }
 
 /// Writes and clears `out`; false if the peer is gone.
