@@ -268,3 +268,62 @@ fn redis_benchmark_completes_without_errors() {
     let finished = stdout.matches("requests per second").count();
     assert_eq!(finished, tests.len() + 1, "{stdout}");
 }
+
+/// Polls `INFO persistence` until no AOF rewrite runs.
+fn wait_rewrite_done(conn: &mut RawConn) {
+    let deadline = Instant::now() + EXIT_WAIT;
+    loop {
+        let info = String::from_utf8(conn.roundtrip(b"INFO persistence\r\n")).unwrap();
+        if info.contains("aof_rewrite_in_progress:0\r\n") && info.contains("aof_rewrites:1\r\n") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "rewrite did not finish: {info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_aof_keeps_data_across_restarts_and_rewrites() {
+    let dir = std::env::temp_dir().join(format!("redigo-aof-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let aof = dir.join("appendonly.aof");
+    let aof_arg = aof.to_str().unwrap().to_string();
+    let args = [
+        "--aof-enabled",
+        "--aof-path",
+        &aof_arg,
+        "--appendfsync",
+        "always",
+    ];
+
+    let server = Running::start(&args);
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.roundtrip(b"SET k v\r\n"), b"+OK\r\n");
+    assert_eq!(conn.roundtrip(b"INCR n\r\n"), b":1\r\n");
+    assert_eq!(conn.roundtrip(b"SELECT 2\r\n"), b"+OK\r\n");
+    assert_eq!(conn.roundtrip(b"SET other 1 EX 1000\r\n"), b"+OK\r\n");
+    assert_eq!(
+        conn.roundtrip(b"BGREWRITEAOF\r\n"),
+        b"+Background append only file rewriting started\r\n"
+    );
+    wait_rewrite_done(&mut conn);
+    assert_eq!(conn.roundtrip(b"SET after rewrite\r\n"), b"+OK\r\n");
+    conn.send(b"SHUTDOWN\r\n");
+    assert!(conn.is_closed());
+    assert!(server.wait_exit().status.success());
+
+    let server = Running::start(&args);
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.roundtrip(b"GET k\r\n"), b"$1\r\nv\r\n");
+    assert_eq!(conn.roundtrip(b"GET n\r\n"), b"$1\r\n1\r\n");
+    assert_eq!(conn.roundtrip(b"SELECT 2\r\n"), b"+OK\r\n");
+    assert_eq!(conn.roundtrip(b"GET other\r\n"), b"$1\r\n1\r\n");
+    let ttl = String::from_utf8(conn.roundtrip(b"TTL other\r\n")).unwrap();
+    assert!(ttl.starts_with(":99") || ttl.starts_with(":100"), "{ttl}");
+    assert_eq!(conn.roundtrip(b"GET after\r\n"), b"$7\r\nrewrite\r\n");
+    let info = String::from_utf8(conn.roundtrip(b"INFO persistence\r\n")).unwrap();
+    assert!(info.contains("aof_enabled:1\r\n"), "{info}");
+    assert!(info.contains("aof_current_size:"), "{info}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
