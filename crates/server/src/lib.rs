@@ -9,7 +9,9 @@
 //!   exporting its specs and handlers, and the dispatcher that checks
 //!   arity and authentication exactly as Redis does;
 //! * the network layer: a tokio TCP server with one task per connection;
-//! * the active expiry cycle and the propagation of writes to the AOF.
+//! * the active expiry cycle and the propagation of writes ([`propagation`])
+//!   to the append-only file ([`aof`]: replay at start-up, group-committed
+//!   appends, background rewrites).
 //!
 //! # Concurrency model
 //!
