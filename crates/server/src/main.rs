@@ -1,11 +1,22 @@
 //! `redigo`: the server binary, a thin shell over the `redigo_server` library.
+//! `redigo check-aof ...` checks or repairs an AOF instead of serving.
 
 use std::process::ExitCode;
 
 use redigo_server::config::{CliOutcome, parse_command_line};
-use redigo_server::{Server, ServerOptions, logging, shutdown_signal};
+use redigo_server::{Server, ServerOptions, aof, logging, shutdown_signal};
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(aof::check_command::SUBCOMMAND) {
+        // `redigo check-aof [--fix] [--yes] FILE`, like redis-check-aof.
+        let code = aof::check_command::run(
+            &args[2..],
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        );
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let (config, config_file) = match parse_command_line(std::env::args_os()) {
         Ok(CliOutcome::Run {
             config,

@@ -325,5 +325,10 @@ fn the_aof_keeps_data_across_restarts_and_rewrites() {
     assert!(info.contains("aof_enabled:1\r\n"), "{info}");
     assert!(info.contains("aof_current_size:"), "{info}");
     drop(server);
+
+    let check = run(&["check-aof", &aof_arg]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{stdout}");
+    assert!(stdout.contains("is valid"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
