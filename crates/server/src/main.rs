@@ -7,7 +7,10 @@ use redigo_server::config::{CliOutcome, parse_command_line};
 use redigo_server::{Server, ServerOptions, aof, logging, shutdown_signal};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
+    // `args_os`: `args` would panic on an argument that is not UTF-8.
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     if args.get(1).map(String::as_str) == Some(aof::check_command::SUBCOMMAND) {
         // `redigo check-aof [--fix] [--yes] FILE`, like redis-check-aof.
         let code = aof::check_command::run(
