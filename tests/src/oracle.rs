@@ -10,6 +10,9 @@ use crate::RawConn;
 /// How long a freshly spawned server gets to start listening.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the start-up probe waits for `INFO server`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// True when tests must not skip for a missing tool: CI sets `CI`.
 pub fn oracle_required() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
@@ -142,22 +145,45 @@ fn password<'a>(args: &[&'a str]) -> Option<&'a str> {
 }
 
 /// Whether the server on `port` reports `process_id:pid` in `INFO server`,
-/// authenticating first when it was started with a password.
+/// authenticating first when it was started with a password. Any I/O error
+/// (another test's server going away under us) means "not ours".
 fn serves_pid(port: u16, pid: u32, password: Option<&str>) -> bool {
-    let Ok(stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else {
-        return false;
-    };
-    drop(stream);
-    let mut conn = RawConn::connect(port);
+    probe_pid(port, password).is_ok_and(|info| {
+        String::from_utf8_lossy(&info)
+            .lines()
+            .any(|line| line.trim_end() == format!("process_id:{pid}"))
+    })
+}
+
+/// Sends `[AUTH password] INFO server` and returns what arrived before the
+/// reply to INFO was complete (or the server stopped answering).
+fn probe_pid(port: u16, password: Option<&str>) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
+    stream.set_read_timeout(Some(PROBE_TIMEOUT))?;
+    let mut request = Vec::new();
     if let Some(password) = password {
-        if conn.command(&[b"AUTH", password.as_bytes()]) != b"+OK\r\n" {
-            return false;
-        }
+        request.extend_from_slice(
+            format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{password}\r\n", password.len()).as_bytes(),
+        );
     }
-    let reply = conn.command(&[b"INFO", b"server"]);
-    String::from_utf8_lossy(&reply)
-        .lines()
-        .any(|line| line.trim_end() == format!("process_id:{pid}"))
+    request.extend_from_slice(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n");
+    stream.write_all(&request)?;
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // INFO server is a few hundred bytes; stop once process_id has arrived.
+    while !reply
+        .windows(b"process_id:".len())
+        .any(|w| w == b"process_id:")
+        || !reply.ends_with(b"\r\n")
+    {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    Ok(reply)
 }
 
 impl Drop for Oracle {
