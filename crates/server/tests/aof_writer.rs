@@ -3,59 +3,18 @@
 
 mod aof_support;
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aof_support::{faulty_factory, live_model, replay_model, set, start, wait_until};
-use redigo_aof::faulty_writer::{INJECTED_IO_ERROR, INJECTED_WRITE_ERROR};
-use redigo_aof::{
-    AofError, AofStats, AofWriter, FileAofWriter, FsyncPolicy, SyncHandle, WriteStatus,
+use aof_support::{
+    faulty_factory, live_model, replay_model, set, slow_disk_factory, start, wait_until,
 };
-use redigo_server::aof::{Aof, AofOptions, WriterFactory};
+use redigo_aof::FsyncPolicy;
+use redigo_aof::faulty_writer::{INJECTED_IO_ERROR, INJECTED_WRITE_ERROR};
+use redigo_server::aof::{Aof, AofOptions};
 use redigo_server::propagation::PropagatedCommand;
 
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// A file writer whose fsync takes a while, as a real disk's does: while it
-/// runs, other clients' batches pile up and share the next fsync.
-#[derive(Debug)]
-struct SlowDisk(FileAofWriter);
-
-const SLOW_FSYNC: Duration = Duration::from_millis(3);
-
-impl AofWriter for SlowDisk {
-    fn append(&mut self, batch: &[u8]) -> Result<(), AofError> {
-        if self.0.policy() == FsyncPolicy::Always {
-            std::thread::sleep(SLOW_FSYNC);
-        }
-        self.0.append(batch)
-    }
-    fn sync(&mut self) -> Result<(), AofError> {
-        self.0.sync()
-    }
-    fn size(&self) -> u64 {
-        self.0.size()
-    }
-    fn status(&self) -> &WriteStatus {
-        self.0.status()
-    }
-    fn policy(&self) -> FsyncPolicy {
-        self.0.policy()
-    }
-    fn set_policy(&mut self, policy: FsyncPolicy) {
-        self.0.set_policy(policy)
-    }
-    fn stats(&self) -> AofStats {
-        self.0.stats()
-    }
-    fn sync_due(&self, now: Instant) -> bool {
-        self.0.sync_due(now)
-    }
-    fn sync_handle(&self) -> SyncHandle {
-        self.0.sync_handle()
-    }
-}
 
 fn record(client: usize, n: usize) -> PropagatedCommand {
     PropagatedCommand {
@@ -74,10 +33,7 @@ fn always_shares_one_fsync_between_many_clients_batches() {
     const WRITES: usize = 60;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("appendonly.aof");
-    let slow: WriterFactory = Arc::new(|path: &Path, policy| {
-        Ok(Box::new(SlowDisk(FileAofWriter::open(path, policy)?)) as Box<dyn AofWriter>)
-    });
-    let aof = Aof::open(&path, FsyncPolicy::Always, slow).unwrap();
+    let aof = Aof::open(&path, FsyncPolicy::Always, slow_disk_factory()).unwrap();
     let clients: Vec<_> = (0..CLIENTS)
         .map(|client| {
             let aof = Arc::clone(&aof);

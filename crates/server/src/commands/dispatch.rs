@@ -51,8 +51,9 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Some(errors::wrong_arity(spec.name))
     } else if !ctx.client.authenticated && !spec.has(Flag::NoAuth) && ctx.server.auth_required() {
         Some(errors::NOAUTH.to_string())
-    } else if spec.has(Flag::Write) {
-        // Writes are refused while the AOF cannot be written, as Redis does.
+    } else if spec.has(Flag::Write) || spec.name == "ping" {
+        // Writes (and PING, as in Redis's `processCommand`) are refused
+        // while the AOF cannot be written.
         ctx.server
             .aof()
             .and_then(|p| p.aof.write_error())

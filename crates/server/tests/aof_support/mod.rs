@@ -189,3 +189,111 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
     }
     condition()
 }
+
+/// A real server with custom AOF options on its own runtime thread; shuts
+/// down (flushing the AOF) when dropped.
+pub struct InProcessServer {
+    pub port: u16,
+    pub state: Arc<ServerState>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InProcessServer {
+    pub fn start(overrides: &[(&str, &str)], aof: AofOptions) -> InProcessServer {
+        let mut config = Config::default();
+        config.set("port", "0").unwrap();
+        for (key, value) in overrides {
+            config.set(key, value).unwrap();
+        }
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let options = redigo_server::ServerOptions {
+                    aof,
+                    ..redigo_server::ServerOptions::default()
+                };
+                let server = redigo_server::Server::bind(config, options).await.unwrap();
+                let _ = ready_tx.send((server.port(), Arc::clone(server.state())));
+                server.run(std::future::pending()).await.unwrap();
+            });
+        });
+        let (port, state) = ready_rx.recv().expect("server started");
+        InProcessServer {
+            port,
+            state,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        self.state
+            .request_shutdown(redigo_server::ShutdownMode::default());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A file writer whose `always` appends take a while, as a real disk's
+/// fsync does: while one runs, other clients' batches pile up and share the
+/// next fsync.
+#[derive(Debug)]
+pub struct SlowDisk(pub redigo_aof::FileAofWriter);
+
+/// How long a [`SlowDisk`] fsync takes.
+pub const SLOW_FSYNC: Duration = Duration::from_millis(5);
+
+impl AofWriter for SlowDisk {
+    fn append(&mut self, batch: &[u8]) -> Result<(), redigo_aof::AofError> {
+        if self.0.policy() == FsyncPolicy::Always {
+            std::thread::sleep(SLOW_FSYNC);
+        }
+        self.0.append(batch)
+    }
+    fn sync(&mut self) -> Result<(), redigo_aof::AofError> {
+        self.0.sync()
+    }
+    fn size(&self) -> u64 {
+        self.0.size()
+    }
+    fn status(&self) -> &redigo_aof::WriteStatus {
+        self.0.status()
+    }
+    fn policy(&self) -> FsyncPolicy {
+        self.0.policy()
+    }
+    fn set_policy(&mut self, policy: FsyncPolicy) {
+        self.0.set_policy(policy)
+    }
+    fn stats(&self) -> redigo_aof::AofStats {
+        self.0.stats()
+    }
+    fn sync_due(&self, now: Instant) -> bool {
+        self.0.sync_due(now)
+    }
+    fn sync_handle(&self) -> redigo_aof::SyncHandle {
+        self.0.sync_handle()
+    }
+}
+
+/// The [`WriterFactory`] of [`SlowDisk`]s.
+pub fn slow_disk_factory() -> WriterFactory {
+    Arc::new(|path: &Path, policy: FsyncPolicy| {
+        let writer = redigo_aof::FileAofWriter::open(path, policy)?;
+        Ok(Box::new(SlowDisk(writer)) as Box<dyn AofWriter>)
+    })
+}
+
+/// One field of an `INFO` reply.
+pub fn info_field(info: &[u8], name: &str) -> Option<String> {
+    String::from_utf8_lossy(info)
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}:")).map(str::to_owned))
+}

@@ -1,0 +1,210 @@
+//! The AOF inside a running server: MISCONF replies while the disk fails
+//! and recovery, group commit across connections, `BGREWRITEAOF` replies,
+//! `INFO persistence`, `CONFIG SET appendfsync`.
+
+mod aof_support;
+
+use std::time::Duration;
+
+use aof_support::{
+    InProcessServer, faulty_factory, info_field, replay_model, slow_disk_factory, wait_until,
+};
+use redigo_aof::faulty_writer::INJECTED_WRITE_ERROR;
+use redigo_server::aof::AofOptions;
+use redigo_tests::RawConn;
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn aof_overrides(dir: &std::path::Path, appendfsync: &'static str) -> Vec<(&'static str, String)> {
+    vec![
+        ("aof-enabled", "yes".to_string()),
+        ("appendfsync", appendfsync.to_string()),
+        (
+            "aof-path",
+            dir.join("sub").join("appendonly.aof").display().to_string(),
+        ),
+    ]
+}
+
+fn start(dir: &std::path::Path, appendfsync: &'static str, options: AofOptions) -> InProcessServer {
+    let overrides = aof_overrides(dir, appendfsync);
+    let pairs: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    InProcessServer::start(&pairs, options)
+}
+
+fn info(conn: &mut RawConn) -> Vec<u8> {
+    conn.command(&[b"INFO", b"persistence"])
+}
+
+#[test]
+fn misconf_while_writes_fail_reads_keep_working_and_the_server_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (factory, injector) = faulty_factory();
+    let options = AofOptions {
+        open_writer: factory,
+        ..AofOptions::default()
+    };
+    let server = start(dir.path(), "everysec", options);
+    let faults = injector.lock().unwrap().clone().unwrap();
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
+
+    faults.fail_next_writes(u32::MAX);
+    // Accepted: the failure is only known once the writer tries.
+    assert_eq!(conn.command(&[b"SET", b"pending", b"1"]), b"+OK\r\n");
+    let misconf = format!("-MISCONF Errors writing to the AOF file: {INJECTED_WRITE_ERROR}\r\n");
+    let mut x_acknowledged = false;
+    assert!(
+        wait_until(PATIENCE, || {
+            let reply = conn.command(&[b"SET", b"x", b"y"]);
+            x_acknowledged |= reply == b"+OK\r\n";
+            reply == misconf.as_bytes()
+        }),
+        "writes are refused with MISCONF"
+    );
+    assert_eq!(conn.command(&[b"PING"]), misconf.as_bytes(), "as in Redis");
+    assert_eq!(
+        conn.command(&[b"GET", b"pending"]),
+        b"$1\r\n1\r\n",
+        "reads work"
+    );
+    assert_eq!(
+        info_field(&info(&mut conn), "aof_last_write_status").as_deref(),
+        Some("err")
+    );
+
+    faults.clear();
+    assert!(
+        wait_until(PATIENCE, || conn.command(&[b"SET", b"after", b"2"])
+            == b"+OK\r\n"),
+        "the server recovers by itself"
+    );
+    assert_eq!(
+        info_field(&info(&mut conn), "aof_last_write_status").as_deref(),
+        Some("ok")
+    );
+    drop(conn);
+    let path = dir.path().join("sub").join("appendonly.aof");
+    drop(server);
+    let model = replay_model(&path);
+    let keys: Vec<_> = model
+        .keys()
+        .map(|(_, k)| String::from_utf8_lossy(k).into_owned())
+        .collect();
+    let mut expected = vec!["after", "k", "pending"];
+    if x_acknowledged {
+        // Acknowledged before the failure was detected.
+        expected.push("x");
+    }
+    assert_eq!(keys, expected, "nothing acknowledged is lost");
+}
+
+#[test]
+fn concurrent_clients_share_fsyncs_under_always() {
+    const CLIENTS: usize = 8;
+    const WRITES: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let options = AofOptions {
+        open_writer: slow_disk_factory(),
+        ..AofOptions::default()
+    };
+    let server = start(dir.path(), "always", options);
+    let port = server.port;
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            std::thread::spawn(move || {
+                let mut conn = RawConn::connect(port);
+                for n in 0..WRITES {
+                    let key = format!("c{c}:{n}");
+                    assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    let mut conn = RawConn::connect(port);
+    let info = info(&mut conn);
+    let fsyncs: u64 = info_field(&info, "aof_fsyncs").unwrap().parse().unwrap();
+    let writes = (CLIENTS * WRITES) as u64;
+    println!("{writes} acknowledged writes, {fsyncs} fsyncs");
+    assert!(
+        fsyncs >= 1 && fsyncs * 2 <= writes,
+        "{fsyncs} fsyncs for {writes} writes"
+    );
+    assert_eq!(info_field(&info, "aof_enabled").as_deref(), Some("1"));
+    assert_eq!(info_field(&info, "aof_buffer_length").as_deref(), Some("0"));
+    let size: u64 = info_field(&info, "aof_current_size")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(size > 0);
+}
+
+#[test]
+fn bgrewriteaof_replies_as_redis_and_info_follows_the_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), "everysec", AofOptions::default());
+    let mut conn = RawConn::connect(server.port);
+    for n in 0..200 {
+        let key = format!("k{}", n % 20);
+        assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+    }
+    let first = conn.command(&[b"BGREWRITEAOF"]);
+    assert_eq!(first, b"+Background append only file rewriting started\r\n");
+    // A second request while it runs is refused, or starts a new one if the
+    // first already finished.
+    let second = conn.command(&[b"BGREWRITEAOF"]);
+    assert!(
+        second == b"-ERR Background append only file rewriting already in progress\r\n"
+            || second == first,
+        "{}",
+        String::from_utf8_lossy(&second)
+    );
+    assert!(wait_until(PATIENCE, || {
+        let info = info(&mut conn);
+        info_field(&info, "aof_rewrite_in_progress").as_deref() == Some("0")
+            && info_field(&info, "aof_rewrites").is_some_and(|n| n != "0")
+    }));
+    let info = info(&mut conn);
+    assert_eq!(
+        info_field(&info, "aof_last_bgrewrite_status").as_deref(),
+        Some("ok")
+    );
+    assert_eq!(
+        info_field(&info, "aof_current_size"),
+        info_field(&info, "aof_base_size")
+    );
+
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"SET", b"appendfsync", b"always"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        server.state.aof().unwrap().aof.policy(),
+        redigo_aof::FsyncPolicy::Always
+    );
+    assert_eq!(conn.command(&[b"SET", b"last", b"v"]), b"+OK\r\n");
+    let path = dir.path().join("sub").join("appendonly.aof");
+    drop(conn);
+    drop(server);
+    assert_eq!(replay_model(&path).len(), 21);
+}
+
+#[test]
+fn bgrewriteaof_without_aof_answers_like_redis() {
+    let server = InProcessServer::start(&[], AofOptions::default());
+    let mine = RawConn::connect(server.port).command(&[b"BGREWRITEAOF"]);
+    assert_eq!(mine, b"+Background append only file rewriting started\r\n");
+    if let Some(oracle) = redigo_tests::oracle() {
+        assert_eq!(oracle.connect().command(&[b"BGREWRITEAOF"]), mine);
+    }
+    let info = RawConn::connect(server.port).command(&[b"INFO", b"persistence"]);
+    assert_eq!(info_field(&info, "aof_enabled").as_deref(), Some("0"));
+    assert_eq!(
+        info_field(&info, "aof_current_size"),
+        None,
+        "listed only with the AOF on"
+    );
+}
