@@ -209,6 +209,10 @@ fn a_failed_rewrite_keeps_the_old_file_in_use() {
             !temp_path(aof.path()).exists(),
             "the temporary file is removed"
         );
+        assert!(
+            !aof.auto_rewrite_due(1, 0),
+            "the automatic rule rests after a failure, though the file grew"
+        );
         // The store's snapshot was released: another rewrite can run.
         set(&state, &data, 2, b"after", b"v", None);
         {

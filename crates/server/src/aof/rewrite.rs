@@ -33,7 +33,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use redigo_aof::{AofError, FsyncPolicy, Record, sync_parent_dir};
@@ -49,6 +49,10 @@ pub const SNAPSHOT_BATCH: usize = 1024;
 /// The tail is appended outside the final critical section until it is
 /// shorter than this; the rest is written while writers wait.
 pub const TAIL_FINAL_MAX: usize = 256 * 1024;
+
+/// How long the automatic rewrite rule rests after a failed rewrite (Redis
+/// also backs off after failures instead of retrying every cron tick).
+pub const AUTO_REWRITE_FAILURE_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Buffer of the temporary file's writer.
 const REWRITE_BUFFER_LEN: usize = 1 << 20;
@@ -162,6 +166,8 @@ pub struct RewriteState {
     pub last_ok: bool,
     /// Completed rewrites.
     pub rewrites: u64,
+    /// When the last rewrite failed, if the last one did.
+    pub last_failure: Option<Instant>,
 }
 
 impl Default for RewriteState {
@@ -173,6 +179,7 @@ impl Default for RewriteState {
             last_duration_secs: -1,
             last_ok: true,
             rewrites: 0,
+            last_failure: None,
         }
     }
 }
@@ -285,9 +292,18 @@ impl Aof {
     /// Whether the automatic rewrite rule fires: the file grew by
     /// `percentage`% over its size after the last rewrite and is larger
     /// than `min_size` (Redis's `auto-aof-rewrite-*`).
+    ///
+    /// After a failed rewrite the rule rests for
+    /// [`AUTO_REWRITE_FAILURE_BACKOFF`], so a full disk is not hammered.
     pub fn auto_rewrite_due(&self, percentage: u32, min_size: u64) -> bool {
-        if percentage == 0 || self.rewrite_in_progress() {
-            return false;
+        {
+            let state = lock(&self.rewrite);
+            let resting = state
+                .last_failure
+                .is_some_and(|at| at.elapsed() < AUTO_REWRITE_FAILURE_BACKOFF);
+            if percentage == 0 || state.in_progress || resting {
+                return false;
+            }
         }
         let current = self.current_size();
         if current <= min_size {
@@ -313,6 +329,7 @@ impl Aof {
         match result {
             Ok(()) => {
                 state.last_ok = true;
+                state.last_failure = None;
                 state.rewrites += 1;
                 drop(state);
                 tracing::info!(
@@ -323,6 +340,7 @@ impl Aof {
             }
             Err(err) => {
                 state.last_ok = false;
+                state.last_failure = Some(Instant::now());
                 drop(state);
                 tracing::warn!("Background AOF rewrite failed: {err}; the old AOF stays in use");
                 lock(&self.queue).end_tail();
