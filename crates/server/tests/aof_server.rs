@@ -48,6 +48,11 @@ fn misconf_while_writes_fail_reads_keep_working_and_the_server_recovers() {
     let faults = injector.lock().unwrap().clone().unwrap();
     let mut conn = RawConn::connect(server.port);
     assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
+    let aof = &server.state.aof().unwrap().aof;
+    assert!(
+        wait_until(PATIENCE, || aof.current_size() > 0 && aof.buffer_len() == 0),
+        "the first write reached the file before the disk fails"
+    );
 
     faults.fail_next_writes(u32::MAX);
     // Accepted: the failure is only known once the writer tries.
