@@ -37,7 +37,11 @@ fn command() -> Command {
     let mut cmd = Command::new("redigo")
         .version(env!("CARGO_PKG_VERSION"))
         .about("A Redis-compatible in-memory key/value server (follows Redis 7.0)")
-        .after_help("Every option can also be set in the TOML config file, under the same name.")
+        .after_help(
+            "Every option can also be set in the TOML config file, under the same name.\n\n\
+             To check or repair an append-only file instead of serving:\n  \
+             redigo check-aof [--fix] [--yes] <file.aof>",
+        )
         .arg(
             Arg::new(CONFIG_FLAG)
                 .long(CONFIG_FLAG)
@@ -150,6 +154,7 @@ mod tests {
             panic!("--help should exit");
         };
         assert_eq!(code, 0);
+        assert!(message.contains("redigo check-aof [--fix] [--yes] <file.aof>"));
         for param in PARAMS {
             assert!(
                 message.contains(&format!("--{}", param.name)),
