@@ -15,7 +15,8 @@
 //!    when the key expires) per live key. The file is fsynced
 //!    ([`RewriteStep::SnapshotWritten`]).
 //! 3. The tail is appended in chunks without blocking writers until it is
-//!    shorter than [`TAIL_FINAL_MAX`].
+//!    shorter than [`TAIL_FINAL_MAX`], and fsynced there, outside every lock,
+//!    so that step 4 only has that short remainder to flush.
 //! 4. Under the write queue's lock (writers that finish a batch wait for
 //!    this short moment), the last of the tail is appended and fsynced
 //!    ([`RewriteStep::TailWritten`]), the file is renamed over the AOF
@@ -36,7 +37,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use redigo_aof::{AofError, FsyncPolicy, Record, sync_parent_dir};
+use redigo_aof::{AofError, AofWriter, FsyncPolicy, Record, sync_parent_dir};
 use redigo_store::{SnapshotHandle, Store, Value};
 
 use super::appender::{Aof, LiveFile, lock};
@@ -362,6 +363,23 @@ impl Aof {
         }
     }
 
+    /// Moves the rewrite tail into `writer` while it holds more than
+    /// `threshold` bytes, taking the queue lock only to take each chunk.
+    fn append_tail_above(
+        &self,
+        writer: &mut dyn AofWriter,
+        threshold: usize,
+    ) -> Result<(), RewriteFailure> {
+        loop {
+            self.aborting()?;
+            let chunk = match lock(&self.queue).tail_mut() {
+                Some(tail) if tail.len() > threshold => tail.take(),
+                _ => return Ok(()),
+            };
+            writer.append(&chunk)?;
+        }
+    }
+
     fn run_rewrite(
         &self,
         dataset: &dataset::SharedDataset,
@@ -412,17 +430,16 @@ impl Aof {
         drop(file);
         hooks.at(RewriteStep::SnapshotWritten)?;
 
-        // 3. Most of the tail, without blocking writers.
+        // 3. Most of the tail, without blocking writers. It is fsynced here,
+        // outside the queue lock: the switch below holds that lock (and so,
+        // through the sink, every client's batch), and must only flush the
+        // last few hundred KiB, not everything written since the snapshot.
         let policy = self.policy();
         let mut writer = (self.open_writer)(&temp, FsyncPolicy::Never)?;
-        loop {
-            self.aborting()?;
-            let chunk = match lock(&self.queue).tail_mut() {
-                Some(tail) if tail.len() > TAIL_FINAL_MAX => tail.take(),
-                _ => break,
-            };
-            writer.append(&chunk)?;
-        }
+        self.append_tail_above(writer.as_mut(), TAIL_FINAL_MAX)?;
+        writer.sync()?;
+        // What arrived during that fsync.
+        self.append_tail_above(writer.as_mut(), TAIL_FINAL_MAX)?;
 
         // 4. The switch, with the queue locked.
         let mut queue = lock(&self.queue);
