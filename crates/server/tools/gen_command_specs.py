@@ -72,26 +72,28 @@ FLAGS = {
 }
 
 
-def emit_args(args, ind):
+def emit_arg(a):
+    """One argument as an `Arg` builder chain (see commands/spec.rs): only
+    the fields Redis reports are written; run rustfmt on the output."""
+    m = pairs(a)
+    out = 'Arg::new(%s, %s)' % (rs(m['name']), rs(m['type']))
+    ksi = m.get('key_spec_index')
+    if ksi is not None:
+        out += '.key_spec(%d)' % ksi
+    for field in ('token', 'summary', 'since', 'deprecated_since'):
+        if m.get(field) is not None:
+            out += '.%s(%s)' % (field, rs(m[field]))
+    if m.get('flags'):
+        out += '.flags(%s)' % strs(m['flags'])
+    if m.get('arguments'):
+        out += '.arguments(%s)' % emit_args(m['arguments'])
+    return out
+
+
+def emit_args(args):
     if not args:
         return '&[]'
-    pad = ' ' * ind
-    out = '&[\n'
-    for a in args:
-        m = pairs(a)
-        out += pad + '    Arg {\n'
-        out += pad + '        name: %s,\n' % rs(m['name'])
-        out += pad + '        kind: %s,\n' % rs(m['type'])
-        ksi = m.get('key_spec_index')
-        out += pad + '        key_spec_index: %s,\n' % ('None' if ksi is None else 'Some(%d)' % ksi)
-        out += pad + '        token: %s,\n' % opt(m.get('token'))
-        out += pad + '        summary: %s,\n' % opt(m.get('summary'))
-        out += pad + '        since: %s,\n' % opt(m.get('since'))
-        out += pad + '        deprecated_since: %s,\n' % opt(m.get('deprecated_since'))
-        out += pad + '        flags: %s,\n' % strs(m.get('flags') or [])
-        out += pad + '        arguments: %s,\n' % emit_args(m.get('arguments'), ind + 8)
-        out += pad + '    },\n'
-    return out + pad + ']'
+    return '&[' + ', '.join(emit_arg(a) for a in args) + ']'
 
 
 def emit_key_specs(specs, ind):
@@ -151,7 +153,7 @@ def emit_spec(info, docs, ind, only_subs=None):
     out += pad + '        replaced_by: %s,\n' % opt(d.get('replaced_by'))
     hist = d.get('history') or []
     out += pad + '        history: &[%s],\n' % ', '.join('(%s, %s)' % (rs(v), rs(t)) for v, t in hist)
-    out += pad + '        arguments: %s,\n' % emit_args(d.get('arguments'), ind + 8)
+    out += pad + '        arguments: %s,\n' % emit_args(d.get('arguments'))
     out += pad + '    },\n'
     if subs and only_subs is not None:
         sub_docs = pairs(d.get('subcommands') or [])

@@ -58,17 +58,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
                 deprecated_since: None,
                 replaced_by: None,
                 history: &[],
-                arguments: &[Arg {
-                    name: "connection-name",
-                    kind: "string",
-                    key_spec_index: None,
-                    token: None,
-                    summary: None,
-                    since: None,
-                    deprecated_since: None,
-                    flags: &[],
-                    arguments: &[],
-                }],
+                arguments: &[Arg::new("connection-name", "string")],
             },
             subcommands: &[],
             handler: handle_client_setname,
@@ -154,83 +144,21 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
                     ("7.0.3", "Added `ssub` field."),
                 ],
                 arguments: &[
-                    Arg {
-                        name: "normal_master_replica_pubsub",
-                        kind: "oneof",
-                        key_spec_index: None,
-                        token: Some("TYPE"),
-                        summary: None,
-                        since: Some("5.0.0"),
-                        deprecated_since: None,
-                        flags: &["optional"],
-                        arguments: &[
-                            Arg {
-                                name: "normal",
-                                kind: "pure-token",
-                                key_spec_index: None,
-                                token: Some("NORMAL"),
-                                summary: None,
-                                since: None,
-                                deprecated_since: None,
-                                flags: &[],
-                                arguments: &[],
-                            },
-                            Arg {
-                                name: "master",
-                                kind: "pure-token",
-                                key_spec_index: None,
-                                token: Some("MASTER"),
-                                summary: None,
-                                since: None,
-                                deprecated_since: None,
-                                flags: &[],
-                                arguments: &[],
-                            },
-                            Arg {
-                                name: "replica",
-                                kind: "pure-token",
-                                key_spec_index: None,
-                                token: Some("REPLICA"),
-                                summary: None,
-                                since: None,
-                                deprecated_since: None,
-                                flags: &[],
-                                arguments: &[],
-                            },
-                            Arg {
-                                name: "pubsub",
-                                kind: "pure-token",
-                                key_spec_index: None,
-                                token: Some("PUBSUB"),
-                                summary: None,
-                                since: None,
-                                deprecated_since: None,
-                                flags: &[],
-                                arguments: &[],
-                            },
-                        ],
-                    },
-                    Arg {
-                        name: "id",
-                        kind: "block",
-                        key_spec_index: None,
-                        token: Some("ID"),
-                        summary: None,
-                        since: Some("6.2.0"),
-                        deprecated_since: None,
-                        flags: &["optional"],
-                        arguments: &[Arg {
-                            name: "client-id",
-                            kind: "integer",
-                            key_spec_index: None,
-                            token: None,
-                            summary: None,
-                            since: None,
-                            deprecated_since: None,
-                            flags: &["multiple"],
-                            arguments: &[],
-                        }],
-                    },
+                    Arg::new("normal_master_replica_pubsub", "oneof")
+                        .token("TYPE")
+                        .since("5.0.0")
+                        .flags(&["optional"])
+                        .arguments(&[
+                            Arg::new("normal", "pure-token").token("NORMAL"),
+                            Arg::new("master", "pure-token").token("MASTER"),
+                            Arg::new("replica", "pure-token").token("REPLICA"),
+                            Arg::new("pubsub", "pure-token").token("PUBSUB"),
+                        ]),
+                    Arg::new("id", "block")
+                        .token("ID")
+                        .since("6.2.0")
+                        .flags(&["optional"])
+                        .arguments(&[Arg::new("client-id", "integer").flags(&["multiple"])]),
                 ],
             },
             subcommands: &[],
@@ -288,163 +216,45 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
                     ),
                     ("6.2.0", "`LADDR` option."),
                 ],
-                arguments: &[Arg {
-                    name: "filter",
-                    kind: "oneof",
-                    key_spec_index: None,
-                    token: None,
-                    summary: None,
-                    since: None,
-                    deprecated_since: None,
-                    flags: &[],
-                    arguments: &[
-                        Arg {
-                            name: "ip:port",
-                            kind: "string",
-                            key_spec_index: None,
-                            token: None,
-                            summary: None,
-                            since: None,
-                            deprecated_since: Some("2.8.12"),
-                            flags: &[],
-                            arguments: &[],
-                        },
-                        Arg {
-                            name: "new-format",
-                            kind: "oneof",
-                            key_spec_index: None,
-                            token: None,
-                            summary: None,
-                            since: None,
-                            deprecated_since: None,
-                            flags: &["multiple"],
-                            arguments: &[
-                                Arg {
-                                    name: "client-id",
-                                    kind: "integer",
-                                    key_spec_index: None,
-                                    token: Some("ID"),
-                                    summary: None,
-                                    since: Some("2.8.12"),
-                                    deprecated_since: None,
-                                    flags: &["optional"],
-                                    arguments: &[],
-                                },
-                                Arg {
-                                    name: "normal_master_slave_pubsub",
-                                    kind: "oneof",
-                                    key_spec_index: None,
-                                    token: Some("TYPE"),
-                                    summary: None,
-                                    since: Some("2.8.12"),
-                                    deprecated_since: None,
-                                    flags: &["optional"],
-                                    arguments: &[
-                                        Arg {
-                                            name: "normal",
-                                            kind: "pure-token",
-                                            key_spec_index: None,
-                                            token: Some("NORMAL"),
-                                            summary: None,
-                                            since: None,
-                                            deprecated_since: None,
-                                            flags: &[],
-                                            arguments: &[],
-                                        },
-                                        Arg {
-                                            name: "master",
-                                            kind: "pure-token",
-                                            key_spec_index: None,
-                                            token: Some("MASTER"),
-                                            summary: None,
-                                            since: Some("3.2.0"),
-                                            deprecated_since: None,
-                                            flags: &[],
-                                            arguments: &[],
-                                        },
-                                        Arg {
-                                            name: "slave",
-                                            kind: "pure-token",
-                                            key_spec_index: None,
-                                            token: Some("SLAVE"),
-                                            summary: None,
-                                            since: None,
-                                            deprecated_since: None,
-                                            flags: &[],
-                                            arguments: &[],
-                                        },
-                                        Arg {
-                                            name: "replica",
-                                            kind: "pure-token",
-                                            key_spec_index: None,
-                                            token: Some("REPLICA"),
-                                            summary: None,
-                                            since: Some("5.0.0"),
-                                            deprecated_since: None,
-                                            flags: &[],
-                                            arguments: &[],
-                                        },
-                                        Arg {
-                                            name: "pubsub",
-                                            kind: "pure-token",
-                                            key_spec_index: None,
-                                            token: Some("PUBSUB"),
-                                            summary: None,
-                                            since: None,
-                                            deprecated_since: None,
-                                            flags: &[],
-                                            arguments: &[],
-                                        },
-                                    ],
-                                },
-                                Arg {
-                                    name: "username",
-                                    kind: "string",
-                                    key_spec_index: None,
-                                    token: Some("USER"),
-                                    summary: None,
-                                    since: None,
-                                    deprecated_since: None,
-                                    flags: &["optional"],
-                                    arguments: &[],
-                                },
-                                Arg {
-                                    name: "ip:port",
-                                    kind: "string",
-                                    key_spec_index: None,
-                                    token: Some("ADDR"),
-                                    summary: None,
-                                    since: None,
-                                    deprecated_since: None,
-                                    flags: &["optional"],
-                                    arguments: &[],
-                                },
-                                Arg {
-                                    name: "ip:port",
-                                    kind: "string",
-                                    key_spec_index: None,
-                                    token: Some("LADDR"),
-                                    summary: None,
-                                    since: Some("6.2.0"),
-                                    deprecated_since: None,
-                                    flags: &["optional"],
-                                    arguments: &[],
-                                },
-                                Arg {
-                                    name: "yes/no",
-                                    kind: "string",
-                                    key_spec_index: None,
-                                    token: Some("SKIPME"),
-                                    summary: None,
-                                    since: None,
-                                    deprecated_since: None,
-                                    flags: &["optional"],
-                                    arguments: &[],
-                                },
-                            ],
-                        },
-                    ],
-                }],
+                arguments: &[Arg::new("filter", "oneof").arguments(&[
+                    Arg::new("ip:port", "string").deprecated_since("2.8.12"),
+                    Arg::new("new-format", "oneof")
+                        .flags(&["multiple"])
+                        .arguments(&[
+                            Arg::new("client-id", "integer")
+                                .token("ID")
+                                .since("2.8.12")
+                                .flags(&["optional"]),
+                            Arg::new("normal_master_slave_pubsub", "oneof")
+                                .token("TYPE")
+                                .since("2.8.12")
+                                .flags(&["optional"])
+                                .arguments(&[
+                                    Arg::new("normal", "pure-token").token("NORMAL"),
+                                    Arg::new("master", "pure-token")
+                                        .token("MASTER")
+                                        .since("3.2.0"),
+                                    Arg::new("slave", "pure-token").token("SLAVE"),
+                                    Arg::new("replica", "pure-token")
+                                        .token("REPLICA")
+                                        .since("5.0.0"),
+                                    Arg::new("pubsub", "pure-token").token("PUBSUB"),
+                                ]),
+                            Arg::new("username", "string")
+                                .token("USER")
+                                .flags(&["optional"]),
+                            Arg::new("ip:port", "string")
+                                .token("ADDR")
+                                .flags(&["optional"]),
+                            Arg::new("ip:port", "string")
+                                .token("LADDR")
+                                .since("6.2.0")
+                                .flags(&["optional"]),
+                            Arg::new("yes/no", "string")
+                                .token("SKIPME")
+                                .flags(&["optional"]),
+                        ]),
+                ])],
             },
             subcommands: &[],
             handler: handle_client_kill,

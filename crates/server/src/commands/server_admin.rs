@@ -62,73 +62,24 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             replaced_by: None,
             history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
             arguments: &[
-                Arg {
-                    name: "nosave_save",
-                    kind: "oneof",
-                    key_spec_index: None,
-                    token: None,
-                    summary: None,
-                    since: None,
-                    deprecated_since: None,
-                    flags: &["optional"],
-                    arguments: &[
-                        Arg {
-                            name: "nosave",
-                            kind: "pure-token",
-                            key_spec_index: None,
-                            token: Some("NOSAVE"),
-                            summary: None,
-                            since: None,
-                            deprecated_since: None,
-                            flags: &[],
-                            arguments: &[],
-                        },
-                        Arg {
-                            name: "save",
-                            kind: "pure-token",
-                            key_spec_index: None,
-                            token: Some("SAVE"),
-                            summary: None,
-                            since: None,
-                            deprecated_since: None,
-                            flags: &[],
-                            arguments: &[],
-                        },
-                    ],
-                },
-                Arg {
-                    name: "now",
-                    kind: "pure-token",
-                    key_spec_index: None,
-                    token: Some("NOW"),
-                    summary: None,
-                    since: Some("7.0.0"),
-                    deprecated_since: None,
-                    flags: &["optional"],
-                    arguments: &[],
-                },
-                Arg {
-                    name: "force",
-                    kind: "pure-token",
-                    key_spec_index: None,
-                    token: Some("FORCE"),
-                    summary: None,
-                    since: Some("7.0.0"),
-                    deprecated_since: None,
-                    flags: &["optional"],
-                    arguments: &[],
-                },
-                Arg {
-                    name: "abort",
-                    kind: "pure-token",
-                    key_spec_index: None,
-                    token: Some("ABORT"),
-                    summary: None,
-                    since: Some("7.0.0"),
-                    deprecated_since: None,
-                    flags: &["optional"],
-                    arguments: &[],
-                },
+                Arg::new("nosave_save", "oneof")
+                    .flags(&["optional"])
+                    .arguments(&[
+                        Arg::new("nosave", "pure-token").token("NOSAVE"),
+                        Arg::new("save", "pure-token").token("SAVE"),
+                    ]),
+                Arg::new("now", "pure-token")
+                    .token("NOW")
+                    .since("7.0.0")
+                    .flags(&["optional"]),
+                Arg::new("force", "pure-token")
+                    .token("FORCE")
+                    .since("7.0.0")
+                    .flags(&["optional"]),
+                Arg::new("abort", "pure-token")
+                    .token("ABORT")
+                    .since("7.0.0")
+                    .flags(&["optional"]),
             ],
         },
         subcommands: &[],
