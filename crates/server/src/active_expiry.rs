@@ -63,6 +63,12 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
             .expired_keys
             .fetch_add(removed as u64, Ordering::Relaxed);
         if removed < KEYS_PER_ROUND || started.elapsed() >= budget {
+            if removed_total > 0 {
+                // The DELs were only queued: no client waits on them.
+                if let Some(persistence) = server.aof() {
+                    persistence.aof.flush_soon();
+                }
+            }
             return removed_total;
         }
     }

@@ -138,7 +138,7 @@ fn a_rewrite_is_compact_and_a_second_request_is_refused_while_it_runs() {
     }
     set(&state, &data, 1, b"ttl", b"v", Some(FAR_DEADLINE));
     del(&state, &data, 0, b"key:0");
-    assert!(aof.wait_committed_blocking(aof.commit_target().unwrap_or(0), PATIENCE));
+    assert!(aof.persist_blocking(aof.queued_seq(), PATIENCE));
     let size_before = aof.current_size();
     {
         let mut guard = dataset::lock(&data);

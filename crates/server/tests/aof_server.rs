@@ -213,3 +213,30 @@ fn bgrewriteaof_without_aof_answers_like_redis() {
         "listed only with the AOF on"
     );
 }
+
+#[test]
+fn an_acknowledged_write_is_in_the_file_when_the_reply_arrives() {
+    // A process crash right after a reply must not lose the write under any
+    // policy: the record is written (fsynced too under `always`) before the
+    // reply goes out, so reading the file right after the reply finds it.
+    for policy in ["always", "everysec", "no"] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), policy, AofOptions::default());
+        let path = dir.path().join("sub").join("appendonly.aof");
+        let mut conn = RawConn::connect(server.port);
+        for n in 0..50 {
+            let key = format!("k{n}");
+            assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+            let model = replay_model(&path);
+            assert!(
+                model.contains_key(&(0, key.clone().into_bytes())),
+                "{policy}: {key} was acknowledged before it was in the file"
+            );
+        }
+        let info = info(&mut conn);
+        let fsyncs: u64 = info_field(&info, "aof_fsyncs").unwrap().parse().unwrap();
+        if policy == "always" {
+            assert!(fsyncs >= 1, "always fsyncs before replying");
+        }
+    }
+}

@@ -41,7 +41,7 @@ fn always_shares_one_fsync_between_many_clients_batches() {
                 for n in 0..WRITES {
                     let seq = aof.append_batch([record(client, n)]);
                     // The reply may only go out once the write is durable.
-                    assert!(aof.wait_committed_blocking(seq, PATIENCE));
+                    assert!(aof.persist_blocking(seq, PATIENCE));
                     assert!(aof.committed() >= seq);
                 }
             })
@@ -133,8 +133,8 @@ fn a_torn_write_is_rolled_back_and_retried_whole() {
 
     faults.tear_next_write(7);
     set(&state, &data, 2, b"b", b"2", None);
-    let seq = aof.commit_target().unwrap_or(aof.committed());
-    assert!(aof.wait_committed_blocking(seq, PATIENCE));
+    let seq = aof.queued_seq();
+    assert!(aof.persist_blocking(seq, PATIENCE));
     assert_eq!(aof.write_error(), None);
     aof.shutdown();
     assert_eq!(replay_model(aof.path()), live_model(&data));
@@ -155,7 +155,8 @@ fn a_failed_fsync_under_always_holds_the_reply_until_a_retry_succeeds() {
 
     faults.fail_next_syncs(3);
     set(&state, &data, 0, b"k", b"v", None);
-    let seq = aof.commit_target().expect("an always batch waits");
+    let seq = aof.queued_seq();
+    assert_eq!(seq, 1, "the batch was queued");
     assert!(
         wait_until(PATIENCE, || aof.write_error().is_some()
             || aof.committed() >= seq),
@@ -179,11 +180,9 @@ fn everysec_fsyncs_in_the_background() {
     let (state, data, persistence) = start(dir.path(), "everysec", AofOptions::default());
     let aof = &persistence.aof;
     set(&state, &data, 0, b"k", b"v", None);
-    assert_eq!(
-        aof.commit_target(),
-        None,
-        "everysec never makes clients wait"
-    );
+    assert!(aof.persist_blocking(aof.queued_seq(), PATIENCE));
+    assert!(aof.current_size() > 0, "written before the reply");
+    assert_eq!(aof.fsyncs(), 0, "everysec never fsyncs on the command path");
     assert!(
         wait_until(Duration::from_secs(5), || aof.fsyncs() >= 1),
         "an fsync about a second after the write"

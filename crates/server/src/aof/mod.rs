@@ -8,9 +8,11 @@
 //!   normal command dispatcher ([`load`]).
 //! * [`Aof`] ([`appender`]): the live file. The dataset's propagation sink
 //!   ([`AofSink`]) encodes each batch's writes into a [`WriteQueue`] under
-//!   the dataset lock; a writer thread appends the queue to the file, and
-//!   under `appendfsync always` the connection sends its replies only once
-//!   its batch is durable, one fsync serving many clients (group commit).
+//!   the dataset lock; after the lock, the connection writes the queue to
+//!   the file itself (its batch and any other client's queued meanwhile)
+//!   and sends its replies only once its batch is written, and under
+//!   `appendfsync always` fsynced by the fsync thread, one fsync serving
+//!   many clients (group commit).
 //!   Write errors refuse write commands with `MISCONF` and are retried
 //!   until the disk recovers.
 //! * [`rewrite`]: `BGREWRITEAOF` and the automatic rewrite, from the store's

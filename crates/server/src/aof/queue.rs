@@ -1,8 +1,9 @@
-//! [`WriteQueue`]: encoded records waiting for the writer thread.
+//! [`WriteQueue`]: encoded records waiting to be written.
 //!
 //! The propagation sink runs under the dataset lock, so it only encodes the
 //! batch's records into the queue's buffer (Redis's `aof_buf`) and gives the
-//! batch a sequence number; the writer thread takes the whole buffer at once,
+//! batch a sequence number; whoever writes next (a connection after its
+//! batch, or the fallback writer thread) takes the whole buffer at once,
 //! which is what makes one `write` + `fsync` cover the batches of many
 //! clients (group commit).
 //!
@@ -65,7 +66,7 @@ fn encode_selecting(buf: &mut BytesMut, last_db: &mut Option<usize>, record: &Pr
     encode_command(buf, &record.args);
 }
 
-/// A chunk the writer thread took: the bytes and the last sequence they
+/// A chunk taken for writing: the bytes and the last sequence they
 /// cover.
 #[derive(Debug)]
 pub struct Chunk {
@@ -77,7 +78,7 @@ pub struct Chunk {
     pub generation: u64,
 }
 
-/// The buffer between the sink and the writer thread. See the module docs.
+/// The buffer between the sink and the file. See the module docs.
 #[derive(Debug, Default)]
 pub struct WriteQueue {
     pending: BytesMut,
@@ -90,9 +91,8 @@ pub struct WriteQueue {
     generation: u64,
     /// The tail of a running rewrite.
     tail: Option<RewriteTail>,
-    /// The writer thread waits for work: the next batch must wake it. While
-    /// it is busy, batches are just queued (no wake-up system call each).
-    writer_asleep: bool,
+    /// The writer thread was asked to write (see [`WriteQueue::set_writer_wanted`]).
+    writer_wanted: bool,
 }
 
 impl WriteQueue {
@@ -112,15 +112,14 @@ impl WriteQueue {
         self.assigned
     }
 
-    /// Records that the writer thread is about to wait for work.
-    pub fn set_writer_asleep(&mut self, asleep: bool) {
-        self.writer_asleep = asleep;
+    /// Asks the writer thread to write what is queued.
+    pub fn set_writer_wanted(&mut self) {
+        self.writer_wanted = true;
     }
 
-    /// Whether the writer must be woken for new work (and notes that it
-    /// will have been).
-    pub fn take_writer_asleep(&mut self) -> bool {
-        std::mem::take(&mut self.writer_asleep)
+    /// Whether the writer thread was asked to write (and clears the request).
+    pub fn take_writer_wanted(&mut self) -> bool {
+        std::mem::take(&mut self.writer_wanted)
     }
 
     /// Sequence of the last batch queued.

@@ -456,12 +456,12 @@ impl Aof {
             tracing::warn!(%err, "cannot fsync the AOF directory after the rewrite");
         }
         hooks.at(RewriteStep::DirSynced)?;
-        writer.set_policy(policy);
+        writer.set_policy(super::appender::writer_policy(policy));
         let size = writer.size();
         queue.switch_file();
         let generation = queue.generation();
         *lock(&self.sync_handle) = writer.sync_handle();
-        *lock(&self.live) = LiveFile { writer, generation };
+        *self.lock_live() = LiveFile::new(writer, generation);
         self.current_size
             .store(size, std::sync::atomic::Ordering::Relaxed);
         self.base_size

@@ -108,12 +108,13 @@ async fn run(
                 break;
             }
             let buffered = (read_buf.len(), read_buf.capacity() - read_buf.len());
-            let (effects, durable_at) =
+            let (effects, queued_seq) =
                 execute_batch(server, dataset, handle, &mut requests, &mut out, buffered);
-            if let (Some(seq), Some(persistence)) = (durable_at, server.aof()) {
-                // appendfsync always: reply only once the batch's writes are
-                // on disk (one fsync serves every client waiting, no lock held).
-                persistence.aof.wait_committed(seq).await;
+            if let (Some(seq), Some(persistence)) = (queued_seq, server.aof()) {
+                // Reply only once the batch's writes are in the AOF (and on
+                // disk under `always`); this task writes the queue itself
+                // when no one else is, covering other clients' batches too.
+                persistence.aof.persist(seq).await;
             }
             if let Some(mode) = effects.shutdown {
                 server.request_shutdown(mode);
@@ -176,8 +177,8 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Runs `requests` under one dataset lock and appends their replies to `out`.
-/// Also returns, under `appendfsync always`, the AOF sequence the replies
-/// must wait for.
+/// Also returns, when the batch queued AOF records, the AOF sequence the
+/// replies must wait for.
 fn execute_batch(
     server: &ServerState,
     dataset: &SharedDataset,
@@ -189,6 +190,7 @@ fn execute_batch(
     let mut effects = Effects::default();
     let mut guard = dataset::lock(dataset);
     let data = &mut *guard;
+    let queued_before = server.aof().map(|p| p.aof.queued_seq());
     let mut client = handle.lock();
     client.last_interaction = Instant::now();
     client.query_buffer_len = query_buffer_len;
@@ -210,8 +212,11 @@ fn execute_batch(
         commands::execute(&mut ctx, request.args());
     }
     data.finish_batch(&server.stats);
-    let durable_at = server.aof().and_then(|p| p.aof.commit_target());
-    (effects, durable_at)
+    let queued_seq = server
+        .aof()
+        .map(|p| p.aof.queued_seq())
+        .filter(|&seq| Some(seq) != queued_before);
+    (effects, queued_seq)
 }
 
 /// Writes and clears `out`; false if the peer is gone.

@@ -241,53 +241,66 @@ impl Drop for InProcessServer {
     }
 }
 
-/// A file writer whose `always` appends take a while, as a real disk's
-/// fsync does: while one runs, other clients' batches pile up and share the
-/// next fsync.
+/// A file whose fsync takes a while, as a real disk's does: while one
+/// runs, other clients' batches pile up and share the next fsync.
 #[derive(Debug)]
-pub struct SlowDisk(pub redigo_aof::FileAofWriter);
+pub struct SlowDisk(pub std::fs::File);
 
 /// How long a [`SlowDisk`] fsync takes.
 pub const SLOW_FSYNC: Duration = Duration::from_millis(5);
 
-impl AofWriter for SlowDisk {
-    fn append(&mut self, batch: &[u8]) -> Result<(), redigo_aof::AofError> {
-        if self.0.policy() == FsyncPolicy::Always {
-            std::thread::sleep(SLOW_FSYNC);
-        }
-        self.0.append(batch)
+/// The fsync handle of a [`SlowDisk`].
+#[derive(Debug)]
+struct SlowSync(std::fs::File);
+
+impl redigo_aof::SyncTarget for SlowSync {
+    fn sync_data(&self) -> std::io::Result<()> {
+        std::thread::sleep(SLOW_FSYNC);
+        self.0.sync_data()
     }
-    fn sync(&mut self) -> Result<(), redigo_aof::AofError> {
-        self.0.sync()
+}
+
+impl redigo_aof::AofStorage for SlowDisk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::Write::write(&mut self.0, buf)
     }
-    fn size(&self) -> u64 {
-        self.0.size()
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        self.0.set_len(len)?;
+        std::io::Seek::seek(&mut self.0, std::io::SeekFrom::Start(len)).map(drop)
     }
-    fn status(&self) -> &redigo_aof::WriteStatus {
-        self.0.status()
+    fn file_len(&mut self) -> std::io::Result<u64> {
+        Ok(self.0.metadata()?.len())
     }
-    fn policy(&self) -> FsyncPolicy {
-        self.0.policy()
+    fn sync_data(&mut self) -> std::io::Result<()> {
+        std::thread::sleep(SLOW_FSYNC);
+        self.0.sync_data()
     }
-    fn set_policy(&mut self, policy: FsyncPolicy) {
-        self.0.set_policy(policy)
-    }
-    fn stats(&self) -> redigo_aof::AofStats {
-        self.0.stats()
-    }
-    fn sync_due(&self, now: Instant) -> bool {
-        self.0.sync_due(now)
-    }
-    fn sync_handle(&self) -> redigo_aof::SyncHandle {
-        self.0.sync_handle()
+    fn sync_target(&self) -> std::io::Result<Box<dyn redigo_aof::SyncTarget>> {
+        Ok(Box::new(SlowSync(self.0.try_clone()?)))
     }
 }
 
 /// The [`WriterFactory`] of [`SlowDisk`]s.
 pub fn slow_disk_factory() -> WriterFactory {
     Arc::new(|path: &Path, policy: FsyncPolicy| {
-        let writer = redigo_aof::FileAofWriter::open(path, policy)?;
-        Ok(Box::new(SlowDisk(writer)) as Box<dyn AofWriter>)
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|source| redigo_aof::AofError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(|source| {
+            redigo_aof::AofError::Open {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        let writer = redigo_aof::FileAofWriter::with_storage(SlowDisk(file), policy)?;
+        Ok(Box::new(writer) as Box<dyn AofWriter>)
     })
 }
 
