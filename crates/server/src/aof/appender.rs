@@ -497,13 +497,11 @@ impl Aof {
         true
     }
 
-    /// Marks everything queued so far as written and durable (after a
-    /// rewrite put it into the new, fsynced file).
-    pub(crate) fn commit_all_queued(&self, queue: &WriteQueue) {
-        let seq = queue.assigned();
+    /// Publishes that every batch up to `seq` is durable (after a rewrite
+    /// put them into the new, fsynced file).
+    pub(crate) fn mark_durable(&self, seq: u64) {
         self.progress.send_if_modified(|progress| {
-            let changed = seq > progress.written || seq > progress.durable;
-            progress.written = progress.written.max(seq);
+            let changed = seq > progress.durable;
             progress.durable = progress.durable.max(seq);
             changed
         });

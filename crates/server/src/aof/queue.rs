@@ -66,6 +66,18 @@ fn encode_selecting(buf: &mut BytesMut, last_db: &mut Option<usize>, record: &Pr
     encode_command(buf, &record.args);
 }
 
+/// What a rewrite's switch took from the queue: see
+/// [`WriteQueue::capture_for_switch`].
+#[derive(Debug)]
+pub struct SwitchCapture {
+    /// The rest of the tail, for the new file.
+    pub rest: Bytes,
+    /// How many queued bytes the rest also holds (the front of the queue).
+    pub covered: usize,
+    /// The last sequence the rest holds.
+    pub seq: u64,
+}
+
 /// A chunk taken for writing: the bytes and the last sequence they
 /// cover.
 #[derive(Debug)]
@@ -177,14 +189,33 @@ impl WriteQueue {
         self.tail.take().map(|mut tail| tail.take())
     }
 
-    /// After the rewritten file replaced the old one: everything queued is
-    /// already in the new file, so the buffer is dropped, chunks in flight
-    /// are invalidated, and the next record selects its database again.
-    pub fn switch_file(&mut self) {
-        self.pending.clear();
-        self.generation += 1;
+    /// First half of a rewrite's switch (with the live file held, so
+    /// nothing is taken from the queue until [`WriteQueue::switch_to`]):
+    /// ends the tail and returns its rest, which the new file gets, and
+    /// remembers how much of the queue that rest also covers. Later
+    /// batches are queued after it, with a `SELECT` first: they go to
+    /// whichever file is live when they are written, and the new file's
+    /// selected database after the tail is not this stream's.
+    pub fn capture_for_switch(&mut self) -> SwitchCapture {
+        let rest = self.end_tail().unwrap_or_default();
         self.last_db = None;
-        self.tail = None;
+        SwitchCapture {
+            rest,
+            covered: self.pending.len(),
+            seq: self.assigned,
+        }
+    }
+
+    /// Second half of the switch, once the rewritten file replaced the old
+    /// one: the part of the queue the new file already holds is dropped,
+    /// chunks of the old file still in flight are invalidated. Returns the
+    /// new generation. If the switch fails before this, the queue simply
+    /// stays as it is and keeps feeding the old file.
+    pub fn switch_to(&mut self, capture: &SwitchCapture) -> u64 {
+        let covered = capture.covered.min(self.pending.len());
+        bytes::Buf::advance(&mut self.pending, covered);
+        self.generation += 1;
+        self.generation
     }
 }
 
@@ -250,9 +281,11 @@ mod tests {
             [vec!["SELECT", "0"], vec!["DEL", "a"], vec!["DEL", "b"]]
         );
 
+        queue.start_tail();
         queue.push_batch([cmd(0, &["DEL", "c"])]);
         let chunk = queue.take().unwrap();
-        queue.switch_file();
+        let capture = queue.capture_for_switch();
+        queue.switch_to(&capture);
         queue.put_back(chunk.generation, &chunk.bytes);
         assert!(queue.take().is_none(), "the new file already has it");
         queue.push_batch([cmd(0, &["DEL", "d"])]);
@@ -260,6 +293,51 @@ mod tests {
             decode(&queue.take().unwrap().bytes),
             [vec!["SELECT", "0"], vec!["DEL", "d"]],
             "the first record after a switch selects again"
+        );
+    }
+
+    #[test]
+    fn a_switch_drops_what_the_new_file_holds_and_keeps_later_batches() {
+        let mut queue = WriteQueue::default();
+        queue.push_batch([cmd(1, &["DEL", "before"])]);
+        queue.start_tail();
+        queue.push_batch([cmd(1, &["DEL", "in-tail"])]);
+        let capture = queue.capture_for_switch();
+        assert_eq!(capture.seq, 2);
+        assert_eq!(
+            decode(&capture.rest),
+            [vec!["SELECT", "1"], vec!["DEL", "in-tail"]]
+        );
+        // Queued after the capture, while the new file is being finished.
+        queue.push_batch([cmd(1, &["DEL", "later"])]);
+        let generation = queue.switch_to(&capture);
+        assert_eq!(generation, 1);
+        let chunk = queue.take().unwrap();
+        assert_eq!(chunk.generation, 1);
+        assert_eq!(
+            decode(&chunk.bytes),
+            [vec!["SELECT", "1"], vec!["DEL", "later"]],
+            "only the later batch is left, selecting its database"
+        );
+    }
+
+    #[test]
+    fn a_failed_switch_leaves_the_queue_for_the_old_file() {
+        let mut queue = WriteQueue::default();
+        queue.start_tail();
+        queue.push_batch([cmd(0, &["DEL", "a"])]);
+        let _capture = queue.capture_for_switch();
+        queue.push_batch([cmd(0, &["DEL", "b"])]);
+        let chunk = queue.take().unwrap();
+        assert_eq!(chunk.generation, 0);
+        assert_eq!(
+            decode(&chunk.bytes),
+            [
+                vec!["SELECT", "0"],
+                vec!["DEL", "a"],
+                vec!["SELECT", "0"],
+                vec!["DEL", "b"]
+            ]
         );
     }
 

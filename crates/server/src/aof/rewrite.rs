@@ -17,12 +17,17 @@
 //! 3. The tail is appended in chunks without blocking writers until it is
 //!    shorter than [`TAIL_FINAL_MAX`], and fsynced there, outside every lock,
 //!    so that step 4 only has that short remainder to flush.
-//! 4. Under the write queue's lock (writers that finish a batch wait for
-//!    this short moment), the last of the tail is appended and fsynced
-//!    ([`RewriteStep::TailWritten`]), the file is renamed over the AOF
-//!    ([`RewriteStep::Renamed`]), the directory fsynced
-//!    ([`RewriteStep::DirSynced`]), and the live writer switched to the new
-//!    file: what was queued for the old file is already in the new one.
+//! 4. The switch holds the live file (so the old one gets no appends;
+//!    connections waiting to write wait without holding a lock, reads and
+//!    the execution of writes go on) and locks the queue only twice, for a
+//!    moment: to take the last of the tail, and to drop from the queue what
+//!    that last part already holds. In between, the rest is appended
+//!    ([`RewriteStep::TailWritten`]), the file renamed over the AOF
+//!    ([`RewriteStep::Renamed`]) and the live writer switched to it. Under
+//!    `appendfsync always` the file and then the directory are fsynced
+//!    before the rename and before the switch ([`RewriteStep::DirSynced`]),
+//!    because the tail is acknowledged data; under `everysec`/`no` both
+//!    fsyncs come right after the switch, outside every lock.
 //!
 //! A crash at any point leaves a complete AOF: before the rename the old
 //! file is intact and still appended to; after it the new file holds
@@ -45,7 +50,7 @@ use crate::dataset;
 use crate::propagation::PropagationLog;
 
 /// Keys taken from the snapshot per dataset lock.
-pub const SNAPSHOT_BATCH: usize = 1024;
+pub const SNAPSHOT_BATCH: usize = 256;
 
 /// The tail is appended outside the final critical section until it is
 /// shorter than this; the rest is written while writers wait.
@@ -396,11 +401,14 @@ impl Aof {
         let mut out = BufWriter::with_capacity(REWRITE_BUFFER_LEN, file);
         let mut encoded = BytesMut::new();
         let mut last_db: Option<usize> = None;
+        let mut longest_batch = Duration::ZERO;
         loop {
             self.aborting()?;
+            let locked_at = Instant::now();
             let batch = dataset::lock(dataset)
                 .store
                 .snapshot_next(handle, SNAPSHOT_BATCH);
+            longest_batch = longest_batch.max(locked_at.elapsed());
             if batch.is_empty() {
                 break;
             }
@@ -430,10 +438,8 @@ impl Aof {
         drop(file);
         hooks.at(RewriteStep::SnapshotWritten)?;
 
-        // 3. Most of the tail, without blocking writers. It is fsynced here,
-        // outside the queue lock: the switch below holds that lock (and so,
-        // through the sink, every client's batch), and must only flush the
-        // last few hundred KiB, not everything written since the snapshot.
+        // 3. Most of the tail, without blocking anyone, fsynced here so the
+        // switch below only has the last few hundred KiB to flush.
         let policy = self.policy();
         let mut writer = (self.open_writer)(&temp, FsyncPolicy::Never)?;
         self.append_tail_above(writer.as_mut(), TAIL_FINAL_MAX)?;
@@ -441,33 +447,73 @@ impl Aof {
         // What arrived during that fsync.
         self.append_tail_above(writer.as_mut(), TAIL_FINAL_MAX)?;
 
-        // 4. The switch, with the queue locked.
-        let mut queue = lock(&self.queue);
+        // 4. The switch. It holds the live file, so no one appends to the old
+        // one meanwhile; connections whose batches wait for the file wait
+        // without holding any lock, and everything else (reads, and writes
+        // that are only being queued) goes on. The queue itself is locked
+        // only for two short moments: `with_queue_locked` below and
+        // `switch_to` at the end.
+        let switch_started = Instant::now();
+        let mut live = self.lock_live();
         self.aborting()?;
-        let rest = queue.end_tail().unwrap_or_default();
-        if let Err(err) = writer.append(&rest).and_then(|()| writer.sync()) {
-            return Err(err.into());
+        let capture = lock(&self.queue).capture_for_switch();
+        // Under `always` the rest of the tail is acknowledged data: durable
+        // in the new file (and the rename durable) before the file replaces
+        // the old one. Under `everysec`/`no` a machine crash may lose the
+        // last second anyway, so both fsyncs happen after the switch,
+        // outside every lock.
+        let durable_switch = policy == FsyncPolicy::Always;
+        writer.append(&capture.rest)?;
+        if durable_switch {
+            writer.sync()?;
         }
         hooks.at(RewriteStep::TailWritten)?;
         std::fs::rename(&temp, &self.path).map_err(io_err)?;
         hooks.at(RewriteStep::Renamed)?;
-        if let Err(err) = sync_parent_dir(&self.path) {
-            // The rename is done: the new file is the AOF now, so carry on.
-            tracing::warn!(%err, "cannot fsync the AOF directory after the rewrite");
+        let sync_dir = || {
+            if let Err(err) = sync_parent_dir(&self.path) {
+                // The rename is done: the new file is the AOF now, so carry on.
+                tracing::warn!(%err, "cannot fsync the AOF directory after the rewrite");
+            }
+        };
+        if durable_switch {
+            sync_dir();
+            hooks.at(RewriteStep::DirSynced)?;
         }
-        hooks.at(RewriteStep::DirSynced)?;
         writer.set_policy(super::appender::writer_policy(policy));
         let size = writer.size();
-        queue.switch_file();
-        let generation = queue.generation();
-        *lock(&self.sync_handle) = writer.sync_handle();
-        *self.lock_live() = LiveFile::new(writer, generation);
+        let new_sync = writer.sync_handle();
+        let generation = lock(&self.queue).switch_to(&capture);
+        let old_sync = std::mem::replace(&mut *lock(&self.sync_handle), new_sync.clone());
+        let old_file = std::mem::replace(&mut *live, LiveFile::new(writer, generation));
         self.current_size
             .store(size, std::sync::atomic::Ordering::Relaxed);
         self.base_size
             .store(size, std::sync::atomic::Ordering::Relaxed);
-        self.commit_all_queued(&queue);
-        drop(queue);
+        live.wrote(capture.seq);
+        drop(live);
+        let writers_held = switch_started.elapsed();
+        // The last close of the replaced file frees its blocks, which takes
+        // milliseconds for a large file: here, with no lock held (Redis
+        // closes it in a background thread for the same reason).
+        drop(old_file);
+        drop(old_sync);
+        if durable_switch {
+            self.mark_durable(capture.seq);
+        } else {
+            if let Err(err) = new_sync.sync() {
+                tracing::warn!(%err, "fsync of the rewritten AOF failed; the fsync timer retries");
+            }
+            sync_dir();
+            hooks.at(RewriteStep::DirSynced)?;
+        }
+        let rest = capture.rest;
+        tracing::info!(
+            "Residual parent diff successfully flushed to the rewritten AOF ({:.2} MB); the switch held writers {:.3} ms, the longest snapshot step held the dataset {:.3} ms",
+            rest.len() as f64 / (1024.0 * 1024.0),
+            writers_held.as_secs_f64() * 1e3,
+            longest_batch.as_secs_f64() * 1e3
+        );
         Ok(())
     }
 }
