@@ -57,6 +57,7 @@ use tokio::sync::watch;
 
 use super::queue::{Chunk, WriteQueue};
 use super::rewrite::RewriteState;
+use super::sequence_waiters::SequenceWaiters;
 use crate::propagation::PropagatedCommand;
 
 /// How long the writer waits before retrying a failed write or fsync.
@@ -105,8 +106,6 @@ impl LiveFile {
 struct Progress {
     /// The last sequence written to the file (in the page cache).
     written: u64,
-    /// The last sequence known fsynced (tracked under `always`).
-    durable: u64,
     /// Bumped each time the `live` lock is released, so a waiter that found
     /// the file busy looks again.
     releases: u64,
@@ -184,6 +183,9 @@ pub struct Aof {
     sync_wake: Condvar,
     live: Mutex<LiveFile>,
     progress: watch::Sender<Progress>,
+    /// The last sequence known fsynced (tracked under `always`), with the
+    /// connections waiting for theirs.
+    durable: SequenceWaiters,
     policy: AtomicU8,
     health: Mutex<Health>,
     failing: AtomicBool,
@@ -248,6 +250,7 @@ impl Aof {
             sync_wake: Condvar::new(),
             live: Mutex::new(LiveFile::new(writer, 0)),
             progress,
+            durable: SequenceWaiters::default(),
             policy: AtomicU8::new(policy_code(policy)),
             health: Mutex::new(Health::default()),
             failing: AtomicBool::new(false),
@@ -299,7 +302,12 @@ impl Aof {
     pub fn set_policy(&self, policy: FsyncPolicy) {
         self.policy.store(policy_code(policy), Ordering::Relaxed);
         self.lock_live().writer.set_policy(writer_policy(policy));
-        self.request_sync();
+        if policy == FsyncPolicy::Always {
+            self.request_sync();
+        } else {
+            // Nobody waits for fsyncs any more: release those who did.
+            self.durable.advance(self.progress.borrow().written);
+        }
     }
 
     /// Queues one batch of records (called by the sink under the dataset
@@ -351,21 +359,20 @@ impl Aof {
     pub async fn persist(&self, seq: u64) {
         loop {
             let mut progress = self.progress.subscribe();
-            let now = *progress.borrow_and_update();
-            if self.reached(&now, seq) {
+            let written = progress.borrow_and_update().written;
+            let always = self.policy() == FsyncPolicy::Always;
+            if written >= seq {
+                if always {
+                    // Written: wait for the fsync thread to cover it.
+                    self.request_sync();
+                    self.durable.wait(seq).await;
+                }
                 return;
             }
-            let attempt = if now.written >= seq {
-                // Written, waiting for the fsync.
-                self.request_sync();
-                Attempt::Busy
-            } else {
-                self.write_queued(false)
-            };
-            match attempt {
+            match self.write_queued(false) {
                 Attempt::Wrote => {}
-                // Whoever holds the file (or the fsync thread) publishes
-                // when done; a publication since our look counts as a change.
+                // The holder of the file publishes when it lets go; a
+                // publication since our look counts as a change.
                 Attempt::Busy | Attempt::Empty => {
                     if progress.changed().await.is_err() {
                         return;
@@ -373,7 +380,7 @@ impl Aof {
                 }
                 Attempt::Failed => {
                     self.flush_soon();
-                    if self.policy() == FsyncPolicy::Always {
+                    if always {
                         self.wait_committed(seq).await;
                     }
                     return;
@@ -409,15 +416,6 @@ impl Aof {
             }
         }
         true
-    }
-
-    /// Whether `progress` covers `seq` as the policy requires.
-    fn reached(&self, progress: &Progress, seq: u64) -> bool {
-        if self.policy() == FsyncPolicy::Always {
-            progress.durable >= seq
-        } else {
-            progress.written >= seq
-        }
     }
 
     /// Under `always`, makes sure the fsync thread runs (it stays busy
@@ -466,21 +464,22 @@ impl Aof {
     /// Waits until the file holds every batch up to `seq` as the policy
     /// requires (see [`Aof::committed`]).
     pub async fn wait_committed(&self, seq: u64) {
+        if self.policy() == FsyncPolicy::Always {
+            self.durable.wait(seq).await;
+            return;
+        }
         let mut receiver = self.progress.subscribe();
         // The sender lives as long as `self`, so this only ends when reached.
-        let _ = receiver
-            .wait_for(|progress| self.reached(progress, seq))
-            .await;
+        let _ = receiver.wait_for(|progress| progress.written >= seq).await;
     }
 
     /// The last sequence the file holds as the policy requires before a
     /// reply: fsynced under `always`, written under the others.
     pub fn committed(&self) -> u64 {
-        let progress = *self.progress.borrow();
         if self.policy() == FsyncPolicy::Always {
-            progress.durable
+            self.durable.reached()
         } else {
-            progress.written
+            self.progress.borrow().written
         }
     }
 
@@ -500,11 +499,7 @@ impl Aof {
     /// Publishes that every batch up to `seq` is durable (after a rewrite
     /// put them into the new, fsynced file).
     pub(crate) fn mark_durable(&self, seq: u64) {
-        self.progress.send_if_modified(|progress| {
-            let changed = seq > progress.durable;
-            progress.durable = progress.durable.max(seq);
-            changed
-        });
+        self.durable.advance(seq);
     }
 
     /// The reason write commands are refused, if writing or fsyncing the AOF
@@ -685,8 +680,8 @@ impl Aof {
     /// publishes it; false when there was nothing to do. A failed fsync is
     /// retried after [`WRITE_RETRY_INTERVAL`], the replies waiting meanwhile.
     fn sync_written(&self) -> bool {
-        let progress = *self.progress.borrow();
-        if progress.written <= progress.durable {
+        let written = self.progress.borrow().written;
+        if written <= self.durable.reached() {
             return false;
         }
         let handle = lock(&self.sync_handle).clone();
@@ -699,11 +694,7 @@ impl Aof {
             std::thread::sleep(WRITE_RETRY_INTERVAL);
             return true;
         }
-        self.progress.send_if_modified(|p| {
-            let changed = progress.written > p.durable;
-            p.durable = p.durable.max(progress.written);
-            changed
-        });
+        self.durable.advance(written);
         true
     }
 
@@ -729,8 +720,8 @@ impl Aof {
         let mut idle = lock(&self.sync_idle);
         // Re-checked under the lock `request_sync` takes, so a request made
         // after the check above is not lost.
-        let progress = *self.progress.borrow();
-        if self.policy() == FsyncPolicy::Always && progress.written > progress.durable {
+        let written = self.progress.borrow().written;
+        if self.policy() == FsyncPolicy::Always && written > self.durable.reached() {
             return;
         }
         *idle = true;

@@ -27,6 +27,7 @@ pub mod check_command;
 pub mod loader;
 pub mod queue;
 pub mod rewrite;
+pub mod sequence_waiters;
 pub mod sink;
 
 use std::sync::{Arc, Weak};
