@@ -142,7 +142,7 @@ fn a_torn_write_is_rolled_back_and_retried_whole() {
 }
 
 #[test]
-fn a_failed_fsync_under_always_holds_the_reply_until_a_retry_succeeds() {
+fn a_failed_fsync_under_always_holds_the_reply_until_a_rewrite_makes_it_durable() {
     let dir = tempfile::tempdir().unwrap();
     let (factory, injector) = faulty_factory();
     let options = AofOptions {
@@ -153,7 +153,10 @@ fn a_failed_fsync_under_always_holds_the_reply_until_a_retry_succeeds() {
     let aof = &persistence.aof;
     let faults = injector.lock().unwrap().clone().unwrap();
 
-    faults.fail_next_syncs(3);
+    // Every later fsync of this file would "succeed": after a failed one,
+    // Linux may have dropped the pages it could not write, so only a
+    // rewrite into a new file may release the reply.
+    faults.fail_next_syncs(1);
     set(&state, &data, 0, b"k", b"v", None);
     let seq = aof.queued_seq();
     assert_eq!(seq, 1, "the batch was queued");
@@ -167,11 +170,20 @@ fn a_failed_fsync_under_always_holds_the_reply_until_a_retry_succeeds() {
     }
     assert!(
         aof.wait_committed_blocking(seq, PATIENCE),
-        "committed after the retry"
+        "committed after the recovery rewrite"
+    );
+    assert!(
+        aof.report().rewrites >= 1,
+        "the reply was released by a rewrite, not by fsyncing the same file again"
     );
     assert!(wait_until(PATIENCE, || aof.write_error().is_none()));
+    assert!(!aof.needs_recovery_rewrite());
+    // Writes are accepted and made durable again.
+    set(&state, &data, 1, b"after", b"v", None);
+    assert!(aof.persist_blocking(aof.queued_seq(), PATIENCE));
     aof.shutdown();
-    assert_eq!(replay_model(aof.path()).len(), 1);
+    assert_eq!(replay_model(aof.path()), live_model(&data));
+    assert_eq!(replay_model(aof.path()).len(), 2);
 }
 
 #[test]
@@ -188,4 +200,33 @@ fn everysec_fsyncs_in_the_background() {
         "an fsync about a second after the write"
     );
     aof.shutdown();
+}
+
+#[test]
+fn a_failed_everysec_fsync_refuses_writes_until_a_rewrite_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (factory, injector) = faulty_factory();
+    let options = AofOptions {
+        open_writer: factory,
+        ..AofOptions::default()
+    };
+    let (state, data, persistence) = start(dir.path(), "everysec", options);
+    let aof = &persistence.aof;
+    let faults = injector.lock().unwrap().clone().unwrap();
+    faults.fail_next_syncs(1);
+    set(&state, &data, 0, b"k", b"v", None);
+    assert!(aof.persist_blocking(aof.queued_seq(), PATIENCE));
+    // The background fsync (about a second later) fails; the file is not
+    // trusted again until a rewrite replaced it.
+    assert!(
+        wait_until(PATIENCE, || aof.report().rewrites >= 1),
+        "a recovery rewrite ran"
+    );
+    assert!(wait_until(PATIENCE, || aof.write_error().is_none()
+        && !aof.needs_recovery_rewrite()));
+    set(&state, &data, 2, b"after", b"v", None);
+    assert!(aof.persist_blocking(aof.queued_seq(), PATIENCE));
+    aof.shutdown();
+    assert_eq!(replay_model(aof.path()), live_model(&data));
+    assert_eq!(replay_model(aof.path()).len(), 2);
 }

@@ -41,10 +41,18 @@
 //!
 //! Redis exits when a write or fsync fails under `always`, because it
 //! cannot keep its promise. Redigo instead keeps the promise by holding the
-//! replies of the affected batches until the retry succeeds, and refuses new
-//! writes meanwhile, so the server recovers by itself once the disk does.
-//! A failed fsync is retried the same way (the data stays in the page cache
-//! and a later successful fsync makes it durable).
+//! replies of the affected batches until their data is durable, and refuses
+//! new writes meanwhile, so the server recovers by itself once the disk
+//! does.
+//!
+//! A failed fsync is not retried on the same file: after one, the kernel may
+//! already have dropped the dirty pages it could not write (Linux marks them
+//! clean), and a later fsync would then succeed without them. The file is
+//! marked untrusted ([`Aof::needs_recovery_rewrite`]): fsyncs stop, and the
+//! automatic-rewrite checker rewrites the AOF from the dataset, retrying
+//! every [`RECOVERY_REWRITE_BACKOFF`]. The rewrite writes and fsyncs a new
+//! file, so its switch is what releases the held replies and clears the
+//! error.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -75,6 +83,10 @@ pub const GROUP_COMMIT_WAIT_FRACTION: f64 = 0.4;
 /// The longest that wait can be, so a slow disk does not add its slowness
 /// twice.
 pub const MAX_GROUP_COMMIT_WAIT: Duration = Duration::from_micros(500);
+
+/// After a failed fsync, how long the recovery rewrite waits before trying
+/// again when it fails too.
+pub const RECOVERY_REWRITE_BACKOFF: Duration = Duration::from_secs(1);
 
 /// At shutdown, how long the final flush keeps retrying a failing disk before
 /// giving up (with an error in the log).
@@ -199,6 +211,8 @@ pub struct Aof {
     policy: AtomicU8,
     health: Mutex<Health>,
     failing: AtomicBool,
+    /// An fsync of the live file failed: see the module docs.
+    untrusted: AtomicBool,
     stopping: AtomicBool,
     pub(crate) current_size: AtomicU64,
     pub(crate) base_size: AtomicU64,
@@ -264,6 +278,7 @@ impl Aof {
             policy: AtomicU8::new(policy_code(policy)),
             health: Mutex::new(Health::default()),
             failing: AtomicBool::new(false),
+            untrusted: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             current_size: AtomicU64::new(size),
             base_size: AtomicU64::new(size),
@@ -660,7 +675,7 @@ impl Aof {
     fn fsync_loop(self: Arc<Self>) {
         let mut next_tick = Instant::now() + FSYNC_TICK;
         while !self.stopping() {
-            if self.policy() == FsyncPolicy::Always && self.sync_written() {
+            if self.sync_pending() && self.sync_written() {
                 continue;
             }
             let now = Instant::now();
@@ -674,7 +689,7 @@ impl Aof {
                 // failed write: the writer thread takes care of it.
                 self.flush_soon();
             }
-            if self.policy() != FsyncPolicy::EverySec {
+            if self.policy() != FsyncPolicy::EverySec || self.needs_recovery_rewrite() {
                 continue;
             }
             let handle = lock(&self.sync_handle).clone();
@@ -686,9 +701,32 @@ impl Aof {
         }
     }
 
+    /// Whether an fsync of the live file failed, so that only a rewrite can
+    /// make its content durable again (see the module docs).
+    pub fn needs_recovery_rewrite(&self) -> bool {
+        self.untrusted.load(Ordering::Acquire)
+    }
+
+    /// Called by a rewrite's switch: the new file is fsynced, the failed
+    /// fsyncs of the old one no longer matter.
+    pub(crate) fn recovered_by_rewrite(&self) {
+        if self.untrusted.swap(false, Ordering::AcqRel) {
+            self.set_health(|h| h.fsync_error = None);
+            tracing::warn!("The rewritten AOF is fsynced: the failed fsync is recovered from");
+        }
+    }
+
+    /// Under `always`: whether written data waits for an fsync this thread
+    /// can do.
+    fn sync_pending(&self) -> bool {
+        self.policy() == FsyncPolicy::Always
+            && !self.needs_recovery_rewrite()
+            && self.progress.borrow().written > self.durable.reached()
+    }
+
     /// Under `always`: fsyncs if something written is not durable yet and
-    /// publishes it; false when there was nothing to do. A failed fsync is
-    /// retried after [`WRITE_RETRY_INTERVAL`], the replies waiting meanwhile.
+    /// publishes it; false when there was nothing to do. After a failed
+    /// fsync the replies wait for the recovery rewrite.
     fn sync_written(&self) -> bool {
         let written = self.progress.borrow().written;
         if written <= self.durable.reached() {
@@ -703,8 +741,7 @@ impl Aof {
         let failed = result.is_err();
         self.note_sync_result(result);
         if failed {
-            std::thread::sleep(WRITE_RETRY_INTERVAL);
-            return true;
+            return false;
         }
         self.durable.advance(written);
         if self.progress.borrow().written > written {
@@ -720,7 +757,7 @@ impl Aof {
         true
     }
 
-    fn note_sync_result(&self, result: Result<(), AofError>) {
+    pub(crate) fn note_sync_result(&self, result: Result<(), AofError>) {
         match result {
             Ok(()) => {
                 if self.failing.load(Ordering::Acquire) {
@@ -732,6 +769,12 @@ impl Aof {
                     AofError::Sync { source } => os_error_text(source),
                     other => other.to_string(),
                 };
+                if !self.untrusted.swap(true, Ordering::AcqRel) {
+                    tracing::warn!(
+                        "fsync of the AOF {} failed ({text}): rewriting the AOF to make it durable again",
+                        self.path.display()
+                    );
+                }
                 self.set_health(|h| h.fsync_error = Some(text));
             }
         }
@@ -742,8 +785,7 @@ impl Aof {
         let mut idle = lock(&self.sync_idle);
         // Re-checked under the lock `request_sync` takes, so a request made
         // after the check above is not lost.
-        let written = self.progress.borrow().written;
-        if self.policy() == FsyncPolicy::Always && written > self.durable.reached() {
+        if self.sync_pending() {
             return;
         }
         *idle = true;

@@ -152,7 +152,8 @@ pub fn start(
     }))
 }
 
-/// Checks the automatic rewrite rule periodically until the AOF shuts down.
+/// Checks the automatic rewrite rule, and whether a failed fsync calls for
+/// a recovery rewrite, periodically until the AOF shuts down.
 fn spawn_auto_rewrite(server: Weak<ServerState>, aof: Arc<Aof>, hooks: RewriteHooks) {
     let spawned = std::thread::Builder::new()
         .name("aof-auto-rewrite".into())
@@ -169,16 +170,21 @@ fn spawn_auto_rewrite(server: Weak<ServerState>, aof: Arc<Aof>, hooks: RewriteHo
                         config.auto_aof_rewrite_min_size,
                     )
                 };
-                if !aof.auto_rewrite_due(percentage, min_size) {
+                let recovery = aof.recovery_rewrite_due();
+                if !recovery && !aof.auto_rewrite_due(percentage, min_size) {
                     continue;
                 }
                 let Some(dataset) = aof.dataset.get().and_then(Weak::upgrade) else {
                     return;
                 };
-                tracing::info!(
-                    "Starting automatic rewriting of AOF on {}% growth",
-                    percentage
-                );
+                if recovery {
+                    tracing::warn!("Rewriting the AOF after a failed fsync");
+                } else {
+                    tracing::info!(
+                        "Starting automatic rewriting of AOF on {}% growth",
+                        percentage
+                    );
+                }
                 let mut guard = dataset::lock(&dataset);
                 let data = &mut *guard;
                 if let Err(err) = aof.start_rewrite(

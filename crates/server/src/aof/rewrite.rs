@@ -295,6 +295,20 @@ impl Aof {
         lock(&self.rewrite).in_progress
     }
 
+    /// Whether the rewrite that recovers from a failed fsync should start
+    /// now: one is needed, none runs, and the last attempt (if it failed)
+    /// was at least [`RECOVERY_REWRITE_BACKOFF`](super::appender::RECOVERY_REWRITE_BACKOFF) ago.
+    pub fn recovery_rewrite_due(&self) -> bool {
+        if !self.needs_recovery_rewrite() {
+            return false;
+        }
+        let state = lock(&self.rewrite);
+        !state.in_progress
+            && state
+                .last_failure
+                .is_none_or(|at| at.elapsed() >= super::appender::RECOVERY_REWRITE_BACKOFF)
+    }
+
     /// Whether the automatic rewrite rule fires: the file grew by
     /// `percentage`% over its size after the last rewrite and is larger
     /// than `min_size` (Redis's `auto-aof-rewrite-*`).
@@ -486,6 +500,10 @@ impl Aof {
         let generation = lock(&self.queue).switch_to(&capture);
         let old_sync = std::mem::replace(&mut *lock(&self.sync_handle), new_sync.clone());
         let old_file = std::mem::replace(&mut *live, LiveFile::new(writer, generation));
+        if durable_switch {
+            // Fsynced above: whatever an earlier failed fsync lost is in here.
+            self.recovered_by_rewrite();
+        }
         self.current_size
             .store(size, std::sync::atomic::Ordering::Relaxed);
         self.base_size
@@ -501,8 +519,12 @@ impl Aof {
         if durable_switch {
             self.mark_durable(capture.seq);
         } else {
-            if let Err(err) = new_sync.sync() {
-                tracing::warn!(%err, "fsync of the rewritten AOF failed; the fsync timer retries");
+            match new_sync.sync() {
+                Ok(_) => self.recovered_by_rewrite(),
+                Err(err) => {
+                    tracing::warn!(%err, "fsync of the rewritten AOF failed");
+                    self.note_sync_result(Err(err));
+                }
             }
             sync_dir();
             hooks.at(RewriteStep::DirSynced)?;
