@@ -16,6 +16,26 @@ use redigo_server::propagation::PropagatedCommand;
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// [`start`] with a fault-injecting writer, and its injector.
+fn start_faulty(
+    dir: &std::path::Path,
+    appendfsync: &str,
+) -> (
+    Arc<redigo_server::ServerState>,
+    redigo_server::dataset::SharedDataset,
+    redigo_server::aof::Persistence,
+    redigo_aof::FaultInjector,
+) {
+    let (factory, injector) = faulty_factory();
+    let options = AofOptions {
+        open_writer: factory,
+        ..AofOptions::default()
+    };
+    let (state, data, persistence) = start(dir, appendfsync, options);
+    let faults = injector.lock().unwrap().clone().unwrap();
+    (state, data, persistence, faults)
+}
+
 fn record(client: usize, n: usize) -> PropagatedCommand {
     PropagatedCommand {
         db: client % 2,
@@ -70,14 +90,8 @@ fn always_shares_one_fsync_between_many_clients_batches() {
 #[test]
 fn write_errors_refuse_writes_then_recover_without_losing_records() {
     let dir = tempfile::tempdir().unwrap();
-    let (factory, injector) = faulty_factory();
-    let options = AofOptions {
-        open_writer: factory,
-        ..AofOptions::default()
-    };
-    let (state, data, persistence) = start(dir.path(), "everysec", options);
+    let (state, data, persistence, faults) = start_faulty(dir.path(), "everysec");
     let aof = &persistence.aof;
-    let faults = injector.lock().unwrap().clone().unwrap();
 
     set(&state, &data, 0, b"before", b"1", None);
     assert!(wait_until(PATIENCE, || aof.current_size() > 0));
@@ -120,14 +134,8 @@ fn write_errors_refuse_writes_then_recover_without_losing_records() {
 #[test]
 fn a_torn_write_is_rolled_back_and_retried_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let (factory, injector) = faulty_factory();
-    let options = AofOptions {
-        open_writer: factory,
-        ..AofOptions::default()
-    };
-    let (state, data, persistence) = start(dir.path(), "always", options);
+    let (state, data, persistence, faults) = start_faulty(dir.path(), "always");
     let aof = &persistence.aof;
-    let faults = injector.lock().unwrap().clone().unwrap();
     set(&state, &data, 0, b"a", b"1", None);
     assert!(aof.wait_committed_blocking(aof.committed().max(1), PATIENCE));
 
@@ -144,14 +152,8 @@ fn a_torn_write_is_rolled_back_and_retried_whole() {
 #[test]
 fn a_failed_fsync_under_always_holds_the_reply_until_a_rewrite_makes_it_durable() {
     let dir = tempfile::tempdir().unwrap();
-    let (factory, injector) = faulty_factory();
-    let options = AofOptions {
-        open_writer: factory,
-        ..AofOptions::default()
-    };
-    let (state, data, persistence) = start(dir.path(), "always", options);
+    let (state, data, persistence, faults) = start_faulty(dir.path(), "always");
     let aof = &persistence.aof;
-    let faults = injector.lock().unwrap().clone().unwrap();
 
     // Every later fsync of this file would "succeed": after a failed one,
     // Linux may have dropped the pages it could not write, so only a
@@ -205,14 +207,8 @@ fn everysec_fsyncs_in_the_background() {
 #[test]
 fn a_failed_everysec_fsync_refuses_writes_until_a_rewrite_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let (factory, injector) = faulty_factory();
-    let options = AofOptions {
-        open_writer: factory,
-        ..AofOptions::default()
-    };
-    let (state, data, persistence) = start(dir.path(), "everysec", options);
+    let (state, data, persistence, faults) = start_faulty(dir.path(), "everysec");
     let aof = &persistence.aof;
-    let faults = injector.lock().unwrap().clone().unwrap();
     faults.fail_next_syncs(1);
     set(&state, &data, 0, b"k", b"v", None);
     assert!(aof.persist_blocking(aof.queued_seq(), PATIENCE));

@@ -7,21 +7,15 @@
 set -euo pipefail
 KEYS=${1:-1000000}
 ROUNDS=${2:-3}
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-REDIGO=${REDIGO:-$ROOT/target/release/redigo}
+. "$(dirname "$0")/bench_common.sh"
 WORK=$(mktemp -d)
 PORT=${PORT:-7616}
 trap 'redis-cli -p $PORT shutdown nosave >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
-python3 - "$KEYS" >"$WORK/appendonly.aof" <<'PY'
-import sys
-n = int(sys.argv[1])
-out = sys.stdout.buffer
-out.write(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n")
-for i in range(n):
-    key = b"key:%012d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\nxxxxxxxxxxxxxxxx\r\n" % (len(key), key))
-PY
+{
+    printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n'
+    write_set_commands "$KEYS"
+} >"$WORK/appendonly.aof"
 echo "AOF: $(stat -c %s "$WORK/appendonly.aof") bytes, $KEYS keys"
 
 run_quiet() { "$@" >/dev/null 2>&1; }

@@ -14,21 +14,12 @@ set -euo pipefail
 ROUNDS=${1:-3}
 REQUESTS=${2:-100000}
 CLIENTS=${3:-50}
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-REDIGO=${REDIGO:-$ROOT/target/release/redigo}
+. "$(dirname "$0")/bench_common.sh"
 WORK=$(mktemp -d)
 REDIGO_PORT=${REDIGO_PORT:-7611}
 REDIS_PORT=${REDIS_PORT:-7612}
 trap 'redis-cli -p $REDIS_PORT shutdown nosave >/dev/null 2>&1 || true; redis-cli -p $REDIGO_PORT shutdown nosave >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
-wait_port() {
-    for _ in $(seq 1 200); do
-        redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    echo "server on port $1 did not start" >&2
-    exit 1
-}
 
 run_one() { # server policy -> rps
     local server=$1 policy=$2 dir

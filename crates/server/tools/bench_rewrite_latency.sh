@@ -15,9 +15,7 @@
 set -euo pipefail
 KEYS=${1:-1000000}
 REWRITES=${2:-5}
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-REDIGO=${REDIGO:-$ROOT/target/release/redigo}
-PROBE=${PROBE:-$ROOT/target/release/examples/rewrite_latency}
+. "$(dirname "$0")/bench_common.sh"
 WORK=$(mktemp -d)
 REDIGO_PORT=${REDIGO_PORT:-7613}
 REDIS_PORT=${REDIS_PORT:-7614}
@@ -28,23 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_port() {
-    for _ in $(seq 1 400); do
-        redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    echo "server on port $1 did not start" >&2
-    exit 1
-}
-
-python3 - "$KEYS" >"$WORK/load.resp" <<'PY'
-import sys
-n = int(sys.argv[1])
-out = sys.stdout.buffer
-for i in range(n):
-    key = b"key:%012d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\nxxxxxxxxxxxxxxxx\r\n" % (len(key), key))
-PY
+write_set_commands "$KEYS" >"$WORK/load.resp"
 
 measure() { # name port
     local name=$1 port=$2
