@@ -39,7 +39,12 @@ fn main() -> ExitCode {
         }
     };
     let log_level_hook = logging::init(config.loglevel);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.io_threads)
+        .thread_name("redigo-io")
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("redigo: cannot start the async runtime: {err}");

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use super::values::{format_bool, parse_bool, parse_enum, parse_integer, parse_memory};
 use super::{
-    Appendfsync, Config, LogLevel, MAX_DATABASES, MAX_HZ, MIN_HZ, MIN_PROTO_MAX_BULK_LEN,
-    ValueError,
+    Appendfsync, Config, LogLevel, MAX_DATABASES, MAX_HZ, MAX_IO_THREADS, MIN_HZ,
+    MIN_PROTO_MAX_BULK_LEN, ValueError,
 };
 
 /// Redis's `INT_MAX`, the upper bound of its `int` configs.
@@ -160,6 +160,17 @@ pub const PARAMS: &[Param] = &[
         get: |c| c.maxclients.to_string(),
         set: |c, v| {
             c.maxclients = parse_integer(v, 1, i64::from(u32::MAX))? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "io-threads",
+        help: "Threads serving client connections (1 = one event loop, as Redis)",
+        mutable: false,
+        boolean: false,
+        get: |c| c.io_threads.to_string(),
+        set: |c, v| {
+            c.io_threads = parse_integer(v, 1, MAX_IO_THREADS as i64)? as usize;
             Ok(())
         },
     },
