@@ -25,22 +25,12 @@ pub trait PropagationSink: Send {
 }
 
 /// The store and what goes with it. See the module docs.
+#[derive(Debug)]
 pub struct Dataset {
     /// The keyspace.
     pub store: Store,
-    /// Writes waiting for the sink.
+    /// Writes waiting for the sink, and the sink.
     pub propagation: PropagationLog,
-    sink: Option<Box<dyn PropagationSink>>,
-}
-
-impl std::fmt::Debug for Dataset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dataset")
-            .field("store", &self.store)
-            .field("propagation", &self.propagation)
-            .field("sink", &self.sink.is_some())
-            .finish()
-    }
 }
 
 /// The dataset as the server shares it.
@@ -57,7 +47,6 @@ impl Dataset {
         Dataset {
             store,
             propagation: PropagationLog::new(config.aof_enabled),
-            sink: None,
         }
     }
 
@@ -68,7 +57,7 @@ impl Dataset {
 
     /// Installs the consumer of propagated writes (the AOF writer).
     pub fn set_sink(&mut self, sink: Box<dyn PropagationSink>) {
-        self.sink = Some(sink);
+        self.propagation.set_sink(sink);
     }
 
     /// End-of-batch bookkeeping: counts the keys the store expired lazily,
@@ -89,21 +78,12 @@ impl Dataset {
     /// Final persistence step at shutdown: hands over the last records and
     /// lets the sink flush and fsync.
     pub fn shutdown_persistence(&mut self) {
-        self.flush_propagation();
-        if let Some(sink) = self.sink.as_mut() {
-            sink.shutdown();
-        }
+        self.propagation.shutdown_sink();
     }
 
     /// Hands the recorded writes to the sink (or drops them without one).
     pub fn flush_propagation(&mut self) {
-        if self.propagation.is_empty() {
-            return;
-        }
-        let records = self.propagation.drain();
-        if let Some(sink) = self.sink.as_mut() {
-            sink.append(records);
-        }
+        self.propagation.flush();
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-use crate::aof::Persistence;
+use crate::aof::{AofRuntime, Persistence};
 use crate::client::ClientRegistry;
 use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
@@ -51,7 +51,9 @@ pub struct ServerState {
     /// Connected clients.
     pub clients: ClientRegistry,
     persistence: Mutex<PersistenceStatus>,
-    aof: OnceLock<Persistence>,
+    aof: RwLock<Option<Persistence>>,
+    /// What turning the AOF on at run time needs (set once at start-up).
+    aof_runtime: OnceLock<AofRuntime>,
     /// When the server started.
     pub started: Instant,
     /// 40 hex characters identifying this run (`run_id`).
@@ -89,7 +91,8 @@ impl ServerState {
             stats: Stats::default(),
             clients: ClientRegistry::default(),
             persistence: Mutex::new(PersistenceStatus::default()),
-            aof: OnceLock::new(),
+            aof: RwLock::new(None),
+            aof_runtime: OnceLock::new(),
             started: Instant::now(),
             run_id: new_run_id(),
             shutdown,
@@ -120,13 +123,29 @@ impl ServerState {
     }
 
     /// The running AOF, when `aof-enabled` is on.
-    pub fn aof(&self) -> Option<&Persistence> {
-        self.aof.get()
+    pub fn aof(&self) -> Option<Persistence> {
+        self.aof.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Records the AOF started for this server (once, at start-up).
+    /// Records the AOF started for this server (at start-up, or by
+    /// `CONFIG SET appendonly yes`).
     pub(crate) fn install_aof(&self, persistence: Persistence) {
-        let _ = self.aof.set(persistence);
+        *self.aof.write().unwrap_or_else(|e| e.into_inner()) = Some(persistence);
+    }
+
+    /// Removes the running AOF (`CONFIG SET appendonly no`).
+    pub(crate) fn take_aof(&self) -> Option<Persistence> {
+        self.aof.write().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Records what turning the AOF on at run time needs (once, at start-up).
+    pub(crate) fn set_aof_runtime(&self, runtime: AofRuntime) {
+        let _ = self.aof_runtime.set(runtime);
+    }
+
+    /// What turning the AOF on at run time needs, if the server recorded it.
+    pub(crate) fn aof_runtime(&self) -> Option<&AofRuntime> {
+        self.aof_runtime.get()
     }
 
     /// Whether clients must authenticate (`requirepass` is set).

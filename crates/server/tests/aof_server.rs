@@ -48,7 +48,7 @@ fn misconf_while_writes_fail_reads_keep_working_and_the_server_recovers() {
     let faults = injector.lock().unwrap().clone().unwrap();
     let mut conn = RawConn::connect(server.port);
     assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
-    let aof = &server.state.aof().unwrap().aof;
+    let aof = server.state.aof().unwrap().aof;
     assert!(
         wait_until(PATIENCE, || aof.current_size() > 0 && aof.buffer_len() == 0),
         "the first write reached the file before the disk fails"
@@ -239,4 +239,103 @@ fn an_acknowledged_write_is_in_the_file_when_the_reply_arrives() {
             assert!(fsyncs >= 1, "always fsyncs before replying");
         }
     }
+}
+
+#[test]
+fn config_set_appendonly_turns_the_aof_on_and_off_at_run_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("appendonly.aof");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // A stale file from an earlier run: turning the AOF on must replace it
+    // with the current dataset, not append to it.
+    std::fs::write(&path, redigo_aof::Record::set("stale", "x").to_bytes()).unwrap();
+    let overrides = [
+        ("aof-enabled", "no"),
+        ("appendfsync", "always"),
+        ("aof-path", path.to_str().unwrap()),
+    ];
+    let server = InProcessServer::start(&overrides, AofOptions::default());
+    let mut conn = RawConn::connect(server.port);
+    for n in 0..100 {
+        let key = format!("before:{n}");
+        assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+    }
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"SET", b"appendonly", b"yes"]),
+        b"+OK\r\n"
+    );
+    // Under `always` this reply waits for the first rewrite to be durable.
+    assert_eq!(conn.command(&[b"SET", b"during", b"v"]), b"+OK\r\n");
+    let done = |conn: &mut RawConn| {
+        info_field(&info(conn), "aof_rewrite_in_progress").as_deref() == Some("0")
+    };
+    assert!(wait_until(PATIENCE, || done(&mut conn)));
+    let model = replay_model(&path);
+    assert_eq!(model.len(), 101, "the dataset, and no stale record");
+    assert!(model.contains_key(&(0, b"during".to_vec())));
+    assert!(!model.contains_key(&(0, b"stale".to_vec())));
+    assert_eq!(
+        info_field(&info(&mut conn), "aof_enabled").as_deref(),
+        Some("1")
+    );
+    assert!(
+        !redigo_server::aof::enabling_path(&path).exists(),
+        "the side file is gone after the first rewrite"
+    );
+
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"SET", b"appendonly", b"no"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        info_field(&info(&mut conn), "aof_enabled").as_deref(),
+        Some("0")
+    );
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(conn.command(&[b"SET", b"off", b"v"]), b"+OK\r\n");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        size,
+        "nothing appended while off"
+    );
+
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"SET", b"aof-enabled", b"yes"]),
+        b"+OK\r\n"
+    );
+    assert!(wait_until(PATIENCE, || done(&mut conn)));
+    assert_eq!(conn.command(&[b"SET", b"after", b"v"]), b"+OK\r\n");
+    let model = replay_model(&path);
+    assert_eq!(
+        model.len(),
+        103,
+        "everything, including what was written while off"
+    );
+    assert!(model.contains_key(&(0, b"off".to_vec())));
+    assert!(model.contains_key(&(0, b"after".to_vec())));
+}
+
+#[test]
+fn config_set_appendonly_that_cannot_start_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // The AOF's directory would have to be created inside a regular file.
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, b"").unwrap();
+    let path = blocker.join("appendonly.aof");
+    let overrides = [("aof-enabled", "no"), ("aof-path", path.to_str().unwrap())];
+    let server = InProcessServer::start(&overrides, AofOptions::default());
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"SET", b"appendonly", b"yes"]),
+        b"-ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs.\r\n".as_slice()
+    );
+    assert_eq!(
+        info_field(&info(&mut conn), "aof_enabled").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"GET", b"appendonly"]),
+        b"*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n".as_slice()
+    );
+    assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
 }

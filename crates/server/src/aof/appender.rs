@@ -262,7 +262,19 @@ impl Aof {
         policy: FsyncPolicy,
         open_writer: WriterFactory,
     ) -> Result<Arc<Aof>, AofError> {
-        let writer = open_writer(path, writer_policy(policy))?;
+        Aof::open_appending_to(path, path, policy, open_writer)
+    }
+
+    /// Like [`Aof::open`], but appends to `live_path` until the first rewrite
+    /// puts the AOF at `path` (turning the AOF on at run time: the file at
+    /// `path`, if any, is stale and must stay untouched until then).
+    pub fn open_appending_to(
+        path: &Path,
+        live_path: &Path,
+        policy: FsyncPolicy,
+        open_writer: WriterFactory,
+    ) -> Result<Arc<Aof>, AofError> {
+        let writer = open_writer(live_path, writer_policy(policy))?;
         let size = writer.size();
         let sync_handle = Mutex::new(writer.sync_handle());
         let (progress, _) = watch::channel(Progress::default());
@@ -710,10 +722,22 @@ impl Aof {
     /// Called by a rewrite's switch: the new file is fsynced, the failed
     /// fsyncs of the old one no longer matter.
     pub(crate) fn recovered_by_rewrite(&self) {
-        if self.untrusted.swap(false, Ordering::AcqRel) {
+        if self.untrusted.swap(false, Ordering::AcqRel) && self.failing.load(Ordering::Acquire) {
             self.set_health(|h| h.fsync_error = None);
             tracing::warn!("The rewritten AOF is fsynced: the failed fsync is recovered from");
         }
+    }
+
+    /// Releases every connection still waiting for an fsync (the AOF was
+    /// turned off: there is nothing left to wait for).
+    pub(crate) fn release_waiters(&self) {
+        self.durable.advance(u64::MAX);
+    }
+
+    /// Marks the live file as not (yet) the AOF: only a rewrite makes what
+    /// it holds durable (used when the AOF is turned on at run time).
+    pub(crate) fn require_rewrite(&self) {
+        self.untrusted.store(true, Ordering::Release);
     }
 
     /// Under `always`: whether written data waits for an fsync this thread
@@ -819,8 +843,13 @@ impl Aof {
             let _ = thread.join();
         }
         let mut live = self.lock_live();
-        if let Err(err) = live.writer.sync() {
-            tracing::error!(%err, "fsync of the AOF at shutdown failed");
+        match live.writer.sync() {
+            // Everything written is on disk: release anyone still waiting.
+            Ok(()) if !self.needs_recovery_rewrite() => {
+                self.durable.advance(self.progress.borrow().written);
+            }
+            Ok(()) => {}
+            Err(err) => tracing::error!(%err, "fsync of the AOF at shutdown failed"),
         }
         self.current_size
             .store(live.writer.size(), Ordering::Relaxed);

@@ -20,7 +20,8 @@
 //!   [`RewriteTail`] and an atomic rename at the end.
 //! * [`check_command`]: `redigo check-aof [--fix] [--yes] FILE`.
 //!
-//! [`start`] does the whole start-up sequence.
+//! [`start`] does the whole start-up sequence; [`enable`] and [`disable`]
+//! turn the AOF on and off at run time (`CONFIG SET appendonly`).
 
 pub mod appender;
 pub mod check_command;
@@ -94,6 +95,118 @@ pub enum StartError {
     Open(#[from] AofError),
 }
 
+/// Suffix of the file a run-time [`enable`] appends to until its first
+/// rewrite puts the AOF in place.
+pub const ENABLING_SUFFIX: &str = ".enabling";
+
+/// The file [`enable`] appends to before the first rewrite of `path`.
+pub fn enabling_path(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(ENABLING_SUFFIX);
+    std::path::PathBuf::from(name)
+}
+
+/// What turning the AOF on at run time needs, recorded at start-up.
+#[derive(Clone, Debug)]
+pub struct AofRuntime {
+    /// The server (for the automatic rewrite checker).
+    pub server: Weak<ServerState>,
+    /// The dataset the rewrite snapshots.
+    pub dataset: Weak<std::sync::Mutex<dataset::Dataset>>,
+    /// How files are opened and rewrites hooked.
+    pub options: AofOptions,
+}
+
+/// Why the AOF could not be turned on at run time.
+#[derive(Debug, thiserror::Error)]
+pub enum EnableError {
+    /// The server did not record what it needs (not started by [`crate::Server`]).
+    #[error("the server cannot turn the AOF on at run time")]
+    Unsupported,
+    /// The directory could not be created or the file opened.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The first rewrite could not start.
+    #[error(transparent)]
+    Rewrite(#[from] RewriteStartError),
+}
+
+/// `CONFIG SET appendonly yes` (call under the dataset lock: `store` and
+/// `propagation` are the dataset's). As Redis does, the AOF is written by a
+/// rewrite of the current dataset: until that rewrite is done, writes are
+/// appended to a side file ([`enabling_path`]) and kept in the rewrite's
+/// tail, and the file at the AOF path, possibly stale, is left alone. Under
+/// `appendfsync always` replies wait for that first rewrite. If it fails,
+/// it is retried (see [`Aof::recovery_rewrite_due`]).
+pub fn enable(
+    server: &ServerState,
+    store: &mut redigo_store::Store,
+    propagation: &mut crate::propagation::PropagationLog,
+) -> Result<(), EnableError> {
+    if server.aof().is_some() {
+        return Ok(());
+    }
+    let runtime = server
+        .aof_runtime()
+        .ok_or(EnableError::Unsupported)?
+        .clone();
+    let config = server.config().clone();
+    let path = config.aof_path.clone();
+    create_parent_dir(&path)?;
+    let side = enabling_path(&path);
+    let _ = std::fs::remove_file(&side);
+    let aof = Aof::open_appending_to(
+        &path,
+        &side,
+        fsync_policy(config.appendfsync),
+        runtime.options.open_writer.clone(),
+    )
+    .map_err(StartError::Open)?;
+    let _ = aof.dataset.set(runtime.dataset.clone());
+    aof.require_rewrite();
+    let hooks = runtime.options.rewrite_hooks;
+    propagation.set_enabled(true);
+    if let Err(err) = aof.start_rewrite(store, propagation, unix_time_ms(), hooks) {
+        propagation.set_enabled(false);
+        aof.shutdown();
+        let _ = std::fs::remove_file(&side);
+        return Err(err.into());
+    }
+    propagation.set_sink(Box::new(AofSink::new(Arc::clone(&aof))));
+    spawn_auto_rewrite(runtime.server.clone(), Arc::clone(&aof), hooks);
+    server.install_aof(Persistence { aof, hooks });
+    tracing::info!(
+        "AOF turned on: rewriting {} from the dataset",
+        path.display()
+    );
+    Ok(())
+}
+
+/// `CONFIG SET appendonly no` (under the dataset lock): hands over the
+/// last records, flushes and fsyncs the AOF, stops its threads and any
+/// rewrite, and stops recording writes.
+pub fn disable(server: &ServerState, propagation: &mut crate::propagation::PropagationLog) {
+    let Some(persistence) = server.take_aof() else {
+        return;
+    };
+    propagation.flush();
+    drop(propagation.take_sink());
+    propagation.set_enabled(false);
+    persistence.aof.shutdown();
+    persistence.aof.release_waiters();
+    tracing::info!("AOF turned off");
+}
+
+fn create_parent_dir(path: &std::path::Path) -> Result<(), StartError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| StartError::Directory {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 /// The fsync policy of a configuration value.
 pub fn fsync_policy(value: Appendfsync) -> FsyncPolicy {
     match value {
@@ -122,22 +235,24 @@ pub fn start(
     options: AofOptions,
 ) -> Result<Option<Persistence>, StartError> {
     let config: Config = server.config().clone();
+    server.set_aof_runtime(AofRuntime {
+        server: Arc::downgrade(server),
+        dataset: Arc::downgrade(dataset),
+        options: options.clone(),
+    });
     if !config.aof_enabled {
         return Ok(None);
     }
     let path = config.aof_path.clone();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StartError::Directory {
-            path: dir.to_owned(),
-            source,
-        })?;
-    }
+    create_parent_dir(&path)?;
     server.persistence().loading = true;
     let loaded = load(&path, server, dataset, config.aof_load_truncated);
     server.persistence().loading = false;
     loaded?;
-    // A rewrite interrupted by a crash may have left its temporary file.
+    // A rewrite interrupted by a crash may have left its temporary file, a
+    // run-time enable its side file.
     let _ = std::fs::remove_file(temp_path(&path));
+    let _ = std::fs::remove_file(enabling_path(&path));
     let aof = Aof::open(&path, fsync_policy(config.appendfsync), options.open_writer)?;
     let _ = aof.dataset.set(Arc::downgrade(dataset));
     dataset::lock(dataset).set_sink(Box::new(AofSink::new(Arc::clone(&aof))));

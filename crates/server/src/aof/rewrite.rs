@@ -516,6 +516,8 @@ impl Aof {
         // closes it in a background thread for the same reason).
         drop(old_file);
         drop(old_sync);
+        // After a run-time enable, the side file written until now.
+        let _ = std::fs::remove_file(super::enabling_path(&self.path));
         if durable_switch {
             self.mark_durable(capture.seq);
         } else {

@@ -40,7 +40,10 @@ impl SequenceWaiters {
         // under the lock, so a waiter either sees it or is found here.
         let ready = {
             let mut waiting = lock(&self.waiting);
-            let later = waiting.split_off(&(seq + 1));
+            let later = match seq.checked_add(1) {
+                Some(next) => waiting.split_off(&next),
+                None => BTreeMap::new(),
+            };
             std::mem::replace(&mut *waiting, later)
         };
         for sender in ready.into_values().flatten() {
@@ -103,5 +106,15 @@ mod tests {
         assert_eq!(waiters.waiting(), 0);
         // Already reached: returns at once.
         waiters.wait(4).await;
+        // Releasing everyone (the AOF was turned off).
+        let last = {
+            let waiters = Arc::clone(&waiters);
+            tokio::spawn(async move { waiters.wait(1_000).await })
+        };
+        while waiters.waiting() < 1 {
+            tokio::task::yield_now().await;
+        }
+        waiters.advance(u64::MAX);
+        last.await.unwrap();
     }
 }

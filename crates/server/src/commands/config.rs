@@ -187,6 +187,21 @@ fn runtime_value(param: &Param, value: &str) -> String {
     value.to_string()
 }
 
+/// Redis's name of `aof-enabled`, which `CONFIG SET` also takes.
+const APPENDONLY: &str = "appendonly";
+
+/// How the client named the AOF switch in `CONFIG SET` (for the error).
+fn aof_arg_name(args: &[Bytes]) -> &'static str {
+    let named_appendonly = args[2..]
+        .chunks_exact(2)
+        .any(|pair| pair[0].eq_ignore_ascii_case(APPENDONLY.as_bytes()));
+    if named_appendonly {
+        APPENDONLY
+    } else {
+        "aof-enabled"
+    }
+}
+
 /// `CONFIG SET name value [name value ...]`: all or nothing, like Redis 7.0.
 fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if args.len() % 2 != 0 {
@@ -196,6 +211,16 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut changes: Vec<(&'static Param, String)> = Vec::new();
     for pair in args[2..].chunks_exact(2) {
         let name = String::from_utf8_lossy(&pair[0]);
+        if name.eq_ignore_ascii_case(APPENDONLY) {
+            // Redis's name for `aof-enabled`.
+            let param = params::find("aof-enabled").expect("aof-enabled is a parameter");
+            if changes.iter().any(|(seen, _)| std::ptr::eq(*seen, param)) {
+                ctx.reply_error(&set_failed(&name, "duplicate parameter"));
+                return;
+            }
+            changes.push((param, String::from_utf8_lossy(&pair[1]).into_owned()));
+            continue;
+        }
         let compat = params::REDIS_COMPAT_PARAMS
             .iter()
             .any(|param| param.name.eq_ignore_ascii_case(&name));
@@ -226,6 +251,22 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             ctx.reply_error(&set_failed(param.name, &reason));
             return;
         }
+    }
+    let aof_was_enabled = ctx.server.config().aof_enabled;
+    if candidate.aof_enabled && !aof_was_enabled {
+        // Started before the new configuration is in force, so a failure
+        // leaves everything as it was (Redis's all-or-nothing CONFIG SET).
+        if let Err(err) = crate::aof::enable(ctx.server, ctx.store, ctx.propagation) {
+            tracing::warn!("Unable to turn on AOF: {err}");
+            ctx.reply_error(&set_failed(
+                aof_arg_name(args),
+                "Unable to turn on AOF. Check server logs.",
+            ));
+            return;
+        }
+    }
+    if !candidate.aof_enabled && aof_was_enabled {
+        crate::aof::disable(ctx.server, ctx.propagation);
     }
     let level_changed = {
         let mut config = ctx.server.config_mut();

@@ -86,7 +86,7 @@ pub const PARAMS: &[Param] = &[
     Param {
         name: "aof-enabled",
         help: "Append every write to the append-only file",
-        mutable: false,
+        mutable: true,
         boolean: true,
         get: |c| format_bool(c.aof_enabled),
         set: |c, v| {
