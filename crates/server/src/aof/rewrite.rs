@@ -219,7 +219,7 @@ enum RewriteFailure {
     Aof(#[from] AofError),
     #[error("failure injected at step {}", .0.name())]
     Injected(RewriteStep),
-    #[error("aborted: the server is shutting down")]
+    #[error("the AOF was turned off or the server is shutting down")]
     Aborted,
 }
 
@@ -362,7 +362,13 @@ impl Aof {
                 state.last_ok = false;
                 state.last_failure = Some(Instant::now());
                 drop(state);
-                tracing::warn!("Background AOF rewrite failed: {err}; the old AOF stays in use");
+                if matches!(err, RewriteFailure::Aborted) {
+                    tracing::info!("Background AOF rewrite stopped: {err}");
+                } else {
+                    tracing::warn!(
+                        "Background AOF rewrite failed: {err}; the old AOF stays in use"
+                    );
+                }
                 lock(&self.queue).end_tail();
                 // Release the store's snapshot if the walk did not finish.
                 dataset::lock(dataset).store.abort_snapshot(handle);
