@@ -332,3 +332,29 @@ fn the_aof_keeps_data_across_restarts_and_rewrites() {
     assert!(stdout.contains("is valid"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn io_threads_sets_the_connection_threads_and_is_immutable_as_in_redis() {
+    let server = Running::start(&["--io-threads", "3"]);
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"GET", b"io-threads"]),
+        b"*2\r\n$10\r\nio-threads\r\n$1\r\n3\r\n".as_slice()
+    );
+    assert_eq!(
+        conn.command(&[b"CONFIG", b"SET", b"io-threads", b"2"]),
+        b"-ERR CONFIG SET failed (possibly related to argument 'io-threads') - can't set immutable config\r\n"
+            .as_slice()
+    );
+    #[cfg(target_os = "linux")]
+    {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", server.pid())).unwrap();
+        let io_threads = tasks
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.trim() == "redigo-io")
+            .count();
+        assert_eq!(io_threads, 3, "one runtime worker per io-thread");
+    }
+    let out = run(&["--io-threads", "0"]);
+    assert!(!out.status.success(), "0 io-threads is out of range");
+}
