@@ -13,7 +13,7 @@
 //!   again. This is Redis's "write the AOF buffer before replying" with no
 //!   thread hand-off: waking a writer thread per batch cost two context
 //!   switches a request and about 30% of the throughput under `everysec`.
-//! * Under `appendfsync always` the **fsync thread** fsyncs back to back
+//! * Under `appendfsync always` the **fsync thread** ([`fsync_thread`](super::fsync_thread)) fsyncs back to back
 //!   while written data is not yet durable, each fsync covering everything
 //!   written before it began (group commit), and publishes what is durable.
 //!   Connections never block a runtime thread on fsync: they wait for the
@@ -25,9 +25,9 @@
 //! * The **writer thread** is the fallback: it retries failed writes every
 //!   [`WRITE_RETRY_INTERVAL`], writes what other paths queued without
 //!   writing (the expiry cycle wakes it with [`Aof::flush_soon`]), and
-//!   every [`FSYNC_TICK`] the fsync thread wakes it if something is still
+//!   every [`FSYNC_TICK`](super::fsync_thread::FSYNC_TICK) the fsync thread wakes it if something is still
 //!   queued, so no record waits in memory longer than that.
-//! * Every holder of the `live` lock publishes on release (a [`LiveGuard`]
+//! * Every holder of the `live` lock publishes on release (a `LiveGuard`
 //!   does it on drop), so a waiter that found the file busy is always woken.
 //!
 //! # Write errors
@@ -50,7 +50,7 @@
 //! clean), and a later fsync would then succeed without them. The file is
 //! marked untrusted ([`Aof::needs_recovery_rewrite`]): fsyncs stop, and the
 //! automatic-rewrite checker rewrites the AOF from the dataset, retrying
-//! every [`RECOVERY_REWRITE_BACKOFF`]. The rewrite writes and fsyncs a new
+//! every [`RECOVERY_REWRITE_BACKOFF`](super::fsync_thread::RECOVERY_REWRITE_BACKOFF). The rewrite writes and fsyncs a new
 //! file, so its switch is what releases the held replies and clears the
 //! error.
 
@@ -63,6 +63,7 @@ use std::time::{Duration, Instant};
 use redigo_aof::{AofError, AofWriter, FileAofWriter, FsyncPolicy, SyncHandle, os_error_text};
 use tokio::sync::watch;
 
+use super::fsync_thread::writer_policy;
 use super::queue::{Chunk, WriteQueue};
 use super::rewrite::RewriteState;
 use super::sequence_waiters::SequenceWaiters;
@@ -70,23 +71,6 @@ use crate::propagation::PropagatedCommand;
 
 /// How long the writer waits before retrying a failed write or fsync.
 pub const WRITE_RETRY_INTERVAL: Duration = Duration::from_millis(100);
-
-/// How often the fsync timer checks whether an `everysec` fsync is due.
-pub const FSYNC_TICK: Duration = Duration::from_millis(50);
-
-/// Under `always`, when writes arrive during an fsync, the next one waits
-/// this fraction of the last fsync's duration for more writes to join it.
-/// On the 2-core test machine, 0.3-0.6 raised throughput with 50 clients
-/// by about a sixth (0.70x -> 0.80x redis-server); 1.0 gave less.
-pub const GROUP_COMMIT_WAIT_FRACTION: f64 = 0.4;
-
-/// The longest that wait can be, so a slow disk does not add its slowness
-/// twice.
-pub const MAX_GROUP_COMMIT_WAIT: Duration = Duration::from_micros(500);
-
-/// After a failed fsync, how long the recovery rewrite waits before trying
-/// again when it fails too.
-pub const RECOVERY_REWRITE_BACKOFF: Duration = Duration::from_secs(1);
 
 /// At shutdown, how long the final flush keeps retrying a failing disk before
 /// giving up (with an error in the log).
@@ -125,9 +109,9 @@ impl LiveFile {
 
 /// What the file holds, as waiting connections watch it.
 #[derive(Clone, Copy, Debug, Default)]
-struct Progress {
+pub(crate) struct Progress {
     /// The last sequence written to the file (in the page cache).
-    written: u64,
+    pub(crate) written: u64,
     /// Bumped each time the `live` lock is released, so a waiter that found
     /// the file busy looks again.
     releases: u64,
@@ -177,7 +161,7 @@ impl Drop for LiveGuard<'_> {
 
 /// What one attempt to write the queue did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Attempt {
+pub(crate) enum Attempt {
     /// A chunk was written.
     Wrote,
     /// Nothing was queued.
@@ -190,29 +174,29 @@ enum Attempt {
 
 /// Why writes are refused.
 #[derive(Debug, Default)]
-struct Health {
-    write_error: Option<String>,
-    fsync_error: Option<String>,
+pub(crate) struct Health {
+    pub(crate) write_error: Option<String>,
+    pub(crate) fsync_error: Option<String>,
 }
 
 /// The live AOF. See the module docs.
 pub struct Aof {
     pub(crate) path: PathBuf,
     pub(crate) queue: Mutex<WriteQueue>,
-    wake: Condvar,
+    pub(crate) wake: Condvar,
     /// The fsync thread is idle and waits on `sync_wake` (under `always`).
-    sync_idle: Mutex<bool>,
-    sync_wake: Condvar,
+    pub(crate) sync_idle: Mutex<bool>,
+    pub(crate) sync_wake: Condvar,
     live: Mutex<LiveFile>,
-    progress: watch::Sender<Progress>,
+    pub(crate) progress: watch::Sender<Progress>,
     /// The last sequence known fsynced (tracked under `always`), with the
     /// connections waiting for theirs.
-    durable: SequenceWaiters,
+    pub(crate) durable: SequenceWaiters,
     policy: AtomicU8,
     health: Mutex<Health>,
-    failing: AtomicBool,
+    pub(crate) failing: AtomicBool,
     /// An fsync of the live file failed: see the module docs.
-    untrusted: AtomicBool,
+    pub(crate) untrusted: AtomicBool,
     stopping: AtomicBool,
     pub(crate) current_size: AtomicU64,
     pub(crate) base_size: AtomicU64,
@@ -455,16 +439,6 @@ impl Aof {
         true
     }
 
-    /// Under `always`, makes sure the fsync thread runs (it stays busy
-    /// while written data is not yet durable; this wakes it when idle).
-    fn request_sync(&self) {
-        let mut idle = lock(&self.sync_idle);
-        if *idle {
-            *idle = false;
-            self.sync_wake.notify_one();
-        }
-    }
-
     /// Wakes the writer thread to write whatever is queued (for paths that
     /// queue records without waiting for them, like the expiry cycle).
     pub fn flush_soon(&self) {
@@ -474,7 +448,7 @@ impl Aof {
 
     /// Writes the whole queue as one chunk, if the file is free (or, with
     /// `wait_for_file`, once it is).
-    fn write_queued(&self, wait_for_file: bool) -> Attempt {
+    pub(crate) fn write_queued(&self, wait_for_file: bool) -> Attempt {
         let mut live = if wait_for_file {
             self.lock_live()
         } else {
@@ -552,7 +526,7 @@ impl Aof {
             .or_else(|| health.fsync_error.clone())
     }
 
-    fn set_health(&self, update: impl FnOnce(&mut Health)) {
+    pub(crate) fn set_health(&self, update: impl FnOnce(&mut Health)) {
         let mut health = lock(&self.health);
         let was_failing = health.write_error.is_some() || health.fsync_error.is_some();
         update(&mut health);
@@ -595,7 +569,7 @@ impl Aof {
         lock(&self.sync_handle).delayed_fsyncs()
     }
 
-    fn stopping(&self) -> bool {
+    pub(crate) fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
 
@@ -679,147 +653,6 @@ impl Aof {
         }
     }
 
-    /// The fsync thread: under `always` it fsyncs back to back while
-    /// written data is not yet durable, each fsync covering everything
-    /// written before it began, and publishes what is durable; under
-    /// `everysec` it fsyncs about once a second. It also wakes the writer
-    /// thread if records stay queued.
-    fn fsync_loop(self: Arc<Self>) {
-        let mut next_tick = Instant::now() + FSYNC_TICK;
-        while !self.stopping() {
-            if self.sync_pending() && self.sync_written() {
-                continue;
-            }
-            let now = Instant::now();
-            if now < next_tick {
-                self.sleep_until_sync_wanted(next_tick - now);
-                continue;
-            }
-            next_tick = now + FSYNC_TICK;
-            if self.buffer_len() > 0 {
-                // Queued by a path that did not write it, or left by a
-                // failed write: the writer thread takes care of it.
-                self.flush_soon();
-            }
-            if self.policy() != FsyncPolicy::EverySec || self.needs_recovery_rewrite() {
-                continue;
-            }
-            let handle = lock(&self.sync_handle).clone();
-            if !handle.is_due(Instant::now()) {
-                continue;
-            }
-            let result = handle.sync();
-            self.note_sync_result(result.map(drop));
-        }
-    }
-
-    /// Whether an fsync of the live file failed, so that only a rewrite can
-    /// make its content durable again (see the module docs).
-    pub fn needs_recovery_rewrite(&self) -> bool {
-        self.untrusted.load(Ordering::Acquire)
-    }
-
-    /// Called by a rewrite's switch: the new file is fsynced, the failed
-    /// fsyncs of the old one no longer matter.
-    pub(crate) fn recovered_by_rewrite(&self) {
-        if self.untrusted.swap(false, Ordering::AcqRel) && self.failing.load(Ordering::Acquire) {
-            self.set_health(|h| h.fsync_error = None);
-            tracing::warn!("The rewritten AOF is fsynced: the failed fsync is recovered from");
-        }
-    }
-
-    /// Releases every connection still waiting for an fsync (the AOF was
-    /// turned off: there is nothing left to wait for).
-    pub(crate) fn release_waiters(&self) {
-        self.durable.advance(u64::MAX);
-    }
-
-    /// Marks the live file as not (yet) the AOF: only a rewrite makes what
-    /// it holds durable (used when the AOF is turned on at run time).
-    pub(crate) fn require_rewrite(&self) {
-        self.untrusted.store(true, Ordering::Release);
-    }
-
-    /// Under `always`: whether written data waits for an fsync this thread
-    /// can do.
-    fn sync_pending(&self) -> bool {
-        self.policy() == FsyncPolicy::Always
-            && !self.needs_recovery_rewrite()
-            && self.progress.borrow().written > self.durable.reached()
-    }
-
-    /// Under `always`: fsyncs if something written is not durable yet and
-    /// publishes it; false when there was nothing to do. After a failed
-    /// fsync the replies wait for the recovery rewrite.
-    fn sync_written(&self) -> bool {
-        let written = self.progress.borrow().written;
-        if written <= self.durable.reached() {
-            return false;
-        }
-        let handle = lock(&self.sync_handle).clone();
-        // Everything published as written was written before this fsync
-        // starts, so the fsync covers it.
-        let started = Instant::now();
-        let result = handle.sync().map(drop);
-        let took = started.elapsed();
-        let failed = result.is_err();
-        self.note_sync_result(result);
-        if failed {
-            return false;
-        }
-        self.durable.advance(written);
-        if self.progress.borrow().written > written {
-            // Writes arrived during the fsync: others are on their way.
-            // Letting them land before the next fsync makes fewer, larger
-            // groups (each fsync costs the same whatever it covers). A lone
-            // client never waits here: nothing arrives during its fsync.
-            std::thread::sleep(
-                took.mul_f64(GROUP_COMMIT_WAIT_FRACTION)
-                    .min(MAX_GROUP_COMMIT_WAIT),
-            );
-        }
-        true
-    }
-
-    pub(crate) fn note_sync_result(&self, result: Result<(), AofError>) {
-        match result {
-            Ok(()) => {
-                if self.failing.load(Ordering::Acquire) {
-                    self.set_health(|h| h.fsync_error = None);
-                }
-            }
-            Err(err) => {
-                let text = match &err {
-                    AofError::Sync { source } => os_error_text(source),
-                    other => other.to_string(),
-                };
-                if !self.untrusted.swap(true, Ordering::AcqRel) {
-                    tracing::warn!(
-                        "fsync of the AOF {} failed ({text}): rewriting the AOF to make it durable again",
-                        self.path.display()
-                    );
-                }
-                self.set_health(|h| h.fsync_error = Some(text));
-            }
-        }
-    }
-
-    /// Sleeps up to `timeout`, or until [`Aof::request_sync`] or shutdown.
-    fn sleep_until_sync_wanted(&self, timeout: Duration) {
-        let mut idle = lock(&self.sync_idle);
-        // Re-checked under the lock `request_sync` takes, so a request made
-        // after the check above is not lost.
-        if self.sync_pending() {
-            return;
-        }
-        *idle = true;
-        let (mut idle, _) = self
-            .sync_wake
-            .wait_timeout(idle, timeout)
-            .unwrap_or_else(PoisonError::into_inner);
-        *idle = false;
-    }
-
     /// Flushes everything queued, fsyncs and stops the threads (shutdown).
     /// Blocks until done or [`SHUTDOWN_FLUSH_TIMEOUT`] passed on a failing
     /// disk.
@@ -858,15 +691,5 @@ impl Aof {
     /// Whether [`Aof::shutdown`] ran.
     pub fn is_shut_down(&self) -> bool {
         self.stopping()
-    }
-}
-
-/// The policy the [`AofWriter`] itself applies for a server `policy`: under
-/// `always` the fsync thread fsyncs (see [`Aof::persist`]), so appends never
-/// block on the disk; `everysec` and `no` are the writer's own.
-pub(crate) fn writer_policy(policy: FsyncPolicy) -> FsyncPolicy {
-    match policy {
-        FsyncPolicy::Always => FsyncPolicy::Never,
-        other => other,
     }
 }

@@ -25,6 +25,7 @@
 
 pub mod appender;
 pub mod check_command;
+pub mod fsync_thread;
 pub mod loader;
 pub mod queue;
 pub mod rewrite;
@@ -37,6 +38,7 @@ use std::time::Duration;
 use redigo_aof::{AofError, FsyncPolicy};
 
 pub use appender::{Aof, WRITE_RETRY_INTERVAL, WriterFactory, file_writer_factory};
+pub use fsync_thread::{FSYNC_TICK, RECOVERY_REWRITE_BACKOFF};
 pub use loader::{LoadError, LoadReport, load};
 pub use queue::{RewriteTail, WriteQueue};
 pub use rewrite::{RewriteHooks, RewriteStartError, RewriteStep, temp_path};

@@ -297,7 +297,7 @@ impl Aof {
 
     /// Whether the rewrite that recovers from a failed fsync should start
     /// now: one is needed, none runs, and the last attempt (if it failed)
-    /// was at least [`RECOVERY_REWRITE_BACKOFF`](super::appender::RECOVERY_REWRITE_BACKOFF) ago.
+    /// was at least [`RECOVERY_REWRITE_BACKOFF`](super::fsync_thread::RECOVERY_REWRITE_BACKOFF) ago.
     pub fn recovery_rewrite_due(&self) -> bool {
         if !self.needs_recovery_rewrite() {
             return false;
@@ -306,7 +306,7 @@ impl Aof {
         !state.in_progress
             && state
                 .last_failure
-                .is_none_or(|at| at.elapsed() >= super::appender::RECOVERY_REWRITE_BACKOFF)
+                .is_none_or(|at| at.elapsed() >= super::fsync_thread::RECOVERY_REWRITE_BACKOFF)
     }
 
     /// Whether the automatic rewrite rule fires: the file grew by
@@ -500,7 +500,7 @@ impl Aof {
             sync_dir();
             hooks.at(RewriteStep::DirSynced)?;
         }
-        writer.set_policy(super::appender::writer_policy(policy));
+        writer.set_policy(super::fsync_thread::writer_policy(policy));
         let size = writer.size();
         let new_sync = writer.sync_handle();
         let generation = lock(&self.queue).switch_to(&capture);
