@@ -471,7 +471,7 @@ impl Aof {
         // one meanwhile; connections whose batches wait for the file wait
         // without holding any lock, and everything else (reads, and writes
         // that are only being queued) goes on. The queue itself is locked
-        // only for two short moments: `with_queue_locked` below and
+        // only for two short moments: `capture_for_switch` below and
         // `switch_to` at the end.
         let switch_started = Instant::now();
         let mut live = self.lock_live();
