@@ -51,8 +51,16 @@ pub fn free_port() -> u16 {
 pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-            return true;
+        if let Ok(stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
+            // Connecting to a free port in the ephemeral range can, rarely,
+            // pick that same port as the source and connect to itself (TCP
+            // simultaneous open): that is nobody listening.
+            let own = stream.local_addr().ok();
+            if own.is_some() && own == stream.peer_addr().ok() {
+                drop(stream);
+            } else {
+                return true;
+            }
         }
         std::thread::sleep(Duration::from_millis(20));
     }

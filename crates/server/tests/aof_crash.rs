@@ -62,6 +62,29 @@ impl Redigo {
         Redigo { child, port }
     }
 
+    /// A client of this server. A refused connection panics with what the
+    /// server said before it died (a start-up that bound the port and then
+    /// failed, e.g. on a damaged AOF, looks ready to `wait_for_port`).
+    fn client(&mut self) -> Client {
+        match Client::connect(self.port) {
+            Ok(client) => client,
+            Err(err) => {
+                let deadline = Instant::now() + EXIT_WAIT;
+                while Instant::now() < deadline {
+                    if let Some(status) = self.child.try_wait().expect("try_wait") {
+                        let mut stderr = String::new();
+                        if let Some(mut pipe) = self.child.stderr.take() {
+                            let _ = pipe.read_to_string(&mut stderr);
+                        }
+                        panic!("redigo exited ({status}) instead of serving ({err}): {stderr}");
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                panic!("cannot connect to redigo, which is still running: {err}");
+            }
+        }
+    }
+
     fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         let _ = self.child.wait();
@@ -154,8 +177,8 @@ fn write_until_failure(port: u16, prefix: String, acked: Arc<Mutex<Vec<String>>>
 }
 
 /// Asserts every key of `keys` holds its own name (pipelined GETs).
-fn assert_all_present(port: u16, keys: &[String]) {
-    let mut client = Client::connect(port).unwrap();
+fn assert_all_present(server: &mut Redigo, keys: &[String]) {
+    let mut client = server.client();
     for chunk in keys.chunks(500) {
         for key in chunk {
             client.send(&[b"GET", key.as_bytes()]).unwrap();
@@ -181,8 +204,8 @@ fn every_acknowledged_write_survives_sigkill() {
     let aof = aof_in(dir.path());
     let acked = Arc::new(Mutex::new(Vec::new()));
     for round in 0..ROUNDS {
-        let server = Redigo::start(&aof, &[], None);
-        assert_all_present(server.port, &acked.lock().unwrap());
+        let mut server = Redigo::start(&aof, &[], None);
+        assert_all_present(&mut server, &acked.lock().unwrap());
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
                 let acked = Arc::clone(&acked);
@@ -205,8 +228,8 @@ fn every_acknowledged_write_survives_sigkill() {
         "the writers got replies: {}",
         keys.len()
     );
-    let server = Redigo::start(&aof, &[], None);
-    assert_all_present(server.port, &keys);
+    let mut server = Redigo::start(&aof, &[], None);
+    assert_all_present(&mut server, &keys);
     server.kill();
 }
 
@@ -220,13 +243,13 @@ fn a_crash_at_any_step_of_a_rewrite_loses_no_acknowledged_write() {
     for (step, policy) in cases {
         let dir = tempfile::tempdir().unwrap();
         let aof = aof_in(dir.path());
-        let server = Redigo::start(
+        let mut server = Redigo::start(
             &aof,
             &["--appendfsync", policy],
             Some((CRASH_HOOK_ENV, step.name())),
         );
         let mut keys = Vec::new();
-        let mut client = Client::connect(server.port).unwrap();
+        let mut client = server.client();
         for n in 0..2000 {
             let key = format!("before:{n}");
             client
@@ -256,10 +279,10 @@ fn a_crash_at_any_step_of_a_rewrite_loses_no_acknowledged_write() {
         writer.join().unwrap();
         keys.extend(acked.lock().unwrap().iter().cloned());
 
-        let server = Redigo::start(&aof, &["--appendfsync", policy], None);
-        assert_all_present(server.port, &keys);
+        let mut server = Redigo::start(&aof, &["--appendfsync", policy], None);
+        assert_all_present(&mut server, &keys);
         // At most the one write in flight at the crash comes on top.
-        let mut client = Client::connect(server.port).unwrap();
+        let mut client = server.client();
         let dbsize = client.command(&[b"DBSIZE"]).unwrap();
         let dbsize: usize = std::str::from_utf8(&dbsize[1..dbsize.len() - 2])
             .unwrap()
@@ -303,8 +326,8 @@ fn a_cut_short_file_is_repaired_or_refused_as_configured() {
     assert!(stderr.contains("Unexpected end of file"), "{stderr}");
     assert!(stderr.contains("redigo check-aof --fix"), "{stderr}");
 
-    let server = Redigo::start(&aof, &[], None);
-    let mut client = Client::connect(server.port).unwrap();
+    let mut server = Redigo::start(&aof, &[], None);
+    let mut client = server.client();
     assert_eq!(client.command(&[b"GET", b"k"]).unwrap(), b"v");
     assert_eq!(client.command(&[b"GET", b"lost"]).unwrap(), b"(nil)");
     assert_eq!(
@@ -360,8 +383,8 @@ fn check_aof_subcommand_reports_and_fixes() {
 fn sigterm_flushes_and_fsyncs_the_aof_before_exiting() {
     let dir = tempfile::tempdir().unwrap();
     let aof = aof_in(dir.path());
-    let server = Redigo::start(&aof, &["--appendfsync", "everysec"], None);
-    let mut client = Client::connect(server.port).unwrap();
+    let mut server = Redigo::start(&aof, &["--appendfsync", "everysec"], None);
+    let mut client = server.client();
     for n in 0..1000 {
         let key = format!("k{n}");
         client.send(&[b"SET", key.as_bytes(), b"v"]).unwrap();
