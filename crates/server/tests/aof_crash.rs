@@ -24,7 +24,7 @@ const STARTUP: Duration = Duration::from_secs(20);
 const EXIT_WAIT: Duration = Duration::from_secs(10);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Crash rounds of the SIGKILL test.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 12;
 /// Concurrent writers per round.
 const WRITERS: usize = 4;
 
