@@ -159,6 +159,13 @@ impl SyncHandle {
         self.shared.delayed_fsyncs.load(Ordering::Relaxed)
     }
 
+    /// Zeroes [`SyncHandle::fsyncs`] and [`SyncHandle::delayed_fsyncs`]
+    /// (`CONFIG RESETSTAT`).
+    pub fn reset_counters(&self) {
+        self.shared.fsyncs.store(0, Ordering::Relaxed);
+        self.shared.delayed_fsyncs.store(0, Ordering::Relaxed);
+    }
+
     /// Records the log size after a successful append.
     pub(crate) fn note_written(&self, len: u64) {
         self.shared.written_len.store(len, Ordering::Release);

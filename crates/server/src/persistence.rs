@@ -20,6 +20,8 @@ pub struct PersistenceStatus {
     pub aof_last_write_status: &'static str,
     /// Number of AOF rewrites since start.
     pub aof_rewrites: u64,
+    /// `aof_rewrites_consecutive_failures`.
+    pub aof_rewrites_consecutive_failures: u64,
 }
 
 impl Default for PersistenceStatus {
@@ -33,6 +35,7 @@ impl Default for PersistenceStatus {
             aof_last_bgrewrite_status: "ok",
             aof_last_write_status: "ok",
             aof_rewrites: 0,
+            aof_rewrites_consecutive_failures: 0,
         }
     }
 }

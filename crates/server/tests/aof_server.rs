@@ -214,6 +214,78 @@ fn bgrewriteaof_without_aof_answers_like_redis() {
     );
 }
 
+/// The field names of an INFO section, in order.
+fn field_names(info: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(info)
+        .lines()
+        .filter_map(|line| line.split_once(':').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+#[test]
+fn info_persistence_lists_redis_fields_in_redis_order() {
+    let server = InProcessServer::start(&[], AofOptions::default());
+    let mine = RawConn::connect(server.port).command(&[b"INFO", b"persistence"]);
+    let names = field_names(&mine);
+    for name in [
+        "current_cow_peak",
+        "rdb_saves",
+        "aof_rewrites",
+        "aof_rewrites_consecutive_failures",
+        "module_fork_last_cow_size",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{name} missing: {names:?}");
+    }
+    if let Some(oracle) = redigo_tests::oracle() {
+        let theirs = oracle.connect().command(&[b"INFO", b"persistence"]);
+        assert_eq!(names, field_names(&theirs), "AOF off on both");
+    }
+}
+
+#[test]
+fn aof_counters_run_on_across_a_rewrite_and_config_resetstat_zeroes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), "always", AofOptions::default());
+    let mut conn = RawConn::connect(server.port);
+    let field = |info: &[u8], name: &str| -> u64 {
+        info_field(info, name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .parse()
+            .unwrap()
+    };
+    for n in 0..20 {
+        let key = format!("k{n}");
+        assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+    }
+    let before = field(&info(&mut conn), "aof_fsyncs");
+    assert!(before >= 1, "always fsyncs before replying");
+    assert_eq!(
+        conn.command(&[b"BGREWRITEAOF"]),
+        b"+Background append only file rewriting started\r\n"
+    );
+    assert!(wait_until(PATIENCE, || {
+        info_field(&info(&mut conn), "aof_rewrite_in_progress").as_deref() == Some("0")
+    }));
+    let after = info(&mut conn);
+    assert_eq!(field(&after, "aof_rewrites"), 1);
+    assert_eq!(field(&after, "aof_rewrites_consecutive_failures"), 0);
+    assert!(
+        field(&after, "aof_fsyncs") >= before,
+        "the rewrite's new file does not restart the count"
+    );
+
+    assert_eq!(conn.command(&[b"CONFIG", b"RESETSTAT"]), b"+OK\r\n");
+    let reset = info(&mut conn);
+    assert_eq!(field(&reset, "aof_rewrites"), 0);
+    assert_eq!(field(&reset, "aof_fsyncs"), 0);
+    assert_eq!(field(&reset, "aof_delayed_fsync"), 0);
+    assert_eq!(conn.command(&[b"SET", b"again", b"v"]), b"+OK\r\n");
+    assert!(
+        field(&info(&mut conn), "aof_fsyncs") >= 1,
+        "counting resumes"
+    );
+}
+
 #[test]
 fn an_acknowledged_write_is_in_the_file_when_the_reply_arrives() {
     // A process crash right after a reply must not lose the write under any

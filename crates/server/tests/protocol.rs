@@ -147,6 +147,11 @@ fn config_set_errors_match_redis() {
         &[b"config", b"set", b"timeout", b"1.5"],
         &[b"config", b"set", b"appendfsync", b"sometimes"],
         &[b"config", b"set", b"loglevel", b"x"],
+        // Errors quote the canonical name, not the client's spelling.
+        &[b"config", b"set", b"LogLevel", b"x"],
+        &[b"config", b"set", b"APPENDFSYNC", b"sometimes"],
+        &[b"config", b"set", b"appendonly", b"maybe"],
+        &[b"config", b"set", b"Hz", b"10", b"hz", b"11"],
         &[b"config", b"set", b"proto-max-bulk-len", b"10"],
         &[b"config", b"set", b"proto-max-bulk-len", b"10x"],
         &[b"config", b"set", b"maxclients", b"0"],

@@ -205,6 +205,10 @@ pub struct Aof {
     /// The live writer's fsync handle: background fsyncs and counters
     /// without waiting for an append in progress.
     pub(crate) sync_handle: Mutex<SyncHandle>,
+    /// fsyncs and delayed fsyncs of the files a rewrite replaced: the
+    /// counters in `INFO` run on across rewrites, as Redis's do.
+    pub(crate) replaced_fsyncs: AtomicU64,
+    pub(crate) replaced_delayed_fsyncs: AtomicU64,
     threads: Mutex<Vec<JoinHandle<()>>>,
     shutdown_started: Mutex<Option<Instant>>,
     /// Set at shutdown: a running rewrite stops at its next step.
@@ -281,6 +285,8 @@ impl Aof {
             rewrite: Mutex::new(RewriteState::default()),
             open_writer,
             sync_handle,
+            replaced_fsyncs: AtomicU64::new(0),
+            replaced_delayed_fsyncs: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
             shutdown_started: Mutex::new(None),
             rewrite_abort: AtomicBool::new(false),
@@ -559,14 +565,38 @@ impl Aof {
         self.base_size.load(Ordering::Relaxed)
     }
 
-    /// Completed fsyncs of the live file.
+    /// Completed fsyncs of the AOF (across rewrites) since start or
+    /// `CONFIG RESETSTAT`.
     pub fn fsyncs(&self) -> u64 {
-        lock(&self.sync_handle).fsyncs()
+        self.replaced_fsyncs.load(Ordering::Relaxed) + lock(&self.sync_handle).fsyncs()
     }
 
     /// `everysec` fsyncs that fell due while the previous one still ran.
     pub fn delayed_fsyncs(&self) -> u64 {
-        lock(&self.sync_handle).delayed_fsyncs()
+        self.replaced_delayed_fsyncs.load(Ordering::Relaxed)
+            + lock(&self.sync_handle).delayed_fsyncs()
+    }
+
+    /// Carries the counters of a sync handle a rewrite replaced.
+    pub(crate) fn carry_sync_counters(&self, replaced: &SyncHandle) {
+        self.replaced_fsyncs
+            .fetch_add(replaced.fsyncs(), Ordering::Relaxed);
+        self.replaced_delayed_fsyncs
+            .fetch_add(replaced.delayed_fsyncs(), Ordering::Relaxed);
+    }
+
+    /// `CONFIG RESETSTAT`: zeroes the counters Redis resets
+    /// (`aof_rewrites`, `aof_rewrites_consecutive_failures`,
+    /// `aof_delayed_fsync`) and Redigo's `aof_fsyncs`.
+    pub fn reset_stats(&self) {
+        {
+            let mut rewrite = lock(&self.rewrite);
+            rewrite.rewrites = 0;
+            rewrite.consecutive_failures = 0;
+        }
+        self.replaced_fsyncs.store(0, Ordering::Relaxed);
+        self.replaced_delayed_fsyncs.store(0, Ordering::Relaxed);
+        lock(&self.sync_handle).reset_counters();
     }
 
     pub(crate) fn stopping(&self) -> bool {

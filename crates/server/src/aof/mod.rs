@@ -334,6 +334,8 @@ pub struct AofReport {
     pub last_bgrewrite_ok: bool,
     /// `aof_rewrites`.
     pub rewrites: u64,
+    /// `aof_rewrites_consecutive_failures`.
+    pub rewrites_consecutive_failures: u64,
     /// `aof_last_write_status` is `ok`.
     pub last_write_ok: bool,
     /// `aof_current_size`.
@@ -361,6 +363,7 @@ impl Aof {
             }),
             last_bgrewrite_ok: rewrite.last_ok,
             rewrites: rewrite.rewrites,
+            rewrites_consecutive_failures: rewrite.consecutive_failures,
             last_write_ok: self.write_error().is_none(),
             current_size: self.current_size(),
             base_size: self.base_size(),

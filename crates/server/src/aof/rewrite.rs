@@ -170,8 +170,12 @@ pub struct RewriteState {
     pub last_duration_secs: i64,
     /// Whether the last rewrite succeeded.
     pub last_ok: bool,
-    /// Completed rewrites.
+    /// Rewrites started (Redis counts them when the child forks, so a
+    /// failed one counts too).
     pub rewrites: u64,
+    /// Rewrites failed in a row since the last success
+    /// (`aof_rewrites_consecutive_failures`).
+    pub consecutive_failures: u64,
     /// When the last rewrite failed, if the last one did.
     pub last_failure: Option<Instant>,
 }
@@ -185,6 +189,7 @@ impl Default for RewriteState {
             last_duration_secs: -1,
             last_ok: true,
             rewrites: 0,
+            consecutive_failures: 0,
             last_failure: None,
         }
     }
@@ -274,6 +279,7 @@ impl Aof {
             .map_err(|e| RewriteStartError::Snapshot(e.to_string()))?;
         lock(&self.queue).start_tail();
         state.in_progress = true;
+        state.rewrites += 1;
         state.scheduled = false;
         state.started = Some(Instant::now());
         drop(state);
@@ -350,7 +356,7 @@ impl Aof {
             Ok(()) => {
                 state.last_ok = true;
                 state.last_failure = None;
-                state.rewrites += 1;
+                state.consecutive_failures = 0;
                 drop(state);
                 tracing::info!(
                     "Background AOF rewrite finished successfully in {:.3} s ({} bytes)",
@@ -361,6 +367,11 @@ impl Aof {
             Err(err) => {
                 state.last_ok = false;
                 state.last_failure = Some(Instant::now());
+                // Stopped by turning the AOF off is not a failure of the
+                // rewrite (Redis kills its child then without counting it).
+                if !matches!(err, RewriteFailure::Aborted) {
+                    state.consecutive_failures += 1;
+                }
                 drop(state);
                 if matches!(err, RewriteFailure::Aborted) {
                     tracing::info!("Background AOF rewrite stopped: {err}");
@@ -505,6 +516,7 @@ impl Aof {
         let new_sync = writer.sync_handle();
         let generation = lock(&self.queue).switch_to(&capture);
         let old_sync = std::mem::replace(&mut *lock(&self.sync_handle), new_sync.clone());
+        self.carry_sync_counters(&old_sync);
         let old_file = std::mem::replace(&mut *live, LiveFile::new(writer, generation));
         if durable_switch {
             // Fsynced above: whatever an earlier failed fsync lost is in here.

@@ -208,17 +208,23 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error(super::errors::SYNTAX);
         return;
     }
-    let mut changes: Vec<(&'static Param, String)> = Vec::new();
+    // (parameter, value, the name errors quote: Redis quotes its canonical
+    // name, and `appendonly` is Redis's name for `aof-enabled`).
+    let mut changes: Vec<(&'static Param, String, &'static str)> = Vec::new();
     for pair in args[2..].chunks_exact(2) {
         let name = String::from_utf8_lossy(&pair[0]);
         if name.eq_ignore_ascii_case(APPENDONLY) {
             // Redis's name for `aof-enabled`.
             let param = params::find("aof-enabled").expect("aof-enabled is a parameter");
-            if changes.iter().any(|(seen, _)| std::ptr::eq(*seen, param)) {
+            if changes.iter().any(|(seen, ..)| std::ptr::eq(*seen, param)) {
                 ctx.reply_error(&set_failed(&name, "duplicate parameter"));
                 return;
             }
-            changes.push((param, String::from_utf8_lossy(&pair[1]).into_owned()));
+            changes.push((
+                param,
+                String::from_utf8_lossy(&pair[1]).into_owned(),
+                APPENDONLY,
+            ));
             continue;
         }
         let compat = params::REDIS_COMPAT_PARAMS
@@ -238,17 +244,21 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             ctx.reply_error(&set_failed(&name, "can't set immutable config"));
             return;
         }
-        if changes.iter().any(|(seen, _)| std::ptr::eq(*seen, param)) {
+        if changes.iter().any(|(seen, ..)| std::ptr::eq(*seen, param)) {
             ctx.reply_error(&set_failed(&name, "duplicate parameter"));
             return;
         }
-        changes.push((param, String::from_utf8_lossy(&pair[1]).into_owned()));
+        changes.push((
+            param,
+            String::from_utf8_lossy(&pair[1]).into_owned(),
+            param.name,
+        ));
     }
 
     let mut candidate: Config = ctx.server.config().clone();
-    for (param, value) in &changes {
+    for (param, value, given) in &changes {
         if let Err(reason) = (param.set)(&mut candidate, &runtime_value(param, value)) {
-            ctx.reply_error(&set_failed(param.name, &reason));
+            ctx.reply_error(&set_failed(given, &reason));
             return;
         }
     }
@@ -292,6 +302,9 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_config_resetstat(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.server.stats.reset();
     ctx.server.command_stats.reset();
+    if let Some(persistence) = ctx.server.aof() {
+        persistence.aof.reset_stats();
+    }
     ctx.reply_ok();
 }
 

@@ -234,6 +234,7 @@ fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
             "err"
         };
         status.aof_rewrites = report.rewrites;
+        status.aof_rewrites_consecutive_failures = report.rewrites_consecutive_failures;
         status.aof_last_write_status = if report.last_write_ok { "ok" } else { "err" };
     }
     let started_unix =
@@ -241,12 +242,25 @@ fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
     out.push_str("# Persistence\r\n");
     field!(out, "loading", u8::from(status.loading));
     field!(out, "async_loading", 0);
+    // Redis's fields about forked children and RDB files, in its order:
+    // Redigo never forks (its rewrite shares memory through the store's
+    // snapshot, so there is no copy-on-write) and writes no RDB file.
+    field!(out, "current_cow_peak", 0);
+    field!(out, "current_cow_size", 0);
+    field!(out, "current_cow_size_age", 0);
+    field!(out, "current_fork_perc", "0.00");
+    field!(out, "current_save_keys_processed", 0);
+    field!(out, "current_save_keys_total", 0);
     field!(out, "rdb_changes_since_last_save", 0);
     field!(out, "rdb_bgsave_in_progress", 0);
     field!(out, "rdb_last_save_time", started_unix);
     field!(out, "rdb_last_bgsave_status", "ok");
     field!(out, "rdb_last_bgsave_time_sec", -1);
     field!(out, "rdb_current_bgsave_time_sec", -1);
+    field!(out, "rdb_saves", 0);
+    field!(out, "rdb_last_cow_size", 0);
+    field!(out, "rdb_last_load_keys_expired", 0);
+    field!(out, "rdb_last_load_keys_loaded", 0);
     field!(out, "aof_enabled", u8::from(aof_enabled));
     field!(
         out,
@@ -274,7 +288,15 @@ fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
         status.aof_last_bgrewrite_status
     );
     field!(out, "aof_rewrites", status.aof_rewrites);
+    field!(
+        out,
+        "aof_rewrites_consecutive_failures",
+        status.aof_rewrites_consecutive_failures
+    );
     field!(out, "aof_last_write_status", status.aof_last_write_status);
+    field!(out, "aof_last_cow_size", 0);
+    field!(out, "module_fork_in_progress", 0);
+    field!(out, "module_fork_last_cow_size", 0);
     if let Some(report) = report {
         // Redis adds these while the AOF is on.
         field!(out, "aof_current_size", report.current_size);
