@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-use crate::aof::{AofRuntime, Persistence};
+use crate::aof::{AofRuntime, OfflineRewrite, Persistence};
 use crate::client::ClientRegistry;
 use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
@@ -54,6 +54,7 @@ pub struct ServerState {
     aof: RwLock<Option<Persistence>>,
     /// What turning the AOF on at run time needs (set once at start-up).
     aof_runtime: OnceLock<AofRuntime>,
+    offline_rewrite: Arc<OfflineRewrite>,
     /// When the server started.
     pub started: Instant,
     /// 40 hex characters identifying this run (`run_id`).
@@ -93,6 +94,7 @@ impl ServerState {
             persistence: Mutex::new(PersistenceStatus::default()),
             aof: RwLock::new(None),
             aof_runtime: OnceLock::new(),
+            offline_rewrite: Arc::default(),
             started: Instant::now(),
             run_id: new_run_id(),
             shutdown,
@@ -146,6 +148,11 @@ impl ServerState {
     /// What turning the AOF on at run time needs, if the server recorded it.
     pub(crate) fn aof_runtime(&self) -> Option<&AofRuntime> {
         self.aof_runtime.get()
+    }
+
+    /// `BGREWRITEAOF` while the AOF is off.
+    pub fn offline_rewrite(&self) -> &Arc<OfflineRewrite> {
+        &self.offline_rewrite
     }
 
     /// Whether clients must authenticate (`requirepass` is set).

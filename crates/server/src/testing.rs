@@ -10,7 +10,9 @@
 //! assert_eq!(&reply, b"+PONG\r\n");
 //! ```
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -29,7 +31,13 @@ pub struct TestServer {
     port: u16,
     state: Arc<ServerState>,
     thread: Option<JoinHandle<()>>,
+    /// The server's own directory for its AOF path (removed on drop), so a
+    /// `BGREWRITEAOF` with the AOF off writes nowhere near the source tree.
+    dir: PathBuf,
 }
+
+/// Test servers started by this process, to name their directories.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
 
 impl TestServer {
     /// Starts a server with the defaults, `port` 0 and the given overrides
@@ -39,8 +47,14 @@ impl TestServer {
     /// If an override is refused or the server cannot start: a test setup
     /// error.
     pub fn start(overrides: &[(&str, &str)]) -> TestServer {
+        let dir = std::env::temp_dir().join(format!(
+            "redigo-test-server-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut config = Config {
             port: 0,
+            aof_path: dir.join("appendonly.aof"),
             ..Config::default()
         };
         for (key, value) in overrides {
@@ -74,6 +88,7 @@ impl TestServer {
             port,
             state,
             thread: Some(thread),
+            dir,
         }
     }
 
@@ -94,5 +109,6 @@ impl Drop for TestServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

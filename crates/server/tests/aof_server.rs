@@ -198,20 +198,109 @@ fn bgrewriteaof_replies_as_redis_and_info_follows_the_rewrite() {
 }
 
 #[test]
-fn bgrewriteaof_without_aof_answers_like_redis() {
-    let server = InProcessServer::start(&[], AofOptions::default());
-    let mine = RawConn::connect(server.port).command(&[b"BGREWRITEAOF"]);
+fn bgrewriteaof_with_the_aof_off_writes_the_dataset_to_the_aof_path() {
+    // Redis 7.0 also rewrites with `appendonly no` (a base file that a later
+    // start with the AOF on loads); Redigo writes its single file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("appendonly.aof");
+    let path_text = path.display().to_string();
+    let server = InProcessServer::start(&[("aof-path", path_text.as_str())], AofOptions::default());
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
+    assert_eq!(
+        conn.command(&[b"SET", b"ttl", b"v", b"EX", b"1000"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(conn.command(&[b"SELECT", b"3"]), b"+OK\r\n");
+    assert_eq!(conn.command(&[b"SET", b"in3", b"x"]), b"+OK\r\n");
+    let mine = conn.command(&[b"BGREWRITEAOF"]);
     assert_eq!(mine, b"+Background append only file rewriting started\r\n");
     if let Some(oracle) = redigo_tests::oracle() {
         assert_eq!(oracle.connect().command(&[b"BGREWRITEAOF"]), mine);
     }
-    let info = RawConn::connect(server.port).command(&[b"INFO", b"persistence"]);
+    assert!(wait_until(PATIENCE, || {
+        info_field(&info(&mut conn), "aof_rewrite_in_progress").as_deref() == Some("0")
+    }));
+    let info = info(&mut conn);
     assert_eq!(info_field(&info, "aof_enabled").as_deref(), Some("0"));
+    assert_eq!(info_field(&info, "aof_rewrites").as_deref(), Some("1"));
+    assert_eq!(
+        info_field(&info, "aof_last_bgrewrite_status").as_deref(),
+        Some("ok")
+    );
     assert_eq!(
         info_field(&info, "aof_current_size"),
         None,
         "listed only with the AOF on"
     );
+    let model = replay_model(&path);
+    assert_eq!(model.len(), 3, "{model:?}");
+    assert_eq!(model[&(0, b"k".to_vec())], (b"v".to_vec(), None));
+    assert!(
+        model[&(0, b"ttl".to_vec())].1.is_some(),
+        "absolute deadline"
+    );
+    assert_eq!(model[&(3, b"in3".to_vec())], (b"x".to_vec(), None));
+    drop(conn);
+    drop(server);
+
+    // A later start with the AOF on loads it.
+    let server = InProcessServer::start(
+        &[("aof-path", path_text.as_str()), ("aof-enabled", "yes")],
+        AofOptions::default(),
+    );
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.command(&[b"GET", b"k"]), b"$1\r\nv\r\n");
+    assert_eq!(conn.command(&[b"SELECT", b"3"]), b"+OK\r\n");
+    assert_eq!(conn.command(&[b"GET", b"in3"]), b"$1\r\nx\r\n");
+}
+
+#[test]
+fn turning_the_aof_on_stops_a_rewrite_started_while_it_was_off() {
+    // The offline rewrite must never rename over the file the live AOF
+    // appends to: a write acknowledged after `appendonly yes` survives.
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("appendonly.aof");
+        let path_text = path.display().to_string();
+        let server =
+            InProcessServer::start(&[("aof-path", path_text.as_str())], AofOptions::default());
+        let mut conn = RawConn::connect(server.port);
+        for chunk in 0..20 {
+            let mut args: Vec<Vec<u8>> = vec![b"MSET".to_vec()];
+            for n in 0..1000 {
+                args.push(format!("k{chunk}:{n}").into_bytes());
+                args.push(b"v".to_vec());
+            }
+            let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+            assert_eq!(conn.command(&args), b"+OK\r\n");
+        }
+        assert_eq!(
+            conn.command(&[b"BGREWRITEAOF"]),
+            b"+Background append only file rewriting started\r\n"
+        );
+        if round % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(
+            conn.command(&[b"CONFIG", b"SET", b"appendonly", b"yes"]),
+            b"+OK\r\n"
+        );
+        assert!(wait_until(PATIENCE, || {
+            info_field(&info(&mut conn), "aof_rewrite_in_progress").as_deref() == Some("0")
+                && !server.state.offline_rewrite().in_progress()
+        }));
+        assert_eq!(conn.command(&[b"SET", b"after", b"1"]), b"+OK\r\n");
+        drop(conn);
+        drop(server);
+        let model = replay_model(&path);
+        assert_eq!(model.len(), 20_001, "round {round}");
+        assert_eq!(model[&(0, b"after".to_vec())], (b"1".to_vec(), None));
+        assert!(
+            !redigo_server::aof::offline_rewrite::offline_temp_path(&path).exists(),
+            "the stopped rewrite removed its file"
+        );
+    }
 }
 
 /// The field names of an INFO section, in order.

@@ -27,6 +27,7 @@ pub mod appender;
 pub mod check_command;
 pub mod fsync_thread;
 pub mod loader;
+pub mod offline_rewrite;
 pub mod queue;
 pub mod rewrite;
 pub mod sequence_waiters;
@@ -40,6 +41,7 @@ use redigo_aof::{AofError, FsyncPolicy};
 pub use appender::{Aof, WRITE_RETRY_INTERVAL, WriterFactory, file_writer_factory};
 pub use fsync_thread::{FSYNC_TICK, RECOVERY_REWRITE_BACKOFF};
 pub use loader::{LoadError, LoadReport, load};
+pub use offline_rewrite::OfflineRewrite;
 pub use queue::{RewriteTail, WriteQueue};
 pub use rewrite::{RewriteHooks, RewriteStartError, RewriteStep, temp_path};
 pub use sink::AofSink;
@@ -152,6 +154,11 @@ pub fn enable(
         .aof_runtime()
         .ok_or(EnableError::Unsupported)?
         .clone();
+    if server.offline_rewrite().stop(store) {
+        tracing::warn!(
+            "AOF was enabled but there is already an AOF rewrite running: it was stopped to start a new one"
+        );
+    }
     let config = server.config().clone();
     let path = config.aof_path.clone();
     create_parent_dir(&path)?;

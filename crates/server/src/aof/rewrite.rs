@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use redigo_aof::{AofError, AofWriter, FsyncPolicy, Record, sync_parent_dir};
-use redigo_store::{SnapshotHandle, Store, Value};
+use redigo_store::{SnapshotEntry, SnapshotHandle, Store, Value};
 
 use super::appender::{Aof, LiveFile, lock};
 use crate::dataset;
@@ -61,7 +61,7 @@ pub const TAIL_FINAL_MAX: usize = 256 * 1024;
 pub const AUTO_REWRITE_FAILURE_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Buffer of the temporary file's writer.
-const REWRITE_BUFFER_LEN: usize = 1 << 20;
+pub(crate) const REWRITE_BUFFER_LEN: usize = 1 << 20;
 
 /// Suffix of the temporary file, next to the AOF.
 pub const TEMP_SUFFIX: &str = ".rewrite.tmp";
@@ -226,6 +226,41 @@ enum RewriteFailure {
     Injected(RewriteStep),
     #[error("the AOF was turned off or the server is shutting down")]
     Aborted,
+}
+
+/// Turns snapshot batches into the records of a compact AOF: `SELECT`
+/// when the database changes, then one `SET` per key, with `PXAT` and its
+/// absolute deadline when the key expires.
+#[derive(Default)]
+pub(crate) struct SnapshotEncoder {
+    last_db: Option<usize>,
+    encoded: BytesMut,
+}
+
+impl SnapshotEncoder {
+    /// The records of `batch` (valid until the next call).
+    pub(crate) fn encode(&mut self, batch: Vec<SnapshotEntry>) -> &[u8] {
+        self.encoded.clear();
+        for entry in batch {
+            if self.last_db != Some(entry.db) {
+                Record::select(u32::try_from(entry.db).unwrap_or(u32::MAX))
+                    .encode(&mut self.encoded);
+                self.last_db = Some(entry.db);
+            }
+            #[allow(unreachable_patterns)] // Value is non-exhaustive.
+            let value = match entry.value {
+                Value::String(value) => value,
+                _ => continue,
+            };
+            match entry.expire_at_ms {
+                Some(deadline) => {
+                    Record::set_with_deadline(entry.key, value, deadline).encode(&mut self.encoded)
+                }
+                None => Record::set(entry.key, value).encode(&mut self.encoded),
+            }
+        }
+        &self.encoded
+    }
 }
 
 /// The temporary file of a rewrite of `path`.
@@ -430,8 +465,7 @@ impl Aof {
         // 2. The snapshot.
         let file = File::create(&temp).map_err(io_err)?;
         let mut out = BufWriter::with_capacity(REWRITE_BUFFER_LEN, file);
-        let mut encoded = BytesMut::new();
-        let mut last_db: Option<usize> = None;
+        let mut encoder = SnapshotEncoder::default();
         let mut longest_batch = Duration::ZERO;
         loop {
             self.aborting()?;
@@ -443,26 +477,7 @@ impl Aof {
             if batch.is_empty() {
                 break;
             }
-            for entry in batch {
-                if last_db != Some(entry.db) {
-                    Record::select(u32::try_from(entry.db).unwrap_or(u32::MAX))
-                        .encode(&mut encoded);
-                    last_db = Some(entry.db);
-                }
-                #[allow(unreachable_patterns)] // Value is non-exhaustive.
-                let value = match entry.value {
-                    Value::String(value) => value,
-                    _ => continue,
-                };
-                match entry.expire_at_ms {
-                    Some(deadline) => {
-                        Record::set_with_deadline(entry.key, value, deadline).encode(&mut encoded)
-                    }
-                    None => Record::set(entry.key, value).encode(&mut encoded),
-                }
-            }
-            out.write_all(&encoded).map_err(io_err)?;
-            encoded.clear();
+            out.write_all(encoder.encode(batch)).map_err(io_err)?;
         }
         let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
         file.sync_data().map_err(io_err)?;

@@ -305,6 +305,7 @@ fn handle_config_resetstat(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     if let Some(persistence) = ctx.server.aof() {
         persistence.aof.reset_stats();
     }
+    ctx.server.offline_rewrite().reset_stats();
     ctx.reply_ok();
 }
 

@@ -236,6 +236,8 @@ fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
         status.aof_rewrites = report.rewrites;
         status.aof_rewrites_consecutive_failures = report.rewrites_consecutive_failures;
         status.aof_last_write_status = if report.last_write_ok { "ok" } else { "err" };
+    } else {
+        ctx.server.offline_rewrite().report_into(&mut status);
     }
     let started_unix =
         (unix_time_ms() / 1000).saturating_sub(ctx.server.started.elapsed().as_secs());
