@@ -26,7 +26,8 @@ use redigo_store::{SnapshotHandle, Store};
 
 use super::appender::lock;
 use super::rewrite::{
-    REWRITE_BUFFER_LEN, RewriteStartError, RewriteState, SNAPSHOT_BATCH, SnapshotEncoder,
+    REWRITE_BUFFER_LEN, RewriteOutcome, RewriteStartError, RewriteState, SNAPSHOT_BATCH,
+    SnapshotEncoder,
 };
 use crate::dataset::{self, Dataset};
 use crate::persistence::PersistenceStatus;
@@ -101,9 +102,7 @@ impl OfflineRewrite {
             }
             return Err(RewriteStartError::Thread(err.to_string()));
         }
-        state.in_progress = true;
-        state.rewrites += 1;
-        state.started = Some(Instant::now());
+        state.begin();
         tracing::info!("Background append only file rewriting started (the AOF is off)");
         Ok(())
     }
@@ -210,30 +209,24 @@ impl OfflineRewrite {
             let _ = std::fs::remove_file(offline_temp_path(path));
         }
         let elapsed = started.elapsed();
-        let mut state = lock(&self.state);
-        state.in_progress = false;
-        state.started = None;
-        state.last_duration_secs = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
+        let outcome = match &result {
+            Ok(()) => RewriteOutcome::Succeeded,
+            Err(OfflineFailure::Stopped) => RewriteOutcome::Stopped,
+            Err(_) => RewriteOutcome::Failed,
+        };
+        lock(&self.state).end(elapsed, outcome);
         match result {
             Ok(()) => {
-                state.last_ok = true;
-                state.consecutive_failures = 0;
                 tracing::info!(
                     "Background AOF rewrite finished successfully in {:.3} s: {} holds the dataset (the AOF is off)",
                     elapsed.as_secs_f64(),
                     path.display()
                 );
             }
-            // Not a failure of the rewrite (Redis kills its child then
-            // without counting it).
             Err(OfflineFailure::Stopped) => {
                 tracing::info!("Background AOF rewrite stopped");
             }
-            Err(err) => {
-                state.last_ok = false;
-                state.consecutive_failures += 1;
-                tracing::warn!("Background AOF rewrite failed: {err}");
-            }
+            Err(err) => tracing::warn!("Background AOF rewrite failed: {err}"),
         }
     }
 }

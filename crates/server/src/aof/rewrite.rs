@@ -195,6 +195,46 @@ impl Default for RewriteState {
     }
 }
 
+/// How a rewrite ended, for [`RewriteState::end`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RewriteOutcome {
+    Succeeded,
+    Failed,
+    /// Stopped because the AOF was turned on or off or the server shuts
+    /// down: not a failure of the rewrite (Redis kills its child then
+    /// without counting it).
+    Stopped,
+}
+
+impl RewriteState {
+    /// Records that a rewrite started (Redis counts `aof_rewrites` here).
+    pub(crate) fn begin(&mut self) {
+        self.in_progress = true;
+        self.rewrites += 1;
+        self.started = Some(Instant::now());
+    }
+
+    /// Records that the running rewrite ended after `elapsed`.
+    pub(crate) fn end(&mut self, elapsed: Duration, outcome: RewriteOutcome) {
+        self.in_progress = false;
+        self.started = None;
+        self.last_duration_secs = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
+        match outcome {
+            RewriteOutcome::Succeeded => {
+                self.last_ok = true;
+                self.last_failure = None;
+                self.consecutive_failures = 0;
+            }
+            RewriteOutcome::Failed => {
+                self.last_ok = false;
+                self.last_failure = Some(Instant::now());
+                self.consecutive_failures += 1;
+            }
+            RewriteOutcome::Stopped => {}
+        }
+    }
+}
+
 /// Why a rewrite could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RewriteStartError {
@@ -313,10 +353,8 @@ impl Aof {
             .begin_snapshot(now_ms)
             .map_err(|e| RewriteStartError::Snapshot(e.to_string()))?;
         lock(&self.queue).start_tail();
-        state.in_progress = true;
-        state.rewrites += 1;
+        state.begin();
         state.scheduled = false;
-        state.started = Some(Instant::now());
         drop(state);
         tracing::info!("Background append only file rewriting started");
         if let Err(unsent) = handle_tx.send(handle) {
@@ -383,16 +421,14 @@ impl Aof {
         handle: SnapshotHandle,
     ) {
         let elapsed = started.elapsed();
-        let mut state = lock(&self.rewrite);
-        state.in_progress = false;
-        state.started = None;
-        state.last_duration_secs = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
+        let outcome = match &result {
+            Ok(()) => RewriteOutcome::Succeeded,
+            Err(RewriteFailure::Aborted) => RewriteOutcome::Stopped,
+            Err(_) => RewriteOutcome::Failed,
+        };
+        lock(&self.rewrite).end(elapsed, outcome);
         match result {
             Ok(()) => {
-                state.last_ok = true;
-                state.last_failure = None;
-                state.consecutive_failures = 0;
-                drop(state);
                 tracing::info!(
                     "Background AOF rewrite finished successfully in {:.3} s ({} bytes)",
                     elapsed.as_secs_f64(),
@@ -400,14 +436,6 @@ impl Aof {
                 );
             }
             Err(err) => {
-                state.last_ok = false;
-                state.last_failure = Some(Instant::now());
-                // Stopped by turning the AOF off is not a failure of the
-                // rewrite (Redis kills its child then without counting it).
-                if !matches!(err, RewriteFailure::Aborted) {
-                    state.consecutive_failures += 1;
-                }
-                drop(state);
                 if matches!(err, RewriteFailure::Aborted) {
                     tracing::info!("Background AOF rewrite stopped: {err}");
                 } else {
