@@ -188,6 +188,97 @@ fn a_failed_fsync_under_always_holds_the_reply_until_a_rewrite_makes_it_durable(
     assert_eq!(replay_model(aof.path()).len(), 2);
 }
 
+/// Runs `future` to completion on a current-thread runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// Writes and persists as connection `writer` until `period` has passed.
+async fn write_for(
+    state: &redigo_server::ServerState,
+    data: &redigo_server::dataset::SharedDataset,
+    aof: &Aof,
+    writer: u64,
+    period: Duration,
+) {
+    let until = std::time::Instant::now() + period;
+    let mut n = 0;
+    while std::time::Instant::now() < until {
+        set(
+            state,
+            data,
+            0,
+            format!("w{writer}:{n}").as_bytes(),
+            b"v",
+            None,
+        );
+        let seq = aof.queued_seq();
+        aof.persist(seq, writer).await;
+        assert!(aof.committed() >= seq, "replied before durable");
+        n += 1;
+    }
+}
+
+#[test]
+fn a_lone_writer_fsyncs_inline_and_a_failed_inline_fsync_still_holds_the_reply() {
+    use redigo_server::aof::lone_writer::LONE_WRITER_QUIET;
+    let dir = tempfile::tempdir().unwrap();
+    let (state, data, persistence, faults) = start_faulty(dir.path(), "always");
+    let aof = &persistence.aof;
+    block_on(async {
+        // Two connections taking turns: group commit through the thread.
+        let quiet = LONE_WRITER_QUIET + Duration::from_millis(50);
+        let until = std::time::Instant::now() + quiet;
+        let mut n = 0;
+        while std::time::Instant::now() < until {
+            for writer in [1, 2] {
+                set(
+                    &state,
+                    &data,
+                    0,
+                    format!("t{writer}:{n}").as_bytes(),
+                    b"v",
+                    None,
+                );
+                aof.persist(aof.queued_seq(), writer).await;
+            }
+            n += 1;
+        }
+        assert_eq!(aof.inline_fsyncs(), 0, "two writers never fsync inline");
+
+        // One connection alone past the quiet period fsyncs itself.
+        write_for(&state, &data, aof, 1, quiet).await;
+        let inline = aof.inline_fsyncs();
+        assert!(inline > 0, "a lone writer fsyncs inline");
+        write_for(&state, &data, aof, 1, Duration::from_millis(20)).await;
+        assert!(aof.inline_fsyncs() > inline);
+
+        // A failed inline fsync: the reply waits for the recovery rewrite.
+        let inline = aof.inline_fsyncs();
+        faults.fail_next_syncs(1);
+        set(&state, &data, 1, b"k", b"v", None);
+        let seq = aof.queued_seq();
+        aof.persist(seq, 1).await;
+        assert!(aof.committed() >= seq);
+        assert_eq!(
+            aof.inline_fsyncs(),
+            inline + 1,
+            "the failed fsync was inline"
+        );
+    });
+    assert!(
+        aof.report().rewrites >= 1,
+        "released by a rewrite, not by fsyncing the same file again"
+    );
+    assert!(wait_until(PATIENCE, || aof.write_error().is_none()));
+    aof.shutdown();
+    assert_eq!(replay_model(aof.path()), live_model(&data));
+}
+
 #[test]
 fn everysec_fsyncs_in_the_background() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,8 +16,10 @@
 //! * Under `appendfsync always` the **fsync thread** ([`fsync_thread`](super::fsync_thread)) fsyncs back to back
 //!   while written data is not yet durable, each fsync covering everything
 //!   written before it began (group commit), and publishes what is durable.
-//!   Connections never block a runtime thread on fsync: they wait for the
-//!   publication. Under `everysec` the same thread fsyncs about once a
+//!   Connections wait for the publication without blocking a runtime
+//!   thread. The exception is a connection that writes alone: it fsyncs
+//!   itself, as Redis does, saving two thread wake-ups a request
+//!   ([`lone_writer`](super::lone_writer)). Under `everysec` the same thread fsyncs about once a
 //!   second through the writer's [`SyncHandle`]; appends never wait for it.
 //! * Replies go out only once [`Aof::persist`] returns: under `everysec`
 //!   and `no` the batch is then in the page cache (a process crash loses
@@ -64,6 +66,7 @@ use redigo_aof::{AofError, AofWriter, FileAofWriter, FsyncPolicy, SyncHandle, os
 use tokio::sync::watch;
 
 use super::fsync_thread::writer_policy;
+use super::lone_writer::LoneWriter;
 use super::queue::{Chunk, WriteQueue};
 use super::rewrite::RewriteState;
 use super::sequence_waiters::SequenceWaiters;
@@ -205,6 +208,9 @@ pub struct Aof {
     /// The live writer's fsync handle: background fsyncs and counters
     /// without waiting for an append in progress.
     pub(crate) sync_handle: Mutex<SyncHandle>,
+    /// Whether one connection writes alone (it then fsyncs inline under
+    /// `always`, see [`lone_writer`](super::lone_writer)).
+    pub(crate) lone_writer: LoneWriter,
     /// fsyncs and delayed fsyncs of the files a rewrite replaced: the
     /// counters in `INFO` run on across rewrites, as Redis's do.
     pub(crate) replaced_fsyncs: AtomicU64,
@@ -285,6 +291,7 @@ impl Aof {
             rewrite: Mutex::new(RewriteState::default()),
             open_writer,
             sync_handle,
+            lone_writer: LoneWriter::default(),
             replaced_fsyncs: AtomicU64::new(0),
             replaced_delayed_fsyncs: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
@@ -383,20 +390,29 @@ impl Aof {
     /// writer thread's retry succeeds; under the other policies it returns
     /// (the reply goes out, the record stays queued and is retried, as in
     /// Redis).
-    pub async fn persist(&self, seq: u64) {
+    ///
+    /// `writer` is the connection's id: under `always` a connection that
+    /// writes alone fsyncs on its own thread (see
+    /// [`lone_writer`](super::lone_writer)).
+    pub async fn persist(&self, seq: u64, writer: u64) {
+        let lone = self.policy() == FsyncPolicy::Always && self.lone_writer.note_write(writer);
         loop {
             let mut progress = self.progress.subscribe();
             let written = progress.borrow_and_update().written;
             let always = self.policy() == FsyncPolicy::Always;
             if written >= seq {
                 if always {
+                    if lone && self.sync_inline(seq) {
+                        return;
+                    }
                     // Written: wait for the fsync thread to cover it.
                     self.request_sync();
                     self.durable.wait(seq).await;
                 }
                 return;
             }
-            match self.write_queued(false) {
+            // A lone writer fsyncs itself: the fsync thread stays asleep.
+            match self.write_queued(false, !lone) {
                 Attempt::Wrote => {}
                 // The holder of the file publishes when it lets go; a
                 // publication since our look counts as a change.
@@ -425,7 +441,7 @@ impl Aof {
                 self.request_sync();
                 Attempt::Busy
             } else {
-                self.write_queued(true)
+                self.write_queued(true, true)
             };
             match attempt {
                 Attempt::Wrote => {}
@@ -453,8 +469,9 @@ impl Aof {
     }
 
     /// Writes the whole queue as one chunk, if the file is free (or, with
-    /// `wait_for_file`, once it is).
-    pub(crate) fn write_queued(&self, wait_for_file: bool) -> Attempt {
+    /// `wait_for_file`, once it is); under `always`, with `wake_fsync`, the
+    /// fsync thread is then woken to cover it.
+    pub(crate) fn write_queued(&self, wait_for_file: bool, wake_fsync: bool) -> Attempt {
         let mut live = if wait_for_file {
             self.lock_live()
         } else {
@@ -468,7 +485,7 @@ impl Aof {
         };
         let wrote = self.write_chunk(&mut live, chunk);
         drop(live);
-        if self.policy() == FsyncPolicy::Always {
+        if wake_fsync && self.policy() == FsyncPolicy::Always {
             self.request_sync();
         }
         if wrote {
@@ -577,6 +594,12 @@ impl Aof {
             + lock(&self.sync_handle).delayed_fsyncs()
     }
 
+    /// fsyncs a connection writing alone did itself under `always` (see
+    /// [`lone_writer`](super::lone_writer)).
+    pub fn inline_fsyncs(&self) -> u64 {
+        self.lone_writer.inline_fsyncs()
+    }
+
     /// Carries the counters of a sync handle a rewrite replaced.
     pub(crate) fn carry_sync_counters(&self, replaced: &SyncHandle) {
         self.replaced_fsyncs
@@ -617,7 +640,7 @@ impl Aof {
                 }
             }
             loop {
-                match self.write_queued(true) {
+                match self.write_queued(true, true) {
                     Attempt::Wrote => {}
                     Attempt::Empty | Attempt::Busy => break,
                     Attempt::Failed => {

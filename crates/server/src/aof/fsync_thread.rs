@@ -143,6 +143,7 @@ impl Aof {
         let started = Instant::now();
         let result = handle.sync().map(drop);
         let took = started.elapsed();
+        self.lone_writer.note_fsync(took);
         let failed = result.is_err();
         self.note_sync_result(result);
         if failed {
@@ -160,6 +161,32 @@ impl Aof {
             );
         }
         true
+    }
+
+    /// Under `always`, for a connection writing alone (see
+    /// [`lone_writer`](super::lone_writer)): fsyncs on the calling thread
+    /// what is written, if the fsync thread is idle and nobody waits for
+    /// it. False if it did not make `seq` durable (the caller then waits
+    /// for the fsync thread, or after a failed fsync for the recovery
+    /// rewrite).
+    pub(crate) fn sync_inline(&self, seq: u64) -> bool {
+        if self.needs_recovery_rewrite() || self.durable.waiting() > 0 || !*lock(&self.sync_idle) {
+            return false;
+        }
+        let written = self.progress.borrow().written;
+        if written < seq {
+            return false;
+        }
+        let handle = lock(&self.sync_handle).clone();
+        let started = Instant::now();
+        let result = handle.sync().map(drop);
+        self.lone_writer.note_inline_fsync(started.elapsed());
+        let synced = result.is_ok();
+        self.note_sync_result(result);
+        if synced {
+            self.durable.advance(written);
+        }
+        synced
     }
 
     pub(crate) fn note_sync_result(&self, result: Result<(), AofError>) {

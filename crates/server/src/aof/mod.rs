@@ -27,6 +27,7 @@ pub mod appender;
 pub mod check_command;
 pub mod fsync_thread;
 pub mod loader;
+pub mod lone_writer;
 pub mod offline_rewrite;
 pub mod queue;
 pub mod rewrite;

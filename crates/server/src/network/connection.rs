@@ -85,6 +85,7 @@ async fn run(
     let mut codec = RequestCodec::with_limits(limits_for(server));
     let mut requests: Vec<Request> = Vec::new();
     let mut last_activity = Instant::now();
+    let client_id = handle.lock().id;
 
     loop {
         codec.set_limits(limits_for(server));
@@ -114,7 +115,7 @@ async fn run(
                 // Reply only once the batch's writes are in the AOF (and on
                 // disk under `always`); this task writes the queue itself
                 // when no one else is, covering other clients' batches too.
-                persistence.aof.persist(seq).await;
+                persistence.aof.persist(seq, client_id).await;
             }
             if let Some(mode) = effects.shutdown {
                 server.request_shutdown(mode);
