@@ -1,8 +1,12 @@
 //! Starting Debian's `redis-server` as a reference implementation.
 
+use std::collections::BTreeSet;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::RawConn;
@@ -40,11 +44,36 @@ pub fn tool_available(tool: &str) -> bool {
     found
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
+/// Where [`free_port`] looks: below the ephemeral ranges of Linux
+/// (32768-60999), macOS and Windows (49152-65535), so that no client
+/// socket's source port can take a port between the check and the server's
+/// bind.
+const TEST_PORTS: std::ops::Range<u16> = 20000..32000;
+
+/// Ports this process handed out: never twice, so two servers started by
+/// tests running in parallel cannot race for one port (the loser would exit,
+/// and its test would talk to the other test's server).
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// A port on 127.0.0.1 that was free a moment ago and that no other caller
+/// in this process got.
 pub fn free_port() -> u16 {
-    let listener =
-        TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).expect("bind port 0");
-    listener.local_addr().expect("local addr").port()
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let len = TEST_PORTS.end - TEST_PORTS.start;
+    // Start somewhere different in each process, so consecutive test
+    // binaries do not reuse the ports of the one before.
+    let offset = (RandomState::new().build_hasher().finish() % u64::from(len)) as u16;
+    for step in 0..len {
+        let port = TEST_PORTS.start + (offset + step) % len;
+        if handed_out.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).is_ok() {
+            handed_out.insert(port);
+            return port;
+        }
+    }
+    panic!("no free port in {TEST_PORTS:?}");
 }
 
 /// Waits until something accepts connections on `127.0.0.1:port`.

@@ -66,23 +66,24 @@ impl Redigo {
     /// server said before it died (a start-up that bound the port and then
     /// failed, e.g. on a damaged AOF, looks ready to `wait_for_port`).
     fn client(&mut self) -> Client {
-        match Client::connect(self.port) {
-            Ok(client) => client,
-            Err(err) => {
-                let deadline = Instant::now() + EXIT_WAIT;
-                while Instant::now() < deadline {
-                    if let Some(status) = self.child.try_wait().expect("try_wait") {
-                        let mut stderr = String::new();
-                        if let Some(mut pipe) = self.child.stderr.take() {
-                            let _ = pipe.read_to_string(&mut stderr);
-                        }
-                        panic!("redigo exited ({status}) instead of serving ({err}): {stderr}");
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
+        Client::connect(self.port).unwrap_or_else(|err| self.failed(&err))
+    }
+
+    /// Panics for an I/O error talking to this server, with its exit status
+    /// and what it logged if it died.
+    fn failed(&mut self, err: &std::io::Error) -> ! {
+        let deadline = Instant::now() + EXIT_WAIT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = self.child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
                 }
-                panic!("cannot connect to redigo, which is still running: {err}");
+                panic!("redigo exited ({status}) instead of serving ({err}): {stderr}");
             }
+            std::thread::sleep(Duration::from_millis(10));
         }
+        panic!("talking to redigo, which is still running, failed: {err}");
     }
 
     fn kill(mut self) {
@@ -181,10 +182,12 @@ fn assert_all_present(server: &mut Redigo, keys: &[String]) {
     let mut client = server.client();
     for chunk in keys.chunks(500) {
         for key in chunk {
-            client.send(&[b"GET", key.as_bytes()]).unwrap();
+            if let Err(err) = client.send(&[b"GET", key.as_bytes()]) {
+                server.failed(&err);
+            }
         }
         for key in chunk {
-            let value = client.read().unwrap();
+            let value = client.read().unwrap_or_else(|err| server.failed(&err));
             assert_eq!(
                 String::from_utf8_lossy(&value),
                 *key,
