@@ -213,37 +213,30 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut changes: Vec<(&'static Param, String, &'static str)> = Vec::new();
     for pair in args[2..].chunks_exact(2) {
         let name = String::from_utf8_lossy(&pair[0]);
-        if name.eq_ignore_ascii_case(APPENDONLY) {
+        let (param, quoted) = if name.eq_ignore_ascii_case(APPENDONLY) {
             // Redis's name for `aof-enabled`.
             let param = params::find("aof-enabled").expect("aof-enabled is a parameter");
-            if changes.iter().any(|(seen, ..)| std::ptr::eq(*seen, param)) {
-                ctx.reply_error(&set_failed(&name, "duplicate parameter"));
+            (param, APPENDONLY)
+        } else {
+            let compat = params::REDIS_COMPAT_PARAMS
+                .iter()
+                .any(|param| param.name.eq_ignore_ascii_case(&name));
+            if compat {
+                ctx.reply_error(&set_failed(&name, "can't set immutable config"));
                 return;
             }
-            changes.push((
-                param,
-                String::from_utf8_lossy(&pair[1]).into_owned(),
-                APPENDONLY,
-            ));
-            continue;
-        }
-        let compat = params::REDIS_COMPAT_PARAMS
-            .iter()
-            .any(|param| param.name.eq_ignore_ascii_case(&name));
-        if compat {
-            ctx.reply_error(&set_failed(&name, "can't set immutable config"));
-            return;
-        }
-        let Some(param) = params::find(&name) else {
-            ctx.reply_error(&format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-            ));
-            return;
+            let Some(param) = params::find(&name) else {
+                ctx.reply_error(&format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                ));
+                return;
+            };
+            if !param.mutable {
+                ctx.reply_error(&set_failed(&name, "can't set immutable config"));
+                return;
+            }
+            (param, param.name)
         };
-        if !param.mutable {
-            ctx.reply_error(&set_failed(&name, "can't set immutable config"));
-            return;
-        }
         if changes.iter().any(|(seen, ..)| std::ptr::eq(*seen, param)) {
             ctx.reply_error(&set_failed(&name, "duplicate parameter"));
             return;
@@ -251,7 +244,7 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         changes.push((
             param,
             String::from_utf8_lossy(&pair[1]).into_owned(),
-            param.name,
+            quoted,
         ));
     }
 
