@@ -143,6 +143,16 @@ impl OfflineRewrite {
     }
 
     fn run(&self, dataset: &Weak<Mutex<Dataset>>, path: &Path) -> Result<(), OfflineFailure> {
+        self.write_snapshot(dataset, path)?;
+        self.install(path)
+    }
+
+    /// Walks the snapshot into the temporary file and fsyncs it.
+    fn write_snapshot(
+        &self,
+        dataset: &Weak<Mutex<Dataset>>,
+        path: &Path,
+    ) -> Result<(), OfflineFailure> {
         let temp = offline_temp_path(path);
         let io_err = |path: &Path| {
             let path = path.to_owned();
@@ -177,12 +187,22 @@ impl OfflineRewrite {
             .into_inner()
             .map_err(|e| io_err(&temp)(e.into_error()))?;
         file.sync_data().map_err(io_err(&temp))?;
-        drop(file);
+        Ok(())
+    }
+
+    /// Renames the temporary file over `path` unless the rewrite was
+    /// stopped (checked under the lock [`OfflineRewrite::stop`] sets it
+    /// under), then fsyncs the directory.
+    fn install(&self, path: &Path) -> Result<(), OfflineFailure> {
+        let temp = offline_temp_path(path);
         let stopped = lock(&self.stopped);
         if *stopped {
             return Err(OfflineFailure::Stopped);
         }
-        std::fs::rename(&temp, path).map_err(io_err(path))?;
+        std::fs::rename(&temp, path).map_err(|source| OfflineFailure::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         drop(stopped);
         if let Err(err) = sync_parent_dir(path) {
             tracing::warn!(%err, "cannot fsync the AOF directory after the rewrite");
@@ -228,5 +248,41 @@ impl OfflineRewrite {
             }
             Err(err) => tracing::warn!("Background AOF rewrite failed: {err}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::dataset::Dataset;
+
+    #[test]
+    fn a_rewrite_stopped_after_its_walk_does_not_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("appendonly.aof");
+        std::fs::write(&path, b"the live AOF").unwrap();
+        let dataset = Dataset::new(&Config::default()).shared();
+        let rewrite = OfflineRewrite::default();
+        {
+            let mut guard = dataset::lock(&dataset);
+            let handle = guard.store.begin_snapshot(0).unwrap();
+            *lock(&rewrite.snapshot) = Some(handle);
+        }
+        let weak = Arc::downgrade(&dataset);
+        rewrite.write_snapshot(&weak, &path).unwrap();
+        assert!(offline_temp_path(&path).exists());
+        // The walk is over; turning the AOF on stops the rewrite now.
+        rewrite.stop(&mut dataset::lock(&dataset).store);
+        assert!(matches!(
+            rewrite.install(&path),
+            Err(OfflineFailure::Stopped)
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), b"the live AOF");
+
+        // Not stopped: the new file replaces the old one.
+        *lock(&rewrite.stopped) = false;
+        rewrite.install(&path).unwrap();
+        assert_ne!(std::fs::read(&path).unwrap(), b"the live AOF");
     }
 }
