@@ -174,6 +174,7 @@ pub fn enable(
     .map_err(StartError::Open)?;
     let _ = aof.dataset.set(runtime.dataset.clone());
     aof.require_rewrite();
+    server.offline_rewrite().hand_over(&aof);
     let hooks = runtime.options.rewrite_hooks;
     propagation.set_enabled(true);
     if let Err(err) = aof.start_rewrite(store, propagation, unix_time_ms(), hooks) {
@@ -204,6 +205,7 @@ pub fn disable(server: &ServerState, propagation: &mut crate::propagation::Propa
     propagation.set_enabled(false);
     persistence.aof.shutdown();
     persistence.aof.release_waiters();
+    server.offline_rewrite().continue_from(&persistence.aof);
     tracing::info!("AOF turned off");
 }
 

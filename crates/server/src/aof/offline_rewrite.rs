@@ -24,7 +24,7 @@ use std::time::Instant;
 use redigo_aof::sync_parent_dir;
 use redigo_store::{SnapshotHandle, Store};
 
-use super::appender::lock;
+use super::appender::{Aof, lock};
 use super::rewrite::{
     REWRITE_BUFFER_LEN, RewriteOutcome, RewriteStartError, RewriteState, SNAPSHOT_BATCH,
     SnapshotEncoder,
@@ -133,6 +133,16 @@ impl OfflineRewrite {
         status.aof_last_bgrewrite_status = if state.last_ok { "ok" } else { "err" };
         status.aof_rewrites = state.rewrites;
         status.aof_rewrites_consecutive_failures = state.consecutive_failures;
+    }
+
+    /// Continues the rewrite history of the AOF being turned off.
+    pub(crate) fn continue_from(&self, live: &Aof) {
+        lock(&self.state).continue_from(&lock(&live.rewrite));
+    }
+
+    /// Hands the rewrite history to the AOF being turned on.
+    pub(crate) fn hand_over(&self, live: &Aof) {
+        lock(&live.rewrite).continue_from(&lock(&self.state));
     }
 
     /// `CONFIG RESETSTAT`: zeroes the counters Redis resets.

@@ -214,6 +214,15 @@ impl RewriteState {
         self.started = Some(Instant::now());
     }
 
+    /// Takes over the history of `earlier` (the counters and the last
+    /// outcome, which Redis keeps across turning the AOF off and on).
+    pub(crate) fn continue_from(&mut self, earlier: &RewriteState) {
+        self.rewrites = earlier.rewrites;
+        self.consecutive_failures = earlier.consecutive_failures;
+        self.last_ok = earlier.last_ok;
+        self.last_duration_secs = earlier.last_duration_secs;
+    }
+
     /// Records that the running rewrite ended after `elapsed`.
     pub(crate) fn end(&mut self, elapsed: Duration, outcome: RewriteOutcome) {
         self.in_progress = false;
