@@ -190,18 +190,6 @@ fn runtime_value(param: &Param, value: &str) -> String {
 /// Redis's name of `aof-enabled`, which `CONFIG SET` also takes.
 const APPENDONLY: &str = "appendonly";
 
-/// How the client named the AOF switch in `CONFIG SET` (for the error).
-fn aof_arg_name(args: &[Bytes]) -> &'static str {
-    let named_appendonly = args[2..]
-        .chunks_exact(2)
-        .any(|pair| pair[0].eq_ignore_ascii_case(APPENDONLY.as_bytes()));
-    if named_appendonly {
-        APPENDONLY
-    } else {
-        "aof-enabled"
-    }
-}
-
 /// `CONFIG SET name value [name value ...]`: all or nothing, like Redis 7.0.
 fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if args.len() % 2 != 0 {
@@ -249,9 +237,9 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 
     let mut candidate: Config = ctx.server.config().clone();
-    for (param, value, given) in &changes {
+    for (param, value, quoted) in &changes {
         if let Err(reason) = (param.set)(&mut candidate, &runtime_value(param, value)) {
-            ctx.reply_error(&set_failed(given, &reason));
+            ctx.reply_error(&set_failed(quoted, &reason));
             return;
         }
     }
@@ -261,8 +249,12 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         // leaves everything as it was (Redis's all-or-nothing CONFIG SET).
         if let Err(err) = crate::aof::enable(ctx.server, ctx.store, ctx.propagation) {
             tracing::warn!("Unable to turn on AOF: {err}");
+            let quoted = changes
+                .iter()
+                .find(|(param, ..)| param.name == "aof-enabled")
+                .map_or("aof-enabled", |(.., quoted)| quoted);
             ctx.reply_error(&set_failed(
-                aof_arg_name(args),
+                quoted,
                 "Unable to turn on AOF. Check server logs.",
             ));
             return;
