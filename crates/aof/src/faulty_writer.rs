@@ -13,7 +13,9 @@
 //! * [`fail_next_truncates(n)`](FaultInjector::fail_next_truncates): the
 //!   rollback of a torn write fails too, so the torn bytes stay;
 //! * [`fail_next_syncs(n)`](FaultInjector::fail_next_syncs): fsync fails with
-//!   an I/O error.
+//!   an I/O error;
+//! * [`stall_next_syncs(n, d)`](FaultInjector::stall_next_syncs): fsync takes
+//!   `d` longer, as on a disk that stalls.
 //!
 //! This module is public so the server's integration tests can use it; it is
 //! not meant for production configurations.
@@ -22,7 +24,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::AofError;
 use crate::file_writer::{AofStorage, FileAofWriter, open_for_append};
@@ -44,6 +46,8 @@ struct FaultPlan {
     tear_after: Option<usize>,
     failing_truncates: u32,
     failing_syncs: u32,
+    stalling_syncs: u32,
+    stall: Duration,
 }
 
 /// Arms faults in a [`FaultyStorage`]. Clones share the same plan.
@@ -77,6 +81,13 @@ impl FaultInjector {
         self.plan().failing_syncs = n;
     }
 
+    /// The next `n` fsyncs take `stall` longer (a disk that stalls).
+    pub fn stall_next_syncs(&self, n: u32, stall: Duration) {
+        let mut plan = self.plan();
+        plan.stalling_syncs = n;
+        plan.stall = stall;
+    }
+
     /// Disarms every pending fault.
     pub fn clear(&self) {
         *self.plan() = FaultPlan::default();
@@ -88,8 +99,18 @@ impl FaultInjector {
         armed
     }
 
+    /// Applies the sync faults armed: sleeps for a stall, then whether the
+    /// sync fails.
     fn sync_fails(&self) -> bool {
-        Self::take(&mut self.plan().failing_syncs)
+        let (stall, fails) = {
+            let mut plan = self.plan();
+            let stall = Self::take(&mut plan.stalling_syncs).then_some(plan.stall);
+            (stall, Self::take(&mut plan.failing_syncs))
+        };
+        if let Some(stall) = stall {
+            std::thread::sleep(stall);
+        }
+        fails
     }
 }
 

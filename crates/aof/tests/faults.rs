@@ -149,3 +149,21 @@ fn background_sync_failures_and_delays_are_counted() {
     );
     assert_eq!(writer.stats().fsyncs, 1);
 }
+
+#[test]
+fn stalled_syncs_take_longer_and_still_succeed() {
+    const STALL: std::time::Duration = std::time::Duration::from_millis(30);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("appendonly.aof");
+    let mut writer = FaultyAofWriter::open(&path, FsyncPolicy::EverySec).expect("open");
+    writer.append(&batch(&[Record::del("k")])).expect("append");
+    let handle = writer.sync_handle();
+    writer.faults().stall_next_syncs(1, STALL);
+    let started = std::time::Instant::now();
+    assert_eq!(
+        handle.sync().expect("a stall is not a failure"),
+        redigo_aof::SyncOutcome::Synced
+    );
+    assert!(started.elapsed() >= STALL, "took {:?}", started.elapsed());
+    assert_eq!(writer.stats().fsyncs, 1);
+}

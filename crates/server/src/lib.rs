@@ -23,9 +23,12 @@
 //! writes all the replies with one write. No lock is ever held across I/O
 //! or `.await`, so a slow client never stalls others, and reads never wait
 //! for the disk: the AOF sink only buffers under the lock. Commands
-//! therefore run one at a time, atomically, as in Redis's single thread,
-//! while socket I/O and protocol decoding run in parallel on tokio's
-//! workers. The active expiry cycle takes the same lock in short rounds.
+//! therefore run one at a time, atomically, as in Redis's single thread.
+//! With `io-threads 1` (the default) every connection runs on one thread,
+//! as in Redis, whose idle moments commit the AOF under `appendfsync
+//! always` ([`runtime`], [`aof::tick_commit`]); with more, socket I/O and
+//! protocol decoding run in parallel on tokio's workers. The active expiry
+//! cycle takes the same lock in short rounds.
 //! Shared non-keyspace state (config, stats, clients) lives in
 //! [`ServerState`] behind its own fine-grained locks and atomics.
 //!
@@ -71,6 +74,7 @@ mod network;
 pub mod persistence;
 pub mod process_stats;
 pub mod propagation;
+pub mod runtime;
 mod server;
 pub mod shared;
 pub mod stats;

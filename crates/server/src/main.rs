@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use redigo_server::config::{CliOutcome, parse_command_line};
+use redigo_server::runtime::ServerRuntime;
 use redigo_server::{Server, ServerOptions, aof, logging, shutdown_signal};
 
 fn main() -> ExitCode {
@@ -39,12 +40,7 @@ fn main() -> ExitCode {
         }
     };
     let log_level_hook = logging::init(config.loglevel);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.io_threads)
-        .thread_name("redigo-io")
-        .enable_all()
-        .build()
-    {
+    let runtime = match ServerRuntime::new(config.io_threads) {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("redigo: cannot start the async runtime: {err}");
@@ -54,7 +50,7 @@ fn main() -> ExitCode {
     let options = ServerOptions {
         config_file,
         log_level_hook,
-        ..ServerOptions::default()
+        aof: runtime.aof_options(),
     };
     let result = runtime.block_on(async {
         Server::bind(config, options)

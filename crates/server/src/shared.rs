@@ -145,6 +145,12 @@ impl ServerState {
         let _ = self.aof_runtime.set(runtime);
     }
 
+    /// The end-of-tick commit of the runtime the server runs on, if any
+    /// (see [`crate::aof::tick_commit`]).
+    pub fn tick_commit(&self) -> Option<&Arc<crate::aof::TickCommit>> {
+        self.aof_runtime()?.options.tick_commit.as_ref()
+    }
+
     /// What turning the AOF on at run time needs, if the server recorded it.
     pub(crate) fn aof_runtime(&self) -> Option<&AofRuntime> {
         self.aof_runtime.get()

@@ -17,15 +17,13 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use crate::config::Config;
+use crate::runtime::ServerRuntime;
 use crate::server::{Server, ServerOptions};
 use crate::shared::{ServerState, ShutdownMode};
 
-/// Worker threads of a test server's runtime: enough to exercise concurrency
-/// without crowding a 2-core CI machine.
-const TEST_WORKER_THREADS: usize = 2;
-
-/// A server running on its own runtime in a background thread, listening on
-/// a free loopback port; it shuts down when dropped.
+/// A server running in a background thread on a runtime built as the
+/// binary builds it (from `io-threads`, see [`crate::runtime`]), listening
+/// on a free loopback port; it shuts down when dropped.
 #[derive(Debug)]
 pub struct TestServer {
     port: u16,
@@ -66,13 +64,13 @@ impl TestServer {
         let thread = std::thread::Builder::new()
             .name("redigo-test-server".to_string())
             .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(TEST_WORKER_THREADS)
-                    .enable_all()
-                    .build()
-                    .expect("test server runtime");
+                let runtime = ServerRuntime::new(config.io_threads).expect("test server runtime");
+                let options = ServerOptions {
+                    aof: runtime.aof_options(),
+                    ..ServerOptions::default()
+                };
                 runtime.block_on(async move {
-                    let server = Server::bind(config, ServerOptions::default())
+                    let server = Server::bind(config, options)
                         .await
                         .expect("test server binds");
                     let _ = ready_tx.send((server.port(), Arc::clone(server.state())));

@@ -66,10 +66,12 @@ use redigo_aof::{AofError, AofWriter, FileAofWriter, FsyncPolicy, SyncHandle, os
 use tokio::sync::watch;
 
 use super::fsync_thread::writer_policy;
+use super::inline_fsync::InlineFsync;
 use super::lone_writer::LoneWriter;
 use super::queue::{Chunk, WriteQueue};
 use super::rewrite::RewriteState;
 use super::sequence_waiters::SequenceWaiters;
+use super::tick_commit::TickCommit;
 use crate::propagation::PropagatedCommand;
 
 /// How long the writer waits before retrying a failed write or fsync.
@@ -211,6 +213,12 @@ pub struct Aof {
     /// Whether one connection writes alone (it then fsyncs inline under
     /// `always`, see [`lone_writer`](super::lone_writer)).
     pub(crate) lone_writer: LoneWriter,
+    /// Whether fsyncs may run on a runtime thread (see
+    /// [`inline_fsync`](super::inline_fsync)).
+    pub(crate) inline_fsync: InlineFsync,
+    /// The end-of-tick commit of the runtime the server runs on, if it has
+    /// one (see [`tick_commit`](super::tick_commit)).
+    pub(crate) tick_commit: std::sync::OnceLock<Arc<TickCommit>>,
     /// fsyncs and delayed fsyncs of the files a rewrite replaced: the
     /// counters in `INFO` run on across rewrites, as Redis's do.
     pub(crate) replaced_fsyncs: AtomicU64,
@@ -292,6 +300,8 @@ impl Aof {
             open_writer,
             sync_handle,
             lone_writer: LoneWriter::default(),
+            inline_fsync: InlineFsync::default(),
+            tick_commit: std::sync::OnceLock::new(),
             replaced_fsyncs: AtomicU64::new(0),
             replaced_delayed_fsyncs: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
@@ -320,6 +330,12 @@ impl Aof {
         threads.push(fsync_thread.map_err(open_err)?);
         drop(threads);
         Ok(aof)
+    }
+
+    /// Records the end-of-tick commit this AOF's connections use (called by
+    /// [`TickCommit::attach`]).
+    pub(crate) fn set_tick_commit(&self, tick: Arc<TickCommit>) {
+        let _ = self.tick_commit.set(tick);
     }
 
     /// The AOF's path.
@@ -391,11 +407,21 @@ impl Aof {
     /// (the reply goes out, the record stays queued and is retried, as in
     /// Redis).
     ///
-    /// `writer` is the connection's id: under `always` a connection that
-    /// writes alone fsyncs on its own thread (see
-    /// [`lone_writer`](super::lone_writer)).
+    /// Under `always`, on a runtime with an end-of-tick commit, the records
+    /// are written and fsynced by that commit instead, once the runtime has
+    /// run every connection ready in this tick (see
+    /// [`tick_commit`](super::tick_commit)). Otherwise `writer`, the
+    /// connection's id, lets a connection that writes alone fsync on its
+    /// own thread (see [`lone_writer`](super::lone_writer)).
     pub async fn persist(&self, seq: u64, writer: u64) {
-        let lone = self.policy() == FsyncPolicy::Always && self.lone_writer.note_write(writer);
+        if let Some(tick) = self.tick_commit_for_reply() {
+            tick.request();
+            self.durable.wait(seq).await;
+            return;
+        }
+        let lone = self.policy() == FsyncPolicy::Always
+            && self.lone_writer.note_write(writer)
+            && self.inline_fsync.allowed();
         loop {
             let mut progress = self.progress.subscribe();
             let written = progress.borrow_and_update().written;
@@ -594,10 +620,11 @@ impl Aof {
             + lock(&self.sync_handle).delayed_fsyncs()
     }
 
-    /// fsyncs a connection writing alone did itself under `always` (see
-    /// [`lone_writer`](super::lone_writer)).
+    /// fsyncs done on a runtime thread under `always`: at the end of a
+    /// tick ([`tick_commit`](super::tick_commit)) or by a connection writing
+    /// alone ([`lone_writer`](super::lone_writer)).
     pub fn inline_fsyncs(&self) -> u64 {
-        self.lone_writer.inline_fsyncs()
+        self.inline_fsync.inline_fsyncs()
     }
 
     /// Carries the counters of a sync handle a rewrite replaced.

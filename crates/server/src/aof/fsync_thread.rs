@@ -137,19 +137,9 @@ impl Aof {
         if written <= self.durable.reached() {
             return false;
         }
-        let handle = lock(&self.sync_handle).clone();
-        // Everything published as written was written before this fsync
-        // starts, so the fsync covers it.
-        let started = Instant::now();
-        let result = handle.sync().map(drop);
-        let took = started.elapsed();
-        self.lone_writer.note_fsync(took);
-        let failed = result.is_err();
-        self.note_sync_result(result);
-        if failed {
+        let Some(took) = self.fsync_written(written, false) else {
             return false;
-        }
-        self.durable.advance(written);
+        };
         if self.progress.borrow().written > written {
             // Writes arrived during the fsync: others are on their way.
             // Letting them land before the next fsync makes fewer, larger
@@ -177,16 +167,31 @@ impl Aof {
         if written < seq {
             return false;
         }
+        self.fsync_written(written, true).is_some()
+    }
+
+    /// fsyncs the live file and publishes everything up to `written` (all
+    /// written before this call) as durable; `inline` when on a runtime
+    /// thread rather than the fsync thread. How long the fsync took, or
+    /// `None` if it failed (the file is then untrusted, see the module
+    /// docs).
+    pub(crate) fn fsync_written(&self, written: u64, inline: bool) -> Option<Duration> {
         let handle = lock(&self.sync_handle).clone();
         let started = Instant::now();
         let result = handle.sync().map(drop);
-        self.lone_writer.note_inline_fsync(started.elapsed());
+        let took = started.elapsed();
+        if inline {
+            self.inline_fsync.note_inline_fsync(took);
+        } else {
+            self.inline_fsync.note_fsync(took);
+        }
         let synced = result.is_ok();
         self.note_sync_result(result);
-        if synced {
-            self.durable.advance(written);
+        if !synced {
+            return None;
         }
-        synced
+        self.durable.advance(written);
+        Some(took)
     }
 
     pub(crate) fn note_sync_result(&self, result: Result<(), AofError>) {

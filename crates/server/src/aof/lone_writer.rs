@@ -14,21 +14,21 @@
 //! [`LONE_WRITER_QUIET`] of writes go through the fsync thread), so another
 //! client waits behind at most the one inline fsync already running, as it
 //! would behind Redis's. An inline fsync blocks the runtime thread it runs
-//! on, so it is only done while fsyncs are fast: one slower than
-//! [`MAX_INLINE_FSYNC`] sends the following ones back to the fsync thread.
+//! on, so it is only done while fsyncs are fast (see
+//! [`inline_fsync`](super::inline_fsync)).
+//!
+//! With one I/O thread (the default) the end-of-tick commit
+//! ([`tick_commit`](super::tick_commit)) already fsyncs on the runtime
+//! thread whoever writes; this matters with more I/O threads.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::inline_fsync::micros;
+
 /// How long no other connection may have written for a connection to count
 /// as the only writer.
 pub const LONE_WRITER_QUIET: Duration = Duration::from_millis(100);
-
-/// The longest an fsync may have taken for the next to run inline, on the
-/// connection's runtime thread (other connections on that thread wait, as
-/// all of Redis's clients wait for its fsync): an SSD or a spinning disk
-/// stays under it, a stalling disk is left to the fsync thread.
-pub const MAX_INLINE_FSYNC: Duration = Duration::from_millis(10);
 
 /// No connection has written yet.
 const NO_WRITER: u64 = u64::MAX;
@@ -41,10 +41,6 @@ pub struct LoneWriter {
     /// When a connection other than the previous writer last wrote (µs
     /// since `epoch`).
     other_writer_at_us: AtomicU64,
-    /// How long the last fsync took (µs), by whichever path.
-    last_fsync_us: AtomicU64,
-    /// fsyncs done inline.
-    inline_fsyncs: AtomicU64,
 }
 
 impl Default for LoneWriter {
@@ -53,16 +49,13 @@ impl Default for LoneWriter {
             epoch: Instant::now(),
             last_writer: AtomicU64::new(NO_WRITER),
             other_writer_at_us: AtomicU64::new(0),
-            last_fsync_us: AtomicU64::new(0),
-            inline_fsyncs: AtomicU64::new(0),
         }
     }
 }
 
 impl LoneWriter {
-    /// Records a write by connection `writer` and returns whether it may
-    /// fsync inline: it has been the only writer for [`LONE_WRITER_QUIET`]
-    /// and the last fsync was fast.
+    /// Records a write by connection `writer` and returns whether it has
+    /// been the only writer for [`LONE_WRITER_QUIET`].
     pub fn note_write(&self, writer: u64) -> bool {
         self.note_write_at(writer, Instant::now())
     }
@@ -76,28 +69,7 @@ impl LoneWriter {
         }
         let quiet = now.saturating_sub(self.other_writer_at_us.load(Ordering::Relaxed));
         quiet >= micros(LONE_WRITER_QUIET)
-            && self.last_fsync_us.load(Ordering::Relaxed) <= micros(MAX_INLINE_FSYNC)
     }
-
-    /// Records how long an fsync took.
-    pub fn note_fsync(&self, took: Duration) {
-        self.last_fsync_us.store(micros(took), Ordering::Relaxed);
-    }
-
-    /// Records an fsync done inline.
-    pub fn note_inline_fsync(&self, took: Duration) {
-        self.note_fsync(took);
-        self.inline_fsyncs.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// fsyncs done inline so far.
-    pub fn inline_fsyncs(&self) -> u64 {
-        self.inline_fsyncs.load(Ordering::Relaxed)
-    }
-}
-
-fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -129,13 +101,5 @@ mod tests {
         );
         assert!(!lone.note_write_at(1, at(2 * quiet + 2)));
         assert!(lone.note_write_at(1, at(2 * quiet + 3)));
-        lone.note_fsync(MAX_INLINE_FSYNC + Duration::from_micros(1));
-        assert!(
-            !lone.note_write_at(1, at(2 * quiet + 4)),
-            "a slow fsync sends writes back to the thread"
-        );
-        lone.note_inline_fsync(Duration::from_micros(200));
-        assert!(lone.note_write_at(1, at(2 * quiet + 5)));
-        assert_eq!(lone.inline_fsyncs(), 1);
     }
 }

@@ -26,6 +26,7 @@
 pub mod appender;
 pub mod check_command;
 pub mod fsync_thread;
+pub mod inline_fsync;
 pub mod loader;
 pub mod lone_writer;
 pub mod offline_rewrite;
@@ -33,6 +34,7 @@ pub mod queue;
 pub mod rewrite;
 pub mod sequence_waiters;
 pub mod sink;
+pub mod tick_commit;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -46,6 +48,7 @@ pub use offline_rewrite::OfflineRewrite;
 pub use queue::{RewriteTail, WriteQueue};
 pub use rewrite::{RewriteHooks, RewriteStartError, RewriteStep, temp_path};
 pub use sink::AofSink;
+pub use tick_commit::TickCommit;
 
 use crate::config::{Appendfsync, Config};
 use crate::dataset::{self, SharedDataset};
@@ -62,6 +65,10 @@ pub struct AofOptions {
     pub open_writer: WriterFactory,
     /// Failure and crash injection in rewrites.
     pub rewrite_hooks: RewriteHooks,
+    /// The end-of-tick commit of the runtime the server runs on, if its
+    /// park hook runs one (see [`crate::runtime`]); without it the fsync
+    /// thread does all group commits.
+    pub tick_commit: Option<Arc<TickCommit>>,
 }
 
 impl Default for AofOptions {
@@ -69,6 +76,7 @@ impl Default for AofOptions {
         AofOptions {
             open_writer: file_writer_factory(),
             rewrite_hooks: RewriteHooks::from_env(),
+            tick_commit: None,
         }
     }
 }
@@ -77,6 +85,7 @@ impl std::fmt::Debug for AofOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AofOptions")
             .field("rewrite_hooks", &self.rewrite_hooks)
+            .field("tick_commit", &self.tick_commit.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +181,9 @@ pub fn enable(
         runtime.options.open_writer.clone(),
     )
     .map_err(StartError::Open)?;
+    if let Some(tick) = &runtime.options.tick_commit {
+        tick.attach(&aof);
+    }
     let _ = aof.dataset.set(runtime.dataset.clone());
     aof.require_rewrite();
     server.offline_rewrite().hand_over(&aof);
@@ -266,6 +278,9 @@ pub fn start(
     let _ = std::fs::remove_file(temp_path(&path));
     let _ = std::fs::remove_file(enabling_path(&path));
     let aof = Aof::open(&path, fsync_policy(config.appendfsync), options.open_writer)?;
+    if let Some(tick) = &options.tick_commit {
+        tick.attach(&aof);
+    }
     let _ = aof.dataset.set(Arc::downgrade(dataset));
     dataset::lock(dataset).set_sink(Box::new(AofSink::new(Arc::clone(&aof))));
     spawn_auto_rewrite(

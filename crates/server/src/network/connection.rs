@@ -111,6 +111,11 @@ async fn run(
             let buffered = (read_buf.len(), read_buf.capacity() - read_buf.len());
             let (effects, queued_seq) =
                 execute_batch(server, dataset, handle, &mut requests, &mut out, buffered);
+            if let Some(tick) = server.tick_commit() {
+                // A runtime kept busy never reaches its park hook: commit
+                // here once replies have waited too long for it.
+                tick.run_if_overdue();
+            }
             if let (Some(seq), Some(persistence)) = (queued_seq, server.aof()) {
                 // Reply only once the batch's writes are in the AOF (and on
                 // disk under `always`); this task writes the queue itself

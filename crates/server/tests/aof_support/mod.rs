@@ -207,11 +207,11 @@ impl InProcessServer {
         }
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = redigo_server::runtime::ServerRuntime::new(config.io_threads).unwrap();
+            let aof = AofOptions {
+                tick_commit: runtime.tick_commit(),
+                ..aof
+            };
             runtime.block_on(async move {
                 let options = redigo_server::ServerOptions {
                     aof,
