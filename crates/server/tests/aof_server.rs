@@ -108,43 +108,52 @@ fn misconf_while_writes_fail_reads_keep_working_and_the_server_recovers() {
 fn concurrent_clients_share_fsyncs_under_always() {
     const CLIENTS: usize = 8;
     const WRITES: usize = 40;
-    let dir = tempfile::tempdir().unwrap();
-    let options = AofOptions {
-        open_writer: slow_disk_factory(),
-        ..AofOptions::default()
-    };
-    let server = start(dir.path(), "always", options);
-    let port = server.port;
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|c| {
-            std::thread::spawn(move || {
-                let mut conn = RawConn::connect(port);
-                for n in 0..WRITES {
-                    let key = format!("c{c}:{n}");
-                    assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
-                }
+    // One I/O thread commits at the end of each runtime tick, more leave it
+    // to the fsync thread: both must group.
+    for io_threads in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut overrides = aof_overrides(dir.path(), "always");
+        overrides.push(("io-threads", io_threads.to_string()));
+        let pairs: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let options = AofOptions {
+            open_writer: slow_disk_factory(),
+            ..AofOptions::default()
+        };
+        let server = InProcessServer::start(&pairs, options);
+        let port = server.port;
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                std::thread::spawn(move || {
+                    let mut conn = RawConn::connect(port);
+                    for n in 0..WRITES {
+                        let key = format!("c{c}:{n}");
+                        assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+                    }
+                })
             })
-        })
-        .collect();
-    for client in clients {
-        client.join().unwrap();
+            .collect();
+        for client in clients {
+            client.join().unwrap();
+        }
+        let mut conn = RawConn::connect(port);
+        let info = info(&mut conn);
+        let fsyncs: u64 = info_field(&info, "aof_fsyncs").unwrap().parse().unwrap();
+        let writes = (CLIENTS * WRITES) as u64;
+        println!("io-threads {io_threads}: {writes} acknowledged writes, {fsyncs} fsyncs");
+        assert!(
+            fsyncs >= 1 && fsyncs * 2 <= writes,
+            "io-threads {io_threads}: {fsyncs} fsyncs for {writes} writes"
+        );
+        assert_eq!(info_field(&info, "aof_enabled").as_deref(), Some("1"));
+        assert_eq!(info_field(&info, "aof_buffer_length").as_deref(), Some("0"));
+        let size: u64 = info_field(&info, "aof_current_size")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(size > 0);
+        let path = dir.path().join("sub").join("appendonly.aof");
+        assert_eq!(replay_model(&path).len(), CLIENTS * WRITES);
     }
-    let mut conn = RawConn::connect(port);
-    let info = info(&mut conn);
-    let fsyncs: u64 = info_field(&info, "aof_fsyncs").unwrap().parse().unwrap();
-    let writes = (CLIENTS * WRITES) as u64;
-    println!("{writes} acknowledged writes, {fsyncs} fsyncs");
-    assert!(
-        fsyncs >= 1 && fsyncs * 2 <= writes,
-        "{fsyncs} fsyncs for {writes} writes"
-    );
-    assert_eq!(info_field(&info, "aof_enabled").as_deref(), Some("1"));
-    assert_eq!(info_field(&info, "aof_buffer_length").as_deref(), Some("0"));
-    let size: u64 = info_field(&info, "aof_current_size")
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(size > 0);
 }
 
 #[test]
@@ -400,24 +409,32 @@ fn an_acknowledged_write_is_in_the_file_when_the_reply_arrives() {
     // A process crash right after a reply must not lose the write under any
     // policy: the record is written (fsynced too under `always`) before the
     // reply goes out, so reading the file right after the reply finds it.
-    for policy in ["always", "everysec", "no"] {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start(dir.path(), policy, AofOptions::default());
-        let path = dir.path().join("sub").join("appendonly.aof");
-        let mut conn = RawConn::connect(server.port);
-        for n in 0..50 {
-            let key = format!("k{n}");
-            assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
-            let model = replay_model(&path);
-            assert!(
-                model.contains_key(&(0, key.clone().into_bytes())),
-                "{policy}: {key} was acknowledged before it was in the file"
-            );
-        }
-        let info = info(&mut conn);
-        let fsyncs: u64 = info_field(&info, "aof_fsyncs").unwrap().parse().unwrap();
-        if policy == "always" {
-            assert!(fsyncs >= 1, "always fsyncs before replying");
+    // One I/O thread commits at the end of each runtime tick, more leave
+    // `always` to the fsync thread: both are checked.
+    for io_threads in ["1", "2"] {
+        for policy in ["always", "everysec", "no"] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut overrides = aof_overrides(dir.path(), policy);
+            overrides.push(("io-threads", io_threads.to_string()));
+            let pairs: Vec<(&str, &str)> =
+                overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let server = InProcessServer::start(&pairs, AofOptions::default());
+            let path = dir.path().join("sub").join("appendonly.aof");
+            let mut conn = RawConn::connect(server.port);
+            for n in 0..50 {
+                let key = format!("k{n}");
+                assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+                let model = replay_model(&path);
+                assert!(
+                    model.contains_key(&(0, key.clone().into_bytes())),
+                    "{policy}, io-threads {io_threads}: {key} was acknowledged before it was in the file"
+                );
+            }
+            let info = info(&mut conn);
+            let fsyncs: u64 = info_field(&info, "aof_fsyncs").unwrap().parse().unwrap();
+            if policy == "always" {
+                assert!(fsyncs >= 50, "always fsyncs before each reply: {fsyncs}");
+            }
         }
     }
 }

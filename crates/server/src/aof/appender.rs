@@ -13,7 +13,11 @@
 //!   again. This is Redis's "write the AOF buffer before replying" with no
 //!   thread hand-off: waking a writer thread per batch cost two context
 //!   switches a request and about 30% of the throughput under `everysec`.
-//! * Under `appendfsync always` the **fsync thread** ([`fsync_thread`](super::fsync_thread)) fsyncs back to back
+//! * Under `appendfsync always` with one I/O thread (the default), the
+//!   runtime writes and fsyncs once per tick for every connection that ran
+//!   in it ([`tick_commit`](super::tick_commit)), as Redis's event loop
+//!   does; the connection does not write its batch itself then. With more
+//!   I/O threads the **fsync thread** ([`fsync_thread`](super::fsync_thread)) fsyncs back to back
 //!   while written data is not yet durable, each fsync covering everything
 //!   written before it began (group commit), and publishes what is durable.
 //!   Connections wait for the publication without blocking a runtime

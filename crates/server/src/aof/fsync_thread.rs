@@ -1,11 +1,15 @@
 //! The fsync thread: durability under `always` and `everysec`, and the
 //! recovery from a failed fsync.
 //!
-//! Under `always` the thread fsyncs back to back while written data is not
-//! yet durable, each fsync covering everything written before it began
-//! (group commit), and publishes what is durable through the
+//! Under `always` with more than one I/O thread, the thread fsyncs back to
+//! back while written data is not yet durable, each fsync covering
+//! everything written before it began (group commit), and publishes what is
+//! durable through the
 //! [`SequenceWaiters`](super::sequence_waiters::SequenceWaiters) the
-//! connections wait on; no runtime thread ever blocks on fsync. Under
+//! connections wait on; no runtime thread blocks on fsync. With one I/O
+//! thread the runtime commits at the end of each tick instead
+//! ([`tick_commit`](super::tick_commit)), leaving this thread the fsyncs of
+//! a stalling disk and of write retries. Under
 //! `everysec` it fsyncs about once a second. Every [`FSYNC_TICK`] it also
 //! wakes the writer thread if records stay queued.
 //!
