@@ -20,6 +20,7 @@ use redigo_server::runtime::ServerRuntime;
 const PATIENCE: Duration = Duration::from_secs(10);
 
 struct Ticking {
+    _dir: tempfile::TempDir,
     runtime: ServerRuntime,
     state: Arc<ServerState>,
     data: SharedDataset,
@@ -27,9 +28,11 @@ struct Ticking {
     faults: redigo_aof::FaultInjector,
 }
 
-/// An AOF under `appendfsync` with a fault-injecting writer, attached to
-/// the end-of-tick commit of a one-thread server runtime.
-fn start_ticking(dir: &std::path::Path, appendfsync: &str) -> Ticking {
+/// An AOF under `appendfsync always` in a temporary directory, with a
+/// fault-injecting writer, attached to the end-of-tick commit of a
+/// one-thread server runtime.
+fn start_ticking() -> Arc<Ticking> {
+    let dir = tempfile::tempdir().unwrap();
     let runtime = ServerRuntime::new(1).unwrap();
     assert!(
         runtime.tick_commit().is_some(),
@@ -41,15 +44,16 @@ fn start_ticking(dir: &std::path::Path, appendfsync: &str) -> Ticking {
         tick_commit: runtime.tick_commit(),
         ..AofOptions::default()
     };
-    let (state, data, persistence) = start(dir, appendfsync, options);
+    let (state, data, persistence) = start(dir.path(), "always", options);
     let faults = injector.lock().unwrap().clone().unwrap();
-    Ticking {
+    Arc::new(Ticking {
+        _dir: dir,
         runtime,
         state,
         data,
         persistence,
         faults,
-    }
+    })
 }
 
 impl Ticking {
@@ -97,8 +101,7 @@ impl Ticking {
 #[test]
 fn one_commit_covers_every_connection_that_ran_in_the_tick() {
     const CLIENTS: u64 = 20;
-    let dir = tempfile::tempdir().unwrap();
-    let ticking = Arc::new(start_ticking(dir.path(), "always"));
+    let ticking = start_ticking();
     let aof = Arc::clone(&ticking.persistence.aof);
     let (fsyncs, inline) = (aof.fsyncs(), aof.inline_fsyncs());
     let runner = Arc::clone(&ticking);
@@ -118,8 +121,7 @@ fn one_commit_covers_every_connection_that_ran_in_the_tick() {
 
 #[test]
 fn a_runtime_that_never_idles_still_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let ticking = Arc::new(start_ticking(dir.path(), "always"));
+    let ticking = start_ticking();
     let tick = ticking.runtime.tick_commit().unwrap();
     let aof = Arc::clone(&ticking.persistence.aof);
     let inline = aof.inline_fsyncs();
@@ -153,8 +155,7 @@ fn a_runtime_that_never_idles_still_commits() {
 
 #[test]
 fn leaving_always_releases_replies_waiting_for_the_tick() {
-    let dir = tempfile::tempdir().unwrap();
-    let ticking = Arc::new(start_ticking(dir.path(), "always"));
+    let ticking = start_ticking();
     let aof = Arc::clone(&ticking.persistence.aof);
     let inline = aof.inline_fsyncs();
     let runner = Arc::clone(&ticking);
@@ -188,8 +189,7 @@ fn leaving_always_releases_replies_waiting_for_the_tick() {
 
 #[test]
 fn a_stalling_disk_sends_fsyncs_back_to_the_fsync_thread() {
-    let dir = tempfile::tempdir().unwrap();
-    let ticking = Arc::new(start_ticking(dir.path(), "always"));
+    let ticking = start_ticking();
     let runner = Arc::clone(&ticking);
     ticking.run(async move {
         runner.write(1, "fast").await;
@@ -222,8 +222,7 @@ fn a_stalling_disk_sends_fsyncs_back_to_the_fsync_thread() {
 
 #[test]
 fn a_failed_write_at_tick_end_holds_replies_until_the_retry_succeeds() {
-    let dir = tempfile::tempdir().unwrap();
-    let ticking = Arc::new(start_ticking(dir.path(), "always"));
+    let ticking = start_ticking();
     let aof = Arc::clone(&ticking.persistence.aof);
     ticking.faults.fail_next_writes(2);
     let runner = Arc::clone(&ticking);
@@ -235,8 +234,7 @@ fn a_failed_write_at_tick_end_holds_replies_until_the_retry_succeeds() {
 
 #[test]
 fn a_failed_fsync_at_tick_end_holds_replies_until_a_rewrite_makes_them_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let ticking = Arc::new(start_ticking(dir.path(), "always"));
+    let ticking = start_ticking();
     let aof = Arc::clone(&ticking.persistence.aof);
     let inline = aof.inline_fsyncs();
     ticking.faults.fail_next_syncs(1);
