@@ -60,8 +60,12 @@ impl Dataset {
         self.propagation.set_sink(sink);
     }
 
-    /// End-of-batch bookkeeping: counts the keys the store expired lazily,
-    /// propagates a `DEL` for each, and hands the batch's records to the sink.
+    /// End-of-batch bookkeeping: hands the batch's records to the sink.
+    ///
+    /// Keys expired lazily by a command are counted and propagated by the
+    /// dispatcher right after that command, ahead of its own records. Any
+    /// left here were expired outside a command (a caller driving the store
+    /// directly) and are recorded last, which is their true place.
     pub fn finish_batch(&mut self, stats: &Stats) {
         let expired = self.store.drain_expired();
         if !expired.is_empty() {

@@ -11,8 +11,13 @@
 //! it under the same lock.
 
 use bytes::Bytes;
+use redigo_store::ExpiredKey;
 
 use crate::dataset::PropagationSink;
+
+/// The records that open and close a transaction in the file.
+const MULTI: &[u8] = b"MULTI";
+const EXEC: &[u8] = b"EXEC";
 
 /// One write to replay: the database it ran in and its arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,11 +103,51 @@ impl PropagationLog {
     /// Records `args` as run in database `db`.
     pub fn record(&mut self, db: usize, args: &[&[u8]]) {
         if self.enabled {
-            self.records.push(PropagatedCommand {
-                db,
-                args: args.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
-            });
+            self.push(db, args);
         }
+    }
+
+    /// Where the next record will go: pass it to
+    /// [`PropagationLog::record_expired_before`] once the command that starts
+    /// here has run.
+    pub fn mark(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Records a `DEL` for each key that the command whose records start at
+    /// `mark` found expired, *ahead* of that command's own records, as Redis's
+    /// `deleteExpiredKeyAndPropagate` does: the lookup that expired the key
+    /// ran before the command's write. A command that both expired keys and
+    /// wrote is wrapped in `MULTI`/`EXEC`, as Redis's `propagatePendingCommands`
+    /// wraps several records of one command, so a replay applies all or none.
+    ///
+    /// Recording them after the command instead (at the end of the batch)
+    /// would replay `SET k new` then `DEL k`, losing an acknowledged write.
+    pub fn record_expired_before(&mut self, mark: usize, expired: &[ExpiredKey]) {
+        if !self.enabled || expired.is_empty() {
+            return;
+        }
+        let mark = mark.min(self.records.len());
+        let own = self.records.split_off(mark);
+        let wrap = !own.is_empty();
+        if wrap {
+            self.push(expired[0].db, &[MULTI]);
+        }
+        for key in expired {
+            self.push(key.db, &[b"DEL", &key.key]);
+        }
+        let last_db = own.last().map(|record| record.db);
+        self.records.extend(own);
+        if let Some(db) = last_db {
+            self.push(db, &[EXEC]);
+        }
+    }
+
+    fn push(&mut self, db: usize, args: &[&[u8]]) {
+        self.records.push(PropagatedCommand {
+            db,
+            args: args.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
+        });
     }
 
     /// Takes every record so far, oldest first.
@@ -139,5 +184,58 @@ mod tests {
         assert_eq!(drained[1].db, 3);
         assert_eq!(drained[0].args[1], Bytes::from_static(b"a"));
         assert!(log.is_empty());
+    }
+
+    fn args(log: &mut PropagationLog) -> Vec<(usize, Vec<Bytes>)> {
+        log.drain().map(|r| (r.db, r.args)).collect()
+    }
+
+    fn expired(db: usize, key: &'static [u8]) -> ExpiredKey {
+        ExpiredKey {
+            db,
+            key: Bytes::from_static(key),
+        }
+    }
+
+    fn rec(db: usize, args: &[&'static [u8]]) -> (usize, Vec<Bytes>) {
+        (db, args.iter().map(|a| Bytes::from_static(a)).collect())
+    }
+
+    #[test]
+    fn expired_keys_go_before_the_command_that_found_them_wrapped_when_it_wrote() {
+        let mut log = PropagationLog::new(true);
+        log.record(0, &[b"SET", b"a", b"1"]);
+        let mark = log.mark();
+        log.record(2, &[b"SET", b"k", b"new"]);
+        log.record_expired_before(mark, &[expired(2, b"k"), expired(1, b"j")]);
+        assert_eq!(
+            args(&mut log),
+            vec![
+                rec(0, &[b"SET", b"a", b"1"]),
+                rec(2, &[b"MULTI"]),
+                rec(2, &[b"DEL", b"k"]),
+                rec(1, &[b"DEL", b"j"]),
+                rec(2, &[b"SET", b"k", b"new"]),
+                rec(2, &[b"EXEC"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_read_that_expired_keys_records_bare_dels_and_nothing_expired_changes_nothing() {
+        let mut log = PropagationLog::new(true);
+        let mark = log.mark();
+        log.record_expired_before(mark, &[expired(0, b"k")]);
+        let mark = log.mark();
+        log.record(0, &[b"SET", b"x", b"1"]);
+        log.record_expired_before(mark, &[]);
+        assert_eq!(
+            args(&mut log),
+            vec![rec(0, &[b"DEL", b"k"]), rec(0, &[b"SET", b"x", b"1"])]
+        );
+
+        let mut off = PropagationLog::new(false);
+        off.record_expired_before(0, &[expired(0, b"k")]);
+        assert!(off.is_empty());
     }
 }

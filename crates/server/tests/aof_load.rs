@@ -221,3 +221,61 @@ fn a_missing_or_empty_file_loads_nothing() {
     let report = load(&dir.path().join("empty.aof"), &state, &data, false).unwrap();
     assert_eq!(report.loaded_bytes, 0);
 }
+
+/// Inside `MULTI`/`EXEC` a `SELECT` takes effect in its place, at `EXEC`,
+/// as Redis's fake client runs it: the lazy-expiry `DEL`s of one database
+/// ahead of a write in another are logged this way.
+#[test]
+fn a_select_inside_a_transaction_applies_in_order() {
+    let (server, data) = fresh();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("appendonly.aof");
+    let file: Vec<u8> = [
+        Record::select(0),
+        Record::new("MULTI"),
+        Record::set("a", "in0"),
+        Record::select(2),
+        Record::set("b", "in2"),
+        Record::new("EXEC"),
+        Record::set("c", "after"),
+    ]
+    .iter()
+    .flat_map(|r| r.to_bytes().to_vec())
+    .collect();
+    write(&path, &file);
+    load(&path, &server, &data, true).unwrap();
+    assert_eq!(get(&data, 0, "a").as_deref(), Some(&b"in0"[..]));
+    assert_eq!(get(&data, 2, "a"), None);
+    assert_eq!(get(&data, 2, "b").as_deref(), Some(&b"in2"[..]));
+    assert_eq!(get(&data, 2, "c").as_deref(), Some(&b"after"[..]));
+}
+
+/// Replay expires nothing: a key whose deadline passed long ago is still
+/// there for the records after it, and is expired once the load is over.
+#[test]
+fn replay_keeps_keys_whose_deadline_passed_until_the_load_ends() {
+    let (server, data) = fresh();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("appendonly.aof");
+    let long_ago = 1_000;
+    let file: Vec<u8> = [
+        Record::set_with_deadline("kept", "v", long_ago),
+        Record::new("PERSIST").arg("kept"),
+        Record::set_with_deadline("counter", "5", long_ago),
+        Record::new("INCR").arg("counter"),
+        Record::set_with_deadline("gone", "a", long_ago),
+        Record::new("APPEND").arg("gone").arg("b"),
+    ]
+    .iter()
+    .flat_map(|r| r.to_bytes().to_vec())
+    .collect();
+    write(&path, &file);
+    let report = load(&path, &server, &data, true).unwrap();
+    assert_eq!(report.command_errors, 0);
+    assert_eq!(get(&data, 0, "kept").as_deref(), Some(&b"v"[..]));
+    // INCR and APPEND ran on the kept values and kept their deadline, which
+    // has passed: the first lookup after the load expires them.
+    assert_eq!(get(&data, 0, "counter"), None);
+    assert_eq!(get(&data, 0, "gone"), None);
+    assert!(!dataset::lock(&data).store.is_loading());
+}

@@ -105,16 +105,17 @@ impl Db {
     }
 
     /// Finds a live key. An expired key is removed, appended to `expired`,
-    /// and reported absent.
+    /// and reported absent. With `now` `None` (the store is loading) no key
+    /// counts as expired.
     pub(crate) fn find(
         &mut self,
         key: &[u8],
-        now: u64,
+        now: Option<u64>,
         db: usize,
         expired: &mut Vec<ExpiredKey>,
     ) -> Option<Slot> {
         let slot = self.table.locate(key)?;
-        if self.table.entry_at(slot).is_expired(now) {
+        if now.is_some_and(|now| self.table.entry_at(slot).is_expired(now)) {
             let entry = self.remove_at(slot);
             expired.push(ExpiredKey {
                 db,

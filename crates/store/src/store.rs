@@ -64,6 +64,8 @@ pub struct Store {
     /// Keys removed by lazy expiry since the last [`Store::drain_expired`].
     pub(crate) expired: Vec<ExpiredKey>,
     snapshot: Option<SnapshotState>,
+    /// Set while the server replays its AOF: see [`Store::set_loading`].
+    loading: bool,
     next_table_id: u64,
     next_snapshot_id: u64,
     rng: u64,
@@ -94,6 +96,7 @@ impl Store {
             },
             expired: Vec::new(),
             snapshot: None,
+            loading: false,
             next_table_id: databases as u64,
             next_snapshot_id: 1,
             rng,
@@ -110,6 +113,25 @@ impl Store {
     /// (`CONFIG SET proto-max-bulk-len`); existing values are not touched.
     pub fn set_max_string_len(&mut self, limit: usize) {
         self.config.max_string_len = limit;
+    }
+
+    /// Marks the store as loading (replaying a persistence file) or not.
+    ///
+    /// While loading, no key expires, as in Redis (`keyIsExpired` answers no
+    /// while `server.loading`): lookups never remove a key whose deadline
+    /// passed, and `EXPIRE`, `GETEX` and the like given a deadline already in
+    /// the past set it instead of deleting the key. A file is a history of
+    /// commands that each ran while its keys were live; judging them by the
+    /// wall clock at load time would drop a key that a later record made
+    /// persistent, or re-create one a later record updated. Keys whose
+    /// deadline passed are expired after loading, by the normal paths.
+    pub fn set_loading(&mut self, loading: bool) {
+        self.loading = loading;
+    }
+
+    /// Whether the store is loading (see [`Store::set_loading`]).
+    pub fn is_loading(&self) -> bool {
+        self.loading
     }
 
     /// Number of databases.
@@ -330,8 +352,23 @@ impl DbHandle<'_> {
 
     /// Finds a live key in database `index` (lazily expiring it).
     pub(crate) fn find_in(&mut self, index: usize, key: &[u8]) -> Option<Slot> {
+        let now = self.expiry_now();
         let store = &mut *self.store;
-        store.dbs[index].find(key, self.now, index, &mut store.expired)
+        store.dbs[index].find(key, now, index, &mut store.expired)
+    }
+
+    /// The instant deadlines are judged against, `None` while the store is
+    /// loading and nothing expires (see [`Store::set_loading`]).
+    pub(crate) fn expiry_now(&self) -> Option<u64> {
+        (!self.store.loading).then_some(self.now)
+    }
+
+    /// Whether a deadline given to a command has already passed, so that
+    /// the command deletes the key instead of setting it (Redis's
+    /// `checkAlreadyExpired`); never while loading.
+    pub(crate) fn already_expired(&self, deadline: i64) -> bool {
+        self.expiry_now()
+            .is_some_and(|now| deadline <= i64::try_from(now).unwrap_or(i64::MAX))
     }
 
     /// Finds a live key in this database (lazily expiring it).
@@ -373,5 +410,32 @@ mod tests {
     fn a_store_can_move_between_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Store>();
+    }
+
+    #[test]
+    fn nothing_expires_while_loading_and_passed_deadlines_expire_after() {
+        use crate::{ExpireCondition, ExpireOutcome, Expiry};
+        let mut store = Store::default();
+        store.set_loading(true);
+        let mut db = store.db(0, 1_000).unwrap();
+        db.set(b"k", b"v", crate::SetOptions::default()).unwrap();
+        // A deadline already in the past is set, not turned into a delete.
+        assert_eq!(
+            db.expire(b"k", Expiry::UnixMillis(500), ExpireCondition::Always),
+            Ok(ExpireOutcome::Set(500))
+        );
+        // Lookups keep the key: a later record (PERSIST) still finds it.
+        assert_eq!(db.get(b"k").unwrap(), Some(&b"v"[..]));
+        assert!(db.persist(b"k"));
+        assert_eq!(
+            db.expire(b"k", Expiry::UnixMillis(600), ExpireCondition::Always),
+            Ok(ExpireOutcome::Set(600))
+        );
+        assert!(store.drain_expired().is_empty());
+
+        store.set_loading(false);
+        let mut db = store.db(0, 1_000).unwrap();
+        assert_eq!(db.get(b"k").unwrap(), None);
+        assert_eq!(store.drain_expired().len(), 1);
     }
 }

@@ -3,9 +3,19 @@
 //! Every command is executed through the normal dispatcher
 //! ([`commands::execute`]) on behalf of a fake client, so replay applies
 //! exactly the semantics of the live commands. `SELECT` is applied by the
-//! loader itself (it only moves the fake client). Replies are discarded,
-//! nothing is propagated (the records are already in the file), and keys
-//! the store finds expired are simply dropped, as Redis does while loading.
+//! loader itself (it only moves the fake client). Replies are discarded and
+//! nothing is propagated (the records are already in the file).
+//!
+//! # Time
+//!
+//! While loading, no key expires (the store is marked loading, see
+//! `Store::set_loading`), as Redis expires nothing while `server.loading`.
+//! Each record ran while its keys were live; judged by today's clock, a key
+//! whose deadline has since passed would be missing for the records after
+//! it: a later `PERSIST` would be lost and a later `INCR` or `APPEND` would
+//! start again from nothing. Keys whose deadline passed before the restart
+//! are expired after the load by the normal paths (active expiry, lookups),
+//! which propagate their `DEL`s.
 //!
 //! # Damaged files
 //!
@@ -153,6 +163,7 @@ pub fn load(
         path.display()
     );
     let started = Instant::now();
+    let _loading = LoadingGuard::start(dataset);
     let mut loader = Loader::new(path, server, dataset, total);
     let mut replay =
         Replay::new(io::BufReader::new(file)).with_max_bulk_len(server.config().proto_max_bulk_len);
@@ -254,6 +265,26 @@ pub fn load(
     Ok(report)
 }
 
+/// A record queued inside `MULTI`: its offset and its arguments.
+type QueuedRecord = (u64, Vec<Bytes>);
+
+/// Marks the store as loading for as long as it lives, on every way out of
+/// [`load`].
+struct LoadingGuard<'a>(&'a SharedDataset);
+
+impl<'a> LoadingGuard<'a> {
+    fn start(dataset: &'a SharedDataset) -> LoadingGuard<'a> {
+        dataset::lock(dataset).store.set_loading(true);
+        LoadingGuard(dataset)
+    }
+}
+
+impl Drop for LoadingGuard<'_> {
+    fn drop(&mut self) {
+        dataset::lock(self.0).store.set_loading(false);
+    }
+}
+
 /// Applies replayed commands to the dataset.
 struct Loader<'a> {
     path: &'a Path,
@@ -261,8 +292,9 @@ struct Loader<'a> {
     dataset: &'a SharedDataset,
     client: ClientState,
     out: BytesMut,
-    /// An open transaction: the `MULTI`'s offset and the queued commands.
-    multi: Option<(u64, Vec<Vec<Bytes>>)>,
+    /// An open transaction: the `MULTI`'s offset and the queued commands,
+    /// each with its offset.
+    multi: Option<(u64, Vec<QueuedRecord>)>,
     commands: u64,
     command_errors: u64,
     total: u64,
@@ -317,28 +349,46 @@ impl<'a> Loader<'a> {
         let data = &mut *guard;
         for entry in batch.drain(..) {
             let name = entry.name();
-            if name.eq_ignore_ascii_case(b"SELECT") {
-                self.select(&entry, data.store.databases())?;
-            } else if name.eq_ignore_ascii_case(b"MULTI") {
+            if name.eq_ignore_ascii_case(b"MULTI") {
                 self.multi = Some((entry.offset, Vec::new()));
             } else if name.eq_ignore_ascii_case(b"EXEC") {
                 if let Some((_, queued)) = self.multi.take() {
-                    for args in queued {
-                        self.execute(data, &args, entry.offset)?;
+                    for (offset, args) in queued {
+                        self.apply_one(data, &args, offset)?;
                     }
                 }
             } else if let Some((_, queued)) = self.multi.as_mut() {
-                queued.push(entry.args);
+                // SELECT is queued too: inside a transaction it takes
+                // effect in order, at EXEC, as Redis's fake client runs it.
+                queued.push((entry.offset, entry.args));
             } else {
-                self.execute(data, &entry.args, entry.offset)?;
+                self.apply_one(data, &entry.args, entry.offset)?;
             }
             self.commands += 1;
         }
         Ok(())
     }
 
-    fn select(&mut self, entry: &AofEntry, databases: usize) -> Result<(), LoadError> {
-        let arg = entry.args.get(1).map(|a| &a[..]).unwrap_or_default();
+    /// Applies one record: `SELECT` moves the fake client, anything else
+    /// runs through the dispatcher.
+    fn apply_one(
+        &mut self,
+        data: &mut dataset::Dataset,
+        args: &[Bytes],
+        offset: u64,
+    ) -> Result<(), LoadError> {
+        if args
+            .first()
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"SELECT"))
+        {
+            self.select(args, offset, data.store.databases())
+        } else {
+            self.execute(data, args, offset)
+        }
+    }
+
+    fn select(&mut self, args: &[Bytes], offset: u64, databases: usize) -> Result<(), LoadError> {
+        let arg = args.get(1).map(|a| &a[..]).unwrap_or_default();
         let db = std::str::from_utf8(arg)
             .ok()
             .and_then(|s| s.parse::<usize>().ok())
@@ -350,7 +400,7 @@ impl<'a> Loader<'a> {
             }
             None => Err(LoadError::BadDatabase {
                 path: self.path.to_owned(),
-                offset: entry.offset,
+                offset,
                 db: String::from_utf8_lossy(arg).into_owned(),
                 databases,
             }),
@@ -383,9 +433,9 @@ impl<'a> Loader<'a> {
             effects: &mut effects,
         };
         commands::execute(&mut ctx, args);
-        // The records are already in the file; expired keys are just gone.
+        // The records are already in the file. The store is loading, so it
+        // expires nothing (see `Store::set_loading`).
         data.propagation.drain();
-        data.store.drain_expired();
         if self.out.first() == Some(&b'-') {
             self.command_errors += 1;
             if self.command_errors <= MAX_LOGGED_COMMAND_ERRORS {

@@ -15,6 +15,22 @@ use super::table::Lookup;
 /// the Redis port): the connection is closed without a reply.
 const CROSS_PROTOCOL_NAMES: [&[u8]; 2] = [b"post", b"host:"];
 
+/// Counts the keys the command found expired (`expired_keys`) and records a
+/// `DEL` for each ahead of the command's own records (see
+/// [`PropagationLog::record_expired_before`](crate::propagation::PropagationLog::record_expired_before)).
+fn propagate_lazy_expiry(ctx: &mut ExecContext<'_>, records_start: usize) {
+    let expired = ctx.store.drain_expired();
+    if expired.is_empty() {
+        return;
+    }
+    ctx.server
+        .stats
+        .expired_keys
+        .fetch_add(expired.len() as u64, Ordering::Relaxed);
+    ctx.propagation
+        .record_expired_before(records_start, &expired);
+}
+
 /// Runs `args` (a decoded request, never empty) on the context: lookup,
 /// arity, authentication, then the handler. Exactly one reply is written,
 /// except for a cross-protocol attack, which only closes the connection.
@@ -71,9 +87,11 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
     ctx.client.last_command = spec.name;
     let reply_start = ctx.out.len();
+    let records_start = ctx.propagation.mark();
     let started = Instant::now();
     (spec.handler)(ctx, args);
     let elapsed = started.elapsed();
+    propagate_lazy_expiry(ctx, records_start);
     ctx.server
         .stats
         .total_commands_processed

@@ -35,8 +35,10 @@
 //!   deterministic form (relative expiry turned absolute: `SET k v PXAT ms`,
 //!   `PEXPIREAT`; `INCRBYFLOAT` as `SET ... KEEPTTL`), so that replaying the
 //!   AOF gives the same dataset. No-op writes propagate nothing. Keys that
-//!   the store expires lazily are handled by the connection after the batch
-//!   (it drains the store, counts `expired_keys` and propagates `DEL`s).
+//!   the store expires lazily are handled by the dispatcher after the
+//!   handler: it counts `expired_keys` and records a `DEL` for each ahead of
+//!   the command's own records (in `MULTI`/`EXEC` when the command wrote
+//!   too), as Redis propagates them.
 //! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss()`.
 //! * Unit-test handlers in-process with `harness::Harness` (test builds
 //!   only): it runs requests through the real dispatcher and records what

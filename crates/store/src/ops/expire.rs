@@ -148,7 +148,7 @@ impl DbHandle<'_> {
         if !allowed {
             return Ok(ExpireOutcome::NotSet);
         }
-        if when <= now_i64(self.now) {
+        if self.already_expired(when) {
             self.db_mut().remove_at(slot);
             return Ok(ExpireOutcome::Deleted);
         }

@@ -226,7 +226,10 @@ impl DbHandle<'_> {
         };
         let value = Bytes::copy_from_slice(self.db().entry_at(slot).value());
         let effect = match (ttl, deadline) {
-            (_, Some((expiry, at))) if expiry.is_absolute() && at <= self.now => {
+            (_, Some((expiry, at)))
+                if expiry.is_absolute()
+                    && self.already_expired(i64::try_from(at).unwrap_or(i64::MAX)) =>
+            {
                 self.db_mut().remove_at(slot);
                 GetExEffect::Deleted
             }

@@ -1,6 +1,8 @@
 //! What the TTL commands and the generic key commands propagate, checked
 //! in-process at a fixed instant.
 
+use std::sync::atomic::Ordering;
+
 use crate::commands::harness::Harness;
 
 /// The instant every command runs at.
@@ -56,4 +58,44 @@ fn key_commands_propagate_only_effective_writes() {
             vec!["0", "UNLINK", "z", "missing"],
         ]
     );
+}
+
+/// A write that finds its key expired is logged after the `DEL` of that key,
+/// both inside `MULTI`/`EXEC` (Redis's order): replayed, the new value
+/// stays. A read that expires a key logs the bare `DEL`.
+#[test]
+fn a_lazily_expired_key_is_deleted_in_the_log_before_the_write_that_found_it() {
+    // Each write and the name it is logged under (its deterministic form).
+    let writes: [(&[&str], &str); 11] = [
+        (&["SET", "k", "new"], "SET"),
+        (&["SET", "k", "new", "NX"], "SET"),
+        (&["SETNX", "k", "new"], "SETNX"),
+        (&["GETSET", "k", "new"], "SET"),
+        (&["INCR", "k"], "INCR"),
+        (&["INCRBYFLOAT", "k", "1.5"], "SET"),
+        (&["APPEND", "k", "new"], "APPEND"),
+        (&["SETRANGE", "k", "0", "new"], "SETRANGE"),
+        (&["SETEX", "k", "10", "new"], "SET"),
+        (&["MSET", "k", "new", "other", "1"], "MSET"),
+        (&["MSETNX", "k", "new", "other2", "1"], "MSETNX"),
+    ];
+    for (write, logged_as) in writes {
+        let mut h = Harness::new();
+        assert_eq!(run(&mut h, &["SET", "k", "5", "PX", "100"]), b"+OK\r\n");
+        let reply = h.run_at(NOW + 200, write);
+        assert!(!reply.starts_with(b"-"), "{write:?}");
+        let log = h.propagated();
+        assert_eq!(log.len(), 5, "{write:?}: {log:?}");
+        assert_eq!(log[1], ["0", "MULTI"], "{write:?}");
+        assert_eq!(log[2], ["0", "DEL", "k"], "{write:?}");
+        assert_eq!(log[3][1], logged_as, "{write:?}: {log:?}");
+        assert_eq!(log[4], ["0", "EXEC"], "{write:?}");
+        assert_eq!(h.state.stats.expired_keys.load(Ordering::Relaxed), 1);
+    }
+
+    let mut h = Harness::new();
+    run(&mut h, &["SET", "k", "5", "PX", "100"]);
+    assert_eq!(h.run_at(NOW + 200, &["GET", "k"]), b"$-1\r\n");
+    assert_eq!(h.propagated()[1], ["0", "DEL", "k"]);
+    assert_eq!(h.propagated().len(), 2);
 }
