@@ -117,9 +117,9 @@ impl PropagationLog {
     /// Records a `DEL` for each key that the command whose records start at
     /// `mark` found expired, *ahead* of that command's own records, as Redis's
     /// `deleteExpiredKeyAndPropagate` does: the lookup that expired the key
-    /// ran before the command's write. A command that both expired keys and
-    /// wrote is wrapped in `MULTI`/`EXEC`, as Redis's `propagatePendingCommands`
-    /// wraps several records of one command, so a replay applies all or none.
+    /// ran before the command's write. When that makes the command's records
+    /// more than one, they are wrapped in `MULTI`/`EXEC`, as Redis's
+    /// `propagatePendingCommands` wraps them, so a replay applies all or none.
     ///
     /// Recording them after the command instead (at the end of the batch)
     /// would replay `SET k new` then `DEL k`, losing an acknowledged write.
@@ -129,17 +129,17 @@ impl PropagationLog {
         }
         let mark = mark.min(self.records.len());
         let own = self.records.split_off(mark);
-        let wrap = !own.is_empty();
+        let wrap = expired.len() + own.len() > 1;
         if wrap {
             self.push(expired[0].db, &[MULTI]);
         }
         for key in expired {
             self.push(key.db, &[b"DEL", &key.key]);
         }
-        let last_db = own.last().map(|record| record.db);
         self.records.extend(own);
-        if let Some(db) = last_db {
-            self.push(db, &[EXEC]);
+        if wrap {
+            let last_db = self.records.last().map_or(0, |record| record.db);
+            self.push(last_db, &[EXEC]);
         }
     }
 
@@ -202,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn expired_keys_go_before_the_command_that_found_them_wrapped_when_it_wrote() {
+    fn expired_keys_go_before_the_command_that_found_them_wrapped_with_it() {
         let mut log = PropagationLog::new(true);
         log.record(0, &[b"SET", b"a", b"1"]);
         let mark = log.mark();
@@ -222,16 +222,25 @@ mod tests {
     }
 
     #[test]
-    fn a_read_that_expired_keys_records_bare_dels_and_nothing_expired_changes_nothing() {
+    fn a_single_del_stays_bare_several_are_wrapped_and_nothing_expired_changes_nothing() {
         let mut log = PropagationLog::new(true);
         let mark = log.mark();
         log.record_expired_before(mark, &[expired(0, b"k")]);
         let mark = log.mark();
         log.record(0, &[b"SET", b"x", b"1"]);
         log.record_expired_before(mark, &[]);
+        let mark = log.mark();
+        log.record_expired_before(mark, &[expired(0, b"a"), expired(0, b"b")]);
         assert_eq!(
             args(&mut log),
-            vec![rec(0, &[b"DEL", b"k"]), rec(0, &[b"SET", b"x", b"1"])]
+            vec![
+                rec(0, &[b"DEL", b"k"]),
+                rec(0, &[b"SET", b"x", b"1"]),
+                rec(0, &[b"MULTI"]),
+                rec(0, &[b"DEL", b"a"]),
+                rec(0, &[b"DEL", b"b"]),
+                rec(0, &[b"EXEC"]),
+            ]
         );
 
         let mut off = PropagationLog::new(false);

@@ -37,8 +37,8 @@
 //!   AOF gives the same dataset. No-op writes propagate nothing. Keys that
 //!   the store expires lazily are handled by the dispatcher after the
 //!   handler: it counts `expired_keys` and records a `DEL` for each ahead of
-//!   the command's own records (in `MULTI`/`EXEC` when the command wrote
-//!   too), as Redis propagates them.
+//!   the command's own records (in `MULTI`/`EXEC` when that makes more than
+//!   one record), as Redis propagates them.
 //! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss()`.
 //! * Unit-test handlers in-process with `harness::Harness` (test builds
 //!   only): it runs requests through the real dispatcher and records what

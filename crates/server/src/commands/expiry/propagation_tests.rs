@@ -99,3 +99,25 @@ fn a_lazily_expired_key_is_deleted_in_the_log_before_the_write_that_found_it() {
     assert_eq!(h.propagated()[1], ["0", "DEL", "k"]);
     assert_eq!(h.propagated().len(), 2);
 }
+
+/// A read that expires several keys logs their `DEL`s as one transaction,
+/// as Redis 7.0 wraps a command's several propagated records.
+#[test]
+fn a_read_that_expires_several_keys_logs_one_transaction() {
+    let mut h = Harness::new();
+    run(&mut h, &["SET", "a", "1", "PX", "100"]);
+    run(&mut h, &["SET", "b", "1", "PX", "100"]);
+    assert_eq!(
+        h.run_at(NOW + 200, &["MGET", "a", "b", "c"]),
+        b"*3\r\n$-1\r\n$-1\r\n$-1\r\n"
+    );
+    assert_eq!(
+        h.propagated()[2..],
+        [
+            vec!["0", "MULTI"],
+            vec!["0", "DEL", "a"],
+            vec!["0", "DEL", "b"],
+            vec!["0", "EXEC"],
+        ]
+    );
+}
