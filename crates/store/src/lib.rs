@@ -66,6 +66,7 @@
 
 pub mod clock;
 pub mod db;
+mod db_set;
 mod entry;
 pub mod error;
 pub mod expiry_heap;
@@ -87,6 +88,7 @@ pub use ops::strings::{GetExEffect, GetExTtl, SetCondition, SetOptions, SetOutco
 pub use scan::{DEFAULT_SCAN_COUNT, ScanOptions, ScanPage};
 pub use snapshot::{SnapshotEntry, SnapshotHandle};
 pub use store::{
-    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, KeyspaceInfo, Store, StoreConfig,
+    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, KeyspaceInfo, SNAPSHOT_STEP_MAX_TABLES,
+    Store, StoreConfig,
 };
 pub use value::{Value, ValueKind};

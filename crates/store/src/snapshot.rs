@@ -8,8 +8,9 @@
 //! # Versions and copy-on-write
 //!
 //! [`Store::begin_snapshot`](crate::Store::begin_snapshot) picks a new
-//! version V (a store-wide counter) and attaches a `CopyOnWrite` record to
-//! every table. That is all it does: O(number of databases).
+//! version V (a store-wide counter) and records which tables existed at T
+//! (table ids only increase). That is all it does: O(1), whatever the
+//! number of databases (see "Lazy attachment" below).
 //!
 //! Every segment carries the version it was last handed to a snapshot with.
 //! A segment whose version is below V still holds exactly its contents at T,
@@ -42,10 +43,31 @@
 //! ordinary writes to the segments they touch.
 //!
 //! Keys already expired at T are left out, as Redis's rewrite leaves them out.
+//!
+//! # Lazy attachment, and work linear in the databases in use
+//!
+//! A server may have a million databases, and every step of a snapshot runs
+//! under the server's dataset lock, so no step may visit every database.
+//! A table gets its `CopyOnWrite` record (with its database index at T) only
+//! when something is about to change or move it (the store's `touch`), or
+//! when the walker reaches it. Until then it has not changed or moved since
+//! T, so its current position is its index at T. The walker's main pass
+//! visits positions in increasing order, but only those in the store's set
+//! of touched databases ([`crate::db_set`]): an untouched database is empty.
+//! A table behind the walker's cursor that was never attached was skipped
+//! because it was empty: touching it marks it as owing nothing. `SWAPDB`
+//! attaches both tables before swapping; a table still owed that lands
+//! behind the cursor is queued for a second pass. Detached (flushed) tables
+//! are walked last. So each table is examined a bounded number of times,
+//! each step examines at most
+//! [`SNAPSHOT_STEP_MAX_TABLES`](crate::SNAPSHOT_STEP_MAX_TABLES) tables, and
+//! beginning, aborting and `FLUSHALL` visit only touched databases.
 
 use bytes::Bytes;
 use std::collections::VecDeque;
 
+use crate::db::Db;
+use crate::db_set::DbSet;
 use crate::entry::{BlockParts, Entry};
 use crate::table::{Segment, Table};
 use crate::value::{Value, ValueKind};
@@ -74,6 +96,9 @@ pub struct SnapshotHandle {
 #[derive(Debug)]
 pub(crate) struct CopyOnWrite {
     version: u64,
+    /// The database index the table had at time T, which labels its
+    /// entries (it may have moved since, by `SWAPDB`).
+    db: usize,
     /// Old contents of segments written to before the walker reached them.
     pending: Vec<SegmentImage>,
     /// Next position the walker visits; `None` once the walk is complete.
@@ -81,9 +106,10 @@ pub(crate) struct CopyOnWrite {
 }
 
 impl CopyOnWrite {
-    fn new(version: u64) -> Self {
+    fn new(version: u64, db: usize) -> Self {
         CopyOnWrite {
             version,
+            db,
             pending: Vec::new(),
             walk: Some(0),
         }
@@ -158,47 +184,96 @@ impl SegmentImage {
     }
 }
 
+/// Which table the walker is emptying.
+#[derive(Debug, Clone, Copy)]
+enum Walking {
+    /// The table at this database position.
+    Live(usize),
+    /// The last table of `detached`.
+    Detached,
+}
+
 /// The store-wide state of the one snapshot in progress.
+///
+/// Nothing here is proportional to the number of databases, and no call
+/// visits every database: see "Lazy attachment" in the module docs.
 #[derive(Debug)]
 pub(crate) struct SnapshotState {
     pub(crate) id: u64,
     taken_at: u64,
-    /// `(database index at T, table id)` in walk order.
-    order: Vec<(usize, u64)>,
-    current: usize,
+    /// Tables with an id below this existed at T (ids only increase).
+    table_bound: u64,
+    /// The main pass has dealt with every position below this one.
+    cursor: usize,
+    /// The table being walked.
+    current: Option<Walking>,
+    /// Positions that `SWAPDB` filled, behind the cursor, with a table the
+    /// snapshot still needs.
+    revisit: Vec<usize>,
     /// Tables flushed away while they still owed entries to this snapshot.
     pub(crate) detached: Vec<Table>,
     ready: VecDeque<SnapshotEntry>,
 }
 
 impl SnapshotState {
-    /// Attaches copy-on-write state to every table; O(databases).
-    pub(crate) fn begin<'a>(
-        id: u64,
-        version: u64,
-        taken_at: u64,
-        tables: impl Iterator<Item = &'a mut Table>,
-    ) -> SnapshotState {
-        let mut order = Vec::new();
-        for (db, table) in tables.enumerate() {
-            table.cow = Some(CopyOnWrite::new(version));
-            order.push((db, table.id));
-        }
+    /// A snapshot taken at `taken_at` whose tables are those with an id below
+    /// `table_bound`. O(1): tables are attached lazily.
+    pub(crate) fn begin(id: u64, taken_at: u64, table_bound: u64) -> SnapshotState {
         SnapshotState {
             id,
             taken_at,
-            order,
-            current: 0,
+            table_bound,
+            cursor: 0,
+            current: None,
+            revisit: Vec::new(),
             detached: Vec::new(),
             ready: VecDeque::new(),
         }
     }
 
-    /// Extra memory the snapshot holds: pending images, detached tables and
+    /// Brings `table`, found at database `position`, up to date with this
+    /// snapshot before anything changes or moves it: drops copy-on-write
+    /// state left by an earlier (aborted) snapshot, and attaches this one's
+    /// if the table still owes its contents at T.
+    ///
+    /// A table the snapshot has not attached yet has not changed or moved
+    /// since T, so `position` is its index at T. Behind the cursor such a
+    /// table was skipped by the walk because it was empty: it owes nothing.
+    pub(crate) fn prepare(&self, table: &mut Table, position: usize) {
+        if table.cow.as_ref().is_some_and(|c| c.version != self.id) {
+            table.cow = None;
+        }
+        if table.cow.is_none() && table.id < self.table_bound && table.snapshot_seen < self.id {
+            if position >= self.cursor {
+                table.cow = Some(CopyOnWrite::new(self.id, position));
+            }
+            // Behind the cursor it owes nothing: mark it so, or once changed
+            // and moved ahead by `SWAPDB` it would be taken for untouched.
+            table.snapshot_seen = self.id;
+        }
+    }
+
+    /// Whether `table` (already [`prepare`d](Self::prepare)) still owes
+    /// entries to this snapshot.
+    pub(crate) fn owes(&self, table: &Table) -> bool {
+        table.cow.as_ref().is_some_and(|c| c.version == self.id)
+    }
+
+    /// Called after `SWAPDB` put `table` at `position`: a table still owed
+    /// that landed behind the cursor is walked after the main pass.
+    pub(crate) fn moved(&mut self, table: &Table, position: usize) {
+        if self.owes(table) && position < self.cursor {
+            self.revisit.push(position);
+        }
+    }
+
+    /// Extra memory the snapshot holds: pending images of `tables` (the
+    /// live tables that may carry copy-on-write state), detached tables and
     /// decoded entries not handed out yet.
     pub(crate) fn memory_bytes<'a>(&self, tables: impl Iterator<Item = &'a Table>) -> usize {
         let pending: usize = tables
             .filter_map(|t| t.cow.as_ref())
+            .filter(|c| c.version == self.id)
             .map(CopyOnWrite::pending_bytes)
             .sum();
         let detached: usize = self
@@ -217,31 +292,60 @@ impl SnapshotState {
         pending + detached + ready
     }
 
-    /// Hands out up to `max_entries` entries; an empty batch means the
-    /// snapshot is complete. `tables` are the live databases' tables.
+    /// Hands out up to `max_entries` entries, examining at most
+    /// `max_tables` tables (each counted in `examined`). `None` means the
+    /// snapshot is complete; an empty batch only that the table budget ran
+    /// out first. `dbs` are the live databases, `touched` the set of those
+    /// that may be non-empty (see [`crate::db_set`]).
     pub(crate) fn next_batch(
         &mut self,
-        tables: &mut [&mut Table],
+        dbs: &mut [Db],
+        touched: &mut DbSet,
         max_entries: usize,
-    ) -> Vec<SnapshotEntry> {
+        max_tables: usize,
+        examined: &mut u64,
+    ) -> Option<Vec<SnapshotEntry>> {
         let mut batch = Vec::with_capacity(max_entries.min(self.ready.len().max(1)));
+        let budget_end = examined.saturating_add(max_tables.max(1) as u64);
         while batch.len() < max_entries.max(1) {
             if let Some(entry) = self.ready.pop_front() {
                 batch.push(entry);
                 continue;
             }
-            if !self.step(tables) {
-                break;
+            if *examined >= budget_end {
+                return Some(batch);
+            }
+            if !self.step(dbs, touched, examined) {
+                return if batch.is_empty() { None } else { Some(batch) };
             }
         }
-        batch
+        Some(batch)
     }
 
     /// Moves one unit of work (one pending image or one segment) into
-    /// `ready`. Returns false when every table has been walked.
-    fn step(&mut self, tables: &mut [&mut Table]) -> bool {
-        while let Some(&(db, table_id)) = self.order.get(self.current) {
-            let taken_at = self.taken_at;
+    /// `ready`, or finishes one table. Returns false when every table has
+    /// been walked. Each table is examined O(1) times (plus once per
+    /// `SWAPDB` that moved it), so a whole walk is linear in the databases
+    /// touched, and untouched ones cost a bit each.
+    fn step(&mut self, dbs: &mut [Db], touched: &mut DbSet, examined: &mut u64) -> bool {
+        let Some(walking) = self.current else {
+            return self.pick_next(dbs, touched, examined);
+        };
+        *examined += 1;
+        let taken_at = self.taken_at;
+        let (table, position) = match walking {
+            Walking::Live(position) => (&mut dbs[position].table, Some(position)),
+            Walking::Detached => match self.detached.last_mut() {
+                Some(table) => (table, None),
+                None => {
+                    self.current = None;
+                    return true;
+                }
+            },
+        };
+        let owed = table.cow.as_ref().is_some_and(|c| c.version == self.id);
+        if owed {
+            let db = table.cow.as_ref().map_or(0, |c| c.db);
             let ready = &mut self.ready;
             let mut push = |key: Bytes, value: Value, expire_at_ms: Option<u64>| {
                 if expire_at_ms.is_none_or(|deadline| deadline >= taken_at) {
@@ -253,22 +357,45 @@ impl SnapshotState {
                     });
                 }
             };
-            let table: &mut Table = if let Some(live) = tables.iter_mut().find(|t| t.id == table_id)
-            {
-                live
-            } else if let Some(detached) = self.detached.iter_mut().find(|t| t.id == table_id) {
-                detached
-            } else {
-                unreachable!("a snapshot's table is either live or detached until walked")
-            };
             if walk_one(table, &mut push) {
                 return true;
             }
-            // This table is done: stop copy-on-write on it and free it if it
-            // was flushed away.
+            // This table is done: stop copy-on-write on it.
             table.cow = None;
-            self.detached.retain(|t| t.id != table_id);
-            self.current += 1;
+        }
+        match position {
+            Some(position) => {
+                let db = &dbs[position];
+                if db.len() == 0 && db.heap_len() == 0 && db.table.cow.is_none() {
+                    touched.remove(position);
+                }
+            }
+            // Flushed away: freed here.
+            None => drop(self.detached.pop()),
+        }
+        self.current = None;
+        true
+    }
+
+    /// Chooses the next table to walk: the next touched position of the
+    /// main pass, then the positions to revisit, then the detached tables.
+    fn pick_next(&mut self, dbs: &mut [Db], touched: &DbSet, examined: &mut u64) -> bool {
+        if let Some(position) = touched.next_from(self.cursor) {
+            *examined += 1;
+            // Attached before the cursor moves past it (see `prepare`).
+            self.prepare(&mut dbs[position].table, position);
+            self.cursor = position + 1;
+            self.current = Some(Walking::Live(position));
+            return true;
+        }
+        self.cursor = dbs.len();
+        if let Some(position) = self.revisit.pop() {
+            self.current = Some(Walking::Live(position));
+            return true;
+        }
+        if !self.detached.is_empty() {
+            self.current = Some(Walking::Detached);
+            return true;
         }
         false
     }

@@ -7,9 +7,10 @@
 //! single "now", as Redis's commands do.
 
 use crate::db::{Db, ExpiredKey};
+use crate::db_set::DbSet;
 use crate::error::StoreError;
 use crate::snapshot::{SnapshotEntry, SnapshotHandle, SnapshotState};
-use crate::table::{KeyHasher, Slot, Table};
+use crate::table::{KeyHasher, Slot};
 use crate::value::ValueKind;
 use std::hash::BuildHasher;
 
@@ -23,6 +24,15 @@ pub const DEFAULT_MAX_STRING_LEN: usize = 512 * 1024 * 1024;
 /// Heap entries `reap` may examine per key it is allowed to remove, so a heap
 /// full of stale entries cannot make one call unbounded.
 const REAP_POPS_PER_KEY: usize = 4;
+
+/// Most databases one [`Store::reap`] call looks at: with many databases a
+/// round must not visit all of them under the server's lock.
+const REAP_MAX_DATABASES: usize = 1024;
+
+/// Most tables one [`Store::snapshot_step`] call examines, whatever it
+/// finds in them, so a walk over many touched but empty databases still
+/// returns to the caller (who holds the server's lock) quickly.
+pub const SNAPSHOT_STEP_MAX_TABLES: usize = 1024;
 
 /// Store-wide settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +76,12 @@ pub struct Store {
     snapshot: Option<SnapshotState>,
     /// Set while the server replays its AOF: see [`Store::set_loading`].
     loading: bool,
+    /// Databases that may be non-empty or carry snapshot state: store-wide
+    /// operations visit only these (see [`crate::db_set`]).
+    touched: DbSet,
+    /// Tables examined by store-wide operations (see
+    /// [`Store::tables_examined`]).
+    tables_examined: u64,
     next_table_id: u64,
     next_snapshot_id: u64,
     rng: u64,
@@ -97,6 +113,8 @@ impl Store {
             expired: Vec::new(),
             snapshot: None,
             loading: false,
+            touched: DbSet::new(databases),
+            tables_examined: 0,
             next_table_id: databases as u64,
             next_snapshot_id: 1,
             rng,
@@ -162,13 +180,50 @@ impl Store {
     pub fn swap_db(&mut self, a: usize, b: usize) -> Result<(), StoreError> {
         self.check_db(a)?;
         self.check_db(b)?;
+        self.touch(a);
+        self.touch(b);
         self.dbs.swap(a, b);
+        if let Some(snapshot) = self.snapshot.as_mut() {
+            snapshot.moved(&self.dbs[a].table, a);
+            snapshot.moved(&self.dbs[b].table, b);
+        }
         Ok(())
     }
 
-    /// `FLUSHALL`: empties every database.
+    /// Marks database `index` as touched and brings its table up to date
+    /// with the snapshot in progress; called before anything changes or
+    /// moves the database's contents.
+    pub(crate) fn touch(&mut self, index: usize) {
+        self.touched.insert(index);
+        match &self.snapshot {
+            Some(snapshot) => snapshot.prepare(&mut self.dbs[index].table, index),
+            // Left by an aborted snapshot.
+            None => self.dbs[index].table.cow = None,
+        }
+    }
+
+    /// Database `index`, prepared for a change (see [`Store::touch`]).
+    pub(crate) fn db_for_write(&mut self, index: usize) -> &mut Db {
+        self.touch(index);
+        &mut self.dbs[index]
+    }
+
+    /// How many tables store-wide operations (`FLUSHALL`, the snapshot walk,
+    /// active expiry, `INFO keyspace`, memory accounting) have examined
+    /// since the store was created. Those operations visit only databases
+    /// that were touched, so this grows with the databases in use, not with
+    /// `databases`; tests use it to check that work stays linear and
+    /// bounded.
+    pub fn tables_examined(&self) -> u64 {
+        self.tables_examined
+    }
+
+    /// `FLUSHALL`: empties every database. Only touched databases can hold
+    /// anything, so only they are visited.
     pub fn flush_all(&mut self) {
-        for index in 0..self.dbs.len() {
+        let touched: Vec<usize> = self.touched.iter().collect();
+        self.tables_examined += touched.len() as u64;
+        for index in touched {
             self.flush_db(index);
         }
     }
@@ -178,11 +233,14 @@ impl Store {
         if index >= self.dbs.len() {
             return;
         }
+        self.touch(index);
         let fresh = Db::new(self.hasher.clone(), self.next_table_id);
         self.next_table_id += 1;
         let old = std::mem::replace(&mut self.dbs[index], fresh);
-        if old.table.cow.is_some()
-            && let Some(snapshot) = self.snapshot.as_mut()
+        // A fresh table is empty and owes no snapshot anything.
+        self.touched.remove(index);
+        if let Some(snapshot) = self.snapshot.as_mut()
+            && snapshot.owes(&old.table)
         {
             // The snapshot still owes entries of this table: hand it over
             // whole (a move, not a copy) instead of freeing it.
@@ -197,9 +255,22 @@ impl Store {
     pub fn reap(&mut self, now_ms: u64, budget: usize) -> Vec<ExpiredKey> {
         let mut removed = Vec::new();
         let mut pops_left = budget.saturating_mul(REAP_POPS_PER_KEY);
-        let databases = self.dbs.len();
-        for step in 0..databases {
-            let index = (self.reap_cursor + step) % databases;
+        let round: Vec<usize> = self
+            .touched
+            .iter_from(self.reap_cursor)
+            .take(REAP_MAX_DATABASES)
+            .collect();
+        for index in round {
+            self.tables_examined += 1;
+            // The next call starts after this one, so no database starves.
+            self.reap_cursor = index + 1;
+            if self.dbs[index].heap_len() == 0 {
+                if self.dbs[index].len() == 0 && self.dbs[index].table.cow.is_none() {
+                    self.touched.remove(index);
+                }
+                continue;
+            }
+            self.touch(index);
             let pops = self.dbs[index].reap(
                 now_ms,
                 index,
@@ -209,7 +280,7 @@ impl Store {
             );
             pops_left -= pops;
             if removed.len() >= budget || pops_left == 0 {
-                // Start the next call here so no database starves.
+                // More may be due here: start the next call with it.
                 self.reap_cursor = index;
                 return removed;
             }
@@ -225,9 +296,9 @@ impl Store {
 
     /// `INFO keyspace` lines for the non-empty databases.
     pub fn keyspace_info(&self, now_ms: u64) -> Vec<KeyspaceInfo> {
-        self.dbs
+        self.touched
             .iter()
-            .enumerate()
+            .map(|index| (index, &self.dbs[index]))
             .filter(|(_, db)| db.len() > 0)
             .map(|(index, db)| KeyspaceInfo {
                 db: index,
@@ -241,26 +312,36 @@ impl Store {
     /// Estimated bytes the keyspace uses: entries, tables, expiry heaps and
     /// any snapshot in progress.
     pub fn used_memory(&self) -> usize {
-        let dbs: usize = self.dbs.iter().map(Db::memory_bytes).sum();
-        dbs + self.snapshot_memory()
+        // Untouched databases are empty: count what an empty one costs.
+        let touched = self.touched.iter().count();
+        let empty = Db::new(self.hasher.clone(), 0).memory_bytes();
+        let dbs: usize = self
+            .touched
+            .iter()
+            .map(|index| self.dbs[index].memory_bytes())
+            .sum();
+        dbs + (self.dbs.len() - touched) * empty + self.snapshot_memory()
     }
 
     /// Entries in the expiry heaps of all databases, stale ones included
     /// (bounded by about twice the number of keys with a TTL).
     pub fn expiry_heap_entries(&self) -> usize {
-        self.dbs.iter().map(Db::heap_len).sum()
+        self.touched
+            .iter()
+            .map(|index| self.dbs[index].heap_len())
+            .sum()
     }
 
     /// Bytes held only because a snapshot is in progress.
     pub fn snapshot_memory(&self) -> usize {
-        self.snapshot
-            .as_ref()
-            .map_or(0, |s| s.memory_bytes(self.dbs.iter().map(|db| &db.table)))
+        self.snapshot.as_ref().map_or(0, |s| {
+            s.memory_bytes(self.touched.iter().map(|index| &self.dbs[index].table))
+        })
     }
 
     /// Starts a point-in-time snapshot of every database as of `now_ms` (see
-    /// [`crate::snapshot`]). Costs O(databases). Only one snapshot can be in
-    /// progress.
+    /// [`crate::snapshot`]). Costs O(1) whatever the number of databases:
+    /// tables are attached lazily. Only one snapshot can be in progress.
     pub fn begin_snapshot(&mut self, now_ms: u64) -> Result<SnapshotHandle, StoreError> {
         if self.snapshot.is_some() {
             return Err(StoreError::SnapshotInProgress);
@@ -269,8 +350,7 @@ impl Store {
         self.next_snapshot_id += 1;
         // Versions are snapshot ids: strictly increasing, and above the 0
         // every segment starts with.
-        let tables = self.dbs.iter_mut().map(|db| &mut db.table);
-        self.snapshot = Some(SnapshotState::begin(id, id, now_ms, tables));
+        self.snapshot = Some(SnapshotState::begin(id, now_ms, self.next_table_id));
         Ok(SnapshotHandle { id })
     }
 
@@ -279,32 +359,58 @@ impl Store {
         self.snapshot.is_some()
     }
 
-    /// The next batch of at most `max_entries` entries of the snapshot (at
-    /// least one entry when any is left). An empty batch means the snapshot is
-    /// complete; it is then closed. A handle of a finished or aborted snapshot
-    /// yields empty batches.
-    pub fn snapshot_next(
+    /// The next batch of at most `max_entries` entries of the snapshot,
+    /// examining at most [`SNAPSHOT_STEP_MAX_TABLES`] tables: bounded work,
+    /// for a caller that holds a lock other clients wait for. `None` means
+    /// the snapshot is complete (it is then closed); a batch may be empty
+    /// when the call examined its share of tables without finding entries.
+    /// A handle of a finished or aborted snapshot yields `None`.
+    pub fn snapshot_step(
         &mut self,
         handle: &mut SnapshotHandle,
         max_entries: usize,
-    ) -> Vec<SnapshotEntry> {
-        let Some(snapshot) = self.snapshot.as_mut().filter(|s| s.id == handle.id) else {
-            return Vec::new();
-        };
-        let mut tables: Vec<&mut Table> = self.dbs.iter_mut().map(|db| &mut db.table).collect();
-        let batch = snapshot.next_batch(&mut tables, max_entries);
-        if batch.is_empty() {
+    ) -> Option<Vec<SnapshotEntry>> {
+        let snapshot = self.snapshot.as_mut().filter(|s| s.id == handle.id)?;
+        let batch = snapshot.next_batch(
+            &mut self.dbs,
+            &mut self.touched,
+            max_entries,
+            SNAPSHOT_STEP_MAX_TABLES,
+            &mut self.tables_examined,
+        );
+        if batch.is_none() {
             self.snapshot = None;
         }
         batch
     }
 
-    /// Abandons a snapshot, releasing what it held.
+    /// The next batch of at most `max_entries` entries of the snapshot (at
+    /// least one entry when any is left). An empty batch means the snapshot is
+    /// complete; it is then closed. A handle of a finished or aborted snapshot
+    /// yields empty batches. Unlike [`Store::snapshot_step`], one call may
+    /// examine any number of empty tables.
+    pub fn snapshot_next(
+        &mut self,
+        handle: &mut SnapshotHandle,
+        max_entries: usize,
+    ) -> Vec<SnapshotEntry> {
+        loop {
+            match self.snapshot_step(handle, max_entries) {
+                Some(batch) if batch.is_empty() => continue,
+                Some(batch) => return batch,
+                None => return Vec::new(),
+            }
+        }
+    }
+
+    /// Abandons a snapshot, releasing what it held. Only touched databases
+    /// can carry its copy-on-write state.
     pub fn abort_snapshot(&mut self, handle: SnapshotHandle) {
         if self.snapshot.as_ref().is_some_and(|s| s.id == handle.id) {
             self.snapshot = None;
-            for db in &mut self.dbs {
-                db.table.cow = None;
+            for index in self.touched.iter() {
+                self.tables_examined += 1;
+                self.dbs[index].table.cow = None;
             }
         }
     }
@@ -343,7 +449,7 @@ impl DbHandle<'_> {
     }
 
     pub(crate) fn db_mut(&mut self) -> &mut Db {
-        &mut self.store.dbs[self.index]
+        self.store.db_for_write(self.index)
     }
 
     pub(crate) fn max_string_len(&self) -> usize {
@@ -353,6 +459,8 @@ impl DbHandle<'_> {
     /// Finds a live key in database `index` (lazily expiring it).
     pub(crate) fn find_in(&mut self, index: usize, key: &[u8]) -> Option<Slot> {
         let now = self.expiry_now();
+        // A lookup may remove the key it finds expired: a change.
+        self.store.touch(index);
         let store = &mut *self.store;
         store.dbs[index].find(key, now, index, &mut store.expired)
     }

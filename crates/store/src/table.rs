@@ -110,6 +110,9 @@ pub(crate) struct Table {
     pub(crate) id: u64,
     /// Present while a snapshot still needs this table's old contents.
     pub(crate) cow: Option<CopyOnWrite>,
+    /// Id of the last snapshot that attached itself to this table (0:
+    /// none), so a table is attached to each snapshot at most once.
+    pub(crate) snapshot_seen: u64,
 }
 
 impl Table {
@@ -127,6 +130,7 @@ impl Table {
             entry_bytes: 0,
             id,
             cow: None,
+            snapshot_seen: 0,
         }
     }
 

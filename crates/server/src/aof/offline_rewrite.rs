@@ -180,16 +180,17 @@ impl OfflineRewrite {
                 let mut guard = dataset::lock(&dataset);
                 let mut slot = lock(&self.snapshot);
                 let handle = slot.as_mut().ok_or(OfflineFailure::Stopped)?;
-                let batch = guard.store.snapshot_next(handle, SNAPSHOT_BATCH);
-                if batch.is_empty() {
+                // Bounded work per lock hold, however many databases.
+                let batch = guard.store.snapshot_step(handle, SNAPSHOT_BATCH);
+                if batch.is_none() {
                     // The walk is over: the store closed the snapshot.
                     *slot = None;
                 }
                 batch
             };
-            if batch.is_empty() {
+            let Some(batch) = batch else {
                 break;
-            }
+            };
             out.write_all(encoder.encode(batch))
                 .map_err(io_err(&temp))?;
         }

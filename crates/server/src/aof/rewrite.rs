@@ -507,13 +507,14 @@ impl Aof {
         loop {
             self.aborting()?;
             let locked_at = Instant::now();
+            // Bounded work per lock hold, however many databases.
             let batch = dataset::lock(dataset)
                 .store
-                .snapshot_next(handle, SNAPSHOT_BATCH);
+                .snapshot_step(handle, SNAPSHOT_BATCH);
             longest_batch = longest_batch.max(locked_at.elapsed());
-            if batch.is_empty() {
+            let Some(batch) = batch else {
                 break;
-            }
+            };
             out.write_all(encoder.encode(batch)).map_err(io_err)?;
         }
         let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;

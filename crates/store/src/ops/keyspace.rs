@@ -125,7 +125,7 @@ impl DbHandle<'_> {
         if self.find_in(target, dst).is_some() && !replace {
             return Ok(false);
         }
-        self.store.dbs[target].insert(copy);
+        self.store.db_for_write(target).insert(copy);
         Ok(true)
     }
 
@@ -143,7 +143,7 @@ impl DbHandle<'_> {
             return Ok(false);
         }
         let entry = self.db_mut().remove_at(slot);
-        self.store.dbs[dst_db].insert(entry);
+        self.store.db_for_write(dst_db).insert(entry);
         Ok(true)
     }
 }
