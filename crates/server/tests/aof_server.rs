@@ -7,7 +7,8 @@ mod aof_support;
 use std::time::Duration;
 
 use aof_support::{
-    InProcessServer, faulty_factory, info_field, replay_model, slow_disk_factory, wait_until,
+    InProcessServer, faulty_factory, info_field, replay_model, slow_disk_factory, string,
+    wait_until,
 };
 use redigo_aof::faulty_writer::INJECTED_WRITE_ERROR;
 use redigo_server::aof::AofOptions;
@@ -244,12 +245,12 @@ fn bgrewriteaof_with_the_aof_off_writes_the_dataset_to_the_aof_path() {
     );
     let model = replay_model(&path);
     assert_eq!(model.len(), 3, "{model:?}");
-    assert_eq!(model[&(0, b"k".to_vec())], (b"v".to_vec(), None));
+    assert_eq!(model[&(0, b"k".to_vec())], (string(b"v"), None));
     assert!(
         model[&(0, b"ttl".to_vec())].1.is_some(),
         "absolute deadline"
     );
-    assert_eq!(model[&(3, b"in3".to_vec())], (b"x".to_vec(), None));
+    assert_eq!(model[&(3, b"in3".to_vec())], (string(b"x"), None));
 
     // The rewrite count runs on when the AOF is turned on and off, as
     // Redis's does (turning it on is a rewrite too).
@@ -324,7 +325,7 @@ fn turning_the_aof_on_stops_a_rewrite_started_while_it_was_off() {
         drop(server);
         let model = replay_model(&path);
         assert_eq!(model.len(), 20_001, "round {round}");
-        assert_eq!(model[&(0, b"after".to_vec())], (b"1".to_vec(), None));
+        assert_eq!(model[&(0, b"after".to_vec())], (string(b"1"), None));
         assert!(
             !redigo_server::aof::offline_rewrite::offline_temp_path(&path).exists(),
             "the stopped rewrite removed its file"

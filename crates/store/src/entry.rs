@@ -39,11 +39,16 @@
 //! header gives, which is the length the box was allocated with.
 //!
 //! Only strings exist today; the kind bits leave room for the aggregate types,
-//! which will store their out-of-line structure behind the same header.
+//! which will store their out-of-line structure behind the same header. Every
+//! operation that depends on where a value lives (deep copy in `Clone` and
+//! [`Entry::copy_with_key`], free in `Drop`, the owned [`Value`] of
+//! [`Entry::to_value`]) matches on the kind exhaustively and defers to the
+//! kind's home in `kinds`.
 
 use std::ptr::NonNull;
 
-use crate::value::ValueKind;
+use crate::kinds::string;
+use crate::value::{Value, ValueKind};
 
 const FLAGS_OFFSET: usize = 0;
 /// Flags byte plus the 24-bit access clock.
@@ -126,6 +131,17 @@ impl Header {
             KIND_STRING => ValueKind::String,
             other => unreachable!("entry kind tag {other} is never written"),
         }
+    }
+
+    fn grown(&self) -> bool {
+        self.flags & HAS_SPARE != 0
+    }
+}
+
+/// The tag a kind is stored under in the flags byte.
+const fn kind_tag(kind: ValueKind) -> u8 {
+    match kind {
+        ValueKind::String => KIND_STRING,
     }
 }
 
@@ -213,7 +229,12 @@ unsafe impl Sync for Entry {}
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        let len = self.header().total();
+        let header = self.header();
+        match header.kind() {
+            // Inline: the block is all there is to free.
+            ValueKind::String => {}
+        }
+        let len = header.total();
         let slice = std::ptr::slice_from_raw_parts_mut(self.block.as_ptr(), len);
         // SAFETY: the pointer and length are those of the `Box<[u8]>` the
         // entry was made from (module invariant), and it is freed only here.
@@ -222,8 +243,12 @@ impl Drop for Entry {
 }
 
 impl Clone for Entry {
+    /// A deep copy: nothing is shared with `self`.
     fn clone(&self) -> Entry {
-        Entry::from_block(self.block().into())
+        match self.kind() {
+            // Inline, so a copy of the block is a deep copy.
+            ValueKind::String => Entry::from_block(self.block().into()),
+        }
     }
 }
 
@@ -249,12 +274,45 @@ impl std::fmt::Debug for Entry {
 impl Entry {
     /// Packs a string entry with no spare capacity.
     pub(crate) fn new_string(key: &[u8], value: &[u8], expire_at: Option<u64>) -> Entry {
-        Self::from_parts(key, value, expire_at, 0)
+        Self::from_parts(ValueKind::String, key, value, expire_at, 0)
     }
 
-    /// Builds a block (see the module docs) and takes ownership of it.
-    fn from_parts(key: &[u8], value: &[u8], expire_at: Option<u64>, spare: usize) -> Entry {
-        let mut flags = KIND_STRING;
+    /// A deep copy of this entry's value and deadline under another key
+    /// (`COPY`, `RENAME`), of the same kind.
+    pub(crate) fn copy_with_key(&self, key: &[u8]) -> Entry {
+        match self.kind() {
+            ValueKind::String => {
+                Self::from_parts(ValueKind::String, key, self.value(), self.expire_at(), 0)
+            }
+        }
+    }
+
+    /// An owned copy of the value.
+    pub(crate) fn to_value(&self) -> Value {
+        match self.kind() {
+            ValueKind::String => Value::String(bytes::Bytes::copy_from_slice(self.value())),
+        }
+    }
+
+    /// The `OBJECT ENCODING` Redis would report for this value.
+    pub(crate) fn encoding(&self) -> &'static str {
+        let header = self.header();
+        match header.kind() {
+            ValueKind::String => string::encoding(self.value(), header.grown()),
+        }
+    }
+
+    /// Builds a block of kind `kind` (see the module docs) and takes
+    /// ownership of it. `value` is the block's value payload: the bytes of a
+    /// string.
+    fn from_parts(
+        kind: ValueKind,
+        key: &[u8],
+        value: &[u8],
+        expire_at: Option<u64>,
+        spare: usize,
+    ) -> Entry {
+        let mut flags = kind_tag(kind);
         if expire_at.is_some() {
             flags |= HAS_EXPIRY;
         }
@@ -374,7 +432,15 @@ impl Entry {
                 self.block_mut()[at..at + DEADLINE_FIELD].copy_from_slice(&deadline.to_le_bytes());
             }
             (None, None) => {}
-            _ => *self = Self::from_parts(self.key(), self.value(), expire_at, header.spare),
+            _ => {
+                *self = Self::from_parts(
+                    header.kind(),
+                    self.key(),
+                    self.value(),
+                    expire_at,
+                    header.spare,
+                )
+            }
         }
     }
 
@@ -410,7 +476,13 @@ impl Entry {
         let mut grown = Vec::with_capacity(capacity);
         grown.extend_from_slice(self.value());
         grown.resize(new_len, 0);
-        *self = Self::from_parts(self.key(), &grown, self.expire_at(), capacity - new_len);
+        *self = Self::from_parts(
+            header.kind(),
+            self.key(),
+            &grown,
+            self.expire_at(),
+            capacity - new_len,
+        );
     }
 
     /// Appends to the value; returns the new length.
@@ -520,6 +592,29 @@ mod tests {
         assert_eq!(&copy[parts.key], b"key");
         assert_eq!(&copy[parts.value], b"value");
         assert_eq!((parts.kind, parts.expire_at), (ValueKind::String, Some(77)));
+    }
+
+    #[test]
+    fn copies_keep_the_kind_the_value_and_the_deadline() {
+        let mut entry = Entry::new_string(b"src", b"12", Some(5));
+        let copy = entry.copy_with_key(b"dst");
+        assert_eq!(
+            (copy.key(), copy.kind(), copy.value(), copy.expire_at()),
+            (&b"dst"[..], ValueKind::String, &b"12"[..], Some(5))
+        );
+        assert_eq!(copy.encoding(), "int");
+        entry.append(b"3");
+        assert_eq!(
+            entry.encoding(),
+            "raw",
+            "grown strings are raw, as in Redis"
+        );
+        entry.set_expire_at(None);
+        assert_eq!(entry.kind(), ValueKind::String);
+        assert_eq!(
+            entry.to_value(),
+            Value::String(bytes::Bytes::from_static(b"123"))
+        );
     }
 
     #[test]

@@ -46,6 +46,9 @@
 //!   segment.
 //! * [`scan`]: `SCAN` cursors are positions in the hash space.
 //! * [`ops`]: the commands, as methods of [`DbHandle`].
+//! * [`kinds`]: one home per value kind (`TYPE` name, `OBJECT ENCODING`,
+//!   memory, deep copy, free, snapshot image, rewrite commands), reached
+//!   through exhaustive matches on [`ValueKind`] and [`Value`].
 //!
 //! # Figures
 //!
@@ -71,6 +74,7 @@ mod entry;
 pub mod error;
 pub mod expiry_heap;
 pub mod glob;
+pub mod kinds;
 pub mod numeric;
 pub mod ops;
 pub mod scan;
@@ -83,6 +87,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::ExpiredKey;
 pub use error::StoreError;
 pub use expiry_heap::ExpiryHeap;
+pub use kinds::REWRITE_ITEMS_PER_COMMAND;
 pub use ops::expire::{ExpireCondition, ExpireOutcome, Expiry};
 pub use ops::strings::{GetExEffect, GetExTtl, SetCondition, SetOptions, SetOutcome, SetTtl};
 pub use scan::{DEFAULT_SCAN_COUNT, ScanOptions, ScanPage};

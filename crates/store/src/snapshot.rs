@@ -136,6 +136,12 @@ impl CopyOnWrite {
 /// `[block length u32][the entry's packed block]`. Capturing sizes the
 /// buffer in a first pass (which also pulls the blocks into cache) and then
 /// does one `memcpy` per entry; the parsing is left to the walker.
+///
+/// Capture and decode are per kind (exhaustive matches): copying the block
+/// is a capture only for a kind that lives inline in it. A kind that lives
+/// out of line must capture its structure without copying it whole (a
+/// shared, copy-on-write handle) and keep it beside the bytes, never a
+/// `memcpy` of its pointer.
 #[derive(Debug)]
 struct SegmentImage {
     bytes: Vec<u8>,
@@ -151,10 +157,15 @@ impl SegmentImage {
             .sum();
         let mut bytes = Vec::with_capacity(size);
         for entry in entries {
-            let block = entry.block();
-            let len = u32::try_from(block.len()).expect("entries are bounded by the string limit");
-            bytes.extend_from_slice(&len.to_le_bytes());
-            bytes.extend_from_slice(block);
+            match entry.kind() {
+                ValueKind::String => {
+                    let block = entry.block();
+                    let len = u32::try_from(block.len())
+                        .expect("entries are bounded by the string limit");
+                    bytes.extend_from_slice(&len.to_le_bytes());
+                    bytes.extend_from_slice(block);
+                }
+            }
         }
         SegmentImage { bytes }
     }
@@ -284,10 +295,7 @@ impl SnapshotState {
         let ready: usize = self
             .ready
             .iter()
-            .map(|e| {
-                let Value::String(v) = &e.value;
-                e.key.len() + v.len() + std::mem::size_of::<SnapshotEntry>()
-            })
+            .map(|e| e.key.len() + e.value.memory_bytes() + std::mem::size_of::<SnapshotEntry>())
             .sum();
         pending + detached + ready
     }

@@ -484,14 +484,22 @@ impl DbHandle<'_> {
         self.find_in(self.index, key)
     }
 
-    /// Finds a live key that must hold a string.
-    pub(crate) fn find_string(&mut self, key: &[u8]) -> Result<Option<Slot>, StoreError> {
+    /// Finds a live key that must hold a value of kind `kind`: a key of
+    /// another kind is `WRONGTYPE`.
+    pub(crate) fn find_kind(
+        &mut self,
+        key: &[u8],
+        kind: ValueKind,
+    ) -> Result<Option<Slot>, StoreError> {
         match self.find(key) {
-            Some(slot) if self.db().entry_at(slot).kind() != ValueKind::String => {
-                Err(StoreError::WrongType)
-            }
+            Some(slot) if self.db().entry_at(slot).kind() != kind => Err(StoreError::WrongType),
             found => Ok(found),
         }
+    }
+
+    /// Finds a live key that must hold a string.
+    pub(crate) fn find_string(&mut self, key: &[u8]) -> Result<Option<Slot>, StoreError> {
+        self.find_kind(key, ValueKind::String)
     }
 
     pub(crate) fn random(&mut self) -> u64 {

@@ -201,3 +201,24 @@ fn strings_grow_in_place_up_to_the_configured_limit() {
     store.db(0, NOW).expect("db").del(&[b"s"]);
     assert!(store.used_memory() < before, "used_memory follows removals");
 }
+
+#[test]
+fn values_and_encodings_of_any_kind_are_readable() {
+    use redigo_store::Value;
+    let mut store = Store::default();
+    let mut db = store.db(0, 1_000).unwrap();
+    db.set(b"n", b"42", SetOptions::default()).unwrap();
+    db.set(b"s", b"hello", SetOptions::default()).unwrap();
+    db.set(b"long", &[b'x'; 45], SetOptions::default()).unwrap();
+    assert_eq!(db.object_encoding(b"n"), Some("int"));
+    assert_eq!(db.object_encoding(b"s"), Some("embstr"));
+    assert_eq!(db.object_encoding(b"long"), Some("raw"));
+    db.append(b"s", b"!").unwrap();
+    assert_eq!(db.object_encoding(b"s"), Some("raw"));
+    assert_eq!(db.object_encoding(b"missing"), None);
+    assert_eq!(
+        db.value(b"s"),
+        Some(Value::String(bytes::Bytes::from_static(b"hello!")))
+    );
+    assert_eq!(db.value(b"missing"), None);
+}

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use redigo_store::{
     ExpireCondition, ExpireOutcome, Expiry, GetExTtl, ScanOptions, SetCondition, SetOptions,
-    SetTtl, Store, StoreConfig, StoreError,
+    SetTtl, Store, StoreConfig, StoreError, Value,
 };
 
 const DATABASES: usize = 3;
@@ -175,7 +175,13 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-type Entry = (Vec<u8>, Option<u64>);
+/// A key's value and deadline: any kind of value, as the store holds it.
+type Entry = (Value, Option<u64>);
+
+/// A string value of the model.
+fn string_value(bytes: Vec<u8>) -> Value {
+    Value::String(bytes.into())
+}
 
 /// The reference: physically present keys with their deadlines, and the
 /// lazily expired keys in the order Redis would report them.
@@ -207,6 +213,15 @@ impl Model {
         self.lookup_in(self.db, key)
     }
 
+    /// A lookup by a string command: the string and its deadline. Every
+    /// kind is matched: a new kind must say here what string commands see.
+    fn lookup_string(&mut self, key: &[u8]) -> Option<(Vec<u8>, Option<u64>)> {
+        let (value, deadline) = self.lookup(key)?;
+        match value {
+            Value::String(bytes) => Some((bytes.to_vec(), deadline)),
+        }
+    }
+
     fn set_deadline(&self, expiry: Expiry, command: &'static str) -> Result<u64, Reply> {
         let invalid = Reply::Err(format!("ERR invalid expire time in '{command}' command"));
         let (amount, seconds, relative) = match expiry {
@@ -230,7 +245,8 @@ impl Model {
     fn write(&mut self, key: &[u8], value: Vec<u8>, deadline: Option<u64>) {
         self.lookup(key);
         let db = self.db;
-        self.map(db).insert(key.to_vec(), (value, deadline));
+        self.map(db)
+            .insert(key.to_vec(), (string_value(value), deadline));
     }
 
     fn apply(&mut self, op: &Op) -> Reply {
@@ -255,11 +271,11 @@ impl Model {
                     _ => None,
                 };
                 let previous = if *get {
-                    self.lookup(&k(*key)).map(|e| e.0)
+                    self.lookup_string(&k(*key)).map(|e| e.0)
                 } else {
                     None
                 };
-                let found = self.lookup(&k(*key));
+                let found = self.lookup_string(&k(*key));
                 let blocked = match condition {
                     SetCondition::Always => false,
                     SetCondition::IfAbsent => found.is_some(),
@@ -281,20 +297,20 @@ impl Model {
                     Reply::Ok
                 }
             }
-            Op::Get(key) => bulk(self.lookup(&k(*key)).map(|e| e.0).as_deref()),
+            Op::Get(key) => bulk(self.lookup_string(&k(*key)).map(|e| e.0).as_deref()),
             Op::GetSet(key, value) => {
-                let previous = self.lookup(&k(*key)).map(|e| e.0);
+                let previous = self.lookup_string(&k(*key)).map(|e| e.0);
                 self.write(&k(*key), v(*value), None);
                 bulk(previous.as_deref())
             }
             Op::GetDel(key) => {
-                let previous = self.lookup(&k(*key)).map(|e| e.0);
+                let previous = self.lookup_string(&k(*key)).map(|e| e.0);
                 self.map(db).remove(&k(*key));
                 bulk(previous.as_deref())
             }
             Op::GetEx(key, ttl) => {
                 // The key is looked up before the expire time is validated.
-                let Some((value, _)) = self.lookup(&k(*key)) else {
+                let Some((value, _)) = self.lookup_string(&k(*key)) else {
                     return Reply::Nil;
                 };
                 let deadline = match ttl {
@@ -319,7 +335,7 @@ impl Model {
                 Reply::Bulk(value)
             }
             Op::SetNx(key, value) => {
-                if self.lookup(&k(*key)).is_some() {
+                if self.lookup_string(&k(*key)).is_some() {
                     return Reply::Int(0);
                 }
                 self.write(&k(*key), v(*value), None);
@@ -343,7 +359,7 @@ impl Model {
             },
             Op::MGet(keys) => Reply::Array(
                 keys.iter()
-                    .map(|key| bulk(self.lookup(&k(*key)).map(|e| e.0).as_deref()))
+                    .map(|key| bulk(self.lookup_string(&k(*key)).map(|e| e.0).as_deref()))
                     .collect(),
             ),
             Op::MSet(pairs) => {
@@ -354,7 +370,7 @@ impl Model {
             }
             Op::MSetNx(pairs) => {
                 for (key, _) in pairs {
-                    if self.lookup(&k(*key)).is_some() {
+                    if self.lookup_string(&k(*key)).is_some() {
                         return Reply::Int(0);
                     }
                 }
@@ -370,7 +386,7 @@ impl Model {
             },
             Op::Append(key, value) => {
                 let extra = v(*value);
-                match self.lookup(&k(*key)) {
+                match self.lookup_string(&k(*key)) {
                     None => {
                         self.write(&k(*key), extra.clone(), None);
                         Reply::Int(extra.len() as i64)
@@ -384,14 +400,20 @@ impl Model {
                         }
                         current.extend_from_slice(&extra);
                         let len = current.len();
-                        self.map(db).insert(k(*key), (current, deadline));
+                        self.map(db)
+                            .insert(k(*key), (string_value(current), deadline));
                         Reply::Int(len as i64)
                     }
                 }
             }
-            Op::Strlen(key) => Reply::Int(self.lookup(&k(*key)).map_or(0, |e| e.0.len() as i64)),
+            Op::Strlen(key) => {
+                Reply::Int(self.lookup_string(&k(*key)).map_or(0, |e| e.0.len() as i64))
+            }
             Op::GetRange(key, start, end) => {
-                let value = self.lookup(&k(*key)).map(|e| e.0).unwrap_or_default();
+                let value = self
+                    .lookup_string(&k(*key))
+                    .map(|e| e.0)
+                    .unwrap_or_default();
                 let len = value.len() as i64;
                 let (mut s, mut e) = (*start, *end);
                 if s < 0 && e < 0 && s > e {
@@ -420,7 +442,7 @@ impl Model {
                 }
                 let offset = *offset as usize;
                 let patch = v(*value);
-                let existing = self.lookup(&k(*key));
+                let existing = self.lookup_string(&k(*key));
                 let (mut current, deadline) = match existing {
                     None if patch.is_empty() => return Reply::Int(0),
                     Some((current, _)) if patch.is_empty() => {
@@ -439,7 +461,8 @@ impl Model {
                 }
                 current[offset..offset + patch.len()].copy_from_slice(&patch);
                 let len = current.len();
-                self.map(db).insert(k(*key), (current, deadline));
+                self.map(db)
+                    .insert(k(*key), (string_value(current), deadline));
                 Reply::Int(len as i64)
             }
             Op::Del(keys) => {
@@ -605,7 +628,7 @@ impl Model {
     }
 
     fn incr(&mut self, key: &[u8], delta: i64) -> Reply {
-        let (current, deadline) = match self.lookup(key) {
+        let (current, deadline) = match self.lookup_string(key) {
             None => (0, None),
             Some((text, deadline)) => {
                 let text = String::from_utf8(text).unwrap_or_default();
@@ -623,8 +646,10 @@ impl Model {
             return Reply::Err("ERR increment or decrement would overflow".into());
         };
         let db = self.db;
-        self.map(db)
-            .insert(key.to_vec(), (updated.to_string().into_bytes(), deadline));
+        self.map(db).insert(
+            key.to_vec(),
+            (string_value(updated.to_string().into_bytes()), deadline),
+        );
         Reply::Int(updated)
     }
 }
@@ -836,7 +861,7 @@ proptest! {
             prop_assert_eq!(&keys, &live, "db {} keys", index);
             for key in &live {
                 let (value, deadline) = model.dbs[index][key].clone();
-                prop_assert_eq!(handle.get(key).expect("strings only"), Some(&value[..]));
+                prop_assert_eq!(handle.value(key), Some(value));
                 let pexpire = handle.pexpire_time(key);
                 prop_assert_eq!(pexpire, deadline.map_or(-1, |d| d as i64));
             }

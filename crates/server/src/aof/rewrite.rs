@@ -42,8 +42,8 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use redigo_aof::{AofError, AofWriter, FsyncPolicy, Record, sync_parent_dir};
-use redigo_store::{SnapshotEntry, SnapshotHandle, Store, Value};
+use redigo_aof::{AofError, AofWriter, FsyncPolicy, Record, encode_command, sync_parent_dir};
+use redigo_store::{SnapshotEntry, SnapshotHandle, Store};
 
 use super::appender::{Aof, LiveFile, lock};
 use crate::dataset;
@@ -296,17 +296,13 @@ impl SnapshotEncoder {
                     .encode(&mut self.encoded);
                 self.last_db = Some(entry.db);
             }
-            #[allow(unreachable_patterns)] // Value is non-exhaustive.
-            let value = match entry.value {
-                Value::String(value) => value,
-                _ => continue,
-            };
-            match entry.expire_at_ms {
-                Some(deadline) => {
-                    Record::set_with_deadline(entry.key, value, deadline).encode(&mut self.encoded)
-                }
-                None => Record::set(entry.key, value).encode(&mut self.encoded),
-            }
+            // The kind's home in the store says which commands rebuild it.
+            let encoded = &mut self.encoded;
+            entry
+                .value
+                .rewrite(&entry.key, entry.expire_at_ms, &mut |args| {
+                    encode_command(encoded, args)
+                });
         }
         &self.encoded
     }

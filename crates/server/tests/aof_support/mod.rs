@@ -1,6 +1,6 @@
 //! Helpers shared by the `aof_*` integration tests: an in-process dataset
 //! with the AOF started on it, writes applied the way handlers apply them,
-//! and a model of what replaying a file yields.
+//! and what a dataset holds, live or loaded from a file.
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
@@ -9,7 +9,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use redigo_aof::{AofWriter, FaultInjector, FaultyAofWriter, FsyncPolicy, Replay};
 use redigo_server::ServerState;
 use redigo_server::aof::{self, AofOptions, Persistence, WriterFactory};
@@ -18,7 +17,7 @@ use redigo_server::dataset::{self, Dataset, SharedDataset};
 use redigo_store::{Expiry, SetOptions, SetTtl, Value};
 
 /// `(db, key)` -> `(value, deadline)`.
-pub type Model = BTreeMap<(usize, Vec<u8>), (Vec<u8>, Option<u64>)>;
+pub type Model = BTreeMap<(usize, Vec<u8>), (Value, Option<u64>)>;
 
 /// A far-future deadline base, so nothing expires during a test.
 pub const FAR_DEADLINE: u64 = 4_000_000_000_000;
@@ -119,42 +118,28 @@ pub fn live_model(data: &SharedDataset) -> Model {
             return model;
         }
         for entry in batch {
-            #[allow(unreachable_patterns)]
-            let value = match entry.value {
-                Value::String(v) => v.to_vec(),
-                _ => continue,
-            };
-            model.insert((entry.db, entry.key.to_vec()), (value, entry.expire_at_ms));
+            model.insert(
+                (entry.db, entry.key.to_vec()),
+                (entry.value, entry.expire_at_ms),
+            );
         }
     }
 }
 
-/// What replaying the AOF at `path` yields, for the commands these tests
-/// write (`SELECT`, `SET [PXAT]`, `DEL`).
+/// A string value, as models hold it.
+pub fn string(bytes: &'static [u8]) -> Value {
+    Value::String(bytes::Bytes::from_static(bytes))
+}
+
+/// What replaying the AOF at `path` yields: the file loaded by the server's
+/// own loader (the real command handlers) into a fresh dataset, read back
+/// as [`live_model`] reads a live one.
 pub fn replay_model(path: &Path) -> Model {
-    let mut model = Model::new();
-    let mut db = 0;
-    for entry in Replay::open(path).expect("AOF readable") {
-        let entry = entry.expect("AOF valid");
-        let args: Vec<&[u8]> = entry.args.iter().map(Bytes::as_ref).collect();
-        match args.as_slice() {
-            [b"SELECT", n] => db = std::str::from_utf8(n).unwrap().parse().unwrap(),
-            [b"SET", key, value] => {
-                model.insert((db, key.to_vec()), (value.to_vec(), None));
-            }
-            [b"SET", key, value, b"PXAT", deadline] => {
-                let deadline = std::str::from_utf8(deadline).unwrap().parse().unwrap();
-                model.insert((db, key.to_vec()), (value.to_vec(), Some(deadline)));
-            }
-            [b"DEL", keys @ ..] => {
-                for key in keys {
-                    model.remove(&(db, key.to_vec()));
-                }
-            }
-            other => panic!("unexpected record {other:?}"),
-        }
-    }
-    model
+    let config = Config::default();
+    let dataset = Dataset::new(&config).shared();
+    let server = ServerState::new(config, None, None);
+    aof::load(path, &server, &dataset, false).expect("AOF loads");
+    live_model(&dataset)
 }
 
 /// Commands in the AOF at `path`.

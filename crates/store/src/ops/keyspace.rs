@@ -7,7 +7,7 @@ use crate::entry::Entry;
 use crate::error::StoreError;
 use crate::glob;
 use crate::store::DbHandle;
-use crate::value::ValueKind;
+use crate::value::{Value, ValueKind};
 
 impl DbHandle<'_> {
     /// `DEL`: the number of keys removed (a repeated key counts once, since
@@ -38,6 +38,20 @@ impl DbHandle<'_> {
     /// `TOUCH`: as `EXISTS` (the access clock is not maintained yet).
     pub fn touch<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
         self.exists(keys)
+    }
+
+    /// An owned copy of a live key's value, whatever its kind (`None` when
+    /// missing).
+    pub fn value(&mut self, key: &[u8]) -> Option<Value> {
+        let slot = self.find(key)?;
+        Some(self.db().entry_at(slot).to_value())
+    }
+
+    /// `OBJECT ENCODING`: the encoding Redis 7.0 would report for a live
+    /// key's value (`None` when missing).
+    pub fn object_encoding(&mut self, key: &[u8]) -> Option<&'static str> {
+        let slot = self.find(key)?;
+        Some(self.db().entry_at(slot).encoding())
     }
 
     /// `TYPE`: the kind of a live key, `None` for `none`.
@@ -148,7 +162,7 @@ impl DbHandle<'_> {
     }
 }
 
-/// A copy of `entry` under another key, TTL included.
+/// A deep copy of `entry` under another key, kind and TTL included.
 fn rekey(entry: &Entry, key: &[u8]) -> Entry {
-    Entry::new_string(key, entry.value(), entry.expire_at())
+    entry.copy_with_key(key)
 }
