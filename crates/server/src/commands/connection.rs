@@ -284,9 +284,8 @@ fn handle_hello(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut protocol = None;
     let mut next = 1;
     if let Some(version) = args.get(1) {
-        let parsed = std::str::from_utf8(version)
-            .ok()
-            .and_then(|s| s.parse::<i64>().ok());
+        // `getLongLongFromObject`: strict, as `string2ll`.
+        let parsed = redigo_store::numeric::parse_i64(version);
         let Some(version) = parsed else {
             ctx.reply_error("ERR Protocol version is not an integer or out of range");
             return;

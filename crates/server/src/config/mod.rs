@@ -15,7 +15,7 @@
 
 mod cli;
 pub mod params;
-mod values;
+pub(crate) mod values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

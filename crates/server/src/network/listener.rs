@@ -53,10 +53,6 @@ async fn admit(
     dataset: &SharedDataset,
     alive: &mpsc::Sender<()>,
 ) {
-    server
-        .stats
-        .total_connections_received
-        .fetch_add(1, Ordering::Relaxed);
     let maxclients = server.config().maxclients as usize;
     if server.clients.len() >= maxclients {
         server
@@ -68,6 +64,12 @@ async fn admit(
         let _ = socket.write_all(MAX_CLIENTS_REPLY).await;
         return;
     }
+    // As Redis's `stat_numconnections`: counted once the client is admitted,
+    // so a refused connection counts only in `rejected_connections`.
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
     let _ = socket.set_nodelay(true);
     let state = match super::connection::new_client(server, &socket) {
         Ok(state) => state,
