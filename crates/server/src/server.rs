@@ -229,15 +229,39 @@ pub async fn run(
 }
 
 /// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere than Unix).
+///
+/// On Unix, SIGHUP is ignored while this runs, as Redis ignores it
+/// (`signal(SIGHUP, SIG_IGN)`): by default it would kill the server at once,
+/// without the final AOF flush, e.g. when the terminal that started it
+/// closes. Each one is logged.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
+        // Listening for SIGHUP replaces its default action (terminate).
+        let mut hangup = match signal(SignalKind::hangup()) {
+            Ok(hangup) => Some(hangup),
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGHUP; it will stop the server");
+                None
+            }
+        };
+        let hangups = async {
+            match hangup.as_mut() {
+                Some(hangup) => {
+                    while hangup.recv().await.is_some() {
+                        tracing::info!("Received SIGHUP, ignoring it");
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
         match signal(SignalKind::terminate()) {
             Ok(mut terminate) => {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = terminate.recv() => {}
+                    _ = hangups => {}
                 }
             }
             Err(err) => {

@@ -196,6 +196,33 @@ fn sigterm_exits_zero_after_serving() {
     assert!(out.status.success(), "{:?}", out.status);
 }
 
+/// Redis ignores SIGHUP; by default it would kill the process at once with
+/// no final flush.
+#[cfg(unix)]
+#[test]
+fn sighup_is_ignored_and_logged() {
+    let server = Running::start(&[]);
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.roundtrip(b"PING\r\n"), b"+PONG\r\n");
+    for _ in 0..2 {
+        let status = Command::new("kill")
+            .args(["-HUP", &server.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+    // Still serving, on the old connection and on a new one.
+    assert_eq!(conn.roundtrip(b"SET k v\r\n"), b"+OK\r\n");
+    let mut fresh = RawConn::connect(server.port);
+    assert_eq!(fresh.roundtrip(b"GET k\r\n"), b"$1\r\nv\r\n");
+    fresh.send(b"SHUTDOWN\r\n");
+    assert!(fresh.is_closed());
+    let out = server.wait_exit();
+    assert!(out.status.success(), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Received SIGHUP, ignoring it"), "{stderr}");
+}
+
 #[test]
 fn redis_cli_one_shot_and_piped_commands_work() {
     if !tool_available("redis-cli") {
