@@ -121,3 +121,30 @@ fn integer_arguments_are_strict_like_string2ll() {
         p.same_args(command);
     }
 }
+
+/// `tcp-keepalive`, `tcp-backlog` and `protected-mode` exist with Redis's
+/// defaults, mutability and validation.
+#[test]
+fn network_configs_match_redis() {
+    let Some(mut p) = Pair::start() else { return };
+    let cmds: &[&[&[u8]]] = &[
+        &[b"CONFIG", b"GET", b"tcp-keepalive"],
+        &[b"CONFIG", b"GET", b"tcp-backlog"],
+        &[b"CONFIG", b"GET", b"protected-mode"],
+        &[b"CONFIG", b"SET", b"tcp-backlog", b"100"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"-1"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"+60"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"60"],
+        &[b"CONFIG", b"GET", b"tcp-keepalive"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"300"],
+        &[b"CONFIG", b"SET", b"protected-mode", b"maybe"],
+        &[b"CONFIG", b"SET", b"protected-mode", b"no"],
+        &[b"CONFIG", b"GET", b"protected-mode"],
+        &[b"CONFIG", b"SET", b"protected-mode", b"yes"],
+        // Loopback clients are served in protected mode.
+        &[b"PING"],
+    ];
+    for command in cmds {
+        p.same_args(command);
+    }
+}

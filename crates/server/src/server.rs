@@ -13,7 +13,7 @@ use crate::active_expiry;
 use crate::aof::{self, AofOptions};
 use crate::config::Config;
 use crate::dataset::{self, Dataset, SharedDataset};
-use crate::network::listener;
+use crate::network::{listener, socket};
 use crate::shared::{LogLevelHook, REDIS_VERSION, ServerState, ShutdownMode};
 
 /// How long shutdown waits for connections to finish the requests in hand
@@ -75,7 +75,7 @@ impl Server {
         let mut port = config.port;
         for address in config.bind_addresses() {
             let target = address.with_port(port);
-            let listener = match TcpListener::bind(&target).await {
+            let listener = match listen_on(&target, config.tcp_backlog).await {
                 Ok(listener) => listener,
                 Err(err) if address.optional => {
                     tracing::warn!(%err, "skipping optional bind address {target}");
@@ -193,6 +193,24 @@ impl Server {
         tracing::warn!("Redigo is now ready to exit, bye bye...");
         Ok(())
     }
+}
+
+/// Listens on the first address `target` resolves to that can be bound,
+/// with Redis's socket options (see [`socket::listen`]).
+async fn listen_on(target: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    let mut last_error = None;
+    for address in tokio::net::lookup_host(target).await? {
+        match socket::listen(address, backlog) {
+            Ok(listener) => return Ok(listener),
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 fn log_banner(state: &ServerState) {

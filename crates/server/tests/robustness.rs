@@ -28,3 +28,55 @@ fn a_refused_connection_is_not_counted_as_received() {
     assert_eq!(stat(&mut first, "stats", "rejected_connections"), "1");
     assert_eq!(stat(&mut first, "stats", "total_connections_received"), "1");
 }
+
+/// Protected mode, end to end without leaving the loopback interface:
+/// Redis 7.0 treats only `127.0.0.1` and `::1` as local (it compares the
+/// address text), so a client bound to `127.0.0.2` (loopback on Linux) is
+/// a remote client to it, and gets the `-DENIED` explanation and a close.
+#[cfg(target_os = "linux")]
+#[test]
+fn protected_mode_denies_remote_clients_without_a_password() {
+    use std::net::SocketAddr;
+
+    fn connect_from_127_0_0_2(port: u16) -> std::net::TcpStream {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        let source: SocketAddr = "127.0.0.2:0".parse().unwrap();
+        socket.bind(&source.into()).expect("bind 127.0.0.2");
+        let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        socket.connect(&server.into()).expect("connect");
+        socket.into()
+    }
+
+    let server = TestServer::start(&[]);
+    let mut remote = connect_from_127_0_0_2(server.port());
+    let mut reply = Vec::new();
+    remote.read_to_end(&mut reply).unwrap();
+    let reply = String::from_utf8(reply).unwrap();
+    assert!(
+        reply.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.")
+            && reply.ends_with("accepting connections from the outside.\r\n"),
+        "{reply}"
+    );
+
+    // A local client turns it off; then the same remote client is served.
+    let mut local = RawConn::connect(server.port());
+    assert_eq!(
+        local.command(&[b"CONFIG", b"SET", b"protected-mode", b"no"]),
+        b"+OK\r\n"
+    );
+    let mut remote = connect_from_127_0_0_2(server.port());
+    std::io::Write::write_all(&mut remote, b"PING\r\n").unwrap();
+    let mut pong = [0u8; 7];
+    remote.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"+PONG\r\n");
+
+    // With a password, protected mode lets remote clients in to AUTH.
+    local.command(&[b"CONFIG", b"SET", b"protected-mode", b"yes"]);
+    local.command(&[b"CONFIG", b"SET", b"requirepass", b"pw"]);
+    let mut remote = connect_from_127_0_0_2(server.port());
+    std::io::Write::write_all(&mut remote, b"PING\r\n").unwrap();
+    let mut noauth = [0u8; 34];
+    remote.read_exact(&mut noauth).unwrap();
+    assert_eq!(&noauth, b"-NOAUTH Authentication required.\r\n");
+}

@@ -64,13 +64,28 @@ async fn admit(
         let _ = socket.write_all(MAX_CLIENTS_REPLY).await;
         return;
     }
+    let (keepalive, denied) = {
+        let config = server.config();
+        (
+            config.tcp_keepalive,
+            super::socket::protected_mode_denies(&config, peer.ip()),
+        )
+    };
     // As Redis's `stat_numconnections`: counted once the client is admitted,
     // so a refused connection counts only in `rejected_connections`.
     server
         .stats
         .total_connections_received
         .fetch_add(1, Ordering::Relaxed);
-    let _ = socket.set_nodelay(true);
+    if denied {
+        // Redis counts the connection, then explains and closes it.
+        tracing::debug!(%peer, "refusing connection: protected mode");
+        let _ = socket.write_all(super::socket::PROTECTED_MODE_REPLY).await;
+        return;
+    }
+    if let Err(err) = super::socket::configure_accepted(&socket, keepalive) {
+        tracing::debug!(%peer, %err, "cannot set the socket options of a client");
+    }
     let state = match super::connection::new_client(server, &socket) {
         Ok(state) => state,
         Err(err) => {
