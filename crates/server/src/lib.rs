@@ -69,6 +69,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod dataset;
+pub mod fd_limit;
 pub mod logging;
 mod network;
 pub mod persistence;

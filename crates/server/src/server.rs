@@ -32,6 +32,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The open-file limit leaves no room for clients.
+    #[error(transparent)]
+    FdLimit(#[from] crate::fd_limit::FdLimitError),
     /// The AOF could not be loaded or opened.
     #[error("could not start persistence: {0}")]
     Persistence(#[from] aof::StartError),
@@ -70,7 +73,8 @@ impl Server {
     /// Binds every `bind` address on `port` (port 0: a free port, the same
     /// for every address when possible), then, with `aof-enabled`, loads the
     /// AOF and opens it for appending.
-    pub async fn bind(config: Config, options: ServerOptions) -> Result<Server, ServerError> {
+    pub async fn bind(mut config: Config, options: ServerOptions) -> Result<Server, ServerError> {
+        crate::fd_limit::adjust_open_files_limit(&mut config)?;
         let mut listeners = Vec::new();
         let mut port = config.port;
         for address in config.bind_addresses() {
