@@ -71,6 +71,7 @@ pub mod config;
 pub mod dataset;
 pub mod fd_limit;
 pub mod logging;
+pub mod memory_release;
 mod network;
 pub mod persistence;
 pub mod process_stats;

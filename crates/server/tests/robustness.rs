@@ -80,3 +80,55 @@ fn protected_mode_denies_remote_clients_without_a_password() {
     remote.read_exact(&mut noauth).unwrap();
     assert_eq!(&noauth, b"-NOAUTH Authentication required.\r\n");
 }
+
+/// After FLUSHALL of a large dataset the server gives the memory back to
+/// the system, as Redis (with jemalloc) does: glibc alone kept the RSS at
+/// its peak. The server runs in this process, so the RSS is this process's.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn flushall_of_a_large_dataset_returns_memory_to_the_system() {
+    use std::time::{Duration, Instant};
+
+    const KEYS: usize = 300_000;
+    const CHUNK: usize = 10_000;
+    let value = [b'x'; 100];
+    let server = TestServer::start(&[]);
+    let mut conn = RawConn::connect(server.port());
+    for start in (0..KEYS).step_by(CHUNK) {
+        let mut pipeline = Vec::new();
+        for i in start..start + CHUNK {
+            let key = format!("key:{i:08}");
+            pipeline.extend_from_slice(
+                format!("*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$100\r\n", key.len()).as_bytes(),
+            );
+            pipeline.extend_from_slice(&value);
+            pipeline.extend_from_slice(b"\r\n");
+        }
+        conn.send(&pipeline);
+        for _ in 0..CHUNK {
+            assert_eq!(conn.read_reply(), b"+OK\r\n");
+        }
+    }
+    let rss = |conn: &mut RawConn| {
+        stat(conn, "memory", "used_memory_rss")
+            .parse::<u64>()
+            .unwrap()
+    };
+    let used: u64 = stat(&mut conn, "memory", "used_memory").parse().unwrap();
+    let loaded = rss(&mut conn);
+    assert!(used > 30 << 20, "the dataset is large: {used} bytes");
+    assert_eq!(conn.command(&[b"FLUSHALL"]), b"+OK\r\n");
+    // The cron trims within a tick or two; generous bounds either way.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = rss(&mut conn);
+        if now + used / 2 < loaded {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "RSS stayed at {now} after FLUSHALL (loaded: {loaded}, dataset: {used})"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -290,7 +290,9 @@ fn handle_flushdb(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error(errors::SYNTAX);
         return;
     }
+    let before = ctx.store.used_memory();
     ctx.store.flush_db(ctx.client.db);
+    note_freed(ctx, before);
     ctx.propagate(&[b"FLUSHDB"]);
     ctx.reply_ok();
 }
@@ -300,7 +302,16 @@ fn handle_flushall(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error(errors::SYNTAX);
         return;
     }
+    let before = ctx.store.used_memory();
     ctx.store.flush_all();
+    note_freed(ctx, before);
     ctx.propagate(&[b"FLUSHALL"]);
     ctx.reply_ok();
+}
+
+/// Tells the cron how much a flush freed, so it can give the memory back
+/// to the system (see [`crate::memory_release`]).
+fn note_freed(ctx: &ExecContext<'_>, used_before: usize) {
+    let freed = used_before.saturating_sub(ctx.store.used_memory());
+    ctx.server.memory_release.freed(freed as u64);
 }
