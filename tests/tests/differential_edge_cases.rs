@@ -63,3 +63,88 @@ fn raw_argument_edge_cases_reply_as_redis_does() {
         p.same_args(command);
     }
 }
+
+/// Database indexes, numeric configs, HELLO and client ids are read with
+/// Redis's strict `string2ll` (`+1`, `01`, `-0` are not integers), and the
+/// out-of-range texts are Redis's.
+#[test]
+fn integer_arguments_are_strict_like_string2ll() {
+    let Some(mut p) = Pair::start() else { return };
+    let cmds: &[&[&[u8]]] = &[
+        &[b"SET", b"k", b"v"],
+        &[b"SELECT", b"+1"],
+        &[b"SELECT", b"01"],
+        &[b"SELECT", b"-0"],
+        &[b"SELECT", b" 1"],
+        &[b"SELECT", b"99"],
+        &[b"SELECT", b"-1"],
+        &[b"SELECT", b"2147483648"],
+        &[b"SELECT", b"-2147483649"],
+        &[b"MOVE", b"k", b"+1"],
+        &[b"MOVE", b"k", b"01"],
+        &[b"MOVE", b"k", b"-0"],
+        &[b"MOVE", b"k", b"99"],
+        &[b"MOVE", b"k", b"2147483648"],
+        &[b"SWAPDB", b"+1", b"0"],
+        &[b"SWAPDB", b"0", b"01"],
+        &[b"SWAPDB", b"-0", b"0"],
+        &[b"SWAPDB", b"2147483648", b"0"],
+        &[b"SWAPDB", b"0", b"2147483648"],
+        &[b"SWAPDB", b"99", b"0"],
+        &[b"SWAPDB", b"-1", b"0"],
+        &[b"COPY", b"k", b"k2", b"DB", b"+1"],
+        &[b"COPY", b"k", b"k2", b"DB", b"01"],
+        &[b"COPY", b"k", b"k2", b"DB", b"2147483648"],
+        &[b"COPY", b"k", b"k2", b"DB", b"99"],
+        &[b"CONFIG", b"SET", b"hz", b"+5"],
+        &[b"CONFIG", b"SET", b"hz", b"05"],
+        &[b"CONFIG", b"SET", b"hz", b"-0"],
+        &[b"CONFIG", b"SET", b"hz", b"-5"],
+        &[b"CONFIG", b"SET", b"hz", b"2147483648"],
+        &[b"CONFIG", b"SET", b"hz", b"600"],
+        &[b"CONFIG", b"GET", b"hz"],
+        &[b"CONFIG", b"SET", b"hz", b"10"],
+        &[b"CONFIG", b"SET", b"timeout", b"+3"],
+        &[b"CONFIG", b"SET", b"timeout", b"-1"],
+        &[b"CONFIG", b"SET", b"maxclients", b"0"],
+        &[b"CONFIG", b"SET", b"maxclients", b"010"],
+        &[b"CONFIG", b"SET", b"auto-aof-rewrite-percentage", b"+1"],
+        &[b"CONFIG", b"SET", b"proto-max-bulk-len", b"+2mb"],
+        &[b"HELLO", b"+2"],
+        &[b"HELLO", b"02"],
+        &[b"CLIENT", b"KILL", b"ID", b"+1"],
+        &[b"CLIENT", b"KILL", b"ID", b"01"],
+        &[b"CLIENT", b"LIST", b"ID", b"+1"],
+        &[b"CLIENT", b"LIST", b"ID", b"01"],
+    ];
+    for command in cmds {
+        p.same_args(command);
+    }
+}
+
+/// `tcp-keepalive`, `tcp-backlog` and `protected-mode` exist with Redis's
+/// defaults, mutability and validation.
+#[test]
+fn network_configs_match_redis() {
+    let Some(mut p) = Pair::start() else { return };
+    let cmds: &[&[&[u8]]] = &[
+        &[b"CONFIG", b"GET", b"tcp-keepalive"],
+        &[b"CONFIG", b"GET", b"tcp-backlog"],
+        &[b"CONFIG", b"GET", b"protected-mode"],
+        &[b"CONFIG", b"SET", b"tcp-backlog", b"100"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"-1"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"+60"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"60"],
+        &[b"CONFIG", b"GET", b"tcp-keepalive"],
+        &[b"CONFIG", b"SET", b"tcp-keepalive", b"300"],
+        &[b"CONFIG", b"SET", b"protected-mode", b"maybe"],
+        &[b"CONFIG", b"SET", b"protected-mode", b"no"],
+        &[b"CONFIG", b"GET", b"protected-mode"],
+        &[b"CONFIG", b"SET", b"protected-mode", b"yes"],
+        // Loopback clients are served in protected mode.
+        &[b"PING"],
+    ];
+    for command in cmds {
+        p.same_args(command);
+    }
+}

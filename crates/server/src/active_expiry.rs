@@ -39,6 +39,12 @@ pub(crate) fn spawn(server: Arc<ServerState>, dataset: SharedDataset) -> JoinHan
                 server.stats.sample_ops(now);
                 next_sample = now + OPS_SAMPLE_PERIOD;
             }
+            if server.memory_release.take_due() {
+                // A walk of the whole heap: off the runtime's threads, with
+                // no lock held.
+                let server = Arc::clone(&server);
+                let _ = tokio::task::spawn_blocking(move || server.memory_release.trim()).await;
+            }
         }
     })
 }

@@ -13,7 +13,7 @@ use crate::active_expiry;
 use crate::aof::{self, AofOptions};
 use crate::config::Config;
 use crate::dataset::{self, Dataset, SharedDataset};
-use crate::network::listener;
+use crate::network::{listener, socket};
 use crate::shared::{LogLevelHook, REDIS_VERSION, ServerState, ShutdownMode};
 
 /// How long shutdown waits for connections to finish the requests in hand
@@ -32,6 +32,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The open-file limit leaves no room for clients.
+    #[error(transparent)]
+    FdLimit(#[from] crate::fd_limit::FdLimitError),
     /// The AOF could not be loaded or opened.
     #[error("could not start persistence: {0}")]
     Persistence(#[from] aof::StartError),
@@ -70,12 +73,13 @@ impl Server {
     /// Binds every `bind` address on `port` (port 0: a free port, the same
     /// for every address when possible), then, with `aof-enabled`, loads the
     /// AOF and opens it for appending.
-    pub async fn bind(config: Config, options: ServerOptions) -> Result<Server, ServerError> {
+    pub async fn bind(mut config: Config, options: ServerOptions) -> Result<Server, ServerError> {
+        crate::fd_limit::adjust_open_files_limit(&mut config)?;
         let mut listeners = Vec::new();
         let mut port = config.port;
         for address in config.bind_addresses() {
             let target = address.with_port(port);
-            let listener = match TcpListener::bind(&target).await {
+            let listener = match listen_on(&target, config.tcp_backlog).await {
                 Ok(listener) => listener,
                 Err(err) if address.optional => {
                     tracing::warn!(%err, "skipping optional bind address {target}");
@@ -195,6 +199,24 @@ impl Server {
     }
 }
 
+/// Listens on the first address `target` resolves to that can be bound,
+/// with Redis's socket options (see [`socket::listen`]).
+async fn listen_on(target: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    let mut last_error = None;
+    for address in tokio::net::lookup_host(target).await? {
+        match socket::listen(address, backlog) {
+            Ok(listener) => return Ok(listener),
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "the address resolves to nothing",
+        )
+    }))
+}
+
 fn log_banner(state: &ServerState) {
     let config = state.config();
     let persistence = if config.aof_enabled {
@@ -229,15 +251,39 @@ pub async fn run(
 }
 
 /// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere than Unix).
+///
+/// On Unix, SIGHUP is ignored while this runs, as Redis ignores it
+/// (`signal(SIGHUP, SIG_IGN)`): by default it would kill the server at once,
+/// without the final AOF flush, e.g. when the terminal that started it
+/// closes. Each one is logged.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
+        // Listening for SIGHUP replaces its default action (terminate).
+        let mut hangup = match signal(SignalKind::hangup()) {
+            Ok(hangup) => Some(hangup),
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGHUP; it will stop the server");
+                None
+            }
+        };
+        let hangups = async {
+            match hangup.as_mut() {
+                Some(hangup) => {
+                    while hangup.recv().await.is_some() {
+                        tracing::info!("Received SIGHUP, ignoring it");
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
         match signal(SignalKind::terminate()) {
             Ok(mut terminate) => {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = terminate.recv() => {}
+                    _ = hangups => {}
                 }
             }
             Err(err) => {

@@ -12,6 +12,7 @@ use crate::aof::{AofRuntime, OfflineRewrite, Persistence};
 use crate::client::ClientRegistry;
 use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
+use crate::memory_release::MemoryRelease;
 use crate::persistence::PersistenceStatus;
 use crate::stats::Stats;
 
@@ -46,6 +47,8 @@ pub struct ServerState {
     pub commands: CommandTable,
     /// `INFO stats` counters.
     pub stats: Stats,
+    /// Large frees waiting to be returned to the system.
+    pub memory_release: MemoryRelease,
     /// `INFO commandstats` counters.
     pub command_stats: CommandStats,
     /// Connected clients.
@@ -90,6 +93,7 @@ impl ServerState {
             command_stats: CommandStats::new(&commands),
             commands,
             stats: Stats::default(),
+            memory_release: MemoryRelease::default(),
             clients: ClientRegistry::default(),
             persistence: Mutex::new(PersistenceStatus::default()),
             aof: RwLock::new(None),

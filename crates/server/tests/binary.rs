@@ -196,6 +196,33 @@ fn sigterm_exits_zero_after_serving() {
     assert!(out.status.success(), "{:?}", out.status);
 }
 
+/// Redis ignores SIGHUP; by default it would kill the process at once with
+/// no final flush.
+#[cfg(unix)]
+#[test]
+fn sighup_is_ignored_and_logged() {
+    let server = Running::start(&[]);
+    let mut conn = RawConn::connect(server.port);
+    assert_eq!(conn.roundtrip(b"PING\r\n"), b"+PONG\r\n");
+    for _ in 0..2 {
+        let status = Command::new("kill")
+            .args(["-HUP", &server.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+    // Still serving, on the old connection and on a new one.
+    assert_eq!(conn.roundtrip(b"SET k v\r\n"), b"+OK\r\n");
+    let mut fresh = RawConn::connect(server.port);
+    assert_eq!(fresh.roundtrip(b"GET k\r\n"), b"$1\r\nv\r\n");
+    fresh.send(b"SHUTDOWN\r\n");
+    assert!(fresh.is_closed());
+    let out = server.wait_exit();
+    assert!(out.status.success(), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Received SIGHUP, ignoring it"), "{stderr}");
+}
+
 #[test]
 fn redis_cli_one_shot_and_piped_commands_work() {
     if !tool_available("redis-cli") {
@@ -357,4 +384,62 @@ fn io_threads_sets_the_connection_threads_and_is_immutable_as_in_redis() {
     }
     let out = run(&["--io-threads", "0"]);
     assert!(!out.status.success(), "0 io-threads is out of range");
+}
+
+/// With `ulimit -n` below what `maxclients` needs and no right to raise it,
+/// `maxclients` is lowered to the limit minus 32 reserved descriptors with
+/// Redis's warnings, and the client past it gets Redis's error instead of
+/// hanging in the accept queue.
+#[cfg(unix)]
+#[test]
+fn a_low_open_file_limit_lowers_maxclients_and_refuses_with_an_error() {
+    const ULIMIT: u64 = 64;
+    let port = free_port();
+    let script = format!("ulimit -n {ULIMIT} && exec \"$0\" --port {port} --maxclients 1000");
+    let child = Command::new("sh")
+        .args(["-c", &script, BINARY])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn redigo under sh");
+    assert!(wait_for_port(port, STARTUP), "redigo did not start");
+    let server = Running {
+        child: Some(child),
+        port,
+    };
+    let maxclients = ULIMIT - 32;
+    let mut first = RawConn::connect(port);
+    assert_eq!(
+        first.roundtrip(b"CONFIG GET maxclients\r\n"),
+        format!(
+            "*2\r\n$10\r\nmaxclients\r\n${}\r\n{maxclients}\r\n",
+            maxclients.to_string().len()
+        )
+        .into_bytes()
+    );
+    let mut clients = vec![first];
+    while (clients.len() as u64) < maxclients {
+        let mut conn = RawConn::connect(port);
+        assert_eq!(conn.roundtrip(b"PING\r\n"), b"+PONG\r\n");
+        clients.push(conn);
+    }
+    let mut refused = RawConn::connect(port);
+    assert_eq!(
+        refused.read_reply(),
+        b"-ERR max number of clients reached\r\n"
+    );
+    assert!(refused.is_closed());
+    let mut first = clients.swap_remove(0);
+    first.send(b"SHUTDOWN\r\n");
+    assert!(first.is_closed());
+    drop(clients);
+    let out = server.wait_exit();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("You requested maxclients of 1000 requiring at least 1032 max file descriptors.")
+            && stderr.contains(&format!(
+                "Current maximum open files is {ULIMIT}. maxclients has been reduced to {maxclients} to compensate for low ulimit."
+            )),
+        "{stderr}"
+    );
 }

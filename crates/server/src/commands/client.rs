@@ -372,10 +372,8 @@ fn handle_client_list(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         } else if rest.len() >= 2 && rest[0].eq_ignore_ascii_case(b"ID") {
             let mut ids = Vec::with_capacity(rest.len() - 1);
             for raw in &rest[1..] {
-                match std::str::from_utf8(raw)
-                    .ok()
-                    .and_then(|s| s.parse::<i64>().ok())
-                {
+                // `string2ll`, as Redis reads the ids.
+                match redigo_store::numeric::parse_i64(raw) {
                     Some(id) if id > 0 => ids.push(id as u64),
                     _ => {
                         ctx.reply_error("ERR Invalid client ID");
@@ -440,8 +438,9 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, String> {
         let (option, value) = (&pair[0], &pair[1]);
         let text = String::from_utf8_lossy(value).into_owned();
         if option.eq_ignore_ascii_case(b"ID") {
-            match text.parse::<i64>() {
-                Ok(id) if id > 0 => filter.id = Some(id as u64),
+            // `string2ll`, as Redis reads the id.
+            match redigo_store::numeric::parse_i64(value) {
+                Some(id) if id > 0 => filter.id = Some(id as u64),
                 _ => return Err("ERR client-id should be greater than 0".to_string()),
             }
         } else if option.eq_ignore_ascii_case(b"TYPE") {

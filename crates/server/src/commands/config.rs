@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::context::ExecContext;
 use super::spec::{Arg, CommandDocs, CommandSpec, Flag, container_handler};
 use crate::config::params::{self, PARAMS, Param};
-use crate::config::{Config, MAX_HZ, MIN_HZ};
+use crate::config::{Config, MAX_HZ, MIN_HZ, values};
 
 /// `CONFIG` and its subcommands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
@@ -175,16 +175,16 @@ fn set_failed(argument: &str, reason: &str) -> String {
     format!("ERR CONFIG SET failed (possibly related to argument '{argument}') - {reason}")
 }
 
-/// Redis accepts any non-negative `hz` at run time and clamps it into
-/// `MIN_HZ..=MAX_HZ` (the file and the command line refuse it instead).
-fn runtime_value(param: &Param, value: &str) -> String {
-    if param.name == "hz"
-        && let Ok(hz) = value.parse::<i64>()
-        && (0..=i64::from(i32::MAX)).contains(&hz)
-    {
-        return hz.clamp(i64::from(MIN_HZ), i64::from(MAX_HZ)).to_string();
+/// Redis accepts any `hz` in `0..=INT_MAX` at run time and clamps it into
+/// `MIN_HZ..=MAX_HZ` (the file and the command line refuse it instead); the
+/// value is read strictly, as every numeric config.
+fn runtime_value(param: &Param, value: &str) -> Result<String, String> {
+    if param.name == "hz" {
+        let hz = values::parse_strict(value)?;
+        let hz = values::check_range(hz, 0, i64::from(i32::MAX))?;
+        return Ok(hz.clamp(i64::from(MIN_HZ), i64::from(MAX_HZ)).to_string());
     }
-    value.to_string()
+    Ok(value.to_string())
 }
 
 /// Redis's name of `aof-enabled`, which `CONFIG SET` also takes.
@@ -238,7 +238,9 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
     let mut candidate: Config = ctx.server.config().clone();
     for (param, value, quoted) in &changes {
-        if let Err(reason) = (param.set)(&mut candidate, &runtime_value(param, value)) {
+        let applied =
+            runtime_value(param, value).and_then(|value| (param.set)(&mut candidate, &value));
+        if let Err(reason) = applied {
             ctx.reply_error(&set_failed(quoted, &reason));
             return;
         }

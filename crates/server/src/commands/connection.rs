@@ -231,15 +231,32 @@ pub(crate) fn valid_client_name(name: &[u8]) -> bool {
     name.iter().all(|&b| (b'!'..=b'~').contains(&b))
 }
 
-/// Compares without an early exit, so the time taken does not reveal how
-/// much of a guessed password was right.
+/// Compares passwords in time independent of where they differ and of
+/// whether their lengths match, as Redis's `time_independent_strcmp` (Redis
+/// 7.0 compares SHA-256 digests of the passwords the same way).
+///
+/// Both passwords are reduced to a fixed-length 128-bit digest with a hash
+/// keyed by random per-process keys (SipHash from the standard library,
+/// so an attacker can neither predict digests nor craft collisions), and
+/// the digests are compared with no early exit. Two different passwords
+/// match only if their digests collide, with probability 2^-128.
 fn passwords_match(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    let (a, b) = (password_digest(given), password_digest(expected));
+    a.iter().zip(&b).fold(0u64, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The keyed digest of [`passwords_match`]: two 64-bit SipHash values under
+/// independent random keys.
+fn password_digest(password: &[u8]) -> [u64; 2] {
+    use std::hash::{BuildHasher, Hasher, RandomState};
+    use std::sync::OnceLock;
+    static KEYS: OnceLock<[RandomState; 2]> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| [RandomState::new(), RandomState::new()]);
+    keys.each_ref().map(|key| {
+        let mut hasher = key.build_hasher();
+        hasher.write(password);
+        hasher.finish()
+    })
 }
 
 /// `ACLAuthenticateUser` for the single `default` user.
@@ -284,9 +301,8 @@ fn handle_hello(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut protocol = None;
     let mut next = 1;
     if let Some(version) = args.get(1) {
-        let parsed = std::str::from_utf8(version)
-            .ok()
-            .and_then(|s| s.parse::<i64>().ok());
+        // `getLongLongFromObject`: strict, as `string2ll`.
+        let parsed = redigo_store::numeric::parse_i64(version);
         let Some(version) = parsed else {
             ctx.reply_error("ERR Protocol version is not an integer or out of range");
             return;
@@ -376,4 +392,26 @@ fn handle_reset(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.client.name.clear();
     ctx.client.authenticated = !ctx.server.auth_required();
     ctx.reply_simple("RESET");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_compare_by_content_whatever_their_lengths() {
+        assert!(passwords_match(b"secret", b"secret"));
+        assert!(passwords_match(b"", b""));
+        assert!(!passwords_match(b"secreT", b"secret"));
+        assert!(!passwords_match(b"xecret", b"secret"));
+        // Prefixes either way and different lengths.
+        assert!(!passwords_match(b"secre", b"secret"));
+        assert!(!passwords_match(b"secret!", b"secret"));
+        assert!(!passwords_match(b"", b"secret"));
+        assert!(!passwords_match(b"secret", b""));
+        assert!(!passwords_match(b"secret\0", b"secret"));
+        let long = vec![b'a'; 10_000];
+        assert!(passwords_match(&long, &long.clone()));
+        assert!(!passwords_match(&long[..9_999], &long));
+    }
 }

@@ -10,6 +10,9 @@ pub const SYNTAX: &str = "ERR syntax error";
 pub const WRONG_TYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 /// The reply of `getLongLongFromObjectOrReply` and friends.
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+/// The reply of `getIntFromObjectOrReply` to an integer outside `int`.
+pub const NOT_AN_INT: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 /// The reply of `getDoubleFromObjectOrReply`.
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 /// `SELECT`, `MOVE`, `SWAPDB` with a bad index.

@@ -113,7 +113,7 @@ fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 /// `getIntFromObjectOrReply`'s reply for an integer outside the C `int`
 /// range.
-const NOT_AN_INT: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+use errors::NOT_AN_INT;
 
 /// The options of `COPY source destination [DB index] [REPLACE]`.
 struct CopyOptions {

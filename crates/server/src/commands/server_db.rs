@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::context::ExecContext;
 use super::errors;
+use super::keyspace::arguments::integer;
 use super::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, KeySpec};
 
 /// The database-level commands.
@@ -185,16 +186,24 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
 /// Parses a database index as `getIntFromObjectOrReply` would, then checks
 /// it exists. Redis reports a negative index as out of range.
 fn parse_db_index(ctx: &ExecContext<'_>, arg: &[u8]) -> Result<usize, &'static str> {
-    let index = parse_int(arg).ok_or(errors::NOT_INTEGER)?;
+    let index = int_or_reply(arg)?;
     usize::try_from(index)
         .ok()
         .filter(|&i| i < ctx.store.databases())
         .ok_or(errors::DB_INDEX_OUT_OF_RANGE)
 }
 
-/// A Redis `int` argument (`getIntFromObjectOrReply`).
+/// A Redis `int` argument (`getIntFromObject`): read strictly, as
+/// `string2ll` does (no `+`, no leading zeros, no `-0`), then narrowed.
 pub(crate) fn parse_int(arg: &[u8]) -> Option<i32> {
-    std::str::from_utf8(arg).ok()?.parse().ok()
+    i32::try_from(integer(arg)?).ok()
+}
+
+/// `getIntFromObjectOrReply`: the error says whether the argument is not an
+/// integer at all or only outside `int`.
+fn int_or_reply(arg: &[u8]) -> Result<i32, &'static str> {
+    let value = integer(arg).ok_or(errors::NOT_INTEGER)?;
+    i32::try_from(value).map_err(|_| errors::NOT_AN_INT)
 }
 
 fn handle_select(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -231,9 +240,12 @@ fn handle_swapdb(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 fn handle_move(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let Some(target) = parse_int(&args[2]) else {
-        ctx.reply_error(errors::NOT_INTEGER);
-        return;
+    let target = match int_or_reply(&args[2]) {
+        Ok(target) => target,
+        Err(error) => {
+            ctx.reply_error(error);
+            return;
+        }
     };
     let Ok(target) = usize::try_from(target) else {
         ctx.reply_error(errors::DB_INDEX_OUT_OF_RANGE);
@@ -278,7 +290,9 @@ fn handle_flushdb(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error(errors::SYNTAX);
         return;
     }
+    let before = ctx.store.used_memory();
     ctx.store.flush_db(ctx.client.db);
+    note_freed(ctx, before);
     ctx.propagate(&[b"FLUSHDB"]);
     ctx.reply_ok();
 }
@@ -288,7 +302,16 @@ fn handle_flushall(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error(errors::SYNTAX);
         return;
     }
+    let before = ctx.store.used_memory();
     ctx.store.flush_all();
+    note_freed(ctx, before);
     ctx.propagate(&[b"FLUSHALL"]);
     ctx.reply_ok();
+}
+
+/// Tells the cron how much a flush freed, so it can give the memory back
+/// to the system (see [`crate::memory_release`]).
+fn note_freed(ctx: &ExecContext<'_>, used_before: usize) {
+    let freed = used_before.saturating_sub(ctx.store.used_memory());
+    ctx.server.memory_release.freed(freed as u64);
 }

@@ -15,7 +15,7 @@
 
 mod cli;
 pub mod params;
-mod values;
+pub(crate) mod values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -121,6 +121,15 @@ pub struct Config {
     pub auto_aof_rewrite_min_size: u64,
     /// Most simultaneous clients.
     pub maxclients: u32,
+    /// Seconds of idleness before TCP keepalive probes a client (0 = off),
+    /// Redis's `tcp-keepalive`.
+    pub tcp_keepalive: u64,
+    /// Length of the listen queue (Redis's `tcp-backlog`); the kernel may
+    /// cap it (`somaxconn`).
+    pub tcp_backlog: u32,
+    /// Refuse non-loopback clients while no password is set (Redis's
+    /// `protected-mode`).
+    pub protected_mode: bool,
     /// Close clients idle for this many seconds (0 = never).
     pub timeout: u64,
     /// Password of the default user (empty = no authentication).
@@ -153,6 +162,9 @@ impl Default for Config {
             auto_aof_rewrite_percentage: 100,
             auto_aof_rewrite_min_size: 64 * 1024 * 1024,
             maxclients: 10_000,
+            tcp_keepalive: 300,
+            tcp_backlog: 511,
+            protected_mode: true,
             timeout: 0,
             requirepass: String::new(),
             loglevel: LogLevel::Notice,

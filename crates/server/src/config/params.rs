@@ -164,6 +164,39 @@ pub const PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "tcp-keepalive",
+        help: "Seconds of idleness before TCP keepalive probes a client (0 = off)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.tcp_keepalive.to_string(),
+        set: |c, v| {
+            c.tcp_keepalive = parse_integer(v, 0, INT_MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "tcp-backlog",
+        help: "Length of the queue of connections not yet accepted",
+        mutable: false,
+        boolean: false,
+        get: |c| c.tcp_backlog.to_string(),
+        set: |c, v| {
+            c.tcp_backlog = parse_integer(v, 0, INT_MAX)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "protected-mode",
+        help: "Without a password, refuse clients that are not on the loopback interface",
+        mutable: true,
+        boolean: true,
+        get: |c| format_bool(c.protected_mode),
+        set: |c, v| {
+            c.protected_mode = parse_bool(v)?;
+            Ok(())
+        },
+    },
+    Param {
         name: "io-threads",
         help: "Threads serving client connections (1 = one event loop, as Redis)",
         mutable: false,

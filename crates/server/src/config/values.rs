@@ -5,15 +5,21 @@
 /// `ERR CONFIG SET failed (possibly related to argument 'x') - `.
 pub type ValueError = String;
 
-/// An integer within `min..=max`, as Redis's numeric configs parse it.
+/// An integer within `min..=max`, as Redis's numeric configs parse it:
+/// strictly, with `string2ll` (no `+`, no spaces, no leading zeros, no `-0`).
 pub fn parse_integer(value: &str, min: i64, max: i64) -> Result<i64, ValueError> {
-    let n: i64 = value
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    let n = parse_strict(value)?;
     check_range(n, min, max)
 }
 
-fn check_range(n: i64, min: i64, max: i64) -> Result<i64, ValueError> {
+/// `string2ll`, with Redis's `CONFIG SET` error text.
+pub fn parse_strict(value: &str) -> Result<i64, ValueError> {
+    redigo_store::numeric::parse_i64(value.as_bytes())
+        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())
+}
+
+/// `argument must be between min and max inclusive`.
+pub fn check_range(n: i64, min: i64, max: i64) -> Result<i64, ValueError> {
     if n < min || n > max {
         return Err(format!(
             "argument must be between {min} and {max} inclusive"
@@ -115,6 +121,13 @@ mod tests {
     #[test]
     fn integers_and_booleans_use_redis_texts() {
         assert_eq!(parse_integer("12", 0, 20), Ok(12));
+        for not_string2ll in ["+5", "05", "-0", " 5", "5 ", ""] {
+            assert_eq!(
+                parse_integer(not_string2ll, -20, 20),
+                Err("argument couldn't be parsed into an integer".into()),
+                "{not_string2ll:?}"
+            );
+        }
         assert_eq!(
             parse_integer("1.5", 0, 20),
             Err("argument couldn't be parsed into an integer".into())

@@ -19,6 +19,39 @@ const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
 /// Pause after an accept error (e.g. out of file descriptors) before trying
 /// again, so the loop does not spin.
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
+/// While accepting keeps failing, the failure is logged at most this often
+/// (with how many times it happened), not on every retry.
+const ACCEPT_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Rate-limits the log of accept errors (see [`ACCEPT_ERROR_LOG_INTERVAL`]).
+#[derive(Debug, Default)]
+struct AcceptErrorLog {
+    last_logged: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl AcceptErrorLog {
+    fn failed(&mut self, err: &std::io::Error) {
+        let due = self
+            .last_logged
+            .is_none_or(|at| at.elapsed() >= ACCEPT_ERROR_LOG_INTERVAL);
+        if !due {
+            self.suppressed += 1;
+            return;
+        }
+        if self.suppressed > 0 {
+            tracing::warn!(
+                %err,
+                "Accepting client connection failed ({} more failures since the last report)",
+                self.suppressed
+            );
+        } else {
+            tracing::warn!(%err, "Accepting client connection failed");
+        }
+        self.last_logged = Some(std::time::Instant::now());
+        self.suppressed = 0;
+    }
+}
 
 /// Accepts connections on `listener` until shutdown. Each connection task
 /// holds a clone of `alive`; the server waits for all of them to drop it.
@@ -29,6 +62,7 @@ pub(crate) async fn accept_loop(
     alive: mpsc::Sender<()>,
 ) {
     let mut shutdown = server.shutdown_receiver();
+    let mut errors = AcceptErrorLog::default();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -37,7 +71,7 @@ pub(crate) async fn accept_loop(
         let (socket, peer) = match accepted {
             Ok(pair) => pair,
             Err(err) => {
-                tracing::warn!(%err, "accepting a connection failed");
+                errors.failed(&err);
                 tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
                 continue;
             }
@@ -53,10 +87,6 @@ async fn admit(
     dataset: &SharedDataset,
     alive: &mpsc::Sender<()>,
 ) {
-    server
-        .stats
-        .total_connections_received
-        .fetch_add(1, Ordering::Relaxed);
     let maxclients = server.config().maxclients as usize;
     if server.clients.len() >= maxclients {
         server
@@ -68,7 +98,28 @@ async fn admit(
         let _ = socket.write_all(MAX_CLIENTS_REPLY).await;
         return;
     }
-    let _ = socket.set_nodelay(true);
+    let (keepalive, denied) = {
+        let config = server.config();
+        (
+            config.tcp_keepalive,
+            super::socket::protected_mode_denies(&config, peer.ip()),
+        )
+    };
+    // As Redis's `stat_numconnections`: counted once the client is admitted,
+    // so a refused connection counts only in `rejected_connections`.
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    if denied {
+        // Redis counts the connection, then explains and closes it.
+        tracing::debug!(%peer, "refusing connection: protected mode");
+        let _ = socket.write_all(super::socket::PROTECTED_MODE_REPLY).await;
+        return;
+    }
+    if let Err(err) = super::socket::configure_accepted(&socket, keepalive) {
+        tracing::debug!(%peer, %err, "cannot set the socket options of a client");
+    }
     let state = match super::connection::new_client(server, &socket) {
         Ok(state) => state,
         Err(err) => {
