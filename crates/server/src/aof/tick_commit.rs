@@ -187,7 +187,7 @@ impl Aof {
         if self.policy() != FsyncPolicy::Always {
             // Switched away from `always` while replies waited: being
             // written is all they need now.
-            self.durable.advance(written);
+            self.committed.advance(written);
             return;
         }
         if !self.sync_pending() {
