@@ -25,9 +25,15 @@
 //!   itself, as Redis does, saving two thread wake-ups a request
 //!   ([`lone_writer`](super::lone_writer)). Under `everysec` the same thread fsyncs about once a
 //!   second through the writer's [`SyncHandle`]; appends never wait for it.
-//! * Replies go out only once [`Aof::persist`] returns: under `everysec`
-//!   and `no` the batch is then in the page cache (a process crash loses
-//!   nothing acknowledged), under `always` it is also fsynced.
+//! * Replies go out only once [`Aof::hold_reply`] returns: under
+//!   `everysec` and `no` the batch is then in the page cache (a process
+//!   crash loses nothing acknowledged), under `always` it is also fsynced.
+//!   This holds for readers too: a connection whose batch read keys while
+//!   records queued before it were not yet committed waits for the last of
+//!   them (see [`Aof::reply_must_wait`] and the connection module), so
+//!   nothing a client saw can be lost. The committed sequence ([`Aof::committed`]) is
+//!   advanced on write under `everysec` and `no`, on fsync under `always`;
+//!   waiters are filed by sequence and woken exactly when it is reached.
 //! * The **writer thread** is the fallback: it retries failed writes every
 //!   [`WRITE_RETRY_INTERVAL`], writes what other paths queued without
 //!   writing (the expiry cycle wakes it with [`Aof::flush_soon`]), and
@@ -42,14 +48,18 @@
 //! front of the queue, records the error (write commands are then refused
 //! with `-MISCONF Errors writing to the AOF file: <reason>`, see
 //! [`Aof::write_error`]) and retries every [`WRITE_RETRY_INTERVAL`]; the
-//! first successful append clears the error. Nothing acknowledged is lost:
-//! under `always` a client's reply waits until its records are durable.
+//! first successful append clears the error. Nothing acknowledged or seen
+//! is lost: under every policy the replies of the affected batches, and of
+//! every batch that read keys meanwhile, wait until the retry has written
+//! the records (and fsynced them under `always`). Redis answers such
+//! writes under `everysec` and `no`, although their records are not in
+//! the file.
 //!
 //! Redis exits when a write or fsync fails under `always`, because it
 //! cannot keep its promise. Redigo instead keeps the promise by holding the
-//! replies of the affected batches until their data is durable, and refuses
-//! new writes meanwhile, so the server recovers by itself once the disk
-//! does.
+//! replies that could show the data until it is durable, and refuses new
+//! writes meanwhile (refusals show no data and go out at once), so the
+//! server recovers by itself once the disk does.
 //!
 //! A failed fsync is not retried on the same file: after one, the kernel may
 //! already have dropped the dirty pages it could not write (Linux marks them

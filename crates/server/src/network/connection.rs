@@ -12,6 +12,13 @@
 //!
 //! A protocol error ends the batch: the requests before it run and get their
 //! replies, then the error reply is sent and the connection closed.
+//!
+//! With the AOF on, a batch's replies go out only once every write they
+//! could show is committed (written, and fsynced under `appendfsync
+//! always`): the connection's own writes and those of other clients it
+//! read. A read with nothing pending does not wait; see [`execute_batch`]
+//! and `docs/aof.md`. Replies sent outside a batch (a protocol error)
+//! show no data.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
