@@ -15,7 +15,15 @@
 //! * [`fail_next_syncs(n)`](FaultInjector::fail_next_syncs): fsync fails with
 //!   an I/O error;
 //! * [`stall_next_syncs(n, d)`](FaultInjector::stall_next_syncs): fsync takes
-//!   `d` longer, as on a disk that stalls.
+//!   `d` longer, as on a disk that stalls;
+//! * [`hold_syncs`](FaultInjector::hold_syncs): every fsync blocks until
+//!   [`release_syncs`](FaultInjector::release_syncs), a disk that stalls for
+//!   as long as the test needs, with no timing involved.
+//!
+//! The injector also reports which faults fired
+//! ([`write_failures`](FaultInjector::write_failures),
+//! [`syncs_held`](FaultInjector::syncs_held)), so a test can assert that
+//! the fault it armed was hit.
 //!
 //! This module is public so the server's integration tests can use it; it is
 //! not meant for production configurations.
@@ -23,7 +31,7 @@
 use std::fs::File;
 use std::io;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::AofError;
@@ -48,12 +56,22 @@ struct FaultPlan {
     failing_syncs: u32,
     stalling_syncs: u32,
     stall: Duration,
+    /// fsyncs block at the gate while set.
+    holding_syncs: bool,
+    /// fsyncs blocked at the gate now.
+    syncs_at_gate: u32,
+    /// fsyncs ever blocked at the gate.
+    syncs_held: u64,
+    /// Writes failed by injection.
+    write_failures: u64,
 }
 
 /// Arms faults in a [`FaultyStorage`]. Clones share the same plan.
 #[derive(Clone, Debug, Default)]
 pub struct FaultInjector {
     plan: Arc<Mutex<FaultPlan>>,
+    /// Wakes fsyncs held at the gate.
+    gate: Arc<Condvar>,
 }
 
 impl FaultInjector {
@@ -88,9 +106,40 @@ impl FaultInjector {
         plan.stall = stall;
     }
 
-    /// Disarms every pending fault.
+    /// From now on every fsync blocks until [`FaultInjector::release_syncs`].
+    pub fn hold_syncs(&self) {
+        self.plan().holding_syncs = true;
+    }
+
+    /// Lets the fsyncs held at the gate (and later ones) through.
+    pub fn release_syncs(&self) {
+        self.plan().holding_syncs = false;
+        self.gate.notify_all();
+    }
+
+    /// How many fsyncs are blocked at the gate now, and how many ever were.
+    pub fn syncs_held(&self) -> (u32, u64) {
+        let plan = self.plan();
+        (plan.syncs_at_gate, plan.syncs_held)
+    }
+
+    /// How many writes failed by injection so far.
+    pub fn write_failures(&self) -> u64 {
+        self.plan().write_failures
+    }
+
+    /// Disarms every pending fault and releases held fsyncs (the counts of
+    /// faults fired are kept).
     pub fn clear(&self) {
-        *self.plan() = FaultPlan::default();
+        let mut plan = self.plan();
+        *plan = FaultPlan {
+            syncs_at_gate: plan.syncs_at_gate,
+            syncs_held: plan.syncs_held,
+            write_failures: plan.write_failures,
+            ..FaultPlan::default()
+        };
+        drop(plan);
+        self.gate.notify_all();
     }
 
     fn take(counter: &mut u32) -> bool {
@@ -109,6 +158,15 @@ impl FaultInjector {
         };
         if let Some(stall) = stall {
             std::thread::sleep(stall);
+        }
+        let mut plan = self.plan();
+        if plan.holding_syncs {
+            plan.syncs_at_gate += 1;
+            plan.syncs_held += 1;
+            while plan.holding_syncs {
+                plan = self.gate.wait(plan).unwrap_or_else(PoisonError::into_inner);
+            }
+            plan.syncs_at_gate -= 1;
         }
         fails
     }
@@ -137,6 +195,7 @@ impl<S: AofStorage> AofStorage for FaultyStorage<S> {
         let tear = {
             let mut plan = self.faults.plan();
             if FaultInjector::take(&mut plan.failing_writes) {
+                plan.write_failures += 1;
                 return Err(injected(io::ErrorKind::StorageFull, INJECTED_WRITE_ERROR));
             }
             let tear = plan.tear_after.take();

@@ -25,9 +25,15 @@
 //!   itself, as Redis does, saving two thread wake-ups a request
 //!   ([`lone_writer`](super::lone_writer)). Under `everysec` the same thread fsyncs about once a
 //!   second through the writer's [`SyncHandle`]; appends never wait for it.
-//! * Replies go out only once [`Aof::persist`] returns: under `everysec`
-//!   and `no` the batch is then in the page cache (a process crash loses
-//!   nothing acknowledged), under `always` it is also fsynced.
+//! * Replies go out only once [`Aof::hold_reply`] returns: under
+//!   `everysec` and `no` the batch is then in the page cache (a process
+//!   crash loses nothing acknowledged), under `always` it is also fsynced.
+//!   This holds for readers too: a connection whose batch read keys while
+//!   records queued before it were not yet committed waits for the last of
+//!   them (see [`Aof::reply_must_wait`] and the connection module), so
+//!   nothing a client saw can be lost. The committed sequence ([`Aof::committed`]) is
+//!   advanced on write under `everysec` and `no`, on fsync under `always`;
+//!   waiters are filed by sequence and woken exactly when it is reached.
 //! * The **writer thread** is the fallback: it retries failed writes every
 //!   [`WRITE_RETRY_INTERVAL`], writes what other paths queued without
 //!   writing (the expiry cycle wakes it with [`Aof::flush_soon`]), and
@@ -42,14 +48,18 @@
 //! front of the queue, records the error (write commands are then refused
 //! with `-MISCONF Errors writing to the AOF file: <reason>`, see
 //! [`Aof::write_error`]) and retries every [`WRITE_RETRY_INTERVAL`]; the
-//! first successful append clears the error. Nothing acknowledged is lost:
-//! under `always` a client's reply waits until its records are durable.
+//! first successful append clears the error. Nothing acknowledged or seen
+//! is lost: under every policy the replies of the affected batches, and of
+//! every batch that read keys meanwhile, wait until the retry has written
+//! the records (and fsynced them under `always`). Redis answers such
+//! writes under `everysec` and `no`, although their records are not in
+//! the file.
 //!
 //! Redis exits when a write or fsync fails under `always`, because it
 //! cannot keep its promise. Redigo instead keeps the promise by holding the
-//! replies of the affected batches until their data is durable, and refuses
-//! new writes meanwhile, so the server recovers by itself once the disk
-//! does.
+//! replies that could show the data until it is durable, and refuses new
+//! writes meanwhile (refusals show no data and go out at once), so the
+//! server recovers by itself once the disk does.
 //!
 //! A failed fsync is not retried on the same file: after one, the kernel may
 //! already have dropped the dirty pages it could not write (Linux marks them
@@ -61,7 +71,7 @@
 //! error.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -127,10 +137,11 @@ pub(crate) struct Progress {
 }
 
 /// The `live` lock held; on drop it releases the file and then publishes
-/// [`Progress`] (with what [`LiveGuard::wrote`] recorded).
+/// [`Progress`] (with what [`LiveGuard::wrote`] recorded), and under
+/// `everysec` and `no` that it is committed (see [`Aof::publish_written`]).
 pub(crate) struct LiveGuard<'a> {
     file: Option<MutexGuard<'a, LiveFile>>,
-    progress: &'a watch::Sender<Progress>,
+    aof: &'a Aof,
     written: Option<u64>,
 }
 
@@ -159,12 +170,15 @@ impl Drop for LiveGuard<'_> {
     fn drop(&mut self) {
         drop(self.file.take());
         let written = self.written;
-        self.progress.send_modify(|progress| {
+        self.aof.progress.send_modify(|progress| {
             if let Some(seq) = written {
                 progress.written = progress.written.max(seq);
             }
             progress.releases = progress.releases.wrapping_add(1);
         });
+        if let Some(seq) = written {
+            self.aof.publish_written(seq);
+        }
     }
 }
 
@@ -198,9 +212,13 @@ pub struct Aof {
     pub(crate) sync_wake: Condvar,
     live: Mutex<LiveFile>,
     pub(crate) progress: watch::Sender<Progress>,
-    /// The last sequence known fsynced (tracked under `always`), with the
-    /// connections waiting for theirs.
-    pub(crate) durable: SequenceWaiters,
+    /// The last sequence the file holds as the policy promises before a
+    /// reply (fsynced under `always`, written under `everysec` and `no`),
+    /// with the connections whose replies wait for theirs.
+    pub(crate) committed: SequenceWaiters,
+    /// The sequence of the last batch queued: [`WriteQueue::assigned`],
+    /// readable without the queue lock (see [`Aof::reply_must_wait`]).
+    assigned: AtomicU64,
     policy: AtomicU8,
     health: Mutex<Health>,
     pub(crate) failing: AtomicBool,
@@ -292,7 +310,8 @@ impl Aof {
             sync_wake: Condvar::new(),
             live: Mutex::new(LiveFile::new(writer, 0)),
             progress,
-            durable: SequenceWaiters::default(),
+            committed: SequenceWaiters::default(),
+            assigned: AtomicU64::new(0),
             policy: AtomicU8::new(policy_code(policy)),
             health: Mutex::new(Health::default()),
             failing: AtomicBool::new(false),
@@ -355,12 +374,29 @@ impl Aof {
     /// Changes the fsync policy (`CONFIG SET appendfsync`).
     pub fn set_policy(&self, policy: FsyncPolicy) {
         self.policy.store(policy_code(policy), Ordering::Relaxed);
+        // Pairs with the fence in `publish_written`: a write published
+        // concurrently is either seen here or sees the new policy.
+        fence(Ordering::SeqCst);
         self.lock_live().writer.set_policy(writer_policy(policy));
         if policy == FsyncPolicy::Always {
             self.request_sync();
         } else {
             // Nobody waits for fsyncs any more: release those who did.
-            self.durable.advance(self.progress.borrow().written);
+            self.committed.advance(self.progress.borrow().written);
+        }
+    }
+
+    /// Called once the file holds every batch up to `seq` (after the
+    /// publication in [`Progress`]): under `everysec` and `no` that is all a
+    /// reply needs, so they are committed; under `always` the fsync that
+    /// follows commits them.
+    fn publish_written(&self, seq: u64) {
+        // Pairs with the fence in `set_policy`: either this sees the new
+        // policy or `set_policy` sees this write, so a switch away from
+        // `always` never leaves a written batch uncommitted.
+        fence(Ordering::SeqCst);
+        if self.policy() != FsyncPolicy::Always {
+            self.committed.advance(seq);
         }
     }
 
@@ -370,20 +406,32 @@ impl Aof {
     /// [`Aof::persist`] once the dataset lock is released (or, on paths
     /// that do not wait, [`Aof::flush_soon`]).
     pub fn append_batch(&self, records: impl IntoIterator<Item = PropagatedCommand>) -> u64 {
-        lock(&self.queue).push_batch(records)
+        let mut queue = lock(&self.queue);
+        let seq = queue.push_batch(records);
+        self.assigned.store(seq, Ordering::Release);
+        seq
     }
 
     /// The sequence of the last batch queued: what a connection passes to
-    /// [`Aof::persist`] when its batch queued records.
+    /// [`Aof::persist`] after its batch (read under the dataset lock, it
+    /// covers every write the batch could have seen).
     pub fn queued_seq(&self) -> u64 {
-        lock(&self.queue).assigned()
+        self.assigned.load(Ordering::Acquire)
+    }
+
+    /// Whether a reply that may show the effects of every batch up to
+    /// `seen` must wait: some of them are not committed yet (see
+    /// [`Aof::committed`]). One atomic load: the hot path of a read when
+    /// nothing is pending.
+    pub fn reply_must_wait(&self, seen: u64) -> bool {
+        seen > self.committed.reached()
     }
 
     /// Takes the `live` lock (blocking).
     pub(crate) fn lock_live(&self) -> LiveGuard<'_> {
         LiveGuard {
             file: Some(lock(&self.live)),
-            progress: &self.progress,
+            aof: self,
             written: None,
         }
     }
@@ -397,48 +445,65 @@ impl Aof {
         };
         Some(LiveGuard {
             file: Some(file),
-            progress: &self.progress,
+            aof: self,
             written: None,
         })
     }
 
     /// Makes the file hold every batch up to `seq` as the policy promises
     /// before a reply: written (`everysec`, `no`), or written and fsynced
-    /// (`always`). The calling task writes the queue itself when the file
-    /// is free (see the module docs); under `always` the fsync thread then
-    /// covers it. If the write fails, under `always` this waits until the
-    /// writer thread's retry succeeds; under the other policies it returns
-    /// (the reply goes out, the record stays queued and is retried, as in
-    /// Redis).
+    /// (`always`); `writer` is the id of the connection whose batch queued
+    /// `seq`. See [`Aof::hold_reply`].
+    pub async fn persist(&self, seq: u64, writer: u64) {
+        self.hold_reply(seq, Some(writer)).await;
+    }
+
+    /// Returns once every batch up to `seq` is committed (see
+    /// [`Aof::committed`]): what a connection awaits before sending replies
+    /// that may show those batches. `writer` is the connection's id when its
+    /// own batch queued records, `None` when it only read what others wrote.
+    ///
+    /// The calling task writes the queue itself when the file is free (see
+    /// the module docs); under `always` the fsync thread then covers it. If
+    /// the write fails, this waits until the writer thread's retry succeeds
+    /// (and under `always` is fsynced), under every policy: a reply never
+    /// shows a batch the file does not hold.
     ///
     /// Under `always`, on a runtime with an end-of-tick commit, the records
     /// are written and fsynced by that commit instead, once the runtime has
     /// run every connection ready in this tick (see
-    /// [`tick_commit`](super::tick_commit)). Otherwise `writer`, the
-    /// connection's id, lets a connection that writes alone fsync on its
-    /// own thread (see [`lone_writer`](super::lone_writer)).
-    pub async fn persist(&self, seq: u64, writer: u64) {
+    /// [`tick_commit`](super::tick_commit)). Otherwise a connection that
+    /// writes alone fsyncs on its own thread (see
+    /// [`lone_writer`](super::lone_writer)); readers never count as writers
+    /// there.
+    pub async fn hold_reply(&self, seq: u64, writer: Option<u64>) {
         if let Some(tick) = self.tick_commit_for_reply() {
-            tick.request();
-            self.durable.wait(seq).await;
+            if self.committed.reached() < seq {
+                tick.request();
+                self.committed.wait(seq).await;
+            }
             return;
         }
         let lone = self.policy() == FsyncPolicy::Always
-            && self.lone_writer.note_write(writer)
+            && writer.is_some_and(|writer| self.lone_writer.note_write(writer))
             && self.inline_fsync.allowed();
         loop {
+            if self.committed.reached() >= seq {
+                return;
+            }
             let mut progress = self.progress.subscribe();
             let written = progress.borrow_and_update().written;
-            let always = self.policy() == FsyncPolicy::Always;
             if written >= seq {
-                if always {
-                    if lone && self.sync_inline(seq) {
-                        return;
-                    }
-                    // Written: wait for the fsync thread to cover it.
-                    self.request_sync();
-                    self.durable.wait(seq).await;
+                if self.policy() != FsyncPolicy::Always {
+                    // Written is all these policies promise.
+                    return;
                 }
+                if lone && self.sync_inline(seq) {
+                    return;
+                }
+                // Written: wait for the fsync thread to cover it.
+                self.request_sync();
+                self.committed.wait(seq).await;
                 return;
             }
             // A lone writer fsyncs itself: the fsync thread stays asleep.
@@ -452,10 +517,10 @@ impl Aof {
                     }
                 }
                 Attempt::Failed => {
+                    // The writer thread retries; the reply waits for it
+                    // under every policy (and for the fsync under `always`).
                     self.flush_soon();
-                    if always {
-                        self.wait_committed(seq).await;
-                    }
+                    self.committed.wait(seq).await;
                     return;
                 }
             }
@@ -478,10 +543,8 @@ impl Aof {
                 Attempt::Busy | Attempt::Empty => std::thread::sleep(Duration::from_micros(100)),
                 Attempt::Failed => {
                     self.flush_soon();
-                    if self.policy() != FsyncPolicy::Always {
-                        return true;
-                    }
-                    return self.wait_committed_blocking(seq, deadline - Instant::now());
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    return self.wait_committed_blocking(seq, left);
                 }
             }
             if Instant::now() >= deadline {
@@ -528,23 +591,15 @@ impl Aof {
     /// Waits until the file holds every batch up to `seq` as the policy
     /// requires (see [`Aof::committed`]).
     pub async fn wait_committed(&self, seq: u64) {
-        if self.policy() == FsyncPolicy::Always {
-            self.durable.wait(seq).await;
-            return;
-        }
-        let mut receiver = self.progress.subscribe();
-        // The sender lives as long as `self`, so this only ends when reached.
-        let _ = receiver.wait_for(|progress| progress.written >= seq).await;
+        self.committed.wait(seq).await;
     }
 
     /// The last sequence the file holds as the policy requires before a
-    /// reply: fsynced under `always`, written under the others.
+    /// reply: fsynced under `always`, written under the others. After a
+    /// switch from `everysec` or `no` to `always`, what was written before
+    /// the switch stays committed.
     pub fn committed(&self) -> u64 {
-        if self.policy() == FsyncPolicy::Always {
-            self.durable.reached()
-        } else {
-            self.progress.borrow().written
-        }
+        self.committed.reached()
     }
 
     /// Blocking form of [`Aof::wait_committed`], for tests and shutdown;
@@ -563,7 +618,7 @@ impl Aof {
     /// Publishes that every batch up to `seq` is durable (after a rewrite
     /// put them into the new, fsynced file).
     pub(crate) fn mark_durable(&self, seq: u64) {
-        self.durable.advance(seq);
+        self.committed.advance(seq);
     }
 
     /// The reason write commands are refused, if writing or fsyncing the AOF
@@ -763,7 +818,7 @@ impl Aof {
         match live.writer.sync() {
             // Everything written is on disk: release anyone still waiting.
             Ok(()) if !self.needs_recovery_rewrite() => {
-                self.durable.advance(self.progress.borrow().written);
+                self.committed.advance(self.progress.borrow().written);
             }
             Ok(()) => {}
             Err(err) => tracing::error!(%err, "fsync of the AOF at shutdown failed"),

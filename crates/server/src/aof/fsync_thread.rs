@@ -116,7 +116,7 @@ impl Aof {
     /// Releases every connection still waiting for an fsync (the AOF was
     /// turned off: there is nothing left to wait for).
     pub(crate) fn release_waiters(&self) {
-        self.durable.advance(u64::MAX);
+        self.committed.advance(u64::MAX);
     }
 
     /// Marks the live file as not (yet) the AOF: only a rewrite makes what
@@ -130,7 +130,7 @@ impl Aof {
     pub(crate) fn sync_pending(&self) -> bool {
         self.policy() == FsyncPolicy::Always
             && !self.needs_recovery_rewrite()
-            && self.progress.borrow().written > self.durable.reached()
+            && self.progress.borrow().written > self.committed.reached()
     }
 
     /// Under `always`: fsyncs if something written is not durable yet and
@@ -138,7 +138,7 @@ impl Aof {
     /// fsync the replies wait for the recovery rewrite.
     pub(crate) fn sync_written(&self) -> bool {
         let written = self.progress.borrow().written;
-        if written <= self.durable.reached() {
+        if written <= self.committed.reached() {
             return false;
         }
         let Some(took) = self.fsync_written(written, false) else {
@@ -164,7 +164,8 @@ impl Aof {
     /// for the fsync thread, or after a failed fsync for the recovery
     /// rewrite).
     pub(crate) fn sync_inline(&self, seq: u64) -> bool {
-        if self.needs_recovery_rewrite() || self.durable.waiting() > 0 || !*lock(&self.sync_idle) {
+        if self.needs_recovery_rewrite() || self.committed.waiting() > 0 || !*lock(&self.sync_idle)
+        {
             return false;
         }
         let written = self.progress.borrow().written;
@@ -194,7 +195,7 @@ impl Aof {
         if !synced {
             return None;
         }
-        self.durable.advance(written);
+        self.committed.advance(written);
         Some(took)
     }
 

@@ -10,11 +10,16 @@
 //!   ([`AofSink`]) encodes each batch's writes into a [`WriteQueue`] under
 //!   the dataset lock; after the lock, the connection writes the queue to
 //!   the file itself (its batch and any other client's queued meanwhile)
-//!   and sends its replies only once its batch is written, and under
-//!   `appendfsync always` fsynced by the fsync thread, one fsync serving
-//!   many clients (group commit).
+//!   and sends its replies only once every batch they could show is
+//!   committed: written, and under `appendfsync always` fsynced (at the end
+//!   of the runtime tick, or by the fsync thread, one fsync serving many
+//!   clients: group commit). That covers readers: a read of a value whose
+//!   write is not committed yet waits for it, a read with nothing pending
+//!   waits for nothing. `docs/aof.md` states what each policy promises to
+//!   writers and readers, on a full disk too.
 //!   Write errors refuse write commands with `MISCONF` and are retried
-//!   until the disk recovers.
+//!   until the disk recovers; replies that could show the failed records
+//!   wait for the retry under every policy.
 //! * [`rewrite`]: `BGREWRITEAOF` and the automatic rewrite, from the store's
 //!   point-in-time snapshot, with concurrent writes kept in a
 //!   [`RewriteTail`] and an atomic rename at the end.

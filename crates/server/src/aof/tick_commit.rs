@@ -10,7 +10,8 @@
 //!
 //! With one I/O thread (the default) Redigo's runtime is a single thread
 //! too (see [`runtime`](crate::runtime)), and this is the same loop: a
-//! connection whose batch queued records files a request
+//! connection whose replies must wait (its batch queued records, or read
+//! a value whose record is not durable yet) files a request
 //! (`TickCommit::request`) and waits. When the runtime has no task left
 //! to run, its park hook ([`TickCommit::on_park`]) wakes the committer task
 //! ([`TickCommit::committer`]), which lets the runtime poll the sockets
@@ -187,7 +188,7 @@ impl Aof {
         if self.policy() != FsyncPolicy::Always {
             // Switched away from `always` while replies waited: being
             // written is all they need now.
-            self.durable.advance(written);
+            self.committed.advance(written);
             return;
         }
         if !self.sync_pending() {

@@ -19,6 +19,11 @@ pub struct Effects {
     pub close_after_reply: bool,
     /// Stop the server (`SHUTDOWN`).
     pub shutdown: Option<ShutdownMode>,
+    /// A command that reads or writes keys ran (flagged `readonly` or
+    /// `write`, not refused): the replies may show data, so under the AOF
+    /// they wait until every write they could show is committed (see
+    /// `network::connection`).
+    pub touched_keyspace: bool,
 }
 
 /// The execution context of one command.

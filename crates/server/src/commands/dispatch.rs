@@ -63,11 +63,12 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         }
     };
     let counters = ctx.server.command_stats.get(spec.name);
+    let writes = spec.has(Flag::Write);
     let rejection = if !spec.arity_ok(args.len()) {
         Some(errors::wrong_arity(spec.name))
     } else if !ctx.client.authenticated && !spec.has(Flag::NoAuth) && ctx.server.auth_required() {
         Some(errors::NOAUTH.to_string())
-    } else if spec.has(Flag::Write) || spec.name == "ping" {
+    } else if writes || spec.name == "ping" {
         // Writes (and PING, as in Redis's `processCommand`) are refused
         // while the AOF cannot be written.
         ctx.server
@@ -86,6 +87,9 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 
     ctx.client.last_command = spec.name;
+    if writes || spec.has(Flag::Readonly) {
+        ctx.effects.touched_keyspace = true;
+    }
     let reply_start = ctx.out.len();
     let records_start = ctx.propagation.mark();
     let started = Instant::now();

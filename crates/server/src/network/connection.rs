@@ -12,6 +12,13 @@
 //!
 //! A protocol error ends the batch: the requests before it run and get their
 //! replies, then the error reply is sent and the connection closed.
+//!
+//! With the AOF on, a batch's replies go out only once every write they
+//! could show is committed (written, and fsynced under `appendfsync
+//! always`): the connection's own writes and those of other clients it
+//! read. A read with nothing pending does not wait; see [`execute_batch`]
+//! and `docs/aof.md`. Replies sent outside a batch (a protocol error)
+//! show no data.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -23,6 +30,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::codec::Decoder;
 
+use crate::aof::Aof;
 use crate::client::{ClientHandle, ClientState};
 use crate::commands::{self, Effects, ExecContext};
 use crate::dataset::{self, SharedDataset};
@@ -109,18 +117,20 @@ async fn run(
                 break;
             }
             let buffered = (read_buf.len(), read_buf.capacity() - read_buf.len());
-            let (effects, queued_seq) =
+            let (effects, hold) =
                 execute_batch(server, dataset, handle, &mut requests, &mut out, buffered);
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
                 // here once replies have waited too long for it.
                 tick.run_if_overdue();
             }
-            if let (Some(seq), Some(persistence)) = (queued_seq, server.aof()) {
-                // Reply only once the batch's writes are in the AOF (and on
-                // disk under `always`); this task writes the queue itself
-                // when no one else is, covering other clients' batches too.
-                persistence.aof.persist(seq, client_id).await;
+            if let Some(hold) = hold {
+                // Reply only once every write the replies could show is in
+                // the AOF (and on disk under `always`); this task writes the
+                // queue itself when no one else is, covering other clients'
+                // batches too.
+                let writer = hold.wrote.then_some(client_id);
+                hold.aof.hold_reply(hold.seq, writer).await;
             }
             if let Some(mode) = effects.shutdown {
                 server.request_shutdown(mode);
@@ -182,9 +192,33 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
+/// What a batch's replies must wait for before they are sent: see
+/// [`execute_batch`].
+struct ReplyHold {
+    aof: Arc<Aof>,
+    /// The last AOF sequence the replies may show.
+    seq: u64,
+    /// Whether the batch queued records itself (as opposed to only reading
+    /// what others wrote): a connection writing alone may fsync its own
+    /// records (see [`crate::aof::lone_writer`]).
+    wrote: bool,
+}
+
 /// Runs `requests` under one dataset lock and appends their replies to `out`.
-/// Also returns, when the batch queued AOF records, the AOF sequence the
-/// replies must wait for.
+///
+/// Also returns what the replies must wait for. A reply may show any write
+/// whose records were queued before the batch ended (records are queued
+/// under the dataset lock this batch holds), its own and other clients'.
+/// So, if a command that reads or writes keys ran and the AOF has queued
+/// records it has not committed yet (written under `everysec` and `no`,
+/// fsynced under `always`), the replies wait for the last sequence queued
+/// at the end of the batch: nothing a client saw can be lost by a crash
+/// the policy covers. Redis gets the same from sending every reply after
+/// its event loop's write and fsync (`beforeSleep`). When everything queued
+/// is committed, which is the rule for reads without writes in flight, the
+/// check is one atomic comparison and nothing waits. Batches that touched
+/// no key (`PING`, `INFO`, `CONFIG`, or writes refused with `MISCONF`) do
+/// not wait either, so a failing disk can still be diagnosed.
 fn execute_batch(
     server: &ServerState,
     dataset: &SharedDataset,
@@ -192,11 +226,12 @@ fn execute_batch(
     requests: &mut Vec<Request>,
     out: &mut BytesMut,
     (query_buffer_len, query_buffer_free): (usize, usize),
-) -> (Effects, Option<u64>) {
+) -> (Effects, Option<ReplyHold>) {
     let mut effects = Effects::default();
     let mut guard = dataset::lock(dataset);
     let data = &mut *guard;
-    let queued_before = server.aof().map(|p| p.aof.queued_seq());
+    let aof_before = server.aof().map(|p| p.aof);
+    let queued_before = aof_before.as_ref().map(|aof| aof.queued_seq());
     let mut client = handle.lock();
     client.last_interaction = Instant::now();
     client.query_buffer_len = query_buffer_len;
@@ -218,11 +253,18 @@ fn execute_batch(
         commands::execute(&mut ctx, request.args());
     }
     data.finish_batch(&server.stats);
-    let queued_seq = server
-        .aof()
-        .map(|p| p.aof.queued_seq())
-        .filter(|&seq| Some(seq) != queued_before);
-    (effects, queued_seq)
+    // A batch that turned the AOF on waits for the new one.
+    let aof = aof_before.or_else(|| server.aof().map(|p| p.aof));
+    let hold = aof.and_then(|aof| {
+        let seq = aof.queued_seq();
+        let wrote = queued_before.is_some_and(|before| before != seq);
+        ((effects.touched_keyspace || wrote) && aof.reply_must_wait(seq)).then_some(ReplyHold {
+            aof,
+            seq,
+            wrote,
+        })
+    });
+    (effects, hold)
 }
 
 /// Writes and clears `out`; false if the peer is gone.
