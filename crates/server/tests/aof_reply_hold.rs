@@ -20,7 +20,7 @@ use std::net::{Ipv4Addr, TcpStream};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use aof_support::{InProcessServer, faulty_factory, info_field, replay_model, wait_until};
+use aof_support::{InProcessServer, faulty_factory, info_field, replay_model, string, wait_until};
 use redigo_aof::FaultInjector;
 use redigo_aof::faulty_writer::INJECTED_WRITE_ERROR;
 use redigo_server::aof::AofOptions;
@@ -180,10 +180,8 @@ fn a_failed_write_holds_its_reply_and_every_read_of_it_until_the_retry_succeeds(
             reader.expect(b"$3\r\nnew\r\n");
             let model = replay_model(aof.path());
             assert_eq!(
-                model
-                    .get(&(0, b"k".to_vec()))
-                    .map(|(value, _)| value.as_slice()),
-                Some(b"new".as_slice()),
+                model.get(&(0, b"k".to_vec())).map(|(value, _)| value),
+                Some(&string(b"new")),
                 "{context}: what was seen is in the file"
             );
         }
