@@ -46,6 +46,9 @@ pub struct ServerOptions {
     pub log_level_hook: Option<LogLevelHook>,
     /// How the AOF is opened and rewritten (production defaults).
     pub aof: AofOptions,
+    /// How long shutdown waits for connections (None: 5 seconds). Tests
+    /// set it long to observe that no connection makes shutdown wait.
+    pub shutdown_grace: Option<Duration>,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -54,6 +57,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("config_file", &self.config_file)
             .field("log_level_hook", &self.log_level_hook.is_some())
             .field("aof", &self.aof)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -64,6 +68,7 @@ pub struct Server {
     state: Arc<ServerState>,
     dataset: SharedDataset,
     listeners: Vec<TcpListener>,
+    shutdown_grace: Duration,
 }
 
 impl Server {
@@ -118,6 +123,7 @@ impl Server {
             state,
             dataset,
             listeners,
+            shutdown_grace: options.shutdown_grace.unwrap_or(SHUTDOWN_GRACE),
         })
     }
 
@@ -153,6 +159,7 @@ impl Server {
             state,
             dataset,
             listeners,
+            shutdown_grace,
         } = self;
         log_banner(&state);
         let (alive, mut all_closed) = mpsc::channel::<()>(1);
@@ -179,7 +186,7 @@ impl Server {
         }
 
         drop(alive);
-        if tokio::time::timeout(SHUTDOWN_GRACE, all_closed.recv())
+        if tokio::time::timeout(shutdown_grace, all_closed.recv())
             .await
             .is_err()
         {
