@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use crate::entry::Entry;
 use crate::expiry_heap::ExpiryHeap;
+use crate::garbage::Disposal;
 use crate::table::{KeyHasher, Slot, Table};
 
 /// A key removed because its TTL passed, for the server to count in
@@ -113,6 +114,7 @@ impl Db {
         now: Option<u64>,
         db: usize,
         expired: &mut Vec<ExpiredKey>,
+        disposal: &mut Disposal,
     ) -> Option<Slot> {
         let slot = self.table.locate(key)?;
         if now.is_some_and(|now| self.table.entry_at(slot).is_expired(now)) {
@@ -121,6 +123,7 @@ impl Db {
                 db,
                 key: Bytes::copy_from_slice(entry.key()),
             });
+            disposal.entry(entry);
             return None;
         }
         Some(slot)
@@ -131,6 +134,7 @@ impl Db {
     }
 
     /// Inserts or replaces a whole entry; returns the entry it replaced.
+    #[must_use = "a replaced entry goes to the store's disposal"]
     pub(crate) fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
@@ -143,6 +147,7 @@ impl Db {
     }
 
     /// Replaces the entry at `slot` (same key) with `entry`.
+    #[must_use = "a replaced entry goes to the store's disposal"]
     pub(crate) fn replace_at(&mut self, slot: Slot, entry: Entry) -> Entry {
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
@@ -167,6 +172,7 @@ impl Db {
     }
 
     /// Removes the entry at `slot`.
+    #[must_use = "a removed entry goes to the store's disposal"]
     pub(crate) fn remove_at(&mut self, slot: Slot) -> Entry {
         let entry = self.table.remove_at(slot);
         self.track_deadline_removed(entry.expire_at());
@@ -206,6 +212,7 @@ impl Db {
         budget: usize,
         max_pops: usize,
         out: &mut Vec<ExpiredKey>,
+        disposal: &mut Disposal,
     ) -> usize {
         // Entries set aside by a compaction are invisible to `pop_due`
         // until re-checked: active expiry pushes the compaction along.
@@ -232,6 +239,7 @@ impl Db {
                 db,
                 key: Bytes::copy_from_slice(entry.key()),
             });
+            disposal.entry(entry);
             removed += 1;
         }
         pops

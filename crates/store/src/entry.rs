@@ -8,7 +8,8 @@
 //! block, nothing else.
 //!
 //! ```text
-//! byte 0       flags: bits 0..=2 value kind, bit 3 HAS_EXPIRY, bit 4 HAS_SPARE
+//! byte 0       flags: bits 0..=2 value kind, bit 3 HAS_EXPIRY, bit 4 HAS_SPARE,
+//!              bit 5 OUT_OF_LINE
 //! bytes 1..4   access clock (24 bits), reserved for LRU/LFU eviction
 //! varint       key length (LEB128, 1 byte below 128)
 //! varint       value length                      (without HAS_SPARE)
@@ -38,17 +39,32 @@
 //! rebuilding the slice (to read, write or free it) uses the length the
 //! header gives, which is the length the box was allocated with.
 //!
-//! Only strings exist today; the kind bits leave room for the aggregate types,
-//! which will store their out-of-line structure behind the same header. Every
-//! operation that depends on where a value lives (deep copy in `Clone` and
-//! [`Entry::copy_with_key`], free in `Drop`, the owned [`Value`] of
-//! [`Entry::to_value`]) matches on the kind exhaustively and defers to the
-//! kind's home in `kinds`.
+//! # Collections: packed inline, or out of line
+//!
+//! A small collection keeps its compact encoding (a hash's listpack-like
+//! run, a set's intset) as the value bytes, inline in the block: one
+//! allocation for the key and all its elements, and a snapshot image is a
+//! plain copy of the block. A big one (`hashtable`) lives out of line in a
+//! [`Big`] box; the block then holds the box's pointer as its 8 value bytes
+//! and the `OUT_OF_LINE` flag. That pointer is written and read only as a
+//! typed pointer (`write_unaligned`/`read_unaligned`, so it keeps its
+//! provenance), never copied as bytes: repacking the block (a new deadline,
+//! a new key for `RENAME`) detaches the box and re-attaches it to the new
+//! block, [`Entry::write_image`] writes zeros in its place and hands out a
+//! frozen view instead, `Drop` frees the box, and `Clone`/[`Entry::copy_with_key`]
+//! clone it (chunks are shared copy-on-write, see `kinds::chunked`).
+//!
+//! Every operation that depends on where a value lives matches on the kind
+//! exhaustively and defers to the kind's home in `kinds`.
 
 use std::ptr::NonNull;
 
-use crate::kinds::string;
+use crate::kinds::{Big, FrozenBig, hash, set, string};
 use crate::value::{Value, ValueKind};
+
+/// Bytes of the out-of-line pointer stored as the value of a big
+/// collection.
+const POINTER_FIELD: usize = std::mem::size_of::<*mut Big>();
 
 const FLAGS_OFFSET: usize = 0;
 /// Flags byte plus the 24-bit access clock.
@@ -60,8 +76,11 @@ const LENGTH_FIELD: usize = 4;
 const KIND_MASK: u8 = 0b0000_0111;
 const HAS_EXPIRY: u8 = 0b0000_1000;
 const HAS_SPARE: u8 = 0b0001_0000;
+const OUT_OF_LINE: u8 = 0b0010_0000;
 
 const KIND_STRING: u8 = 0;
+const KIND_HASH: u8 = 1;
+const KIND_SET: u8 = 2;
 
 /// Above this size a growing string gains 1 MiB of spare room at a time
 /// instead of doubling (Redis's `SDS_MAX_PREALLOC`).
@@ -129,6 +148,8 @@ impl Header {
     fn kind(&self) -> ValueKind {
         match self.flags & KIND_MASK {
             KIND_STRING => ValueKind::String,
+            KIND_HASH => ValueKind::Hash,
+            KIND_SET => ValueKind::Set,
             other => unreachable!("entry kind tag {other} is never written"),
         }
     }
@@ -136,12 +157,18 @@ impl Header {
     fn grown(&self) -> bool {
         self.flags & HAS_SPARE != 0
     }
+
+    fn out_of_line(&self) -> bool {
+        self.flags & OUT_OF_LINE != 0
+    }
 }
 
 /// The tag a kind is stored under in the flags byte.
 const fn kind_tag(kind: ValueKind) -> u8 {
     match kind {
         ValueKind::String => KIND_STRING,
+        ValueKind::Hash => KIND_HASH,
+        ValueKind::Set => KIND_SET,
     }
 }
 
@@ -191,6 +218,9 @@ pub(crate) struct BlockParts {
     pub(crate) key: std::ops::Range<usize>,
     pub(crate) value: std::ops::Range<usize>,
     pub(crate) expire_at: Option<u64>,
+    /// The value lives out of line: the image carries a frozen view beside
+    /// the bytes (see [`Entry::write_image`]).
+    pub(crate) out_of_line: bool,
 }
 
 impl BlockParts {
@@ -202,8 +232,18 @@ impl BlockParts {
             key: header.key_start..header.value_start(),
             value: header.value_start()..header.value_start() + header.value_len,
             expire_at: deadline,
+            out_of_line: header.out_of_line(),
         }
     }
+}
+
+/// Where a collection's elements are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    /// The compact encoding, inline in the block.
+    Packed(&'a [u8]),
+    /// The big encoding, out of line.
+    Big(&'a Big),
 }
 
 fn read_deadline(block: &[u8], at: usize) -> u64 {
@@ -229,11 +269,10 @@ unsafe impl Sync for Entry {}
 
 impl Drop for Entry {
     fn drop(&mut self) {
+        // A big collection's box first (every kind may have one but
+        // strings, which never set the flag), then the block.
+        drop(self.detach_big());
         let header = self.header();
-        match header.kind() {
-            // Inline: the block is all there is to free.
-            ValueKind::String => {}
-        }
         let len = header.total();
         let slice = std::ptr::slice_from_raw_parts_mut(self.block.as_ptr(), len);
         // SAFETY: the pointer and length are those of the `Box<[u8]>` the
@@ -245,16 +284,28 @@ impl Drop for Entry {
 impl Clone for Entry {
     /// A deep copy: nothing is shared with `self`.
     fn clone(&self) -> Entry {
-        match self.kind() {
+        match self.payload_of_collection() {
             // Inline, so a copy of the block is a deep copy.
-            ValueKind::String => Entry::from_block(self.block().into()),
+            None | Some(Payload::Packed(_)) => Entry::from_block(self.block().into()),
+            Some(Payload::Big(big)) => Entry::new_big(
+                self.kind(),
+                self.key(),
+                Box::new(big.clone()),
+                self.expire_at(),
+            ),
         }
     }
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Entry) -> bool {
-        self.block() == other.block()
+        if self.header().out_of_line() || other.header().out_of_line() {
+            self.key() == other.key()
+                && self.expire_at() == other.expire_at()
+                && self.to_value() == other.to_value()
+        } else {
+            self.block() == other.block()
+        }
     }
 }
 
@@ -265,7 +316,7 @@ impl std::fmt::Debug for Entry {
         f.debug_struct("Entry")
             .field("key", &String::from_utf8_lossy(self.key()))
             .field("kind", &self.kind())
-            .field("value_len", &self.value().len())
+            .field("value_len", &self.header().value_len)
             .field("expire_at_ms", &self.expire_at())
             .finish()
     }
@@ -280,17 +331,160 @@ impl Entry {
     /// A deep copy of this entry's value and deadline under another key
     /// (`COPY`, `RENAME`), of the same kind.
     pub(crate) fn copy_with_key(&self, key: &[u8]) -> Entry {
-        match self.kind() {
-            ValueKind::String => {
-                Self::from_parts(ValueKind::String, key, self.value(), self.expire_at(), 0)
+        match self.payload_of_collection() {
+            None | Some(Payload::Packed(_)) => {
+                Self::from_parts(self.kind(), key, self.value(), self.expire_at(), 0)
+            }
+            Some(Payload::Big(big)) => {
+                Entry::new_big(self.kind(), key, Box::new(big.clone()), self.expire_at())
             }
         }
     }
 
-    /// An owned copy of the value.
+    /// The same entry under another key (`RENAME`): the value moves, a big
+    /// collection's box included (no copy of its elements).
+    pub(crate) fn into_rekeyed(mut self, key: &[u8]) -> Entry {
+        let (kind, expire_at) = (self.kind(), self.expire_at());
+        match self.detach_big() {
+            Some(big) => Entry::new_big(kind, key, big, expire_at),
+            None => Self::from_parts(kind, key, self.value(), expire_at, 0),
+        }
+    }
+
+    /// A packed collection entry (the value bytes are the compact
+    /// encoding).
+    pub(crate) fn new_packed(
+        kind: ValueKind,
+        key: &[u8],
+        payload: &[u8],
+        expire_at: Option<u64>,
+    ) -> Entry {
+        Self::from_parts(kind, key, payload, expire_at, 0)
+    }
+
+    /// A collection entry whose elements live out of line in `big`.
+    pub(crate) fn new_big(
+        kind: ValueKind,
+        key: &[u8],
+        big: Box<Big>,
+        expire_at: Option<u64>,
+    ) -> Entry {
+        let entry = Self::from_parts(kind, key, &[0; POINTER_FIELD], expire_at, 0);
+        let header = entry.header();
+        let raw = Box::into_raw(big);
+        // SAFETY: the value field is POINTER_FIELD bytes inside the block
+        // (just built with that length); `entry` owns the block exclusively.
+        // The flag is set only once the pointer is in place.
+        unsafe {
+            let base = entry.block.as_ptr();
+            std::ptr::write_unaligned(base.add(header.value_start()).cast::<*mut Big>(), raw);
+            *base.add(FLAGS_OFFSET) |= OUT_OF_LINE;
+        }
+        entry
+    }
+
+    /// Takes a big collection's box out of the entry, which is left a
+    /// packed entry with meaningless value bytes (only ever dropped or
+    /// overwritten next).
+    fn detach_big(&mut self) -> Option<Box<Big>> {
+        let header = self.header();
+        if !header.out_of_line() {
+            return None;
+        }
+        // SAFETY: an OUT_OF_LINE block's value field holds the pointer of a
+        // `Box<Big>` written by `new_big` and owned by this entry alone;
+        // clearing the flag hands that ownership to the returned box.
+        unsafe {
+            let base = self.block.as_ptr();
+            let raw = std::ptr::read_unaligned(base.add(header.value_start()).cast::<*mut Big>());
+            *base.add(FLAGS_OFFSET) &= !OUT_OF_LINE;
+            Some(Box::from_raw(raw))
+        }
+    }
+
+    /// The elements of a collection (`None` for a string).
+    pub(crate) fn payload_of_collection(&self) -> Option<Payload<'_>> {
+        let header = self.header();
+        if header.kind() == ValueKind::String {
+            return None;
+        }
+        Some(self.payload_with(&header))
+    }
+
+    fn payload_with(&self, header: &Header) -> Payload<'_> {
+        if header.out_of_line() {
+            // SAFETY: see `detach_big`; the shared borrow of `self` keeps the
+            // box alive and unmodified.
+            unsafe {
+                let raw = std::ptr::read_unaligned(
+                    self.block
+                        .as_ptr()
+                        .add(header.value_start())
+                        .cast::<*mut Big>(),
+                );
+                Payload::Big(&*raw)
+            }
+        } else {
+            let start = header.value_start();
+            Payload::Packed(&self.block_with(header)[start..start + header.value_len])
+        }
+    }
+
+    /// The elements of a collection entry.
+    pub(crate) fn payload(&self) -> Payload<'_> {
+        self.payload_with(&self.header())
+    }
+
+    /// The out-of-line elements, for changing them in place.
+    pub(crate) fn big_mut(&mut self) -> Option<&mut Big> {
+        let header = self.header();
+        if !header.out_of_line() {
+            return None;
+        }
+        // SAFETY: see `detach_big`; `&mut self` makes the access exclusive.
+        unsafe {
+            let raw = std::ptr::read_unaligned(
+                self.block
+                    .as_ptr()
+                    .add(header.value_start())
+                    .cast::<*mut Big>(),
+            );
+            Some(&mut *raw)
+        }
+    }
+
+    /// Replaces the value with a packed encoding (same kind, key, deadline).
+    pub(crate) fn set_packed(&mut self, payload: &[u8]) {
+        *self = Self::from_parts(self.kind(), self.key(), payload, self.expire_at(), 0);
+    }
+
+    /// Replaces the value with out-of-line elements (same kind, key,
+    /// deadline): the conversion to the big encoding.
+    pub(crate) fn set_big(&mut self, big: Box<Big>) {
+        *self = Entry::new_big(self.kind(), self.key(), big, self.expire_at());
+    }
+
+    /// Whether the value lives out of line (a collection's big encoding).
+    pub(crate) fn is_big(&self) -> bool {
+        self.header().out_of_line()
+    }
+
+    /// Number of elements of a collection (0 for a string).
+    pub(crate) fn collection_len(&self) -> usize {
+        match (self.kind(), self.payload()) {
+            (ValueKind::String, _) => 0,
+            (ValueKind::Hash, payload) => hash::len(payload),
+            (ValueKind::Set, payload) => set::len(payload),
+        }
+    }
+
+    /// An owned copy of the value (a collection's big encoding as a frozen
+    /// view: O(chunks)).
     pub(crate) fn to_value(&self) -> Value {
         match self.kind() {
             ValueKind::String => Value::String(bytes::Bytes::copy_from_slice(self.value())),
+            ValueKind::Hash => Value::Hash(hash::to_value(self.payload())),
+            ValueKind::Set => Value::Set(set::to_value(self.payload())),
         }
     }
 
@@ -299,7 +493,36 @@ impl Entry {
         let header = self.header();
         match header.kind() {
             ValueKind::String => string::encoding(self.value(), header.grown()),
+            ValueKind::Hash => hash::encoding(self.payload_with(&header)),
+            ValueKind::Set => set::encoding(self.payload_with(&header)),
         }
+    }
+
+    /// Appends this entry's snapshot record to `out`: `[u32 length][block]`,
+    /// the block copied whole when its value is inline. A big collection's
+    /// pointer is not copied: zeros take its place and the frozen view of
+    /// its elements is returned, to be kept beside the bytes.
+    pub(crate) fn write_image(&self, out: &mut Vec<u8>) -> Option<FrozenBig> {
+        let header = self.header();
+        let block = self.block_with(&header);
+        let len = u32::try_from(block.len()).expect("entries are bounded by the string limit");
+        out.extend_from_slice(&len.to_le_bytes());
+        if header.out_of_line() {
+            out.extend_from_slice(&block[..header.value_start()]);
+            out.extend_from_slice(&[0; POINTER_FIELD]);
+            match self.payload_with(&header) {
+                Payload::Big(big) => Some(big.freeze()),
+                Payload::Packed(_) => unreachable!("out-of-line entries have a box"),
+            }
+        } else {
+            out.extend_from_slice(block);
+            None
+        }
+    }
+
+    /// Bytes [`Entry::write_image`] appends.
+    pub(crate) fn image_len(&self) -> usize {
+        4 + self.header().total()
     }
 
     /// Builds a block of kind `kind` (see the module docs) and takes
@@ -372,9 +595,9 @@ impl Entry {
         Header::decode(|i| unsafe { *self.block.as_ptr().add(i) })
     }
 
-    /// The packed block itself, for copying whole (snapshot images); read it
-    /// back with [`BlockParts::parse`].
-    pub(crate) fn block(&self) -> &[u8] {
+    /// The packed block itself (a big collection's holds its pointer: use
+    /// [`Entry::write_image`] to copy entries).
+    fn block(&self) -> &[u8] {
         self.block_with(&self.header())
     }
 
@@ -399,8 +622,9 @@ impl Entry {
         &self.block_with(&header)[header.key_start..header.value_start()]
     }
 
-    /// The value bytes (for strings, the string itself).
+    /// The value bytes: a string, or a packed collection's encoding.
     pub(crate) fn value(&self) -> &[u8] {
+        debug_assert!(!self.header().out_of_line(), "value() of a big collection");
         let header = self.header();
         &self.block_with(&header)[header.value_start()..header.value_start() + header.value_len]
     }
@@ -432,6 +656,11 @@ impl Entry {
                 self.block_mut()[at..at + DEADLINE_FIELD].copy_from_slice(&deadline.to_le_bytes());
             }
             (None, None) => {}
+            _ if header.out_of_line() => {
+                let (kind, key) = (header.kind(), self.key().to_vec());
+                let big = self.detach_big().expect("out of line");
+                *self = Entry::new_big(kind, &key, big, expire_at);
+            }
             _ => {
                 *self = Self::from_parts(
                     header.kind(),
@@ -444,9 +673,15 @@ impl Entry {
         }
     }
 
-    /// Bytes of the block, the entry's share of `used_memory`.
+    /// Bytes of the block and of any out-of-line elements, the entry's
+    /// share of `used_memory`.
     pub(crate) fn allocated_bytes(&self) -> usize {
-        self.header().total()
+        let header = self.header();
+        let inline = header.total();
+        match self.payload_with(&header) {
+            Payload::Big(big) if header.out_of_line() => inline + big.memory_bytes(),
+            _ => inline,
+        }
     }
 
     /// Ensures the value can hold `new_len` bytes, growing greedily, and
@@ -587,7 +822,9 @@ mod tests {
     fn copied_blocks_parse_back() {
         let mut entry = Entry::new_string(b"key", b"val", Some(77));
         entry.append(b"ue");
-        let copy = entry.block().to_vec();
+        let mut image = Vec::new();
+        assert!(entry.write_image(&mut image).is_none());
+        let copy = image[4..].to_vec();
         let parts = BlockParts::parse(&copy);
         assert_eq!(&copy[parts.key], b"key");
         assert_eq!(&copy[parts.value], b"value");

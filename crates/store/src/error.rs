@@ -48,6 +48,15 @@ pub enum StoreError {
     /// A database index outside `0..databases`.
     #[error("ERR DB index is out of range")]
     DbIndexOutOfRange,
+    /// `HINCRBY` on a field whose value is not an integer.
+    #[error("ERR hash value is not an integer")]
+    HashValueNotAnInteger,
+    /// `HINCRBYFLOAT` on a field whose value is not a float.
+    #[error("ERR hash value is not a float")]
+    HashValueNotAFloat,
+    /// `HINCRBYFLOAT` with a NaN or infinite increment.
+    #[error("ERR value is NaN or Infinity")]
+    NanOrInfinity,
     /// A snapshot was requested while another one is still being iterated.
     #[error("ERR a snapshot is already in progress")]
     SnapshotInProgress,

@@ -73,6 +73,7 @@ mod db_set;
 mod entry;
 pub mod error;
 pub mod expiry_heap;
+pub mod garbage;
 pub mod glob;
 pub mod kinds;
 pub mod numeric;
@@ -81,19 +82,21 @@ pub mod scan;
 pub mod snapshot;
 pub mod store;
 mod table;
+mod thin;
 pub mod value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::ExpiredKey;
 pub use error::StoreError;
 pub use expiry_heap::ExpiryHeap;
-pub use kinds::REWRITE_ITEMS_PER_COMMAND;
+pub use garbage::Garbage;
+pub use kinds::{LAZYFREE_THRESHOLD, REWRITE_ITEMS_PER_COMMAND};
 pub use ops::expire::{ExpireCondition, ExpireOutcome, Expiry};
 pub use ops::strings::{GetExEffect, GetExTtl, SetCondition, SetOptions, SetOutcome, SetTtl};
 pub use scan::{DEFAULT_SCAN_COUNT, ScanOptions, ScanPage};
 pub use snapshot::{SnapshotEntry, SnapshotHandle};
 pub use store::{
-    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, KeyspaceInfo, SNAPSHOT_STEP_MAX_TABLES,
-    Store, StoreConfig,
+    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, EncodingLimits, KeyspaceInfo,
+    SET_MAX_INTSET_ENTRIES_CAP, SNAPSHOT_STEP_MAX_TABLES, Store, StoreConfig,
 };
-pub use value::{Value, ValueKind};
+pub use value::{HashValue, SetValue, Value, ValueKind};

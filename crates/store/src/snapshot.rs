@@ -69,8 +69,9 @@ use std::collections::VecDeque;
 use crate::db::Db;
 use crate::db_set::DbSet;
 use crate::entry::{BlockParts, Entry};
+use crate::kinds::FrozenBig;
 use crate::table::{Segment, Table};
-use crate::value::{Value, ValueKind};
+use crate::value::{HashValue, SetValue, Value, ValueKind};
 
 /// One key of a snapshot, with the database it belonged to at time T.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,32 +143,35 @@ impl CopyOnWrite {
 /// out of line must capture its structure without copying it whole (a
 /// shared, copy-on-write handle) and keep it beside the bytes, never a
 /// `memcpy` of its pointer.
-#[derive(Debug)]
 struct SegmentImage {
     bytes: Vec<u8>,
+    /// Frozen views of the out-of-line values, in record order.
+    frozen: Vec<FrozenBig>,
+}
+
+impl std::fmt::Debug for SegmentImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentImage")
+            .field("bytes", &self.bytes.len())
+            .field("frozen", &self.frozen.len())
+            .finish()
+    }
 }
 
 const IMAGE_LENGTH_PREFIX: usize = 4;
 
 impl SegmentImage {
     fn capture<'a>(entries: impl Iterator<Item = &'a Entry> + Clone) -> SegmentImage {
-        let size: usize = entries
-            .clone()
-            .map(|e| IMAGE_LENGTH_PREFIX + e.allocated_bytes())
-            .sum();
+        let size: usize = entries.clone().map(Entry::image_len).sum();
         let mut bytes = Vec::with_capacity(size);
+        let mut frozen = Vec::new();
         for entry in entries {
-            match entry.kind() {
-                ValueKind::String => {
-                    let block = entry.block();
-                    let len = u32::try_from(block.len())
-                        .expect("entries are bounded by the string limit");
-                    bytes.extend_from_slice(&len.to_le_bytes());
-                    bytes.extend_from_slice(block);
-                }
-            }
+            // Inline values (strings, packed collections) are copied with
+            // their block; a big collection is frozen (O(chunks)), its
+            // pointer never copied.
+            frozen.extend(entry.write_image(&mut bytes));
         }
-        SegmentImage { bytes }
+        SegmentImage { bytes, frozen }
     }
 
     /// Hands out every record. The image becomes one shared `Bytes` buffer
@@ -175,6 +179,7 @@ impl SegmentImage {
     /// segment rather than twice per entry.
     fn decode(self, mut emit: impl FnMut(Bytes, Value, Option<u64>)) {
         let buffer = Bytes::from(self.bytes);
+        let mut frozen = self.frozen.into_iter();
         let mut at = 0;
         while at < buffer.len() {
             let len_bytes: [u8; IMAGE_LENGTH_PREFIX] = buffer[at..at + IMAGE_LENGTH_PREFIX]
@@ -184,9 +189,17 @@ impl SegmentImage {
             let end = start + u32::from_le_bytes(len_bytes) as usize;
             let parts = BlockParts::parse(&buffer[start..end]);
             let key = buffer.slice(start + parts.key.start..start + parts.key.end);
-            let value = match parts.kind {
-                ValueKind::String => {
-                    Value::String(buffer.slice(start + parts.value.start..start + parts.value.end))
+            let value_bytes = buffer.slice(start + parts.value.start..start + parts.value.end);
+            let value = if parts.out_of_line {
+                frozen
+                    .next()
+                    .expect("one frozen view per out-of-line record")
+                    .into_value()
+            } else {
+                match parts.kind {
+                    ValueKind::String => Value::String(value_bytes),
+                    ValueKind::Hash => Value::Hash(HashValue::from_packed(&value_bytes)),
+                    ValueKind::Set => Value::Set(SetValue::from_intset(&value_bytes)),
                 }
             };
             emit(key, value, parts.expire_at);

@@ -8,7 +8,9 @@
 
 use crate::db::{Db, ExpiredKey};
 use crate::db_set::DbSet;
+use crate::entry::Entry;
 use crate::error::StoreError;
+use crate::garbage::{Disposal, Garbage};
 use crate::snapshot::{SnapshotEntry, SnapshotHandle, SnapshotState};
 use crate::table::{KeyHasher, Slot};
 use crate::value::ValueKind;
@@ -41,6 +43,8 @@ pub struct StoreConfig {
     pub databases: usize,
     /// Largest string `APPEND`/`SETRANGE` may produce (`proto-max-bulk-len`).
     pub max_string_len: usize,
+    /// When collections switch to their big encoding.
+    pub encoding: EncodingLimits,
 }
 
 impl Default for StoreConfig {
@@ -48,6 +52,37 @@ impl Default for StoreConfig {
         StoreConfig {
             databases: DEFAULT_DATABASES,
             max_string_len: DEFAULT_MAX_STRING_LEN,
+            encoding: EncodingLimits::default(),
+        }
+    }
+}
+
+/// Redis 7.0's thresholds between a collection's compact and big
+/// encodings, under Redis's config names. Changing them (see
+/// [`Store::set_encoding_limits`]) affects later writes only: a value is
+/// converted when a write crosses a threshold, and never back, as in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodingLimits {
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): most
+    /// fields of a `listpack` hash.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`): longest
+    /// field or value of a `listpack` hash.
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`: most members of an `intset` set (Redis
+    /// caps it at 2^30 internally; so does the store).
+    pub set_max_intset_entries: usize,
+}
+
+/// Redis's cap on `set-max-intset-entries` (`setTypeAdd`).
+pub const SET_MAX_INTSET_ENTRIES_CAP: usize = 1 << 30;
+
+impl Default for EncodingLimits {
+    fn default() -> Self {
+        EncodingLimits {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
         }
     }
 }
@@ -73,6 +108,8 @@ pub struct Store {
     pub(crate) config: StoreConfig,
     /// Keys removed by lazy expiry since the last [`Store::drain_expired`].
     pub(crate) expired: Vec<ExpiredKey>,
+    /// Where removed values go (see [`crate::garbage`]).
+    pub(crate) disposal: Disposal,
     snapshot: Option<SnapshotState>,
     /// Set while the server replays its AOF: see [`Store::set_loading`].
     loading: bool,
@@ -111,6 +148,7 @@ impl Store {
                 ..config
             },
             expired: Vec::new(),
+            disposal: Disposal::default(),
             snapshot: None,
             loading: false,
             touched: DbSet::new(databases),
@@ -131,6 +169,42 @@ impl Store {
     /// (`CONFIG SET proto-max-bulk-len`); existing values are not touched.
     pub fn set_max_string_len(&mut self, limit: usize) {
         self.config.max_string_len = limit;
+    }
+
+    /// The encoding thresholds in force.
+    pub fn encoding_limits(&self) -> EncodingLimits {
+        self.config.encoding
+    }
+
+    /// Changes the encoding thresholds (`CONFIG SET hash-max-listpack-*`,
+    /// `set-max-intset-entries`); existing values keep their encoding
+    /// until a write crosses a threshold.
+    pub fn set_encoding_limits(&mut self, limits: EncodingLimits) {
+        self.config.encoding = limits;
+    }
+
+    /// Whether big values leaving the keyspace are queued for
+    /// [`Store::drain_garbage`] instead of being freed on the command path
+    /// (see [`crate::garbage`]). Off by default: a caller that turns it on
+    /// must drain.
+    pub fn set_background_free(&mut self, enabled: bool) {
+        self.disposal.background = enabled;
+    }
+
+    /// Takes the values waiting to be freed, for the caller to drop on a
+    /// background thread (see [`crate::garbage`]).
+    pub fn drain_garbage(&mut self) -> Vec<Garbage> {
+        std::mem::take(&mut self.disposal.garbage)
+    }
+
+    /// Whether values wait in the garbage list.
+    pub fn has_garbage(&self) -> bool {
+        !self.disposal.garbage.is_empty()
+    }
+
+    /// Frees an entry that left the keyspace, or queues it as garbage.
+    pub(crate) fn dispose(&mut self, entry: Option<Entry>) {
+        self.disposal.maybe(entry);
     }
 
     /// Marks the store as loading (replaying a persistence file) or not.
@@ -245,6 +319,8 @@ impl Store {
             // The snapshot still owes entries of this table: hand it over
             // whole (a move, not a copy) instead of freeing it.
             snapshot.detached.push(old.table);
+        } else {
+            self.disposal.table(old.table);
         }
     }
 
@@ -277,6 +353,7 @@ impl Store {
                 budget - removed.len(),
                 pops_left,
                 &mut removed,
+                &mut self.disposal,
             );
             pops_left -= pops;
             if removed.len() >= budget || pops_left == 0 {
@@ -456,13 +533,22 @@ impl DbHandle<'_> {
         self.store.config.max_string_len
     }
 
+    pub(crate) fn limits(&self) -> EncodingLimits {
+        self.store.config.encoding
+    }
+
+    /// Frees an entry that left the keyspace, or queues it as garbage.
+    pub(crate) fn dispose(&mut self, entry: impl Into<Option<Entry>>) {
+        self.store.dispose(entry.into());
+    }
+
     /// Finds a live key in database `index` (lazily expiring it).
     pub(crate) fn find_in(&mut self, index: usize, key: &[u8]) -> Option<Slot> {
         let now = self.expiry_now();
         // A lookup may remove the key it finds expired: a change.
         self.store.touch(index);
         let store = &mut *self.store;
-        store.dbs[index].find(key, now, index, &mut store.expired)
+        store.dbs[index].find(key, now, index, &mut store.expired, &mut store.disposal)
     }
 
     /// The instant deadlines are judged against, `None` while the store is

@@ -7,17 +7,24 @@
 
 use bytes::Bytes;
 
+pub use crate::kinds::hash::HashValue;
+pub use crate::kinds::set::SetValue;
+
 /// The kind of value a key holds, as `TYPE` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValueKind {
     /// A binary-safe string.
     String,
+    /// A hash of field-value pairs.
+    Hash,
+    /// A set of distinct members.
+    Set,
 }
 
 impl ValueKind {
     /// Every kind, in tag order (`SCAN ... TYPE` looks names up here: a new
     /// kind goes here too).
-    pub const ALL: [ValueKind; 1] = [ValueKind::String];
+    pub const ALL: [ValueKind; 3] = [ValueKind::String, ValueKind::Hash, ValueKind::Set];
 }
 
 /// An owned copy of a value, as snapshots hand them out.
@@ -25,4 +32,8 @@ impl ValueKind {
 pub enum Value {
     /// A binary-safe string.
     String(Bytes),
+    /// A hash (a big one as a frozen, copy-on-write view of its chunks).
+    Hash(HashValue),
+    /// A set (a big one as a frozen, copy-on-write view of its chunks).
+    Set(SetValue),
 }

@@ -19,15 +19,83 @@
 //! | snapshot image | capture of a live value by a writer, restore by the walker | [`crate::snapshot`] |
 //! | `rewrite` | the commands that rebuild the key, TTL included | [`Value::rewrite`], the AOF rewrite |
 //!
-//! A string lives inline in its entry's block (see `entry`); the collection
-//! kinds will keep a pointer to an out-of-line structure there instead, and
-//! their deep copy, free and snapshot capture are where that difference is
-//! handled: a snapshot image must never `memcpy` an out-of-line pointer, and
-//! capturing a big value must stay bounded (copy-on-write inside it).
+//! A string lives inline in its entry's block (see `entry`). A collection
+//! lives inline too while it is small (its compact encoding: `listpack`,
+//! `intset`), and out of line in a [`Big`] box once it is not; deep copy,
+//! free and snapshot capture are where that difference is handled: a
+//! snapshot image never copies an out-of-line pointer, it takes a frozen
+//! view of the collection's chunks ([`chunked`]), so capturing a big value
+//! costs O(chunks) and a later write copies one chunk.
+//!
+//! Lists and sorted sets fit the same model: a compact encoding inline in
+//! the block, a chunked big encoding in a new [`Big`] variant, a new
+//! owned form in [`Value`].
 
+pub(crate) mod chunked;
+pub mod hash;
+pub mod set;
 pub(crate) mod string;
 
 use crate::value::{Value, ValueKind};
+
+/// The big (out-of-line) encoding of a collection, one variant per kind.
+#[derive(Debug, Clone)]
+pub(crate) enum Big {
+    Hash(hash::BigHash),
+    Set(set::BigSet),
+}
+
+impl Big {
+    /// Heap bytes of the structure.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        match self {
+            Big::Hash(table) => table.memory_bytes(),
+            Big::Set(table) => table.memory_bytes(),
+        }
+    }
+
+    /// A frozen view for a snapshot (O(chunks)).
+    pub(crate) fn freeze(&self) -> FrozenBig {
+        match self {
+            Big::Hash(table) => FrozenBig::Hash(table.freeze()),
+            Big::Set(table) => FrozenBig::Set(table.freeze()),
+        }
+    }
+}
+
+/// A frozen view of a [`Big`] value, kept beside a snapshot image.
+pub(crate) enum FrozenBig {
+    Hash(chunked::Frozen<hash::Pair>),
+    Set(chunked::Frozen<set::Member>),
+}
+
+impl FrozenBig {
+    /// The owned value.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            FrozenBig::Hash(frozen) => Value::Hash(hash::HashValue::from_frozen(frozen)),
+            FrozenBig::Set(frozen) => Value::Set(set::SetValue::from_frozen(frozen)),
+        }
+    }
+}
+
+/// Redis frees values with more elements than this in the background when
+/// lazy freeing is on (`LAZYFREE_THRESHOLD`); the store hands such values
+/// to the caller's garbage list instead of freeing them (see
+/// [`Store::set_background_free`](crate::Store::set_background_free)).
+pub const LAZYFREE_THRESHOLD: usize = 64;
+
+/// `PEXPIREAT key deadline` after a collection's batches, when it has one.
+pub(crate) fn rewrite_deadline(
+    key: &[u8],
+    expire_at_ms: Option<u64>,
+    emit: &mut dyn FnMut(&[&[u8]]),
+) {
+    if let Some(deadline) = expire_at_ms {
+        let deadline = deadline.to_string();
+        emit(&[b"PEXPIREAT", key, deadline.as_bytes()]);
+    }
+}
 
 /// Most elements one rewrite command carries (Redis's
 /// `AOF_REWRITE_ITEMS_PER_CMD`): a collection is rewritten as several
@@ -39,6 +107,8 @@ impl ValueKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ValueKind::String => string::TYPE_NAME,
+            ValueKind::Hash => hash::TYPE_NAME,
+            ValueKind::Set => set::TYPE_NAME,
         }
     }
 
@@ -56,13 +126,18 @@ impl Value {
     pub fn kind(&self) -> ValueKind {
         match self {
             Value::String(_) => ValueKind::String,
+            Value::Hash(_) => ValueKind::Hash,
+            Value::Set(_) => ValueKind::Set,
         }
     }
 
-    /// The `OBJECT ENCODING` name Redis 7.0 gives this value.
+    /// The `OBJECT ENCODING` name Redis 7.0 gives a string value (a
+    /// collection's encoding depends on its history, not only its contents:
+    /// ask the live key, [`DbHandle::object_encoding`](crate::DbHandle::object_encoding)).
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::String(bytes) => string::encoding(bytes, false),
+            Value::Hash(_) | Value::Set(_) => "hashtable",
         }
     }
 
@@ -71,6 +146,8 @@ impl Value {
     pub fn memory_bytes(&self) -> usize {
         match self {
             Value::String(bytes) => string::memory(bytes),
+            Value::Hash(hash) => hash.memory_bytes(),
+            Value::Set(set) => set.memory_bytes(),
         }
     }
 
@@ -82,6 +159,8 @@ impl Value {
     pub fn rewrite(&self, key: &[u8], expire_at_ms: Option<u64>, emit: &mut dyn FnMut(&[&[u8]])) {
         match self {
             Value::String(bytes) => string::rewrite(key, bytes, expire_at_ms, emit),
+            Value::Hash(hash) => hash.rewrite(key, expire_at_ms, emit),
+            Value::Set(set) => set.rewrite(key, expire_at_ms, emit),
         }
     }
 }

@@ -149,7 +149,8 @@ impl DbHandle<'_> {
             return Ok(ExpireOutcome::NotSet);
         }
         if self.already_expired(when) {
-            self.db_mut().remove_at(slot);
+            let removed = self.db_mut().remove_at(slot);
+            self.dispose(removed);
             return Ok(ExpireOutcome::Deleted);
         }
         let deadline = when as u64;

@@ -16,14 +16,16 @@ impl DbHandle<'_> {
         let mut removed = 0;
         for key in keys {
             if let Some(slot) = self.find(key.as_ref()) {
-                self.db_mut().remove_at(slot);
+                let entry = self.db_mut().remove_at(slot);
+                self.dispose(entry);
                 removed += 1;
             }
         }
         removed
     }
 
-    /// `UNLINK`: as `DEL` (values are freed synchronously; they are small).
+    /// `UNLINK`: as `DEL` (big values go to the garbage list either way
+    /// when background freeing is on, see [`crate::garbage`]).
     pub fn unlink<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
         self.del(keys)
     }
@@ -113,8 +115,10 @@ impl DbHandle<'_> {
         }
         // Looked up again: the destination lookup may have changed the table.
         let slot = self.find(src).ok_or(StoreError::NoSuchKey)?;
-        let entry = self.db_mut().remove_at(slot);
-        self.db_mut().insert(rekey(&entry, dst));
+        // The value moves (a big collection is not copied).
+        let entry = self.db_mut().remove_at(slot).into_rekeyed(dst);
+        let replaced = self.db_mut().insert(entry);
+        self.dispose(replaced);
         Ok(true)
     }
 
@@ -139,7 +143,8 @@ impl DbHandle<'_> {
         if self.find_in(target, dst).is_some() && !replace {
             return Ok(false);
         }
-        self.store.db_for_write(target).insert(copy);
+        let replaced = self.store.db_for_write(target).insert(copy);
+        self.dispose(replaced);
         Ok(true)
     }
 
@@ -157,12 +162,14 @@ impl DbHandle<'_> {
             return Ok(false);
         }
         let entry = self.db_mut().remove_at(slot);
-        self.store.db_for_write(dst_db).insert(entry);
+        let replaced = self.store.db_for_write(dst_db).insert(entry);
+        self.dispose(replaced);
         Ok(true)
     }
 }
 
-/// A deep copy of `entry` under another key, kind and TTL included.
+/// A copy of `entry` under another key, kind and TTL included: a deep
+/// copy, except that a big collection shares its chunks copy-on-write.
 fn rekey(entry: &Entry, key: &[u8]) -> Entry {
     entry.copy_with_key(key)
 }

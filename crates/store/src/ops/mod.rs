@@ -2,6 +2,9 @@
 //! methods of [`DbHandle`](crate::DbHandle); this module holds the option and
 //! outcome types they take and return.
 
+pub mod collections;
 pub mod expire;
+pub mod hashes;
 pub mod keyspace;
+pub mod sets;
 pub mod strings;

@@ -127,7 +127,8 @@ impl DbHandle<'_> {
         let entry = Entry::new_string(key, value, deadline);
         match existing {
             Some(slot) => {
-                self.db_mut().replace_at(slot, entry);
+                let old = self.db_mut().replace_at(slot, entry);
+                self.dispose(old);
             }
             None => self.db_mut().insert_absent(entry),
         }
@@ -230,7 +231,8 @@ impl DbHandle<'_> {
                 if expiry.is_absolute()
                     && self.already_expired(i64::try_from(at).unwrap_or(i64::MAX)) =>
             {
-                self.db_mut().remove_at(slot);
+                let removed = self.db_mut().remove_at(slot);
+                self.dispose(removed);
                 GetExEffect::Deleted
             }
             (_, Some((_, at))) => {
@@ -310,8 +312,10 @@ impl DbHandle<'_> {
         match slot {
             Some(slot) => {
                 let deadline = self.db().entry_at(slot).expire_at();
-                self.db_mut()
+                let old = self
+                    .db_mut()
                     .replace_at(slot, Entry::new_string(key, text, deadline));
+                self.dispose(old);
             }
             None => self
                 .db_mut()
@@ -411,7 +415,8 @@ impl DbHandle<'_> {
                 check_length(offset, value.len(), limit)?;
                 let mut entry = Entry::new_string(key, b"", None);
                 let len = entry.set_range(offset, value);
-                self.db_mut().insert(entry);
+                let replaced = self.db_mut().insert(entry);
+                self.dispose(replaced);
                 Ok(len)
             }
             Some(slot) => {
