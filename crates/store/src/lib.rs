@@ -82,8 +82,8 @@ pub mod scan;
 pub mod snapshot;
 pub mod store;
 mod table;
-mod thin;
 pub mod value;
+mod varint;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::ExpiredKey;

@@ -22,10 +22,10 @@
 
 use bytes::Bytes;
 
-use super::chunked::{Chunked, Element, Frozen};
+use super::chunked::{Chunked, Frozen, KeyOf};
 use super::{Big, REWRITE_ITEMS_PER_COMMAND, rewrite_deadline};
 use crate::entry::Payload;
-use crate::thin::{ThinBytes, push_varint, read_varint, varint_len};
+use crate::varint::{push_varint, read_varint, varint_len};
 
 /// `TYPE` name.
 pub(crate) const TYPE_NAME: &str = "hash";
@@ -35,45 +35,34 @@ const LISTPACK: &str = "listpack";
 /// `OBJECT ENCODING` of a big hash.
 const HASHTABLE: &str = "hashtable";
 
-/// One field and its value in one thin block: `[varint field length][field][value]`.
-#[derive(Clone, Debug)]
-pub(crate) struct Pair(ThinBytes);
-
-impl Pair {
-    pub(crate) fn new(field: &[u8], value: &[u8]) -> Pair {
-        let mut prefix = Vec::with_capacity(varint_len(field.len()));
-        push_varint(&mut prefix, field.len());
-        Pair(ThinBytes::new(&[&prefix, field, value]))
-    }
-
-    fn split(&self) -> (&[u8], &[u8]) {
-        let bytes = self.0.bytes();
-        let mut at = 0;
-        let len = read_varint(bytes, &mut at);
-        (&bytes[at..at + len], &bytes[at + len..])
-    }
-
-    pub(crate) fn field(&self) -> &[u8] {
-        self.split().0
-    }
-
-    pub(crate) fn value(&self) -> &[u8] {
-        self.split().1
-    }
+/// The element of a big hash: `[varint field length][field][value]`.
+pub(crate) fn pair_element(field: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut element = Vec::with_capacity(varint_len(field.len()) + field.len() + value.len());
+    push_varint(&mut element, field.len());
+    element.extend_from_slice(field);
+    element.extend_from_slice(value);
+    element
 }
 
-impl Element for Pair {
-    fn key(&self) -> &[u8] {
-        self.field()
-    }
+/// The field and value of a big hash's element.
+pub(crate) fn split_pair(element: &[u8]) -> (&[u8], &[u8]) {
+    let mut at = 0;
+    let len = read_varint(element, &mut at);
+    (&element[at..at + len], &element[at + len..])
+}
 
-    fn thin(&self) -> &ThinBytes {
-        &self.0
+/// A big hash's elements are looked up by field.
+#[derive(Debug)]
+pub(crate) struct FieldKey;
+
+impl KeyOf for FieldKey {
+    fn key(element: &[u8]) -> &[u8] {
+        split_pair(element).0
     }
 }
 
 /// The big encoding.
-pub(crate) type BigHash = Chunked<Pair>;
+pub(crate) type BigHash = Chunked<FieldKey>;
 
 /// Appends one element of the packed run.
 fn push_element(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -140,7 +129,7 @@ pub(crate) fn packed_remove(payload: &[u8], field: &[u8]) -> Option<Vec<u8>> {
 pub(crate) fn packed_to_big(payload: &[u8]) -> Box<Big> {
     let mut table = BigHash::new();
     for (field, value, _) in packed_pairs(payload) {
-        table.insert(Pair::new(field, value));
+        table.insert(&pair_element(field, value));
     }
     Box::new(Big::Hash(table))
 }
@@ -168,7 +157,7 @@ impl<'a> HashRef<'a> {
             HashRef::Packed(bytes) => packed_pairs(bytes)
                 .find(|(f, _, _)| *f == field)
                 .map(|(_, v, _)| v),
-            HashRef::Big(table) => table.get(field).map(Pair::value),
+            HashRef::Big(table) => table.get(field).map(|e| split_pair(e).1),
         }
     }
 
@@ -183,7 +172,7 @@ impl<'a> HashRef<'a> {
     pub(crate) fn pairs(self) -> Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a> {
         match self {
             HashRef::Packed(bytes) => Box::new(packed_pairs(bytes).map(|(f, v, _)| (f, v))),
-            HashRef::Big(table) => Box::new(table.iter().map(|p| (p.field(), p.value()))),
+            HashRef::Big(table) => Box::new(table.iter().map(split_pair)),
         }
     }
 
@@ -191,7 +180,7 @@ impl<'a> HashRef<'a> {
     pub(crate) fn nth(self, index: usize) -> Option<(&'a [u8], &'a [u8])> {
         match self {
             HashRef::Packed(_) => self.pairs().nth(index),
-            HashRef::Big(table) => table.nth(index).map(|p| (p.field(), p.value())),
+            HashRef::Big(table) => table.nth(index).map(split_pair),
         }
     }
 
@@ -230,7 +219,7 @@ pub struct HashValue(Repr);
 #[derive(Clone)]
 enum Repr {
     Pairs(Vec<(Bytes, Bytes)>),
-    Frozen(Frozen<Pair>),
+    Frozen(Frozen),
 }
 
 impl HashValue {
@@ -247,7 +236,7 @@ impl HashValue {
         HashValue(Repr::Pairs(pairs))
     }
 
-    pub(crate) fn from_frozen(frozen: Frozen<Pair>) -> HashValue {
+    pub(crate) fn from_frozen(frozen: Frozen) -> HashValue {
         HashValue(Repr::Frozen(frozen))
     }
 
@@ -268,7 +257,10 @@ impl HashValue {
     pub fn for_each(&self, mut visit: impl FnMut(&[u8], &[u8])) {
         match &self.0 {
             Repr::Pairs(pairs) => pairs.iter().for_each(|(f, v)| visit(f, v)),
-            Repr::Frozen(frozen) => frozen.iter().for_each(|p| visit(p.field(), p.value())),
+            Repr::Frozen(frozen) => frozen.iter().for_each(|e| {
+                let (f, v) = split_pair(e);
+                visit(f, v)
+            }),
         }
     }
 
@@ -314,8 +306,8 @@ impl HashValue {
                 }
             }
             Repr::Frozen(frozen) => {
-                for pair in frozen.iter() {
-                    let (f, v) = pair.split();
+                for element in frozen.iter() {
+                    let (f, v) = split_pair(element);
                     items.push(f);
                     items.push(v);
                     if items.len() == 2 * REWRITE_ITEMS_PER_COMMAND {

@@ -65,8 +65,8 @@ impl Big {
 
 /// A frozen view of a [`Big`] value, kept beside a snapshot image.
 pub(crate) enum FrozenBig {
-    Hash(chunked::Frozen<hash::Pair>),
-    Set(chunked::Frozen<set::Member>),
+    Hash(chunked::Frozen),
+    Set(chunked::Frozen),
 }
 
 impl FrozenBig {

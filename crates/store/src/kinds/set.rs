@@ -17,11 +17,10 @@
 
 use bytes::Bytes;
 
-use super::chunked::{Chunked, Element, Frozen};
+use super::chunked::{Chunked, Frozen, KeyOf};
 use super::{Big, REWRITE_ITEMS_PER_COMMAND, rewrite_deadline};
 use crate::entry::Payload;
 use crate::numeric::{format_i64, parse_i64};
-use crate::thin::ThinBytes;
 
 /// `TYPE` name.
 pub(crate) const TYPE_NAME: &str = "set";
@@ -31,32 +30,18 @@ const INTSET: &str = "intset";
 /// `OBJECT ENCODING` of any other set.
 const HASHTABLE: &str = "hashtable";
 
-/// One member in one thin block.
-#[derive(Clone, Debug)]
-pub(crate) struct Member(ThinBytes);
+/// A big set's elements are its members.
+#[derive(Debug)]
+pub(crate) struct MemberKey;
 
-impl Member {
-    pub(crate) fn new(member: &[u8]) -> Member {
-        Member(ThinBytes::new(&[member]))
-    }
-
-    pub(crate) fn bytes(&self) -> &[u8] {
-        self.0.bytes()
-    }
-}
-
-impl Element for Member {
-    fn key(&self) -> &[u8] {
-        self.0.bytes()
-    }
-
-    fn thin(&self) -> &ThinBytes {
-        &self.0
+impl KeyOf for MemberKey {
+    fn key(element: &[u8]) -> &[u8] {
+        element
     }
 }
 
 /// The big encoding.
-pub(crate) type BigSet = Chunked<Member>;
+pub(crate) type BigSet = Chunked<MemberKey>;
 
 /// Bytes per integer an intset needs for `value`.
 fn width_for(value: i64) -> usize {
@@ -157,7 +142,7 @@ pub(crate) fn intset_remove(payload: &[u8], value: i64) -> Option<Vec<u8>> {
 pub(crate) fn intset_to_big(payload: &[u8]) -> Box<Big> {
     let mut table = BigSet::new();
     for value in intset_values(payload) {
-        table.insert(Member::new(format_i64(value).as_bytes()));
+        table.insert(format_i64(value).as_bytes());
     }
     Box::new(Big::Set(table))
 }
@@ -202,7 +187,7 @@ impl<'a> SetRef<'a> {
             SetRef::Ints(bytes) => {
                 intset_values(bytes).for_each(|v| visit(format_i64(v).as_bytes()))
             }
-            SetRef::Big(table) => table.iter().for_each(|m| visit(m.bytes())),
+            SetRef::Big(table) => table.iter().for_each(visit),
         }
     }
 
@@ -219,7 +204,7 @@ impl<'a> SetRef<'a> {
             SetRef::Ints(bytes) => intset_values(bytes)
                 .nth(index)
                 .map(|v| Bytes::copy_from_slice(format_i64(v).as_bytes())),
-            SetRef::Big(table) => table.nth(index).map(|m| Bytes::copy_from_slice(m.bytes())),
+            SetRef::Big(table) => table.nth(index).map(Bytes::copy_from_slice),
         }
     }
 
@@ -258,7 +243,7 @@ pub struct SetValue(Repr);
 #[derive(Clone)]
 enum Repr {
     Members(Vec<Bytes>),
-    Frozen(Frozen<Member>),
+    Frozen(Frozen),
 }
 
 impl SetValue {
@@ -275,7 +260,7 @@ impl SetValue {
         ))
     }
 
-    pub(crate) fn from_frozen(frozen: Frozen<Member>) -> SetValue {
+    pub(crate) fn from_frozen(frozen: Frozen) -> SetValue {
         SetValue(Repr::Frozen(frozen))
     }
 
@@ -296,7 +281,7 @@ impl SetValue {
     pub fn for_each(&self, mut visit: impl FnMut(&[u8])) {
         match &self.0 {
             Repr::Members(members) => members.iter().for_each(|m| visit(m)),
-            Repr::Frozen(frozen) => frozen.iter().for_each(|m| visit(m.bytes())),
+            Repr::Frozen(frozen) => frozen.iter().for_each(visit),
         }
     }
 

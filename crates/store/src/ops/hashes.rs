@@ -15,7 +15,7 @@ use crate::entry::{Entry, Payload};
 use crate::error::StoreError;
 use crate::glob;
 use crate::kinds::Big;
-use crate::kinds::hash::{self, HashRef, Pair};
+use crate::kinds::hash::{self, HashRef, split_pair};
 use crate::numeric::{self, LongDouble};
 use crate::ops::collections::{
     CollectionScanPage, PickSink, Removed, SUB_STRATEGY_MUL, distinct_indexes,
@@ -59,7 +59,7 @@ fn set_field(entry: &mut Entry, field: &[u8], value: &[u8], limits: EncodingLimi
         return existed;
     }
     match entry.big_mut() {
-        Some(Big::Hash(table)) => table.insert(Pair::new(field, value)).is_some(),
+        Some(Big::Hash(table)) => table.insert(&hash::pair_element(field, value)),
         _ => unreachable!("a hash entry is a listpack or a hashtable"),
     }
 }
@@ -76,7 +76,7 @@ fn delete_field(entry: &mut Entry, field: &[u8]) -> bool {
         };
     }
     match entry.big_mut() {
-        Some(Big::Hash(table)) => table.remove(field).is_some(),
+        Some(Big::Hash(table)) => table.remove(field),
         _ => unreachable!("a hash entry is a listpack or a hashtable"),
     }
 }
@@ -359,10 +359,7 @@ impl DbHandle<'_> {
             for _ in 0..wanted {
                 rng = xorshift(rng);
                 let (f, v) = match &sampler {
-                    Some(sampler) => {
-                        let pair = sampler.pick(rng).expect("non-empty");
-                        (pair.field(), pair.value())
-                    }
+                    Some(sampler) => split_pair(sampler.pick(rng).expect("non-empty")),
                     None => pairs[(rng % pairs.len() as u64) as usize],
                 };
                 if !sink.element(f, value(v, with_values)) {
@@ -377,10 +374,8 @@ impl DbHandle<'_> {
                 std::collections::HashSet::with_capacity(wanted);
             while seen.len() < wanted {
                 rng = xorshift(rng);
-                let pair = sampler.pick(rng).expect("non-empty");
-                if seen.insert(pair.field())
-                    && !sink.element(pair.field(), value(pair.value(), with_values))
-                {
+                let (f, v) = split_pair(sampler.pick(rng).expect("non-empty"));
+                if seen.insert(f) && !sink.element(f, value(v, with_values)) {
                     break;
                 }
             }
@@ -434,7 +429,10 @@ impl DbHandle<'_> {
             HashRef::Big(table) => {
                 let mut found = Vec::new();
                 let next = table.scan(cursor, count, &mut found);
-                found.iter().for_each(|p| push(p.field(), p.value()));
+                found.iter().for_each(|e| {
+                    let (f, v) = split_pair(e);
+                    push(f, v)
+                });
                 page.cursor = next;
             }
         }

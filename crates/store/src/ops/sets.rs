@@ -18,7 +18,7 @@ use crate::entry::{Entry, Payload};
 use crate::error::StoreError;
 use crate::glob;
 use crate::kinds::Big;
-use crate::kinds::set::{self, Member, SetRef};
+use crate::kinds::set::{self, SetRef};
 use crate::numeric::parse_i64;
 use crate::ops::collections::{
     CollectionScanPage, PickSink, Removed, SPOP_MOVE_STRATEGY_MUL, SUB_STRATEGY_MUL,
@@ -84,7 +84,7 @@ fn add_member(entry: &mut Entry, member: &[u8], limits: EncodingLimits) -> bool 
         }
     }
     match entry.big_mut() {
-        Some(Big::Set(table)) => table.insert(Member::new(member)).is_none(),
+        Some(Big::Set(table)) => !table.insert(member),
         _ => unreachable!("a set entry is an intset or a hashtable"),
     }
 }
@@ -104,7 +104,7 @@ fn remove_member(entry: &mut Entry, member: &[u8]) -> bool {
         };
     }
     match entry.big_mut() {
-        Some(Big::Set(table)) => table.remove(member).is_some(),
+        Some(Big::Set(table)) => table.remove(member),
         _ => unreachable!("a set entry is an intset or a hashtable"),
     }
 }
@@ -278,7 +278,7 @@ impl DbHandle<'_> {
                 for _ in 0..wanted {
                     rng = xorshift(rng);
                     let member = sampler.pick(rng).expect("non-empty");
-                    if !sink.element(member.bytes(), None) {
+                    if !sink.element(member, None) {
                         break;
                     }
                 }
@@ -305,7 +305,7 @@ impl DbHandle<'_> {
             let mut picked = Vec::with_capacity(count);
             while picked.len() < count {
                 rng = xorshift(rng);
-                let member = sampler.pick(rng).expect("non-empty").bytes();
+                let member = sampler.pick(rng).expect("non-empty");
                 if seen.insert(member) {
                     picked.push(Bytes::copy_from_slice(member));
                 }
@@ -596,7 +596,7 @@ impl DbHandle<'_> {
             SetRef::Big(table) => {
                 let mut found = Vec::new();
                 let next = table.scan(cursor, count, &mut found);
-                found.iter().for_each(|m| push(m.bytes()));
+                found.iter().for_each(|m| push(m));
                 page.cursor = next;
             }
         }
