@@ -3,7 +3,8 @@
 //! * `listpack` (small hashes, at most `hash-max-listpack-entries` fields,
 //!   none of whose fields or values is longer than
 //!   `hash-max-listpack-value` bytes): the pairs packed in insertion order
-//!   as `[varint len][field][varint len][value]...`, inline in the entry's
+//!   as `[lengths][field][value]...` (one byte of lengths for a field of at
+//!   most 14 bytes and a value of at most 15), inline in the entry's
 //!   block (see `entry`), so a small hash is one allocation together with
 //!   its key. Lookups are linear, as in Redis's listpack; a write rebuilds
 //!   the run (at most 512 short pairs by default).
@@ -64,16 +65,30 @@ impl KeyOf for FieldKey {
 /// The big encoding.
 pub(crate) type BigHash = Chunked<FieldKey>;
 
-/// Appends one element of the packed run.
-fn push_element(out: &mut Vec<u8>, bytes: &[u8]) {
-    push_varint(out, bytes.len());
-    out.extend_from_slice(bytes);
-}
+/// First byte of a pair whose lengths follow as two varints; any other
+/// first byte holds both lengths, the field's in the high nibble (0-14) and
+/// the value's in the low one (0-15).
+const LONG_PAIR: u8 = 0xF0;
 
-/// Appends a pair to a packed run.
+/// Longest field of a one-byte pair header.
+const SHORT_FIELD_MAX: usize = 14;
+/// Longest value of a one-byte pair header.
+const SHORT_VALUE_MAX: usize = 15;
+
+/// Appends a pair to a packed run: a one-byte header when the field is at
+/// most 14 bytes and the value at most 15 (the usual small hash: it saves a
+/// byte per pair over a length per element), else `LONG_PAIR` and two
+/// varints.
 pub(crate) fn packed_push(out: &mut Vec<u8>, field: &[u8], value: &[u8]) {
-    push_element(out, field);
-    push_element(out, value);
+    if field.len() <= SHORT_FIELD_MAX && value.len() <= SHORT_VALUE_MAX {
+        out.push(((field.len() as u8) << 4) | value.len() as u8);
+    } else {
+        out.push(LONG_PAIR);
+        push_varint(out, field.len());
+        push_varint(out, value.len());
+    }
+    out.extend_from_slice(field);
+    out.extend_from_slice(value);
 }
 
 /// The pairs of a packed run, in order, each with the byte range of the
@@ -85,10 +100,16 @@ fn packed_pairs(payload: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], std::ops:
             return None;
         }
         let start = at;
-        let flen = read_varint(payload, &mut at);
+        let header = payload[at];
+        at += 1;
+        let (flen, vlen) = if header == LONG_PAIR {
+            let flen = read_varint(payload, &mut at);
+            (flen, read_varint(payload, &mut at))
+        } else {
+            (usize::from(header >> 4), usize::from(header & 0x0F))
+        };
         let field = &payload[at..at + flen];
         at += flen;
-        let vlen = read_varint(payload, &mut at);
         let value = &payload[at..at + vlen];
         at += vlen;
         Some((field, value, start..at))
@@ -350,6 +371,14 @@ mod tests {
         assert!(existed);
         let (run, existed) = packed_set(&run, b"c", b"");
         assert!(!existed);
+        let long_field = [b'f'; 15];
+        let long_value = [b'v'; 300];
+        let (run, _) = packed_set(&run, &long_field, b"x");
+        let (run, _) = packed_set(&run, b"y", &long_value);
+        assert_eq!(HashRef::Packed(&run).get(&long_field), Some(&b"x"[..]));
+        assert_eq!(HashRef::Packed(&run).get(b"y"), Some(&long_value[..]));
+        let run = packed_remove(&run, &long_field).unwrap();
+        let run = packed_remove(&run, b"y").unwrap();
         let view = HashRef::Packed(&run);
         let pairs: Vec<_> = view.pairs().collect();
         assert_eq!(
