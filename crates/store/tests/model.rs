@@ -10,9 +10,12 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
 use redigo_store::{
-    ExpireCondition, ExpireOutcome, Expiry, GetExTtl, ScanOptions, SetCondition, SetOptions,
-    SetTtl, Store, StoreConfig, StoreError, Value,
+    EncodingLimits, ExpireCondition, ExpireOutcome, Expiry, GetExTtl, HashValue, ScanOptions,
+    SetCondition, SetOptions, SetTtl, SetValue, Store, StoreConfig, StoreError, Value,
 };
 
 const DATABASES: usize = 3;
@@ -30,6 +33,27 @@ const VALUES: &[&str] = &[
     " 1",
 ];
 const DELTAS: &[i64] = &[1, -1, 7, i64::MAX, i64::MIN, -3];
+const FIELDS: &[&str] = &["f", "g", "n"];
+const HVALUES: &[&str] = &["1", "-2", "x", "9223372036854775807"];
+const MEMBERS: &[&str] = &["1", "2", "-3", "a", "bb"];
+/// Tiny thresholds so that both encodings of each kind, and the conversions
+/// between them, come up in short sequences.
+const LIMITS: EncodingLimits = EncodingLimits {
+    hash_max_listpack_entries: 2,
+    hash_max_listpack_value: 3,
+    set_max_intset_entries: 2,
+};
+const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// Returns the reply a lookup produced instead of a value (WRONGTYPE).
+macro_rules! or_reply {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
 const AMOUNTS: &[i64] = &[-5, 0, 1, 2, 5, 9_223_372_036_854_775_807];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +112,21 @@ enum Op {
     FlushDb,
     Reap(usize),
     ScanAll,
+    HSet(usize, Vec<(usize, usize)>),
+    HGet(usize, usize),
+    HDel(usize, Vec<usize>),
+    HLen(usize),
+    HGetAll(usize),
+    HIncrBy(usize, usize, i64),
+    SAdd(usize, Vec<usize>),
+    SRem(usize, Vec<usize>),
+    SIsMember(usize, usize),
+    SMembers(usize),
+    SCard(usize),
+    SInterStore(usize, Vec<usize>),
+    SUnion(Vec<usize>),
+    SDiff(Vec<usize>),
+    SMove(usize, usize, usize),
 }
 
 fn expiry() -> impl Strategy<Value = Expiry> {
@@ -172,6 +211,21 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::FlushDb),
         2 => (1..3usize).prop_map(Op::Reap),
         1 => Just(Op::ScanAll),
+        4 => (key(), prop::collection::vec((0..FIELDS.len(), 0..HVALUES.len()), 1..3)).prop_map(|(k, p)| Op::HSet(k, p)),
+        2 => (key(), 0..FIELDS.len()).prop_map(|(k, f)| Op::HGet(k, f)),
+        2 => (key(), prop::collection::vec(0..FIELDS.len(), 1..3)).prop_map(|(k, f)| Op::HDel(k, f)),
+        1 => key().prop_map(Op::HLen),
+        2 => key().prop_map(Op::HGetAll),
+        2 => (key(), 0..FIELDS.len(), prop::sample::select(DELTAS)).prop_map(|(k, f, d)| Op::HIncrBy(k, f, d)),
+        4 => (key(), prop::collection::vec(0..MEMBERS.len(), 1..3)).prop_map(|(k, m)| Op::SAdd(k, m)),
+        2 => (key(), prop::collection::vec(0..MEMBERS.len(), 1..3)).prop_map(|(k, m)| Op::SRem(k, m)),
+        1 => (key(), 0..MEMBERS.len()).prop_map(|(k, m)| Op::SIsMember(k, m)),
+        2 => key().prop_map(Op::SMembers),
+        1 => key().prop_map(Op::SCard),
+        1 => (key(), keys()).prop_map(|(d, ks)| Op::SInterStore(d, ks)),
+        1 => keys().prop_map(Op::SUnion),
+        1 => keys().prop_map(Op::SDiff),
+        2 => (key(), key(), 0..MEMBERS.len()).prop_map(|(s, d, m)| Op::SMove(s, d, m)),
     ]
 }
 
@@ -181,6 +235,33 @@ type Entry = (Value, Option<u64>);
 /// A string value of the model.
 fn string_value(bytes: Vec<u8>) -> Value {
     Value::String(bytes.into())
+}
+
+type ModelHash = BTreeMap<Vec<u8>, Vec<u8>>;
+type ModelSet = BTreeSet<Vec<u8>>;
+
+fn hash_value(hash: &ModelHash) -> Value {
+    Value::Hash(HashValue::from_pairs(
+        hash.iter()
+            .map(|(f, v)| (Bytes::from(f.clone()), Bytes::from(v.clone())))
+            .collect(),
+    ))
+}
+
+fn set_value(set: &ModelSet) -> Value {
+    Value::Set(SetValue::from_members(
+        set.iter().map(|m| Bytes::from(m.clone())).collect(),
+    ))
+}
+
+fn wrongtype() -> Reply {
+    Reply::Err(WRONGTYPE.into())
+}
+
+fn sorted(items: impl IntoIterator<Item = Vec<u8>>) -> Reply {
+    let mut items: Vec<Vec<u8>> = items.into_iter().collect();
+    items.sort();
+    Reply::Array(items.into_iter().map(Reply::Bulk).collect())
 }
 
 /// The reference: physically present keys with their deadlines, and the
@@ -213,14 +294,68 @@ impl Model {
         self.lookup_in(self.db, key)
     }
 
-    /// A lookup by a string command: the string and its deadline. Every
-    /// kind is matched: a new kind must say here what string commands see.
-    fn lookup_string(&mut self, key: &[u8]) -> Option<(Vec<u8>, Option<u64>)> {
-        let (value, deadline) = self.lookup(key)?;
+    /// A lookup by a string command: the string and its deadline, or the
+    /// WRONGTYPE reply. Every kind is matched: a new kind must say here
+    /// what string commands see.
+    fn lookup_string(&mut self, key: &[u8]) -> Result<Option<(Vec<u8>, Option<u64>)>, Reply> {
+        let Some((value, deadline)) = self.lookup(key) else {
+            return Ok(None);
+        };
         match value {
-            Value::String(bytes) => Some((bytes.to_vec(), deadline)),
-            Value::Hash(_) | Value::Set(_) => unreachable!("collections are modelled separately"),
+            Value::String(bytes) => Ok(Some((bytes.to_vec(), deadline))),
+            Value::Hash(_) | Value::Set(_) => Err(wrongtype()),
         }
+    }
+
+    /// A lookup by a hash command.
+    fn lookup_hash(&mut self, key: &[u8]) -> Result<Option<(ModelHash, Option<u64>)>, Reply> {
+        let Some((value, deadline)) = self.lookup(key) else {
+            return Ok(None);
+        };
+        match value {
+            Value::Hash(hash) => Ok(Some((
+                hash.to_sorted_pairs()
+                    .into_iter()
+                    .map(|(f, v)| (f.to_vec(), v.to_vec()))
+                    .collect(),
+                deadline,
+            ))),
+            Value::String(_) | Value::Set(_) => Err(wrongtype()),
+        }
+    }
+
+    /// A lookup by a set command.
+    fn lookup_set(&mut self, key: &[u8]) -> Result<Option<(ModelSet, Option<u64>)>, Reply> {
+        let Some((value, deadline)) = self.lookup(key) else {
+            return Ok(None);
+        };
+        match value {
+            Value::Set(set) => Ok(Some((
+                set.to_sorted().into_iter().map(|m| m.to_vec()).collect(),
+                deadline,
+            ))),
+            Value::String(_) | Value::Hash(_) => Err(wrongtype()),
+        }
+    }
+
+    /// Stores a collection back (or deletes the key when it is empty).
+    fn put(&mut self, key: &[u8], value: Option<Value>, deadline: Option<u64>) {
+        let db = self.db;
+        match value {
+            Some(value) => {
+                self.map(db).insert(key.to_vec(), (value, deadline));
+            }
+            None => {
+                self.map(db).remove(key);
+            }
+        }
+    }
+
+    /// Every key looked up as a set, in order (WRONGTYPE wins).
+    fn lookup_sets(&mut self, keys: &[usize]) -> Result<Vec<Option<ModelSet>>, Reply> {
+        keys.iter()
+            .map(|key| Ok(self.lookup_set(KEYS[*key].as_bytes())?.map(|s| s.0)))
+            .collect()
     }
 
     fn set_deadline(&self, expiry: Expiry, command: &'static str) -> Result<u64, Reply> {
@@ -272,11 +407,11 @@ impl Model {
                     _ => None,
                 };
                 let previous = if *get {
-                    self.lookup_string(&k(*key)).map(|e| e.0)
+                    or_reply!(self.lookup_string(&k(*key))).map(|e| e.0)
                 } else {
                     None
                 };
-                let found = self.lookup_string(&k(*key));
+                let found = self.lookup(&k(*key));
                 let blocked = match condition {
                     SetCondition::Always => false,
                     SetCondition::IfAbsent => found.is_some(),
@@ -298,20 +433,24 @@ impl Model {
                     Reply::Ok
                 }
             }
-            Op::Get(key) => bulk(self.lookup_string(&k(*key)).map(|e| e.0).as_deref()),
+            Op::Get(key) => bulk(
+                or_reply!(self.lookup_string(&k(*key)))
+                    .map(|e| e.0)
+                    .as_deref(),
+            ),
             Op::GetSet(key, value) => {
-                let previous = self.lookup_string(&k(*key)).map(|e| e.0);
+                let previous = or_reply!(self.lookup_string(&k(*key))).map(|e| e.0);
                 self.write(&k(*key), v(*value), None);
                 bulk(previous.as_deref())
             }
             Op::GetDel(key) => {
-                let previous = self.lookup_string(&k(*key)).map(|e| e.0);
+                let previous = or_reply!(self.lookup_string(&k(*key))).map(|e| e.0);
                 self.map(db).remove(&k(*key));
                 bulk(previous.as_deref())
             }
             Op::GetEx(key, ttl) => {
                 // The key is looked up before the expire time is validated.
-                let Some((value, _)) = self.lookup_string(&k(*key)) else {
+                let Some((value, _)) = or_reply!(self.lookup_string(&k(*key))) else {
                     return Reply::Nil;
                 };
                 let deadline = match ttl {
@@ -336,7 +475,7 @@ impl Model {
                 Reply::Bulk(value)
             }
             Op::SetNx(key, value) => {
-                if self.lookup_string(&k(*key)).is_some() {
+                if self.lookup(&k(*key)).is_some() {
                     return Reply::Int(0);
                 }
                 self.write(&k(*key), v(*value), None);
@@ -360,7 +499,10 @@ impl Model {
             },
             Op::MGet(keys) => Reply::Array(
                 keys.iter()
-                    .map(|key| bulk(self.lookup_string(&k(*key)).map(|e| e.0).as_deref()))
+                    .map(|key| match self.lookup(&k(*key)) {
+                        Some((Value::String(bytes), _)) => Reply::Bulk(bytes.to_vec()),
+                        _ => Reply::Nil,
+                    })
                     .collect(),
             ),
             Op::MSet(pairs) => {
@@ -371,7 +513,7 @@ impl Model {
             }
             Op::MSetNx(pairs) => {
                 for (key, _) in pairs {
-                    if self.lookup_string(&k(*key)).is_some() {
+                    if self.lookup(&k(*key)).is_some() {
                         return Reply::Int(0);
                     }
                 }
@@ -387,7 +529,7 @@ impl Model {
             },
             Op::Append(key, value) => {
                 let extra = v(*value);
-                match self.lookup_string(&k(*key)) {
+                match or_reply!(self.lookup_string(&k(*key))) {
                     None => {
                         self.write(&k(*key), extra.clone(), None);
                         Reply::Int(extra.len() as i64)
@@ -408,11 +550,10 @@ impl Model {
                 }
             }
             Op::Strlen(key) => {
-                Reply::Int(self.lookup_string(&k(*key)).map_or(0, |e| e.0.len() as i64))
+                Reply::Int(or_reply!(self.lookup_string(&k(*key))).map_or(0, |e| e.0.len() as i64))
             }
             Op::GetRange(key, start, end) => {
-                let value = self
-                    .lookup_string(&k(*key))
+                let value = or_reply!(self.lookup_string(&k(*key)))
                     .map(|e| e.0)
                     .unwrap_or_default();
                 let len = value.len() as i64;
@@ -443,7 +584,7 @@ impl Model {
                 }
                 let offset = *offset as usize;
                 let patch = v(*value);
-                let existing = self.lookup_string(&k(*key));
+                let existing = or_reply!(self.lookup_string(&k(*key)));
                 let (mut current, deadline) = match existing {
                     None if patch.is_empty() => return Reply::Int(0),
                     Some((current, _)) if patch.is_empty() => {
@@ -545,11 +686,16 @@ impl Model {
                 }
                 _ => Reply::Int(0),
             },
-            Op::Type(key) => Reply::Bulk(if self.lookup(&k(*key)).is_some() {
-                b"string".to_vec()
-            } else {
-                b"none".to_vec()
-            }),
+            Op::Type(key) => Reply::Bulk(
+                match self.lookup(&k(*key)) {
+                    None => "none",
+                    Some((Value::String(_), _)) => "string",
+                    Some((Value::Hash(_), _)) => "hash",
+                    Some((Value::Set(_), _)) => "set",
+                }
+                .as_bytes()
+                .to_vec(),
+            ),
             Op::Keys | Op::ScanAll => {
                 let now = self.now;
                 let live: Vec<Vec<u8>> = self.dbs[db]
@@ -625,11 +771,179 @@ impl Model {
                 Reply::Ok
             }
             Op::Reap(_) => Reply::Ok,
+            Op::HSet(key, pairs) => {
+                let (mut hash, deadline) =
+                    or_reply!(self.lookup_hash(&k(*key))).unwrap_or_default();
+                let mut added = 0;
+                for (f, val) in pairs {
+                    let field = FIELDS[*f].as_bytes().to_vec();
+                    if hash
+                        .insert(field, HVALUES[*val].as_bytes().to_vec())
+                        .is_none()
+                    {
+                        added += 1;
+                    }
+                }
+                self.put(&k(*key), Some(hash_value(&hash)), deadline);
+                Reply::Int(added)
+            }
+            Op::HGet(key, f) => {
+                let hash = or_reply!(self.lookup_hash(&k(*key)));
+                bulk(
+                    hash.and_then(|(h, _)| h.get(FIELDS[*f].as_bytes()).cloned())
+                        .as_deref(),
+                )
+            }
+            Op::HDel(key, fields) => {
+                let Some((mut hash, deadline)) = or_reply!(self.lookup_hash(&k(*key))) else {
+                    return Reply::Int(0);
+                };
+                let removed = fields
+                    .iter()
+                    .filter(|f| hash.remove(FIELDS[**f].as_bytes()).is_some())
+                    .count();
+                let value = (!hash.is_empty()).then(|| hash_value(&hash));
+                self.put(&k(*key), value, deadline);
+                Reply::Int(removed as i64)
+            }
+            Op::HLen(key) => {
+                Reply::Int(or_reply!(self.lookup_hash(&k(*key))).map_or(0, |(h, _)| h.len() as i64))
+            }
+            Op::HGetAll(key) => {
+                let hash = or_reply!(self.lookup_hash(&k(*key))).unwrap_or_default().0;
+                let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = hash.into_iter().collect();
+                pairs.sort();
+                Reply::Array(
+                    pairs
+                        .into_iter()
+                        .flat_map(|(f, v)| [Reply::Bulk(f), Reply::Bulk(v)])
+                        .collect(),
+                )
+            }
+            Op::HIncrBy(key, f, delta) => {
+                let (mut hash, deadline) =
+                    or_reply!(self.lookup_hash(&k(*key))).unwrap_or_default();
+                let field = FIELDS[*f].as_bytes().to_vec();
+                let current = match hash.get(&field) {
+                    None => 0,
+                    Some(text) => {
+                        let text = String::from_utf8(text.clone()).unwrap_or_default();
+                        match text.parse::<i64>().ok().filter(|n| n.to_string() == text) {
+                            Some(n) => n,
+                            None => return Reply::Err("ERR hash value is not an integer".into()),
+                        }
+                    }
+                };
+                let Some(updated) = current.checked_add(*delta) else {
+                    return Reply::Err("ERR increment or decrement would overflow".into());
+                };
+                hash.insert(field, updated.to_string().into_bytes());
+                self.put(&k(*key), Some(hash_value(&hash)), deadline);
+                Reply::Int(updated)
+            }
+            Op::SAdd(key, members) => {
+                let (mut set, deadline) = or_reply!(self.lookup_set(&k(*key))).unwrap_or_default();
+                let added = members
+                    .iter()
+                    .filter(|m| set.insert(MEMBERS[**m].as_bytes().to_vec()))
+                    .count();
+                self.put(&k(*key), Some(set_value(&set)), deadline);
+                Reply::Int(added as i64)
+            }
+            Op::SRem(key, members) => {
+                let Some((mut set, deadline)) = or_reply!(self.lookup_set(&k(*key))) else {
+                    return Reply::Int(0);
+                };
+                let removed = members
+                    .iter()
+                    .filter(|m| set.remove(MEMBERS[**m].as_bytes()))
+                    .count();
+                let value = (!set.is_empty()).then(|| set_value(&set));
+                self.put(&k(*key), value, deadline);
+                Reply::Int(removed as i64)
+            }
+            Op::SIsMember(key, m) => Reply::Int(i64::from(
+                or_reply!(self.lookup_set(&k(*key)))
+                    .is_some_and(|(s, _)| s.contains(MEMBERS[*m].as_bytes())),
+            )),
+            Op::SMembers(key) => sorted(or_reply!(self.lookup_set(&k(*key))).unwrap_or_default().0),
+            Op::SCard(key) => {
+                Reply::Int(or_reply!(self.lookup_set(&k(*key))).map_or(0, |(s, _)| s.len() as i64))
+            }
+            Op::SInterStore(dst, keys) => {
+                let sets = or_reply!(self.lookup_sets(keys));
+                let result: ModelSet = if sets.iter().any(Option::is_none) {
+                    ModelSet::new()
+                } else {
+                    let sets: Vec<ModelSet> = sets.into_iter().flatten().collect();
+                    sets[0]
+                        .iter()
+                        .filter(|m| sets.iter().all(|s| s.contains(*m)))
+                        .cloned()
+                        .collect()
+                };
+                self.lookup(&k(*dst));
+                let len = result.len();
+                let value = (!result.is_empty()).then(|| set_value(&result));
+                self.put(&k(*dst), value, None);
+                Reply::Int(len as i64)
+            }
+            Op::SUnion(keys) => {
+                let sets = or_reply!(self.lookup_sets(keys));
+                sorted(sets.into_iter().flatten().flatten().collect::<ModelSet>())
+            }
+            Op::SDiff(keys) => {
+                let sets = or_reply!(self.lookup_sets(keys));
+                let Some(Some(first)) = sets.first() else {
+                    return Reply::Array(Vec::new());
+                };
+                sorted(
+                    first
+                        .iter()
+                        .filter(|m| !sets[1..].iter().flatten().any(|s| s.contains(*m)))
+                        .cloned(),
+                )
+            }
+            Op::SMove(src, dst, m) => {
+                let member = MEMBERS[*m].as_bytes().to_vec();
+                let src_entry = self.lookup(&k(*src));
+                let dst_entry = self.lookup(&k(*dst));
+                let Some((src_value, src_deadline)) = src_entry else {
+                    return Reply::Int(0);
+                };
+                let Value::Set(src_set) = src_value else {
+                    return wrongtype();
+                };
+                let dst_set = match dst_entry {
+                    None => None,
+                    Some((Value::Set(set), deadline)) => Some((set, deadline)),
+                    Some(_) => return wrongtype(),
+                };
+                let mut src_set: ModelSet = src_set
+                    .to_sorted()
+                    .into_iter()
+                    .map(|b| b.to_vec())
+                    .collect();
+                if src == dst {
+                    return Reply::Int(i64::from(src_set.contains(&member)));
+                }
+                if !src_set.remove(&member) {
+                    return Reply::Int(0);
+                }
+                let value = (!src_set.is_empty()).then(|| set_value(&src_set));
+                self.put(&k(*src), value, src_deadline);
+                let (mut dst_set, dst_deadline): (ModelSet, Option<u64>) = dst_set
+                    .map(|(s, d)| (s.to_sorted().into_iter().map(|b| b.to_vec()).collect(), d))
+                    .unwrap_or_default();
+                dst_set.insert(member);
+                self.put(&k(*dst), Some(set_value(&dst_set)), dst_deadline);
+                Reply::Int(1)
+            }
         }
     }
 
     fn incr(&mut self, key: &[u8], delta: i64) -> Reply {
-        let (current, deadline) = match self.lookup_string(key) {
+        let (current, deadline) = match or_reply!(self.lookup_string(key)) {
             None => (0, None),
             Some((text, deadline)) => {
                 let text = String::from_utf8(text).unwrap_or_default();
@@ -808,6 +1122,69 @@ fn run(store: &mut Store, db_index: &mut usize, now: &mut u64, op: &Op) -> Reply
             db.flush();
             Reply::Ok
         }
+        Op::HSet(key, pairs) => {
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(f, v)| (FIELDS[*f], HVALUES[*v]))
+                .collect();
+            db.hset(k(*key), &pairs).map_or_else(err, int)
+        }
+        Op::HGet(key, f) => db
+            .hget(k(*key), FIELDS[*f].as_bytes())
+            .map_or_else(err, bulk),
+        Op::HDel(key, fields) => {
+            let fields: Vec<&str> = fields.iter().map(|f| FIELDS[*f]).collect();
+            db.hdel(k(*key), &fields)
+                .map_or_else(err, |r| int(r.removed))
+        }
+        Op::HLen(key) => db.hlen(k(*key)).map_or_else(err, int),
+        Op::HGetAll(key) => db.hgetall(k(*key)).map_or_else(err, |pairs| {
+            let mut pairs = pairs;
+            pairs.sort();
+            Reply::Array(
+                pairs
+                    .into_iter()
+                    .flat_map(|(f, v)| [Reply::Bulk(f.to_vec()), Reply::Bulk(v.to_vec())])
+                    .collect(),
+            )
+        }),
+        Op::HIncrBy(key, f, delta) => db
+            .hincrby(k(*key), FIELDS[*f].as_bytes(), *delta)
+            .map_or_else(err, Reply::Int),
+        Op::SAdd(key, members) => {
+            let members: Vec<&str> = members.iter().map(|m| MEMBERS[*m]).collect();
+            db.sadd(k(*key), &members).map_or_else(err, int)
+        }
+        Op::SRem(key, members) => {
+            let members: Vec<&str> = members.iter().map(|m| MEMBERS[*m]).collect();
+            db.srem(k(*key), &members)
+                .map_or_else(err, |r| int(r.removed))
+        }
+        Op::SIsMember(key, m) => db
+            .sismember(k(*key), MEMBERS[*m].as_bytes())
+            .map_or_else(err, |b| Reply::Int(i64::from(b))),
+        Op::SMembers(key) => db
+            .smembers(k(*key))
+            .map_or_else(err, |m| sorted(m.into_iter().map(|b| b.to_vec()))),
+        Op::SCard(key) => db.scard(k(*key)).map_or_else(err, int),
+        Op::SInterStore(dst, keys) => {
+            let keys: Vec<&[u8]> = keys.iter().map(|i| k(*i)).collect();
+            db.sinterstore(k(*dst), &keys)
+                .map_or_else(err, |s| int(s.len))
+        }
+        Op::SUnion(keys) => {
+            let keys: Vec<&[u8]> = keys.iter().map(|i| k(*i)).collect();
+            db.sunion(&keys)
+                .map_or_else(err, |m| sorted(m.into_iter().map(|b| b.to_vec())))
+        }
+        Op::SDiff(keys) => {
+            let keys: Vec<&[u8]> = keys.iter().map(|i| k(*i)).collect();
+            db.sdiff(&keys)
+                .map_or_else(err, |m| sorted(m.into_iter().map(|b| b.to_vec())))
+        }
+        Op::SMove(src, dst, m) => db
+            .smove(k(*src), k(*dst), MEMBERS[*m].as_bytes())
+            .map_or_else(err, |b| Reply::Int(i64::from(b))),
         Op::Advance(_) | Op::Select(_) | Op::SwapDb(..) | Op::Reap(_) => {
             unreachable!("handled above")
         }
@@ -821,7 +1198,7 @@ proptest! {
 
     #[test]
     fn store_agrees_with_the_model(ops in prop::collection::vec(op(), 1..120)) {
-        let mut store = Store::new(StoreConfig { databases: DATABASES, max_string_len: MAX_STRING_LEN, ..StoreConfig::default() });
+        let mut store = Store::new(StoreConfig { databases: DATABASES, max_string_len: MAX_STRING_LEN, encoding: LIMITS });
         let mut model = Model { dbs: vec![BTreeMap::new(); DATABASES], now: START_MS, db: 0, expired: Vec::new() };
         let (mut db, mut now) = (0, START_MS);
         for (step, op) in ops.iter().enumerate() {
