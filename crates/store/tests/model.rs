@@ -238,6 +238,9 @@ fn string_value(bytes: Vec<u8>) -> Value {
 }
 
 type ModelHash = BTreeMap<Vec<u8>, Vec<u8>>;
+/// What a typed lookup finds: the value and its deadline, nothing, or the
+/// WRONGTYPE reply.
+type Lookup<T> = Result<Option<(T, Option<u64>)>, Reply>;
 type ModelSet = BTreeSet<Vec<u8>>;
 
 fn hash_value(hash: &ModelHash) -> Value {
@@ -297,7 +300,7 @@ impl Model {
     /// A lookup by a string command: the string and its deadline, or the
     /// WRONGTYPE reply. Every kind is matched: a new kind must say here
     /// what string commands see.
-    fn lookup_string(&mut self, key: &[u8]) -> Result<Option<(Vec<u8>, Option<u64>)>, Reply> {
+    fn lookup_string(&mut self, key: &[u8]) -> Lookup<Vec<u8>> {
         let Some((value, deadline)) = self.lookup(key) else {
             return Ok(None);
         };
@@ -308,7 +311,7 @@ impl Model {
     }
 
     /// A lookup by a hash command.
-    fn lookup_hash(&mut self, key: &[u8]) -> Result<Option<(ModelHash, Option<u64>)>, Reply> {
+    fn lookup_hash(&mut self, key: &[u8]) -> Lookup<ModelHash> {
         let Some((value, deadline)) = self.lookup(key) else {
             return Ok(None);
         };
@@ -325,7 +328,7 @@ impl Model {
     }
 
     /// A lookup by a set command.
-    fn lookup_set(&mut self, key: &[u8]) -> Result<Option<(ModelSet, Option<u64>)>, Reply> {
+    fn lookup_set(&mut self, key: &[u8]) -> Lookup<ModelSet> {
         let Some((value, deadline)) = self.lookup(key) else {
             return Ok(None);
         };
