@@ -173,3 +173,27 @@ impl ExecContext<'_> {
 fn unreachable_db() -> ! {
     panic!("the store has no database 0")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ExecContext;
+    use crate::commands::harness::Harness;
+
+    #[test]
+    fn raw_error_replies_keep_their_bytes_and_are_counted() {
+        let mut h = Harness::new();
+        let mut out = bytes::BytesMut::new();
+        let mut ctx = ExecContext {
+            store: &mut h.dataset.store,
+            propagation: &mut h.dataset.propagation,
+            client: &mut h.client,
+            server: &h.state,
+            now_ms: 0,
+            out: &mut out,
+            effects: &mut h.effects,
+        };
+        ctx.reply_error_bytes(b"ERR Unsupported option \xff\r\n");
+        assert_eq!(&out[..], b"-ERR Unsupported option \xff  \r\n");
+        assert_eq!(h.state.stats.error_counts(), [("ERR".to_string(), 1)]);
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! # Shape
 //!
-//! Each family of commands is one file that exports
+//! Each family of commands is one folder whose `mod.rs` exports
 //! `pub(crate) const COMMANDS: &[CommandSpec]` and the handlers it names.
 //! [`FAMILIES`] lists the families; [`CommandTable::standard`] indexes them
 //! by name. A [`CommandSpec`] carries what Redis 7.0's `COMMAND INFO` and
@@ -47,6 +47,7 @@
 //!   under the keyspace lock. Out-of-band effects (close the connection,
 //!   shut the server down) are requested through `ctx.effects`.
 
+mod arguments;
 mod call_stats;
 mod client;
 mod config;
@@ -62,7 +63,6 @@ mod info;
 mod introspection;
 mod keyspace;
 mod server_admin;
-mod server_db;
 mod spec;
 mod strings;
 mod table;
@@ -75,7 +75,7 @@ pub use spec::{
 };
 pub use table::{CommandTable, Lookup};
 
-/// Every command family, each a file of this module.
+/// Every command family, each a folder of this module.
 pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     client::COMMANDS,
@@ -83,9 +83,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     introspection::COMMANDS,
     server_admin::COMMANDS,
-    server_db::COMMANDS,
+    databases::COMMANDS,
     strings::COMMANDS,
     keyspace::COMMANDS,
     expiry::COMMANDS,
-    databases::COMMANDS,
 ];

@@ -177,3 +177,6 @@ fn handle_bgrewriteaof(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
         Err(err) => ctx.reply_error(&err.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,7 @@
-//! The generic per-key commands: `DEL`, `UNLINK`, `EXISTS`, `TOUCH`, `TYPE`,
-//! `RENAME`, `RENAMENX` and `COPY`.
+//! The generic key commands (Redis's `generic` group, less the TTL commands
+//! in `expiry` and `MOVE` in `databases`): `DEL`, `UNLINK`, `EXISTS`,
+//! `TOUCH`, `TYPE`, `RENAME`, `RENAMENX`, `COPY`, and in `scan` the ones
+//! that enumerate a database's keys, `KEYS`, `SCAN` and `RANDOMKEY`.
 //!
 //! They work on keys whatever their value kind. The store decides the
 //! outcome and words the errors; the handlers parse the options in Redis
@@ -7,18 +9,19 @@
 //! propagate the command as sent when it changed something (a `DEL` of
 //! missing keys or a `RENAME` of a key onto itself propagates nothing).
 //!
-//! `arguments` holds the argument readers every keyspace family shares;
-//! `specs` the `COMMAND INFO`/`DOCS` metadata generated from the oracle.
+//! `specs` holds the `COMMAND INFO`/`DOCS` metadata generated from the
+//! oracle.
 
-pub(crate) mod arguments;
+mod scan;
 mod specs;
 
 use bytes::Bytes;
 
+use super::arguments::{int_or_reply, is_keyword};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
-use arguments::{integer, is_keyword};
+use scan::{handle_keys, handle_randomkey, handle_scan};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -111,10 +114,6 @@ fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 }
 
-/// `getIntFromObjectOrReply`'s reply for an integer outside the C `int`
-/// range.
-use errors::NOT_AN_INT;
-
 /// The options of `COPY source destination [DB index] [REPLACE]`.
 struct CopyOptions {
     /// `DB index`; `None` is the selected database.
@@ -136,10 +135,7 @@ fn parse_copy_options(ctx: &ExecContext<'_>, args: &[Bytes]) -> Result<CopyOptio
         if is_keyword(&args[j], "REPLACE") {
             options.replace = true;
         } else if is_keyword(&args[j], "DB") && has_value {
-            let id = integer(&args[j + 1]).ok_or(errors::NOT_INTEGER)?;
-            // `getIntFromObjectOrReply`: an integer outside `int` has its
-            // own error.
-            let id = i32::try_from(id).map_err(|_| NOT_AN_INT)?;
+            let id = int_or_reply(&args[j + 1])?;
             let index = usize::try_from(id)
                 .ok()
                 .filter(|&i| i < ctx.store.databases())

@@ -316,3 +316,6 @@ fn handle_config_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
         ctx.reply_simple(line);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,17 @@
-//! Database-level commands: SELECT, SWAPDB, MOVE, DBSIZE, FLUSHDB, FLUSHALL.
+//! The commands that work on whole databases or move keys between them:
+//! `SELECT`, `SWAPDB`, `MOVE`, `DBSIZE`, `FLUSHDB` and `FLUSHALL`.
+//!
+//! A database index is read as Redis's `getIntFromObjectOrReply` reads it
+//! (see [`crate::commands::arguments`]) and must name an existing database.
+//! `SWAPDB`, `MOVE` and the flushes propagate as sent (a flush without its
+//! `ASYNC`/`SYNC` option); a `MOVE` that moved nothing propagates nothing.
 
 use bytes::Bytes;
 
 use super::context::ExecContext;
 use super::errors;
-use super::keyspace::arguments::integer;
 use super::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, KeySpec};
+use crate::commands::arguments::{int_or_reply, parse_int};
 
 /// The database-level commands.
 pub(crate) const COMMANDS: &[CommandSpec] = &[
@@ -193,19 +199,6 @@ fn parse_db_index(ctx: &ExecContext<'_>, arg: &[u8]) -> Result<usize, &'static s
         .ok_or(errors::DB_INDEX_OUT_OF_RANGE)
 }
 
-/// A Redis `int` argument (`getIntFromObject`): read strictly, as
-/// `string2ll` does (no `+`, no leading zeros, no `-0`), then narrowed.
-pub(crate) fn parse_int(arg: &[u8]) -> Option<i32> {
-    i32::try_from(integer(arg)?).ok()
-}
-
-/// `getIntFromObjectOrReply`: the error says whether the argument is not an
-/// integer at all or only outside `int`.
-fn int_or_reply(arg: &[u8]) -> Result<i32, &'static str> {
-    let value = integer(arg).ok_or(errors::NOT_INTEGER)?;
-    i32::try_from(value).map_err(|_| errors::NOT_AN_INT)
-}
-
 fn handle_select(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match parse_db_index(ctx, &args[1]) {
         Ok(index) => {
@@ -315,3 +308,6 @@ fn note_freed(ctx: &ExecContext<'_>, used_before: usize) {
     let freed = used_before.saturating_sub(ctx.store.used_memory());
     ctx.server.memory_release.freed(freed as u64);
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,8 +30,8 @@ use redigo_store::{GetExEffect, GetExTtl, SetOptions, SetTtl, StoreError};
 
 use super::context::ExecContext;
 use super::errors;
-use super::keyspace::arguments::{integer, is_keyword};
 use super::spec::CommandSpec;
+use crate::commands::arguments::{integer, is_keyword};
 use set_options::{Grammar, StringOptions};
 
 /// The commands of this family.

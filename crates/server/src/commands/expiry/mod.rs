@@ -18,8 +18,8 @@ use redigo_store::{ExpireCondition, ExpireOutcome, Expiry};
 
 use super::context::ExecContext;
 use super::errors;
-use super::keyspace::arguments::{c_str, integer, is_keyword};
 use super::spec::CommandSpec;
+use crate::commands::arguments::{c_str, integer, is_keyword};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
