@@ -7,9 +7,25 @@
 //! [`FAMILIES`] lists the families; [`CommandTable::standard`] indexes them
 //! by name. A [`CommandSpec`] carries what Redis 7.0's `COMMAND INFO` and
 //! `COMMAND DOCS` report (arity, flags, key positions, ACL categories, tips,
-//! key specs, docs, argument tree, subcommands) plus the [`Handler`]. Copy
-//! the metadata from the oracle with `tools/gen_command_specs.py` rather
-//! than by hand, so introspection stays byte-identical to Redis.
+//! key specs, docs, argument tree, subcommands) plus the [`Handler`].
+//!
+//! A family folder holds its handlers (`mod.rs`, and named files for larger
+//! parts such as `strings/lcs.rs`), its `specs.rs` and its unit tests.
+//! Argument readers that several families share are in `arguments`.
+//!
+//! # Generated specs
+//!
+//! Every `specs.rs`, and `fragments.rs` (the flag sets, ACL categories, key
+//! specs and argument nodes that recur across them, named by what they
+//! hold), is generated from a running redis-server 7.0 by one command,
+//! `python3 crates/server/tools/gen_command_specs.py --port N`, and must not
+//! be edited by hand (as Redis's own `commands.c`); `--check` tells whether
+//! they are up to date. The script's `FAMILIES` table maps each family to
+//! its commands: to add a command, add it there, run the script and write
+//! its `handle_<name>`. Copying the metadata from the oracle keeps
+//! `COMMAND INFO`/`DOCS` byte-identical to Redis; the specs are built with
+//! the `const fn` builders of [`CommandSpec`], so a spec states only what is
+//! not empty.
 //!
 //! Container commands (`CONFIG`, `CLIENT`, `COMMAND`) list their subcommands
 //! in `subcommands`, with full names such as `config|get`, and use
@@ -57,6 +73,7 @@ mod databases;
 mod dispatch;
 pub mod errors;
 mod expiry;
+mod fragments;
 #[cfg(test)]
 pub(crate) mod harness;
 mod info;

@@ -1,115 +1,18 @@
 //! Server administration: TIME, SHUTDOWN, BGREWRITEAOF.
 
+mod specs;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
 use super::context::ExecContext;
 use super::errors;
-use super::spec::{Arg, CommandDocs, CommandSpec, Flag};
+use super::spec::CommandSpec;
 use crate::shared::ShutdownMode;
 
-/// The administration commands.
-pub(crate) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "time",
-        arity: 1,
-        flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@fast"],
-        tips: &["nondeterministic_output"],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Return the current server time",
-            since: "2.6.0",
-            group: "server",
-            complexity: "O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[],
-            arguments: &[],
-        },
-        subcommands: &[],
-        handler: handle_time,
-    },
-    CommandSpec {
-        name: "shutdown",
-        arity: -1,
-        flags: &[
-            Flag::Admin,
-            Flag::Noscript,
-            Flag::Loading,
-            Flag::Stale,
-            Flag::NoMulti,
-            Flag::AllowBusy,
-        ],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@admin", "@slow", "@dangerous"],
-        tips: &[],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Synchronously save the dataset to disk and then shut down the server",
-            since: "1.0.0",
-            group: "server",
-            complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
-            arguments: &[
-                Arg::new("nosave_save", "oneof")
-                    .flags(&["optional"])
-                    .arguments(&[
-                        Arg::new("nosave", "pure-token").token("NOSAVE"),
-                        Arg::new("save", "pure-token").token("SAVE"),
-                    ]),
-                Arg::new("now", "pure-token")
-                    .token("NOW")
-                    .since("7.0.0")
-                    .flags(&["optional"]),
-                Arg::new("force", "pure-token")
-                    .token("FORCE")
-                    .since("7.0.0")
-                    .flags(&["optional"]),
-                Arg::new("abort", "pure-token")
-                    .token("ABORT")
-                    .since("7.0.0")
-                    .flags(&["optional"]),
-            ],
-        },
-        subcommands: &[],
-        handler: handle_shutdown,
-    },
-    CommandSpec {
-        name: "bgrewriteaof",
-        arity: 1,
-        flags: &[Flag::Admin, Flag::Noscript, Flag::NoAsyncLoading],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@admin", "@slow", "@dangerous"],
-        tips: &[],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Asynchronously rewrite the append-only file",
-            since: "1.0.0",
-            group: "server",
-            complexity: "O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[],
-            arguments: &[],
-        },
-        subcommands: &[],
-        handler: handle_bgrewriteaof,
-    },
-];
+/// The commands of this family.
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 fn handle_time(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     let now = SystemTime::now()
