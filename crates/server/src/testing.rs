@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use crate::config::Config;
 use crate::runtime::ServerRuntime;
 use crate::server::{Server, ServerOptions};
-use crate::shared::{ServerState, ShutdownMode};
+use crate::state::{ServerState, ShutdownMode};
 
 /// A server running in a background thread on a runtime built as the
 /// binary builds it (from `io-threads`, see [`crate::runtime`]), listening

@@ -8,7 +8,7 @@ use redigo_store::{DbHandle, Store};
 
 use crate::client::ClientState;
 use crate::propagation::PropagationLog;
-use crate::shared::{ServerState, ShutdownMode};
+use crate::state::{ServerState, ShutdownMode};
 
 /// Out-of-band effects a command asks for; the connection acts on them after
 /// the batch's replies are written.

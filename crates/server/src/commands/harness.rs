@@ -18,7 +18,7 @@ use crate::client::ClientState;
 use crate::config::Config;
 use crate::dataset::{Dataset, PropagationSink};
 use crate::propagation::PropagatedCommand;
-use crate::shared::{ServerState, unix_time_ms};
+use crate::state::{ServerState, unix_time_ms};
 
 /// Collects what the dataset hands to its sink.
 struct Collect(Arc<Mutex<Vec<PropagatedCommand>>>);

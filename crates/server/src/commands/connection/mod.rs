@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
-use crate::shared::REDIS_VERSION;
+use crate::state::REDIS_VERSION;
 
 /// Why a client name is refused (`validateClientName`).
 pub(crate) const BAD_CLIENT_NAME: &str =

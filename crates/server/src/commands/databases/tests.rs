@@ -24,7 +24,7 @@ fn database_commands_reply_and_propagate_in_deterministic_form() {
 #[test]
 fn move_transfers_a_key_and_propagates() {
     let mut h = Harness::new();
-    let now = crate::shared::unix_time_ms();
+    let now = crate::state::unix_time_ms();
     h.dataset
         .store
         .db(0, now)

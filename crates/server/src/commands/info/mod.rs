@@ -12,7 +12,7 @@ use bytes::Bytes;
 use super::context::ExecContext;
 use super::spec::CommandSpec;
 use crate::process_stats;
-use crate::shared::{REDIS_VERSION, unix_time_ms};
+use crate::state::{REDIS_VERSION, unix_time_ms};
 use crate::stats::Stats;
 
 /// The sections Redigo reports, in the order Redis prints them.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
-use crate::shared::ShutdownMode;
+use crate::state::ShutdownMode;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
