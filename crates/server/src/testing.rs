@@ -1,4 +1,7 @@
-//! A real server in a background thread, for tests.
+//! Test harnesses (the `testing` feature, off in release builds): a real
+//! server in a background thread ([`TestServer`]), and in-process command
+//! execution through the dispatcher ([`Harness`], [`Session`], see
+//! [`crate::commands::harness`]).
 //!
 //! ```
 //! let server = redigo_server::testing::TestServer::start(&[("databases", "4")]);
@@ -9,6 +12,8 @@
 //! conn.read_exact(&mut reply).unwrap();
 //! assert_eq!(&reply, b"+PONG\r\n");
 //! ```
+
+pub use crate::commands::harness::{Harness, Session};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -56,9 +56,9 @@
 //!   the command's own records (in `MULTI`/`EXEC` when that makes more than
 //!   one record), as Redis propagates them.
 //! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss()`.
-//! * Unit-test handlers in-process with `harness::Harness` (test builds
-//!   only): it runs requests through the real dispatcher and records what
-//!   they propagate.
+//! * Unit-test handlers in-process with `harness::Harness` (test builds and
+//!   the `testing` feature only): it runs requests through the real
+//!   dispatcher and records what they propagate.
 //! * A handler never blocks, sleeps, does I/O or panics on input: it runs
 //!   under the keyspace lock. Out-of-band effects (close the connection,
 //!   shut the server down) are requested through `ctx.effects`.
@@ -74,8 +74,8 @@ mod dispatch;
 pub mod errors;
 mod expiry;
 mod fragments;
-#[cfg(test)]
-pub(crate) mod harness;
+#[cfg(any(test, feature = "testing"))]
+pub mod harness;
 mod info;
 mod introspection;
 mod keyspace;
