@@ -104,6 +104,21 @@ impl ExecContext<'_> {
         encode::simple(self.out, status);
     }
 
+    /// A container's `HELP` reply, as Redis's `addReplyHelp`: the usage line
+    /// of `container` (upper case), each line of `lines` (the subcommands),
+    /// then `HELP` itself, each line a status reply.
+    pub fn reply_help(&mut self, container: &str, lines: &str) {
+        self.reply_array_len(lines.lines().count() + 3);
+        self.reply_simple(&format!(
+            "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+        ));
+        for line in lines.lines() {
+            self.reply_simple(line);
+        }
+        self.reply_simple("HELP");
+        self.reply_simple("    Prints this help.");
+    }
+
     /// An error reply. `message` is the full text with its code and without
     /// the `-`, e.g. `ERR syntax error` (see [`super::errors`]). `\r` and `\n`
     /// become spaces, as `addReplyErrorFormat` does.

@@ -15,21 +15,16 @@ pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 fn handle_config_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let patterns = &args[2..];
-    let matching: Vec<&Param> = PARAMS
-        .iter()
-        .filter(|param| {
-            patterns
-                .iter()
-                .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
-        })
-        .collect();
+    // Any pattern matching a name selects it (case-insensitively).
+    let selected = |name: &str| {
+        patterns
+            .iter()
+            .any(|pattern| redigo_store::glob::matches(pattern, name.as_bytes(), true))
+    };
+    let matching: Vec<&Param> = PARAMS.iter().filter(|p| selected(p.name)).collect();
     let compat: Vec<&params::CompatParam> = params::REDIS_COMPAT_PARAMS
         .iter()
-        .filter(|param| {
-            patterns
-                .iter()
-                .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
-        })
+        .filter(|p| selected(p.name))
         .collect();
     let config = ctx.server.config().clone();
     ctx.reply_array_len((matching.len() + compat.len()) * 2);
@@ -170,23 +165,16 @@ fn handle_config_resetstat(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
 
 /// Lines of `CONFIG HELP`, as Redis's `addReplyHelp` sends them (without
 /// `REWRITE`, which Redigo does not implement).
-const CONFIG_HELP: &[&str] = &[
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
-    "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
-    "HELP",
-    "    Prints this help.",
-];
+const CONFIG_HELP: &str = "\
+GET <pattern>
+    Return parameters matching the glob-like <pattern> and their values.
+SET <directive> <value>
+    Set the configuration <directive> to <value>.
+RESETSTAT
+    Reset statistics reported by the INFO command.";
 
 fn handle_config_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
-    ctx.reply_array_len(CONFIG_HELP.len());
-    for line in CONFIG_HELP {
-        ctx.reply_simple(line);
-    }
+    ctx.reply_help("CONFIG", CONFIG_HELP);
 }
 
 #[cfg(test)]

@@ -36,8 +36,12 @@ fn count_reply(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// `DEL` and `UNLINK` (values are small and freed at once either way).
-fn delete(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+/// `UNLINK` is `DEL`: values are small and freed at once either way.
+use self::handle_del as handle_unlink;
+/// `TOUCH` is `EXISTS`: there is no access time to update.
+use self::handle_exists as handle_touch;
+
+fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let removed = ctx.db().del(&args[1..]);
     if removed > 0 {
         ctx.propagate(&as_sent(args));
@@ -45,17 +49,9 @@ fn delete(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     ctx.reply_integer(count_reply(removed));
 }
 
-fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    delete(ctx, args);
-}
-
-fn handle_unlink(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    delete(ctx, args);
-}
-
-/// `EXISTS` and `TOUCH`: how many of the keys exist, each looked up as a
+/// `EXISTS` (and `TOUCH`): how many of the keys exist, each looked up as a
 /// read (a hit or a miss each time, duplicates included).
-fn count_existing(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+fn handle_exists(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let keys = &args[1..];
     let found = ctx.db().exists(keys);
     for _ in 0..found {
@@ -65,14 +61,6 @@ fn count_existing(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.keyspace_miss();
     }
     ctx.reply_integer(count_reply(found));
-}
-
-fn handle_exists(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    count_existing(ctx, args);
-}
-
-fn handle_touch(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    count_existing(ctx, args);
 }
 
 fn handle_type(ctx: &mut ExecContext<'_>, args: &[Bytes]) {

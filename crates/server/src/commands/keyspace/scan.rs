@@ -61,10 +61,7 @@ pub(super) fn handle_scan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     let options = match parse_scan_options(args) {
         Ok(options) => options,
-        Err(error) => {
-            ctx.reply_error(error);
-            return;
-        }
+        Err(error) => return ctx.reply_error(error),
     };
     let page = ctx.db().scan(cursor, &options);
     ctx.reply_array_len(2);
