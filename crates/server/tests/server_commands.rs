@@ -28,6 +28,11 @@ fn info_field(report: &str, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Asserts that `text` contains `part`.
+fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "missing {part:?} in {text}");
+}
+
 #[test]
 fn info_reports_redis_sections_and_fields() {
     let server = TestServer::start(&[]);
@@ -43,10 +48,7 @@ fn info_reports_redis_sections_and_fields() {
         "# CPU",
         "# Keyspace",
     ] {
-        assert!(
-            report.contains(&format!("{header}\r\n")),
-            "missing {header}"
-        );
+        assert_contains(&report, &format!("{header}\r\n"));
     }
     for field in [
         "redis_version",
@@ -275,10 +277,7 @@ fn client_setname_list_and_kill() {
         " redir=-1 ",
         " resp=2",
     ] {
-        assert!(
-            victim_line.contains(field),
-            "missing {field:?} in {victim_line}"
-        );
+        assert_contains(victim_line, field);
     }
     let mine: String = redis::cmd("CLIENT").arg("INFO").query(&mut me).unwrap();
     assert!(
