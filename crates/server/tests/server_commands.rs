@@ -285,21 +285,17 @@ fn client_setname_list_and_kill() {
         "{mine}"
     );
 
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("ID")
-        .arg(&victim_id)
-        .query(&mut me)
-        .unwrap();
-    assert_eq!(killed, 1);
+    let mut kill_victim = || -> i64 {
+        redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("ID")
+            .arg(&victim_id)
+            .query(&mut me)
+            .unwrap()
+    };
+    assert_eq!(kill_victim(), 1);
     assert!(victim.is_closed());
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("ID")
-        .arg(&victim_id)
-        .query(&mut me)
-        .unwrap();
-    assert_eq!(killed, 0);
+    assert_eq!(kill_victim(), 0, "a killed client is not killed twice");
 
     // Old form by address; SKIPME defaults to yes in the new form only.
     let mut other = RawConn::connect(server.port());
