@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use crate::dataset::{self, SharedDataset};
-use crate::shared::{ServerState, unix_time_ms};
+use crate::state::{ServerState, unix_time_ms};
 
 /// Keys one round may remove (one lock acquisition).
 pub const KEYS_PER_ROUND: usize = 64;
