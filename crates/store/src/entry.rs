@@ -39,6 +39,14 @@
 //! rebuilding the slice (to read, write or free it) uses the length the
 //! header gives, which is the length the box was allocated with.
 //!
+//! A second invariant covers collections in their big encoding: a block
+//! whose flags have `OUT_OF_LINE` holds, as its `POINTER_FIELD` value bytes,
+//! a pointer obtained from `Box::<Big>::into_raw`, written there with
+//! `write_unaligned` by [`Entry::new_big`] and owned by the entry alone. It is
+//! read back only with `read_unaligned` (shared or exclusive according to
+//! the borrow of the entry), and only `detach_big` gives that ownership
+//! away, clearing the flag in the same step.
+//!
 //! # Collections: packed inline, or out of line
 //!
 //! A small collection keeps its compact encoding (a hash's listpack-like
@@ -852,6 +860,55 @@ mod tests {
             entry.to_value(),
             Value::String(bytes::Bytes::from_static(b"123"))
         );
+    }
+
+    #[test]
+    fn big_collections_move_clone_and_repack_without_losing_their_box() {
+        let mut table = crate::kinds::set::BigSet::new();
+        for i in 0..1000 {
+            table.insert(format!("m{i}").as_bytes());
+        }
+        let mut entry = Entry::new_big(ValueKind::Set, b"s", Box::new(Big::Set(table)), None);
+        assert!(entry.is_big());
+        assert_eq!(entry.collection_len(), 1000);
+        assert_eq!(entry.encoding(), "hashtable");
+        // Repacking for a deadline moves the box to the new block.
+        entry.set_expire_at(Some(9));
+        assert_eq!((entry.expire_at(), entry.collection_len()), (Some(9), 1000));
+        entry.set_expire_at(None);
+        // Clones and copies are independent.
+        let mut copy = entry.copy_with_key(b"t");
+        let clone = entry.clone();
+        if let Some(Big::Set(table)) = copy.big_mut() {
+            table.insert(b"extra");
+        }
+        assert_eq!(copy.collection_len(), 1001);
+        assert_eq!(
+            (entry.collection_len(), clone.collection_len()),
+            (1000, 1000)
+        );
+        assert_eq!(clone, entry);
+        // A rename moves the box; the old block is freed without it.
+        let renamed = entry.into_rekeyed(b"u");
+        assert_eq!((renamed.key(), renamed.collection_len()), (&b"u"[..], 1000));
+        // Snapshot images carry zeros where the pointer is.
+        let mut image = Vec::new();
+        let frozen = renamed.write_image(&mut image);
+        assert!(frozen.is_some());
+        let parts = BlockParts::parse(&image[4..]);
+        assert!(parts.out_of_line);
+        assert!(image[4..][parts.value].iter().all(|&b| b == 0));
+        drop(renamed);
+        match frozen.map(FrozenBig::into_value) {
+            Some(Value::Set(set)) => {
+                assert_eq!(set.len(), 1000, "the frozen view outlives the entry")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Back to packed (SPOP's rebuild path replaces the whole entry).
+        copy.set_packed(&crate::kinds::set::empty_intset());
+        assert!(!copy.is_big());
+        assert_eq!(copy.encoding(), "intset");
     }
 
     #[test]

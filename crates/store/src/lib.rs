@@ -1,5 +1,6 @@
 //! The in-memory keyspace of Redigo, usable on its own: numbered databases of
-//! binary-safe keys, Redis 7.0 command semantics (replies and error texts),
+//! binary-safe keys holding strings, hashes and sets, Redis 7.0 command
+//! semantics (replies and error texts),
 //! TTLs with lazy and active expiry, `SCAN` with Redis's guarantee, and
 //! point-in-time snapshots taken while writers carry on.
 //!
@@ -48,7 +49,13 @@
 //! * [`ops`]: the commands, as methods of [`DbHandle`].
 //! * [`kinds`]: one home per value kind (`TYPE` name, `OBJECT ENCODING`,
 //!   memory, deep copy, free, snapshot image, rewrite commands), reached
-//!   through exhaustive matches on [`ValueKind`] and [`Value`].
+//!   through exhaustive matches on [`ValueKind`] and [`Value`]. Small hashes
+//!   and sets are packed inline in their entry (`listpack`, `intset`); big
+//!   ones live out of line in a chunked, copy-on-write table of packed
+//!   arenas (`kinds::chunked`), so a snapshot freezes O(chunks) handles and a
+//!   writer copies one chunk.
+//! * [`garbage`]: big values leaving the keyspace are handed to the caller
+//!   to free on another thread, never freed on the command path.
 //!
 //! # Figures
 //!
@@ -65,7 +72,16 @@
 //!   batch of 1000 entries takes about 25 µs; the extra memory peaks at
 //!   44-63% of `used_memory` when 2-20% of the keys, spread uniformly, are
 //!   rewritten during the walk, and at 0.2% when writes are rare
-//!   (`examples/snapshot_pause.rs`).
+//!   (`examples/snapshot_pause.rs`);
+//! * bytes per element (RSS), beside redis-server 7.0.15 loading the same
+//!   data: 100,000 hashes of 10 short fields **16.2** (Redis 21.9-23.7), one
+//!   hash of 1,000,000 fields **47.7** (81.5), 100,000 sets of 10 small
+//!   integers **6.6** (9.7-10.1), one set of 1,000,000 8-byte strings
+//!   **25.9** (61.2) (`examples/collections_memory.rs`);
+//! * `HSET` on a 1,000,000-field hash while a snapshot walks it: p99 under
+//!   30 µs, p99.9 under about 100 µs, against 0.5-1 µs without a snapshot;
+//!   `DEL` of it with background freeing: about 4 µs on the command path
+//!   (`examples/collection_snapshot_pause.rs`).
 
 pub mod clock;
 pub mod db;
