@@ -1,6 +1,8 @@
 //! Snapshots yield exactly the state at the instant they were taken, while a
 //! writer keeps mutating the live store between batches, including
-//! `SWAPDB`, `FLUSHDB`, `FLUSHALL`, `MOVE`, `COPY` and `RENAME`.
+//! `SWAPDB`, `FLUSHDB`, `FLUSHALL`, `MOVE`, `COPY` and `RENAME`, and on
+//! hashes and sets in both encodings (`HSET`, `HDEL`, `SADD` between
+//! batches; a big hash must come out as it was, not as it became).
 
 use std::collections::BTreeSet;
 
@@ -44,6 +46,37 @@ fn populated_store() -> Store {
                 },
             )
             .expect("SET");
+            // Some keys hold collections instead (none of the already
+            // expired ones, which EXPIRE would delete): small hashes,
+            // intsets and sets of strings, and one big hash per database.
+            let kind = if i == 2 { 5 } else { i % 5 };
+            if i % 7 != 1 && kind >= 3 {
+                db.del(&[key(i)]);
+                match kind {
+                    3 => {
+                        db.hset(&key(i), &[("a", value.as_str()), ("b", "2")])
+                            .expect("HSET");
+                    }
+                    4 => {
+                        let members = if i % 2 == 0 { ["1", "2"] } else { ["x", "y"] };
+                        db.sadd(&key(i), &members).expect("SADD");
+                    }
+                    _ => {
+                        let pairs: Vec<(String, String)> = (0..600)
+                            .map(|f| (format!("f{f}"), format!("{f}")))
+                            .collect();
+                        db.hset(&key(i), &pairs).expect("HSET");
+                    }
+                }
+                if i % 7 == 0 {
+                    db.expire(
+                        &key(i),
+                        Expiry::UnixMillis(NOW as i64 + 60_000),
+                        redigo_store::ExpireCondition::Always,
+                    )
+                    .expect("EXPIRE");
+                }
+            }
         }
     }
     store
@@ -55,7 +88,23 @@ fn state(store: &mut Store, now: u64) -> BTreeSet<Row> {
     for db_index in 0..store.databases() {
         let mut db = store.db(db_index, now).expect("valid db");
         for k in db.keys(b"*") {
-            let value = db.get(&k).expect("string").expect("live").to_vec();
+            // Read with the commands, not through `Value` (which shares the
+            // snapshot's frozen views), so the two sides are independent.
+            let value = match db.type_of(&k).expect("live") {
+                redigo_store::ValueKind::String => {
+                    db.get(&k).expect("string").expect("live").to_vec()
+                }
+                redigo_store::ValueKind::Hash => {
+                    let mut pairs = db.hgetall(&k).expect("hash");
+                    pairs.sort();
+                    format!("hash {pairs:?}").into_bytes()
+                }
+                redigo_store::ValueKind::Set => {
+                    let mut members = db.smembers(&k).expect("set");
+                    members.sort();
+                    format!("set {members:?}").into_bytes()
+                }
+            };
             let deadline = db.pexpire_time(&k);
             rows.insert((
                 db_index,
@@ -68,15 +117,22 @@ fn state(store: &mut Store, now: u64) -> BTreeSet<Row> {
     rows
 }
 
-fn row(entry: SnapshotEntry) -> Row {
-    // These tests write strings; a collection is rendered canonically
-    // (sorted) so that rows stay comparable.
-    let value = match entry.value {
+/// A value as comparable bytes: a collection canonically (sorted).
+fn render(value: Value) -> Vec<u8> {
+    match value {
         Value::String(value) => value.to_vec(),
         Value::Hash(hash) => format!("hash {:?}", hash.to_sorted_pairs()).into_bytes(),
         Value::Set(set) => format!("set {:?}", set.to_sorted()).into_bytes(),
-    };
-    (entry.db, entry.key.to_vec(), value, entry.expire_at_ms)
+    }
+}
+
+fn row(entry: SnapshotEntry) -> Row {
+    (
+        entry.db,
+        entry.key.to_vec(),
+        render(entry.value),
+        entry.expire_at_ms,
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +147,9 @@ enum Write {
     SwapDb(usize, usize),
     FlushDb(usize),
     FlushAll,
+    HSet(usize, usize, usize),
+    HDel(usize, usize, usize),
+    SAdd(usize, usize, usize),
 }
 
 fn write() -> impl Strategy<Value = Write> {
@@ -108,6 +167,9 @@ fn write() -> impl Strategy<Value = Write> {
         1 => (db(), db()).prop_map(|(a, b)| Write::SwapDb(a, b)),
         1 => db().prop_map(Write::FlushDb),
         1 => Just(Write::FlushAll),
+        8 => (db(), k(), 0..700usize).prop_map(|(d, k, f)| Write::HSet(d, k, f)),
+        4 => (db(), k(), 0..700usize).prop_map(|(d, k, f)| Write::HDel(d, k, f)),
+        6 => (db(), k(), 0..20usize).prop_map(|(d, k, m)| Write::SAdd(d, k, m)),
     ]
 }
 
@@ -134,17 +196,48 @@ fn apply(store: &mut Store, write: &Write, now: u64) {
             .expect("EXPIRE");
         }
         Write::Append(d, k) => {
-            store
-                .db(d, now)
-                .expect("valid db")
-                .append(&key(k), b"+")
-                .expect("APPEND");
+            let mut db = store.db(d, now).expect("valid db");
+            let kind = db.type_of(&key(k));
+            let appended = db.append(&key(k), b"+");
+            // On a collection APPEND is WRONGTYPE; anything else appends.
+            if kind.is_some_and(|kind| kind != redigo_store::ValueKind::String) {
+                assert_eq!(appended, Err(redigo_store::StoreError::WrongType));
+            } else {
+                appended.expect("APPEND");
+            }
         }
         Write::Rename(d, a, b) => {
             let _ = store.db(d, now).expect("valid db").rename(&key(a), &key(b));
         }
         Write::Move(d, k, t) => {
             let _ = store.db(d, now).expect("valid db").move_key(&key(k), t);
+        }
+        // Writes to keys of another kind answer WRONGTYPE and change nothing.
+        Write::HSet(d, k, f) => {
+            let field = format!("f{f}");
+            let _ = store
+                .db(d, now)
+                .expect("valid db")
+                .hset(&key(k), &[(field.as_str(), "changed")]);
+            // The big hash of each database is written to often.
+            let _ = store
+                .db(d, now)
+                .expect("valid db")
+                .hset(&key(2), &[(field.as_str(), "changed")]);
+        }
+        Write::HDel(d, k, f) => {
+            let field = format!("f{f}");
+            let _ = store.db(d, now).expect("valid db").hdel(&key(k), &[&field]);
+            let _ = store.db(d, now).expect("valid db").hdel(&key(2), &[&field]);
+        }
+        Write::SAdd(d, k, m) => {
+            // Integers keep an intset an intset; "m.." converts it.
+            let member = if m % 2 == 0 {
+                m.to_string()
+            } else {
+                format!("m{m}")
+            };
+            let _ = store.db(d, now).expect("valid db").sadd(&key(k), &[member]);
         }
         Write::Copy(d, k, t) => {
             let _ = store
