@@ -477,6 +477,17 @@ impl Entry {
         self.header().out_of_line()
     }
 
+    /// Whether a collection has no elements left, in O(1) (a packed run
+    /// would need a scan to count).
+    pub(crate) fn collection_is_empty(&self) -> bool {
+        match (self.kind(), self.payload()) {
+            (ValueKind::String, _) => false,
+            (ValueKind::Hash, Payload::Packed(run)) => run.is_empty(),
+            (ValueKind::Set, Payload::Packed(ints)) => ints.len() <= 1,
+            (_, Payload::Big(big)) => big.is_empty(),
+        }
+    }
+
     /// Number of elements of a collection (0 for a string).
     pub(crate) fn collection_len(&self) -> usize {
         match (self.kind(), self.payload()) {

@@ -54,6 +54,14 @@ impl Big {
         }
     }
 
+    /// Whether no element is left.
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Big::Hash(table) => table.len() == 0,
+            Big::Set(table) => table.len() == 0,
+        }
+    }
+
     /// A frozen view for a snapshot (O(chunks)).
     pub(crate) fn freeze(&self) -> FrozenBig {
         match self {

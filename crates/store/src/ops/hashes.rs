@@ -103,7 +103,7 @@ impl DbHandle<'_> {
             None => {
                 let mut entry = Entry::new_packed(ValueKind::Hash, key, &[], None);
                 let result = change(&mut entry, limits);
-                if entry.collection_len() > 0 {
+                if !entry.collection_is_empty() {
                     self.db_mut().insert_absent(entry);
                 }
                 Ok(result)
@@ -180,12 +180,12 @@ impl DbHandle<'_> {
                 if delete_field(entry, field.as_ref()) {
                     removed += 1;
                     // Redis stops at the last field (the key is deleted).
-                    if entry.collection_len() == 0 {
+                    if entry.collection_is_empty() {
                         break;
                     }
                 }
             }
-            (removed, entry.collection_len() == 0)
+            (removed, entry.collection_is_empty())
         });
         if empty {
             let entry = self.db_mut().remove_at(slot);

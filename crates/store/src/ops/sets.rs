@@ -166,12 +166,12 @@ impl DbHandle<'_> {
             for member in members {
                 if remove_member(entry, member.as_ref()) {
                     removed += 1;
-                    if entry.collection_len() == 0 {
+                    if entry.collection_is_empty() {
                         break;
                     }
                 }
             }
-            (removed, entry.collection_len() == 0)
+            (removed, entry.collection_is_empty())
         });
         if empty {
             let entry = self.db_mut().remove_at(slot);
