@@ -236,6 +236,8 @@ pub(crate) struct SnapshotState {
     revisit: Vec<usize>,
     /// Tables flushed away while they still owed entries to this snapshot.
     pub(crate) detached: Vec<Table>,
+    /// Detached tables the walk has finished with, for the store to free.
+    pub(crate) walked: Vec<Table>,
     ready: VecDeque<SnapshotEntry>,
 }
 
@@ -251,6 +253,7 @@ impl SnapshotState {
             current: None,
             revisit: Vec::new(),
             detached: Vec::new(),
+            walked: Vec::new(),
             ready: VecDeque::new(),
         }
     }
@@ -391,8 +394,9 @@ impl SnapshotState {
                     touched.remove(position);
                 }
             }
-            // Flushed away: freed here.
-            None => drop(self.detached.pop()),
+            // Flushed away and walked: handed back to the store to free
+            // (off the command path when background freeing is on).
+            None => self.walked.extend(self.detached.pop()),
         }
         self.current = None;
         true

@@ -455,6 +455,9 @@ impl Store {
             SNAPSHOT_STEP_MAX_TABLES,
             &mut self.tables_examined,
         );
+        for table in snapshot.walked.drain(..) {
+            self.disposal.table(table);
+        }
         if batch.is_none() {
             self.snapshot = None;
         }
@@ -484,7 +487,13 @@ impl Store {
     /// can carry its copy-on-write state.
     pub fn abort_snapshot(&mut self, handle: SnapshotHandle) {
         if self.snapshot.as_ref().is_some_and(|s| s.id == handle.id) {
-            self.snapshot = None;
+            if let Some(snapshot) = self.snapshot.take() {
+                // Tables flushed during the snapshot: free them like any
+                // flushed table.
+                for table in snapshot.detached.into_iter().chain(snapshot.walked) {
+                    self.disposal.table(table);
+                }
+            }
             for index in self.touched.iter() {
                 self.tables_examined += 1;
                 self.dbs[index].table.cow = None;

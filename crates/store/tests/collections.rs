@@ -582,6 +582,14 @@ fn del_of_a_big_hash_moves_it_to_the_garbage_list() {
     st.db(0, NOW).unwrap().hset(b"t", &pairs).unwrap();
     st.flush_db(0);
     assert_eq!(st.drain_garbage().len(), 1);
+    // A table flushed while a snapshot still needs it is freed once the
+    // walk is done with it, through the garbage list too.
+    st.db(0, NOW).unwrap().hset(b"t", &pairs).unwrap();
+    let mut handle = st.begin_snapshot(NOW).unwrap();
+    st.flush_db(0);
+    assert!(!st.has_garbage(), "the snapshot still needs the old table");
+    while !st.snapshot_next(&mut handle, 100).is_empty() {}
+    assert_eq!(st.drain_garbage().len(), 1);
     // Without background freeing nothing waits.
     st.set_background_free(false);
     st.db(0, NOW).unwrap().hset(b"u", &pairs).unwrap();
