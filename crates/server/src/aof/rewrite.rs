@@ -47,6 +47,7 @@ use redigo_store::{SnapshotEntry, SnapshotHandle, Store};
 
 use super::appender::{Aof, LiveFile, lock};
 use crate::dataset;
+use crate::persistence::PersistenceReport;
 use crate::propagation::PropagationLog;
 
 /// Keys taken from the snapshot per dataset lock.
@@ -207,6 +208,19 @@ pub(crate) enum RewriteOutcome {
 }
 
 impl RewriteState {
+    /// Fills the rewrite fields of `report`.
+    pub(crate) fn report_into(&self, report: &mut PersistenceReport) {
+        report.rewrite_in_progress = self.in_progress;
+        report.rewrite_scheduled = self.scheduled;
+        report.last_rewrite_time_sec = self.last_duration_secs;
+        report.current_rewrite_time_sec = self.started.map_or(-1, |s| {
+            i64::try_from(s.elapsed().as_secs()).unwrap_or(i64::MAX)
+        });
+        report.last_bgrewrite_ok = self.last_ok;
+        report.rewrites = self.rewrites;
+        report.rewrites_consecutive_failures = self.consecutive_failures;
+    }
+
     /// Records that a rewrite started (Redis counts `aof_rewrites` here).
     pub(crate) fn begin(&mut self) {
         self.in_progress = true;
@@ -352,8 +366,9 @@ impl Aof {
             })
             .map_err(|e| RewriteStartError::Thread(e.to_string()))?;
         // The batch's writes so far are in the store, hence in the snapshot:
-        // queue them now so they do not land in the tail as well.
-        self.append_batch(propagation.drain());
+        // queue them now so they do not land in the tail as well (the
+        // log's sink is this AOF: any other one is shut down, see above).
+        propagation.flush();
         let handle = store
             .begin_snapshot(now_ms)
             .map_err(|e| RewriteStartError::Snapshot(e.to_string()))?;

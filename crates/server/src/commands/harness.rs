@@ -24,11 +24,10 @@ use crate::shared::{ServerState, unix_time_ms};
 struct Collect(Arc<Mutex<Vec<PropagatedCommand>>>);
 
 impl PropagationSink for Collect {
-    fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(records);
+    fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) -> u64 {
+        let mut collected = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        collected.extend(records);
+        collected.len() as u64
     }
 }
 

@@ -14,6 +14,7 @@ pub(crate) mod arguments;
 mod specs;
 
 use bytes::Bytes;
+use redigo_aof::Record;
 
 use super::context::ExecContext;
 use super::errors;
@@ -22,11 +23,6 @@ use arguments::{integer, is_keyword};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
-
-/// The arguments as byte slices, for propagating a command as sent.
-fn as_sent(args: &[Bytes]) -> Vec<&[u8]> {
-    args.iter().map(|a| &a[..]).collect()
-}
 
 /// A key count as an integer reply.
 fn count_reply(n: usize) -> i64 {
@@ -37,7 +33,7 @@ fn count_reply(n: usize) -> i64 {
 fn delete(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let removed = ctx.db().del(&args[1..]);
     if removed > 0 {
-        ctx.propagate(&as_sent(args));
+        ctx.propagate(|| Record::from_args(args));
     }
     ctx.reply_integer(count_reply(removed));
 }
@@ -90,7 +86,7 @@ fn handle_rename(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().rename(src, dst) {
         Ok(()) => {
             if src != dst {
-                ctx.propagate(&as_sent(args));
+                ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_ok();
         }
@@ -103,7 +99,7 @@ fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().rename_nx(src, dst) {
         Ok(renamed) => {
             if renamed {
-                ctx.propagate(&as_sent(args));
+                ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(renamed));
         }
@@ -178,7 +174,7 @@ fn handle_copy(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match result {
         Ok(copied) => {
             if copied {
-                ctx.propagate(&as_sent(args));
+                ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(copied));
         }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redigo_aof::{AofWriter, FaultInjector, FaultyAofWriter, FsyncPolicy, Replay};
+use redigo_aof::{AofWriter, FaultInjector, FaultyAofWriter, FsyncPolicy, Record, Replay};
 use redigo_server::ServerState;
 use redigo_server::aof::{self, AofOptions, Persistence, WriterFactory};
 use redigo_server::config::Config;
@@ -77,8 +77,8 @@ pub fn set_locked(data: &mut Dataset, db: usize, key: &[u8], value: &[u8], deadl
     match deadline {
         Some(d) => data
             .propagation
-            .record(db, &[b"SET", key, value, b"PXAT", d.to_string().as_bytes()]),
-        None => data.propagation.record(db, &[b"SET", key, value]),
+            .record(db, || Record::set_with_deadline(key, value, d)),
+        None => data.propagation.record(db, || Record::set(key, value)),
     }
 }
 
@@ -93,7 +93,7 @@ pub fn del(state: &ServerState, data: &SharedDataset, db: usize, key: &[u8]) {
 pub fn del_locked(data: &mut Dataset, db: usize, key: &[u8]) {
     let removed = data.store.db(db, now_ms()).unwrap().del(&[key]);
     if removed > 0 {
-        data.propagation.record(db, &[b"DEL", key]);
+        data.propagation.record(db, || Record::del(key));
     }
 }
 
@@ -180,6 +180,7 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
 pub struct InProcessServer {
     pub port: u16,
     pub state: Arc<ServerState>,
+    pub dataset: SharedDataset,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -203,16 +204,27 @@ impl InProcessServer {
                     ..redigo_server::ServerOptions::default()
                 };
                 let server = redigo_server::Server::bind(config, options).await.unwrap();
-                let _ = ready_tx.send((server.port(), Arc::clone(server.state())));
+                let _ = ready_tx.send((
+                    server.port(),
+                    Arc::clone(server.state()),
+                    Arc::clone(server.dataset()),
+                ));
                 server.run(std::future::pending()).await.unwrap();
             });
         });
-        let (port, state) = ready_rx.recv().expect("server started");
+        let (port, state, dataset) = ready_rx.recv().expect("server started");
         InProcessServer {
             port,
             state,
+            dataset,
             thread: Some(thread),
         }
+    }
+
+    /// The live AOF (the dataset's propagation log owns it).
+    pub fn aof(&self) -> Arc<aof::Aof> {
+        let data = dataset::lock(&self.dataset);
+        Arc::clone(&data.aof().expect("the AOF is on").aof)
     }
 }
 
