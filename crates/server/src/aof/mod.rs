@@ -6,17 +6,23 @@
 //!
 //! * [`loader`]: before clients are accepted, the AOF is replayed through the
 //!   normal command dispatcher ([`load`]).
-//! * [`Aof`] ([`appender`]): the live file. The dataset's propagation sink
-//!   ([`AofSink`]) encodes each batch's writes into a [`WriteQueue`] under
-//!   the dataset lock; after the lock, the connection writes the queue to
-//!   the file itself (its batch and any other client's queued meanwhile)
-//!   and sends its replies only once every batch they could show is
-//!   committed: written, and under `appendfsync always` fsynced (at the end
-//!   of the runtime tick, or by the fsync thread, one fsync serving many
-//!   clients: group commit). That covers readers: a read of a value whose
-//!   write is not committed yet waits for it, a read with nothing pending
-//!   waits for nothing. `docs/aof.md` states what each policy promises to
-//!   writers and readers, on a full disk too.
+//! * [`Persistence`] ([`sink`]): the live AOF as the server owns it. The
+//!   dataset's propagation log holds the one `Persistence` while the AOF
+//!   is on, as its propagation sink; every other user reaches the AOF there,
+//!   under the dataset lock.
+//! * [`Aof`] ([`appender`]): the live file, made of four owned parts: the
+//!   write queue ([`queue`]), the live file ([`live`]), durability
+//!   ([`durability`]) and rewrites ([`rewrite`]). The sink encodes each
+//!   batch's writes into the queue under the dataset lock and returns the
+//!   batch's sequence number; after the lock, the connection writes the
+//!   queue to the file itself (its batch and any other client's queued
+//!   meanwhile) and sends its replies only once every batch they could
+//!   show is committed: written, and under `appendfsync always` fsynced
+//!   (at the end of the runtime tick, or by the fsync thread, one fsync
+//!   serving many clients: group commit). That covers readers: a read of a
+//!   value whose write is not committed yet waits for it, a read with
+//!   nothing pending waits for nothing. `docs/aof.md` states what each
+//!   policy promises to writers and readers, on a full disk too.
 //!   Write errors refuse write commands with `MISCONF` and are retried
 //!   until the disk recovers; replies that could show the failed records
 //!   wait for the retry under every policy.
@@ -25,13 +31,33 @@
 //!   [`RewriteTail`] and an atomic rename at the end.
 //! * [`check_command`]: `redigo check-aof [--fix] [--yes] FILE`.
 //!
+//! # Where each `appendfsync` policy is implemented
+//!
+//! Group commit is implemented here, in the server, not in redigo-aof
+//! (whose writer contract says what a writer does on its own):
+//!
+//! * `always`: the writer is opened with `Never`
+//!   (`durability::writer_policy`) and the server fsyncs: at the end of
+//!   the runtime tick ([`tick_commit`]), inline for a lone writer
+//!   ([`lone_writer`], guarded by [`inline_fsync`]) or on the fsync thread
+//!   ([`fsync_thread`]); replies wait for the commit
+//!   ([`Aof::hold_reply`]).
+//! * `everysec`: redigo-aof's `SyncHandle` decides when an fsync is due and
+//!   runs it on its own descriptor; the fsync thread ([`fsync_thread`]) is
+//!   the timer that asks. Replies wait only for the write.
+//! * `no`: nothing fsyncs the live file; replies wait only for the write.
+//!
+//! See [`durability`] for the details.
+//!
 //! [`start`] does the whole start-up sequence; [`enable`] and [`disable`]
 //! turn the AOF on and off at run time (`CONFIG SET appendonly`).
 
 pub mod appender;
 pub mod check_command;
+pub mod durability;
 pub mod fsync_thread;
 pub mod inline_fsync;
+pub mod live;
 pub mod loader;
 pub mod lone_writer;
 pub mod offline_rewrite;
@@ -190,7 +216,7 @@ pub fn enable(
     if let Some(tick) = &runtime.options.tick_commit {
         tick.attach(&aof);
     }
-    let _ = aof.dataset.set(runtime.dataset.clone());
+    aof.set_dataset(runtime.dataset.clone());
     aof.require_rewrite();
     server.offline_rewrite().hand_over(&aof);
     let hooks = runtime.options.rewrite_hooks;
@@ -282,7 +308,7 @@ pub fn start(
     if let Some(tick) = &options.tick_commit {
         tick.attach(&aof);
     }
-    let _ = aof.dataset.set(Arc::downgrade(dataset));
+    aof.set_dataset(Arc::downgrade(dataset));
     spawn_auto_rewrite(
         Arc::downgrade(server),
         Arc::clone(&aof),
@@ -318,7 +344,7 @@ fn spawn_auto_rewrite(server: Weak<ServerState>, aof: Arc<Aof>, hooks: RewriteHo
                 if !recovery && !aof.auto_rewrite_due(percentage, min_size) {
                     continue;
                 }
-                let Some(dataset) = aof.dataset.get().and_then(Weak::upgrade) else {
+                let Some(dataset) = aof.dataset() else {
                     return;
                 };
                 if recovery {
@@ -351,7 +377,7 @@ impl Aof {
     /// [`crate::persistence`]; `loading` is the server's).
     pub fn report(&self) -> PersistenceReport {
         let mut report = PersistenceReport::default();
-        appender::lock(&self.rewrite).report_into(&mut report);
+        self.rewrites.report_into(&mut report);
         report.last_write_ok = self.write_error().is_none();
         report.aof_on = true;
         report.current_size = self.current_size();

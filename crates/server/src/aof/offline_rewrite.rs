@@ -132,12 +132,12 @@ impl OfflineRewrite {
 
     /// Continues the rewrite history of the AOF being turned off.
     pub(crate) fn continue_from(&self, live: &Aof) {
-        lock(&self.state).continue_from(&lock(&live.rewrite));
+        live.rewrites.hand_over_to(&mut lock(&self.state));
     }
 
     /// Hands the rewrite history to the AOF being turned on.
     pub(crate) fn hand_over(&self, live: &Aof) {
-        lock(&live.rewrite).continue_from(&lock(&self.state));
+        live.rewrites.continue_from(&lock(&self.state));
     }
 
     /// `CONFIG RESETSTAT`: zeroes the counters Redis resets.
