@@ -21,8 +21,7 @@
 //!   as long as the test needs, with no timing involved.
 //!
 //! The injector also reports which faults fired
-//! ([`write_failures`](FaultInjector::write_failures),
-//! [`syncs_held`](FaultInjector::syncs_held)), so a test can assert that
+//! ([`fired`](FaultInjector::fired), by kind), so a test can assert that
 //! the fault it armed was hit.
 //!
 //! This module is public so the server's integration tests can use it; it is
@@ -58,12 +57,30 @@ struct FaultPlan {
     stall: Duration,
     /// fsyncs block at the gate while set.
     holding_syncs: bool,
+    /// fsyncs succeed without reaching the disk.
+    skipping_real_syncs: bool,
     /// fsyncs blocked at the gate now.
     syncs_at_gate: u32,
-    /// fsyncs ever blocked at the gate.
-    syncs_held: u64,
-    /// Writes failed by injection.
-    write_failures: u64,
+    /// What fired so far.
+    fired: FaultsFired,
+}
+
+/// How many injected faults of each kind fired (were applied to an
+/// operation), so a test can assert that the fault it armed happened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultsFired {
+    /// Writes that failed without storing anything.
+    pub writes_failed: u64,
+    /// Writes that stored only part of their bytes.
+    pub writes_torn: u64,
+    /// Truncations (rollbacks) that failed.
+    pub truncates_failed: u64,
+    /// fsyncs that failed.
+    pub syncs_failed: u64,
+    /// fsyncs that were stalled.
+    pub syncs_stalled: u64,
+    /// fsyncs that were held at the gate.
+    pub syncs_held: u64,
 }
 
 /// Arms faults in a [`FaultyStorage`]. Clones share the same plan.
@@ -111,6 +128,14 @@ impl FaultInjector {
         self.plan().holding_syncs = true;
     }
 
+    /// From now on fsyncs succeed at once without reaching the disk (after
+    /// any fault armed for them), so a test that counts where fsyncs ran
+    /// never depends on how fast this machine's disk is: only on the stalls
+    /// it injects.
+    pub fn skip_real_syncs(&self) {
+        self.plan().skipping_real_syncs = true;
+    }
+
     /// Lets the fsyncs held at the gate (and later ones) through.
     pub fn release_syncs(&self) {
         self.plan().holding_syncs = false;
@@ -120,22 +145,27 @@ impl FaultInjector {
     /// How many fsyncs are blocked at the gate now, and how many ever were.
     pub fn syncs_held(&self) -> (u32, u64) {
         let plan = self.plan();
-        (plan.syncs_at_gate, plan.syncs_held)
+        (plan.syncs_at_gate, plan.fired.syncs_held)
     }
 
     /// How many writes failed by injection so far.
     pub fn write_failures(&self) -> u64 {
-        self.plan().write_failures
+        self.plan().fired.writes_failed
+    }
+
+    /// Every fault that fired so far, by kind.
+    pub fn fired(&self) -> FaultsFired {
+        self.plan().fired
     }
 
     /// Disarms every pending fault and releases held fsyncs (the counts of
-    /// faults fired are kept).
+    /// faults fired, and [`FaultInjector::skip_real_syncs`], are kept).
     pub fn clear(&self) {
         let mut plan = self.plan();
         *plan = FaultPlan {
             syncs_at_gate: plan.syncs_at_gate,
-            syncs_held: plan.syncs_held,
-            write_failures: plan.write_failures,
+            skipping_real_syncs: plan.skipping_real_syncs,
+            fired: plan.fired,
             ..FaultPlan::default()
         };
         drop(plan);
@@ -148,13 +178,28 @@ impl FaultInjector {
         armed
     }
 
+    /// Applies the sync faults armed, then what the fsync does: fail, skip
+    /// the disk, or reach it.
+    fn sync_outcome(&self) -> SyncFault {
+        if self.sync_fails() {
+            SyncFault::Fail
+        } else if self.plan().skipping_real_syncs {
+            SyncFault::Skip
+        } else {
+            SyncFault::None
+        }
+    }
+
     /// Applies the sync faults armed: sleeps for a stall, then whether the
     /// sync fails.
     fn sync_fails(&self) -> bool {
         let (stall, fails) = {
             let mut plan = self.plan();
             let stall = Self::take(&mut plan.stalling_syncs).then_some(plan.stall);
-            (stall, Self::take(&mut plan.failing_syncs))
+            let fails = Self::take(&mut plan.failing_syncs);
+            plan.fired.syncs_stalled += u64::from(stall.is_some());
+            plan.fired.syncs_failed += u64::from(fails);
+            (stall, fails)
         };
         if let Some(stall) = stall {
             std::thread::sleep(stall);
@@ -162,13 +207,31 @@ impl FaultInjector {
         let mut plan = self.plan();
         if plan.holding_syncs {
             plan.syncs_at_gate += 1;
-            plan.syncs_held += 1;
+            plan.fired.syncs_held += 1;
             while plan.holding_syncs {
                 plan = self.gate.wait(plan).unwrap_or_else(PoisonError::into_inner);
             }
             plan.syncs_at_gate -= 1;
         }
         fails
+    }
+}
+
+/// What an fsync does under the faults armed.
+enum SyncFault {
+    Fail,
+    Skip,
+    None,
+}
+
+impl SyncFault {
+    /// Runs `real` unless the fault says otherwise.
+    fn apply(self, real: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+        match self {
+            SyncFault::Fail => Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR)),
+            SyncFault::Skip => Ok(()),
+            SyncFault::None => real(),
+        }
     }
 }
 
@@ -195,13 +258,14 @@ impl<S: AofStorage> AofStorage for FaultyStorage<S> {
         let tear = {
             let mut plan = self.faults.plan();
             if FaultInjector::take(&mut plan.failing_writes) {
-                plan.write_failures += 1;
+                plan.fired.writes_failed += 1;
                 return Err(injected(io::ErrorKind::StorageFull, INJECTED_WRITE_ERROR));
             }
             let tear = plan.tear_after.take();
             if tear.is_some() {
                 // The disk is full after the torn part.
                 plan.failing_writes += 1;
+                plan.fired.writes_torn += 1;
             }
             tear
         };
@@ -213,8 +277,12 @@ impl<S: AofStorage> AofStorage for FaultyStorage<S> {
     }
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        if FaultInjector::take(&mut self.faults.plan().failing_truncates) {
-            return Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR));
+        {
+            let mut plan = self.faults.plan();
+            if FaultInjector::take(&mut plan.failing_truncates) {
+                plan.fired.truncates_failed += 1;
+                return Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR));
+            }
         }
         self.inner.truncate(len)
     }
@@ -224,10 +292,8 @@ impl<S: AofStorage> AofStorage for FaultyStorage<S> {
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
-        if self.faults.sync_fails() {
-            return Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR));
-        }
-        self.inner.sync_data()
+        let inner = &mut self.inner;
+        self.faults.sync_outcome().apply(|| inner.sync_data())
     }
 
     fn sync_target(&self) -> io::Result<Box<dyn SyncTarget>> {
@@ -247,10 +313,7 @@ struct FaultySyncTarget {
 
 impl SyncTarget for FaultySyncTarget {
     fn sync_data(&self) -> io::Result<()> {
-        if self.faults.sync_fails() {
-            return Err(injected(io::ErrorKind::Other, INJECTED_IO_ERROR));
-        }
-        self.inner.sync_data()
+        self.faults.sync_outcome().apply(|| self.inner.sync_data())
     }
 }
 

@@ -86,7 +86,7 @@ pub use check::{
     truncate_to,
 };
 pub use error::{AofError, ReplayError, os_error_text};
-pub use faulty_writer::{FaultInjector, FaultyAofWriter, FaultyStorage};
+pub use faulty_writer::{FaultInjector, FaultsFired, FaultyAofWriter, FaultyStorage};
 pub use file_writer::{AofStorage, FileAofWriter, sync_parent_dir};
 pub use policy::{EVERYSEC_INTERVAL, FsyncPolicy, ParsePolicyError};
 pub use record::{Record, encode_command, encoded_len};

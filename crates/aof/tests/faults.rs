@@ -54,6 +54,7 @@ fn failed_writes_are_reported_and_a_retry_recovers() {
     assert!(writer.status().is_ok());
     assert_eq!(writer.size(), (first.len() + second.len()) as u64);
     assert_eq!(replayed_commands(&path), 3);
+    assert_eq!(faults.fired().writes_failed, 2);
 }
 
 #[test]
@@ -83,6 +84,10 @@ fn a_torn_write_is_rolled_back() {
     assert!(writer.status().is_ok());
     assert_eq!(replayed_commands(&path), 3);
     assert_eq!(std::fs::metadata(&path).expect("stat").len(), writer.size());
+    // The tear leaves the disk full: the writer's attempt at the rest of
+    // the batch fails too, before the rollback.
+    let fired = writer.faults().fired();
+    assert_eq!((fired.writes_torn, fired.writes_failed), (1, 1));
 }
 
 #[test]
@@ -112,6 +117,8 @@ fn when_rollback_fails_the_error_says_what_stayed() {
     // ...and retrying the rest, as the error asks, completes it.
     writer.append(&record[written..]).expect("retry the rest");
     assert_eq!(replayed_commands(&path), 1);
+    let fired = faults.fired();
+    assert_eq!((fired.writes_torn, fired.truncates_failed), (1, 1));
 }
 
 #[test]
@@ -132,6 +139,7 @@ fn fsync_failures_under_always_are_reported() {
     writer.append(&record).expect("next append");
     assert_eq!(writer.stats().fsyncs, 1);
     assert!(writer.status().is_ok());
+    assert_eq!(writer.faults().fired().syncs_failed, 1);
 }
 
 #[test]
@@ -148,6 +156,7 @@ fn background_sync_failures_and_delays_are_counted() {
         redigo_aof::SyncOutcome::Synced
     );
     assert_eq!(writer.stats().fsyncs, 1);
+    assert_eq!(writer.faults().fired().syncs_failed, 1);
 }
 
 #[test]
@@ -166,4 +175,5 @@ fn stalled_syncs_take_longer_and_still_succeed() {
     );
     assert!(started.elapsed() >= STALL, "took {:?}", started.elapsed());
     assert_eq!(writer.stats().fsyncs, 1);
+    assert_eq!(writer.faults().fired().syncs_stalled, 1);
 }

@@ -63,6 +63,12 @@ impl RequestCodec {
     pub fn is_idle(&self) -> bool {
         self.decoder.is_idle()
     }
+
+    /// Bytes of the arguments already received of a multibulk request still
+    /// arriving (Redis's `argv_len_sum` while it parses one), 0 otherwise.
+    pub fn partial_args_len(&self) -> usize {
+        self.decoder.partial_args_len()
+    }
 }
 
 impl Decoder for RequestCodec {

@@ -8,6 +8,12 @@
 //! while holding it). `CLIENT LIST` runs under the keyspace lock, so every
 //! other client's state is either unlocked or about to be released by a
 //! leaf section.
+//!
+//! The connection task owns its buffers and publishes their sizes here
+//! (`qbuf`, `rbs`, unsent output...) whenever they change in a way
+//! `CLIENT LIST` should see: after each batch, before it waits to read and
+//! after each partial write. [`ClientState::output_limit_reached`] applies
+//! `client-output-buffer-limit` to those figures.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -16,6 +22,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use tokio::sync::Notify;
+
+use crate::config::ClassLimit;
+
+/// Size of Redis's per-client static reply buffer (`PROTO_REPLY_CHUNK_BYTES`).
+/// Redigo keeps a client's replies in one contiguous buffer; `CLIENT LIST`
+/// shows the first this-many unsent bytes as `obl` (Redis's static buffer)
+/// and the rest as `omem` (Redis's reply list). Output limits, like Redis's,
+/// apply to the `omem` part only, so they trip at the same point.
+pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
 
 /// The state of one connection.
 #[derive(Debug)]
@@ -46,7 +61,20 @@ pub struct ClientState {
     pub query_buffer_len: usize,
     /// Free capacity of the query buffer (`qbuf-free=`).
     pub query_buffer_free: usize,
-    /// Set by `CLIENT KILL`: the connection closes after the current batch.
+    /// Bytes of the arguments of requests decoded but not run yet, and of a
+    /// request still arriving (`argv-mem=`).
+    pub argv_mem: usize,
+    /// Allocated size of the reply buffer (`rbs=`).
+    pub reply_buffer_size: usize,
+    /// Most reply bytes the buffer held since it was last released (`rbp=`).
+    pub reply_buffer_peak: usize,
+    /// Reply bytes not written to the socket yet.
+    pub output_pending: usize,
+    /// Since when the unsent output has been at or above the soft limit
+    /// (Redis's `obuf_soft_limit_reached_time`).
+    pub soft_limit_since: Option<Instant>,
+    /// Set by `CLIENT KILL` or an output limit: the connection closes
+    /// without sending anything more.
     pub kill_requested: bool,
 }
 
@@ -68,20 +96,79 @@ impl ClientState {
             last_command: "NULL",
             query_buffer_len: 0,
             query_buffer_free: 0,
+            argv_mem: 0,
+            reply_buffer_size: 0,
+            reply_buffer_peak: 0,
+            output_pending: 0,
+            soft_limit_since: None,
             kill_requested: false,
         }
     }
 
+    /// Unsent output that does not fit Redis's static buffer (`omem=`; see
+    /// [`REPLY_CHUNK_BYTES`]).
+    pub fn output_list_bytes(&self) -> usize {
+        self.output_pending.saturating_sub(REPLY_CHUNK_BYTES)
+    }
+
+    /// Redis's `checkClientOutputBufferLimits` for this client's `limit`,
+    /// plus the rule Redis 7.0.15 as Debian ships it adds for
+    /// CVE-2025-21605: a client that still has to authenticate
+    /// (`auth_pending`) may not have output beyond the static buffer (Redis
+    /// closes it above 1,024 bytes of reply list, whose first block alone
+    /// is 16 KiB, so any overflow). Tracks how long the soft limit has been
+    /// exceeded; true when the client must be closed.
+    pub fn output_limit_reached(
+        &mut self,
+        limit: &ClassLimit,
+        auth_pending: bool,
+        now: Instant,
+    ) -> bool {
+        let used = self.output_list_bytes() as u64;
+        if auth_pending && used > 0 {
+            return true;
+        }
+        if limit.hard_bytes > 0 && used >= limit.hard_bytes {
+            return true;
+        }
+        if limit.soft_bytes > 0 && used >= limit.soft_bytes {
+            match self.soft_limit_since {
+                None => {
+                    self.soft_limit_since = Some(now);
+                    false
+                }
+                // Redis counts whole seconds past the limit's duration.
+                Some(since) => now.duration_since(since).as_secs() > limit.soft_seconds,
+            }
+        } else {
+            self.soft_limit_since = None;
+            false
+        }
+    }
+
     /// One `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline),
-    /// with Redis 7.0's fields in Redis 7.0's order.
+    /// with Redis 7.0's fields in Redis 7.0's order. The buffer figures are
+    /// the connection's real ones as last published (see the module docs):
+    /// `qbuf` what was received and not yet parsed (a bulk still arriving
+    /// included), `rbs`/`rbp` the reply buffer's size and recent peak,
+    /// `obl`/`oll`/`omem` the unsent replies (split as Redis's static buffer
+    /// and reply list, the list being one contiguous block here), `tot-mem`
+    /// all of the connection's buffers, and `events=rw` while replies wait
+    /// for the socket.
     pub fn describe(&self, now: Instant) -> String {
         let age = now.duration_since(self.created).as_secs();
         let idle = now.duration_since(self.last_interaction).as_secs();
+        let omem = self.output_list_bytes();
+        let tot = self.query_buffer_len
+            + self.query_buffer_free
+            + self.reply_buffer_size
+            + self.argv_mem
+            + std::mem::size_of::<ClientState>();
         format!(
             "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
              flags=N db={db} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qfree} \
-             argv-mem=0 multi-mem=0 rbs={rbs} rbp={rbp} obl=0 oll=0 omem=0 tot-mem={tot} \
-             events=r cmd={cmd} user=default redir=-1 resp={resp}",
+             argv-mem={argv} multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
+             tot-mem={tot} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
             id = self.id,
             addr = self.addr,
             laddr = self.laddr,
@@ -90,9 +177,12 @@ impl ClientState {
             db = self.db,
             qbuf = self.query_buffer_len,
             qfree = self.query_buffer_free,
-            rbs = self.query_buffer_len + self.query_buffer_free,
-            rbp = self.query_buffer_len,
-            tot = self.query_buffer_len + self.query_buffer_free,
+            argv = self.argv_mem,
+            rbs = self.reply_buffer_size,
+            rbp = self.reply_buffer_peak,
+            obl = self.output_pending.min(REPLY_CHUNK_BYTES),
+            oll = usize::from(omem > 0),
+            events = if self.output_pending > 0 { "rw" } else { "r" },
             cmd = self.last_command,
             resp = self.resp,
         )
@@ -115,7 +205,10 @@ impl ClientHandle {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Asks the client's connection to close after its current batch.
+    /// Asks the client's connection to close without sending anything more:
+    /// at once when it waits on its socket (a stuck write included). A batch
+    /// cannot be in progress: `CLIENT KILL` runs under the dataset lock that
+    /// batches hold.
     pub fn request_kill(&self, state: &mut ClientState) {
         state.kill_requested = true;
         self.kill.notify_one();

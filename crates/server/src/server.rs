@@ -49,6 +49,9 @@ pub struct ServerOptions {
     pub log_level_hook: Option<LogLevelHook>,
     /// How the AOF is opened and rewritten (production defaults).
     pub aof: AofOptions,
+    /// How long shutdown waits for connections (None: 5 seconds). Tests
+    /// set it long to observe that no connection makes shutdown wait.
+    pub shutdown_grace: Option<Duration>,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -57,6 +60,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("config_file", &self.config_file)
             .field("log_level_hook", &self.log_level_hook.is_some())
             .field("aof", &self.aof)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -67,6 +71,7 @@ pub struct Server {
     state: Arc<ServerState>,
     dataset: SharedDataset,
     listeners: Vec<TcpListener>,
+    shutdown_grace: Duration,
 }
 
 impl Server {
@@ -120,6 +125,7 @@ impl Server {
             state,
             dataset,
             listeners,
+            shutdown_grace: options.shutdown_grace.unwrap_or(SHUTDOWN_GRACE),
         })
     }
 
@@ -155,6 +161,7 @@ impl Server {
             state,
             dataset,
             listeners,
+            shutdown_grace,
         } = self;
         log_banner(&state);
         let (alive, mut all_closed) = mpsc::channel::<()>(1);
@@ -181,7 +188,7 @@ impl Server {
         }
 
         drop(alive);
-        if tokio::time::timeout(SHUTDOWN_GRACE, all_closed.recv())
+        if tokio::time::timeout(shutdown_grace, all_closed.recv())
             .await
             .is_err()
         {

@@ -45,6 +45,15 @@ impl TestServer {
     /// If an override is refused or the server cannot start: a test setup
     /// error.
     pub fn start(overrides: &[(&str, &str)]) -> TestServer {
+        TestServer::start_with_options(overrides, |_| {})
+    }
+
+    /// As [`TestServer::start`], letting `configure` adjust the
+    /// [`ServerOptions`] (e.g. the shutdown grace).
+    pub fn start_with_options(
+        overrides: &[(&str, &str)],
+        configure: impl FnOnce(&mut ServerOptions) + Send + 'static,
+    ) -> TestServer {
         let dir = std::env::temp_dir().join(format!(
             "redigo-test-server-{}-{}",
             std::process::id(),
@@ -65,10 +74,11 @@ impl TestServer {
             .name("redigo-test-server".to_string())
             .spawn(move || {
                 let runtime = ServerRuntime::new(config.io_threads).expect("test server runtime");
-                let options = ServerOptions {
+                let mut options = ServerOptions {
                     aof: runtime.aof_options(),
                     ..ServerOptions::default()
                 };
+                configure(&mut options);
                 runtime.block_on(async move {
                     let server = Server::bind(config, options)
                         .await
@@ -93,6 +103,12 @@ impl TestServer {
     /// The port it listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Whether the server has stopped serving and returned (after
+    /// `SHUTDOWN`, say).
+    pub fn has_stopped(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
     }
 
     /// The server's shared state (stats, config, clients).

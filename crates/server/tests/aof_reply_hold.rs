@@ -257,3 +257,46 @@ fn a_read_with_nothing_pending_is_answered_while_fsyncs_hang() {
         assert_eq!(aof.fsyncs(), fsyncs, "{context}");
     }
 }
+
+/// A client whose reply a failing disk holds can still be closed with
+/// `CLIENT KILL`: the write path's every wait is cancellable, the hold too.
+#[test]
+fn client_kill_closes_a_client_held_by_a_failing_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, faults) = start(dir.path(), "everysec", "1");
+    let _release = ReleaseOnDrop(faults.clone());
+    let mut admin = RawConn::connect(server.port);
+    let mut held = HeldClient::connect(server.port);
+    held.send(&[b"CLIENT", b"ID"]);
+    let mut id = String::new();
+    let mut byte = [0u8; 1];
+    while !id.ends_with("\r\n") {
+        held.0.read_exact(&mut byte).unwrap();
+        id.push(byte[0] as char);
+    }
+    let id = id.trim_start_matches(':').trim_end().to_string();
+
+    faults.fail_next_writes(u32::MAX);
+    held.send(&[b"SET", b"k", b"v"]);
+    assert!(
+        wait_until(PATIENCE, || faults.fired().writes_failed >= 1),
+        "the write failed"
+    );
+    assert!(!held.replied(), "the reply is held");
+    assert_eq!(
+        admin.command(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
+        b":1\r\n"
+    );
+    let mut rest = Vec::new();
+    held.0
+        .read_to_end(&mut rest)
+        .expect("closed, not timed out");
+    assert!(rest.is_empty(), "nothing was sent: {rest:?}");
+    assert!(
+        wait_until(PATIENCE, || {
+            let list = admin.command(&[b"CLIENT", b"LIST"]);
+            !String::from_utf8_lossy(&list).contains(&format!("id={id} "))
+        }),
+        "the client is gone from CLIENT LIST"
+    );
+}

@@ -80,6 +80,10 @@ fn misconf_while_writes_fail_replies_wait_for_the_file_and_the_server_recovers()
     let mut reader = RawConn::connect(server.port);
     reader.send(b"*2\r\n$3\r\nGET\r\n$7\r\npending\r\n");
 
+    assert!(
+        faults.fired().writes_failed >= 1,
+        "the injected failure fired"
+    );
     faults.clear();
     assert_eq!(pending.read_reply(), b"+OK\r\n", "released by the retry");
     assert_eq!(reader.read_reply(), b"$1\r\n1\r\n", "reads work again");

@@ -46,6 +46,11 @@ fn start_ticking() -> Arc<Ticking> {
     };
     let (state, data, persistence) = start(dir.path(), "always", options);
     let faults = injector.lock().unwrap().clone().unwrap();
+    // These tests count where fsyncs run, which depends on how long each
+    // takes: only the stalls a test injects may be slow, never this
+    // machine's disk (a real fsync over the inline limit under load would
+    // send the next ones to the fsync thread).
+    faults.skip_real_syncs();
     Arc::new(Ticking {
         _dir: dir,
         runtime,
@@ -216,6 +221,7 @@ fn a_stalling_disk_sends_fsyncs_back_to_the_fsync_thread() {
         // That fsync was fast: the tick commits again.
         runner.write(2, "again").await;
         assert_eq!(runner.persistence.aof.inline_fsyncs(), inline + 2);
+        assert_eq!(runner.faults.fired().syncs_stalled, 1, "the fsync stalled");
     });
     ticking.finish();
 }
@@ -229,6 +235,11 @@ fn a_failed_write_at_tick_end_holds_replies_until_the_retry_succeeds() {
     // Each reply is checked against `committed` as it is released.
     ticking.run(async { runner.write_all_at_once(5, "retry").await });
     assert!(wait_until(PATIENCE, || aof.write_error().is_none()));
+    assert_eq!(
+        ticking.faults.fired().writes_failed,
+        2,
+        "both writes failed"
+    );
     ticking.finish();
 }
 
@@ -250,5 +261,6 @@ fn a_failed_fsync_at_tick_end_holds_replies_until_a_rewrite_makes_them_durable()
         "released by a rewrite, not by fsyncing the same file again"
     );
     assert!(wait_until(PATIENCE, || aof.write_error().is_none()));
+    assert_eq!(ticking.faults.fired().syncs_failed, 1);
     ticking.finish();
 }

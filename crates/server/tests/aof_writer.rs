@@ -129,6 +129,7 @@ fn write_errors_refuse_writes_then_recover_without_losing_records() {
     aof.shutdown();
     assert_eq!(replay_model(aof.path()), live_model(&data));
     assert_eq!(replay_model(aof.path()).len(), 4);
+    assert_eq!(faults.fired().writes_failed, 3);
 }
 
 #[test]
@@ -147,6 +148,7 @@ fn a_torn_write_is_rolled_back_and_retried_whole() {
     aof.shutdown();
     assert_eq!(replay_model(aof.path()), live_model(&data));
     assert_eq!(replay_model(aof.path()).len(), 2);
+    assert_eq!(faults.fired().writes_torn, 1, "the write was torn");
 }
 
 #[test]
@@ -186,6 +188,7 @@ fn a_failed_fsync_under_always_holds_the_reply_until_a_rewrite_makes_it_durable(
     aof.shutdown();
     assert_eq!(replay_model(aof.path()), live_model(&data));
     assert_eq!(replay_model(aof.path()).len(), 2);
+    assert_eq!(faults.fired().syncs_failed, 1);
 }
 
 /// Runs `future` to completion on a current-thread runtime.
@@ -276,6 +279,7 @@ fn a_lone_writer_fsyncs_inline_and_a_failed_inline_fsync_still_holds_the_reply()
     );
     assert!(wait_until(PATIENCE, || aof.write_error().is_none()));
     aof.shutdown();
+    assert_eq!(faults.fired().syncs_failed, 1, "the inline fsync failed");
     assert_eq!(replay_model(aof.path()), live_model(&data));
 }
 
@@ -316,4 +320,5 @@ fn a_failed_everysec_fsync_refuses_writes_until_a_rewrite_recovers() {
     aof.shutdown();
     assert_eq!(replay_model(aof.path()), live_model(&data));
     assert_eq!(replay_model(aof.path()).len(), 2);
+    assert_eq!(faults.fired().syncs_failed, 1);
 }

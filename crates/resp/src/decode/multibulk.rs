@@ -35,6 +35,13 @@ pub(super) struct PartialMultibulk {
     bulk_len: Option<usize>,
 }
 
+impl PartialMultibulk {
+    /// Bytes of the arguments received so far.
+    pub(super) fn args_len(&self) -> usize {
+        self.args.iter().map(|arg| arg.len()).sum()
+    }
+}
+
 /// Finds the `\r` that ends a length line, and checks that the byte after it
 /// has arrived too. `Ok(None)` means wait; too much data without a `\r` is
 /// `too_big`.

@@ -92,6 +92,13 @@ impl RequestDecoder {
         matches!(self.state, State::Idle)
     }
 
+    pub(crate) fn partial_args_len(&self) -> usize {
+        match &self.state {
+            State::MultibulkArgs(partial) => partial.args_len(),
+            _ => 0,
+        }
+    }
+
     /// Decodes the next non-empty request, consuming what it has parsed.
     /// After an error the stream is out of sync; the decoder resets itself,
     /// but the connection should be closed (Redis replies and closes).

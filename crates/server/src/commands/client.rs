@@ -489,7 +489,9 @@ fn handle_client_kill(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut killed = 0i64;
     let mut killed_me = false;
     for_each_client(ctx, |state, is_me| {
-        if filter.matches(state, is_me) {
+        // A client already being closed is gone as far as Redis is concerned
+        // (it frees killed clients at once).
+        if filter.matches(state, is_me) && !state.kill_requested {
             killed += 1;
             if is_me {
                 killed_me = true;

@@ -14,6 +14,7 @@
 //! unknown keys and wrong types.
 
 mod cli;
+pub mod output_limits;
 pub mod params;
 pub(crate) mod values;
 
@@ -24,6 +25,7 @@ use serde::Deserialize;
 use serde::de::Error as _;
 
 pub use cli::{CliOutcome, parse_command_line};
+pub use output_limits::{ClassLimit, ClientClass, OutputBufferLimits};
 pub use values::ValueError;
 
 /// The default TCP port.
@@ -147,6 +149,9 @@ pub struct Config {
     /// the client on the same machine: 1 thread was as fast or faster in
     /// every redis-benchmark workload, pipelined GET by ~15%).
     pub io_threads: usize,
+    /// Limits on the output a client has not read yet, per client class
+    /// (`client-output-buffer-limit`).
+    pub client_output_buffer_limit: OutputBufferLimits,
 }
 
 impl Default for Config {
@@ -171,6 +176,7 @@ impl Default for Config {
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
             io_threads: 1,
+            client_output_buffer_limit: OutputBufferLimits::default(),
         }
     }
 }

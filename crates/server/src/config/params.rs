@@ -266,6 +266,15 @@ pub const PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "client-output-buffer-limit",
+        help: "Unread output limits per class: <class> <hard> <soft> <soft-seconds> ... \
+               (classes normal, replica, pubsub; 0 = no limit)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.client_output_buffer_limit.format(),
+        set: |c, v| c.client_output_buffer_limit.apply(v),
+    },
 ];
 
 /// The parameter called `name` (any case).

@@ -19,6 +19,34 @@
 //! read. A read with nothing pending does not wait; see [`execute_batch`]
 //! and `docs/aof.md`. Replies sent outside a batch (a protocol error)
 //! show no data.
+//!
+//! # Slow and stuck clients
+//!
+//! Output is bounded in bytes: a batch stops running requests once
+//! [`MAX_BATCH_OUTPUT`] bytes of replies wait, and they are written before
+//! anything else runs or is read. A client that does not read its replies
+//! therefore holds at most that much plus one reply, and the rest of its
+//! pipeline stays in the kernel's socket buffers (Redis instead keeps
+//! buffering up to `client-output-buffer-limit`, unbounded by default).
+//!
+//! Every wait on the socket, reading or writing, also waits for each way a
+//! client can be closed: `CLIENT KILL` (the handle's notification), server
+//! shutdown, the `timeout` idle limit, and, while a write is blocked, a
+//! periodic check of `client-output-buffer-limit` (whose soft limit needs
+//! time to pass while nothing else happens). So a client that stopped
+//! reading is removed as promptly as an idle one. As in Redis's
+//! `clientsCronHandleTimeout`, `timeout` counts from the client's last
+//! interaction: data read from it or written to it.
+//!
+//! The limits themselves are checked after every command, as Redis checks
+//! them whenever a reply is added: a client over a limit runs nothing more
+//! and is closed without being sent anything else, with Redis's log line.
+//!
+//! Buffers do not keep their peak: a reply buffer grown by one huge reply is
+//! freed once written, and after [`IDLE_BUFFER_RELEASE`] without traffic a
+//! connection gives back the spare room of its query and reply buffers, as
+//! Redis's `clientsCron` resizes them. The buffers' real sizes are published
+//! to [`ClientState`] for `CLIENT LIST`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -28,29 +56,46 @@ use bytes::BytesMut;
 use redigo_resp::{Limits, ProtocolError, Request, RequestCodec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tokio_util::codec::Decoder;
 
 use crate::aof::Aof;
-use crate::client::{ClientHandle, ClientState};
+use crate::client::{ClientHandle, ClientState, REPLY_CHUNK_BYTES};
 use crate::commands::{self, Effects, ExecContext};
+use crate::config::ClientClass;
 use crate::dataset::{self, SharedDataset};
-use crate::shared::{ServerState, unix_time_ms};
+use crate::shared::{ServerState, ShutdownMode, unix_time_ms};
 
 /// Initial capacity of a connection's read buffer (Redis's `PROTO_IOBUF_LEN`).
 const READ_BUFFER_LEN: usize = 16 * 1024;
 /// Most requests executed under one lock: bounds how long one pipelining
 /// client holds the dataset while others wait.
 const MAX_BATCH: usize = 1024;
-/// Above this much reply data a batch stops early and writes, so a pipeline
-/// of huge reads cannot build an unbounded output buffer.
+/// Once this much reply data waits, a batch stops running requests and the
+/// replies are written before anything else runs: the bound on what a
+/// client that does not read can make the server hold (plus one reply).
 const MAX_BATCH_OUTPUT: usize = 4 * 1024 * 1024;
+/// A reply buffer that grew beyond this (one huge reply) is freed as soon
+/// as it has been written instead of waiting for the connection to idle.
+const MAX_RETAINED_REPLY_BUFFER: usize = 2 * MAX_BATCH_OUTPUT;
+/// After this long without input or output a connection releases the spare
+/// room of its buffers (Redis's `clientsCron` trims a query buffer idle for
+/// over 2 seconds; its reply buffer shrinks within seconds too).
+const IDLE_BUFFER_RELEASE: Duration = Duration::from_secs(2);
+/// Spare room beyond which an idle query buffer is trimmed (and to which
+/// it is trimmed: enough for the next read).
+const IDLE_READ_SPARE: usize = READ_BUFFER_LEN;
+/// How often a connection whose write is blocked checks its output limits
+/// and the idle timeout again (both may be changed by `CONFIG SET` too).
+const BLOCKED_WRITE_CHECK: Duration = Duration::from_millis(100);
 
 /// Why a connection ends.
 #[derive(Debug)]
 enum Close {
     /// The peer closed or the socket failed.
     Peer,
-    /// `QUIT`, a protocol error, `CLIENT KILL`, the idle timeout, shutdown.
+    /// `QUIT`, a protocol error, `CLIENT KILL`, the idle timeout, an output
+    /// limit, shutdown.
     Server,
 }
 
@@ -65,8 +110,10 @@ pub(crate) async fn serve(
     let id = handle.lock().id;
     let outcome = run(&mut socket, &server, &dataset, &handle).await;
     tracing::debug!(client = id, ?outcome, "connection closed");
-    let _ = socket.shutdown().await;
+    // Unregistered first, so a peer that sees the connection end never finds
+    // it still listed.
     server.clients.unregister(id);
+    let _ = socket.shutdown().await;
 }
 
 fn limits_for(server: &ServerState) -> Limits {
@@ -76,23 +123,37 @@ fn limits_for(server: &ServerState) -> Limits {
     }
 }
 
+/// What the batch loop knows of the query buffer, published to
+/// [`ClientState`] by [`execute_batch`].
+struct QueryBufferFigures {
+    len: usize,
+    free: usize,
+    argv_mem: usize,
+}
+
 async fn run(
     socket: &mut TcpStream,
     server: &ServerState,
     dataset: &SharedDataset,
     handle: &ClientHandle,
 ) -> Close {
-    let mut shutdown = server.shutdown_receiver();
+    let shutdown = server.shutdown_receiver();
     if shutdown.borrow().is_some() {
-        // Accepted just as the server began shutting down: the receiver
-        // treats that request as already seen, so act on it here.
+        // Accepted just as the server began shutting down.
         return Close::Server;
     }
-    let mut read_buf = BytesMut::with_capacity(READ_BUFFER_LEN);
-    let mut out = BytesMut::new();
+    let mut conn = Conn {
+        socket,
+        server,
+        handle,
+        shutdown,
+        read_buf: BytesMut::with_capacity(READ_BUFFER_LEN),
+        out: BytesMut::new(),
+        out_peak: 0,
+        last_activity: Instant::now(),
+    };
     let mut codec = RequestCodec::with_limits(limits_for(server));
     let mut requests: Vec<Request> = Vec::new();
-    let mut last_activity = Instant::now();
     let client_id = handle.lock().id;
 
     loop {
@@ -102,23 +163,40 @@ async fn run(
         // Decode and execute everything complete in the buffer.
         let mut protocol_error: Option<ProtocolError> = None;
         loop {
-            let batch_limit = if codec.auth_required() { 1 } else { MAX_BATCH };
-            while requests.len() < batch_limit {
-                match codec.decode(&mut read_buf) {
-                    Ok(Some(request)) => requests.push(request),
-                    Ok(None) => break,
-                    Err(err) => {
-                        protocol_error = Some(err);
-                        break;
+            if protocol_error.is_none() {
+                let batch_limit = if codec.auth_required() { 1 } else { MAX_BATCH };
+                while requests.len() < batch_limit {
+                    match codec.decode(&mut conn.read_buf) {
+                        Ok(Some(request)) => requests.push(request),
+                        Ok(None) => break,
+                        Err(err) => {
+                            protocol_error = Some(err);
+                            break;
+                        }
                     }
                 }
             }
             if requests.is_empty() {
                 break;
             }
-            let buffered = (read_buf.len(), read_buf.capacity() - read_buf.len());
-            let (effects, hold) =
-                execute_batch(server, dataset, handle, &mut requests, &mut out, buffered);
+            let figures = QueryBufferFigures {
+                len: conn.read_buf.len(),
+                free: conn.read_buf.capacity() - conn.read_buf.len(),
+                argv_mem: codec.partial_args_len()
+                    + requests
+                        .iter()
+                        .flat_map(|r| r.args())
+                        .map(|a| a.len())
+                        .sum::<usize>(),
+            };
+            let (effects, hold) = execute_batch(
+                server,
+                dataset,
+                handle,
+                &mut requests,
+                &mut conn.out,
+                figures,
+            );
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
                 // here once replies have waited too long for it.
@@ -130,59 +208,271 @@ async fn run(
                 // queue itself when no one else is, covering other clients'
                 // batches too.
                 let writer = hold.wrote.then_some(client_id);
-                hold.aof.hold_reply(hold.seq, writer).await;
+                // A client held by a failing disk can still be closed: its
+                // replies are then never sent, as none of them is durable.
+                tokio::select! {
+                    _ = hold.aof.hold_reply(hold.seq, writer) => {}
+                    _ = handle.kill.notified() => return Close::Server,
+                    _ = conn.shutdown.wait_for(Option::is_some) => return Close::Server,
+                }
+            }
+            if handle.lock().kill_requested {
+                // Over an output limit: closed without another byte, as
+                // Redis frees such a client without writing to it.
+                return Close::Server;
             }
             if let Some(mode) = effects.shutdown {
                 server.request_shutdown(mode);
-                write_out(socket, server, &mut out).await;
+                // Best effort: the write gives up as shutdown is under way.
+                let _ = conn.write_out().await;
                 return Close::Server;
             }
-            if effects.close_after_reply || handle.lock().kill_requested {
-                write_out(socket, server, &mut out).await;
+            if effects.close_after_reply {
+                let _ = conn.write_out().await;
                 return Close::Server;
             }
             codec.set_auth_required(!handle.lock().authenticated && server.auth_required());
-            if protocol_error.is_some() {
-                break;
-            }
-            if out.len() >= MAX_BATCH_OUTPUT && !write_out(socket, server, &mut out).await {
-                return Close::Peer;
+            if conn.out.len() >= MAX_BATCH_OUTPUT
+                && let Err(close) = conn.write_out().await
+            {
+                return close;
             }
         }
         if let Some(err) = protocol_error {
             tracing::debug!(client = %handle.lock().addr, %err, "protocol error");
-            err.encode_reply(&mut out);
-            write_out(socket, server, &mut out).await;
+            err.encode_reply(&mut conn.out);
+            let _ = conn.write_out().await;
             return Close::Server;
         }
-        if !write_out(socket, server, &mut out).await {
-            return Close::Peer;
+        if let Err(close) = conn.write_out().await {
+            return close;
         }
+        if let Err(close) = conn.read_more(&codec).await {
+            return close;
+        }
+    }
+}
 
-        if read_buf.capacity() - read_buf.len() < READ_BUFFER_LEN / 2 {
+/// The socket and buffers of a connection, and what it must watch while it
+/// waits on the socket.
+struct Conn<'a> {
+    socket: &'a mut TcpStream,
+    server: &'a ServerState,
+    handle: &'a ClientHandle,
+    shutdown: watch::Receiver<Option<ShutdownMode>>,
+    read_buf: BytesMut,
+    /// Replies not yet written.
+    out: BytesMut,
+    /// Most bytes `out` held since its last release (`rbp`).
+    out_peak: usize,
+    /// The last time data was read from or written to the client.
+    last_activity: Instant,
+}
+
+/// What ended a wait on the socket.
+enum Wake {
+    /// The socket made progress (bytes read or written).
+    Io(usize),
+    /// The socket failed or the peer closed it.
+    Failed,
+    /// `CLIENT KILL`, an output limit, shutdown or the idle timeout.
+    Closed,
+    /// Time to check limits again or to release buffers.
+    Tick,
+}
+
+impl Conn<'_> {
+    /// When the idle `timeout` closes this client, if one is set.
+    fn idle_deadline(&self) -> Option<tokio::time::Instant> {
+        let timeout = self.server.config().timeout;
+        (timeout > 0).then(|| {
+            tokio::time::Instant::from_std(self.last_activity + Duration::from_secs(timeout))
+        })
+    }
+
+    /// Publishes the buffers' sizes for `CLIENT LIST`, with `pending` reply
+    /// bytes not yet written.
+    fn publish(&self, codec: Option<&RequestCodec>, pending: usize) {
+        let mut state = self.handle.lock();
+        state.query_buffer_len = self.read_buf.len();
+        state.query_buffer_free = self.read_buf.capacity() - self.read_buf.len();
+        if let Some(codec) = codec {
+            state.argv_mem = codec.partial_args_len();
+        }
+        state.reply_buffer_size = self.out.capacity();
+        state.reply_buffer_peak = self.out_peak;
+        state.output_pending = pending;
+        state.last_interaction = self.last_activity;
+    }
+
+    /// Writes and clears `out`, giving up when the client is to be closed.
+    async fn write_out(&mut self) -> Result<(), Close> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        self.out_peak = self.out_peak.max(self.out.len());
+        let mut written = 0;
+        // The socket usually takes everything at once: no timers then.
+        while written < self.out.len() {
+            match self.socket.try_write(&self.out[written..]) {
+                Ok(0) => return Err(Close::Peer),
+                Ok(n) => written += self.wrote(n),
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                    self.write_blocked(written).await?;
+                    break;
+                }
+                Err(_) => return Err(Close::Peer),
+            }
+        }
+        self.out.clear();
+        if self.out.capacity() > MAX_RETAINED_REPLY_BUFFER {
+            self.out = BytesMut::new();
+            self.out_peak = 0;
+        }
+        Ok(())
+    }
+
+    /// Counts `n` bytes written; returns `n`.
+    fn wrote(&mut self, n: usize) -> usize {
+        self.server
+            .stats
+            .total_net_output_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        self.last_activity = Instant::now();
+        n
+    }
+
+    /// Finishes writing `out` from `written` while the socket is full,
+    /// watching every reason to close the client meanwhile.
+    async fn write_blocked(&mut self, mut written: usize) -> Result<(), Close> {
+        let mut check = tokio::time::interval(BLOCKED_WRITE_CHECK);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while written < self.out.len() {
+            let pending = self.out.len() - written;
+            self.publish(None, pending);
+            if self.handle.lock().kill_requested {
+                return Err(Close::Server);
+            }
+            let idle_deadline = self.idle_deadline();
+            let wake = tokio::select! {
+                result = self.socket.write(&self.out[written..]) => match result {
+                    Ok(0) | Err(_) => Wake::Failed,
+                    Ok(n) => Wake::Io(n),
+                },
+                _ = self.handle.kill.notified() => Wake::Closed,
+                _ = self.shutdown.wait_for(Option::is_some) => Wake::Closed,
+                _ = sleep_until(idle_deadline) => {
+                    tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
+                    Wake::Closed
+                }
+                _ = check.tick() => Wake::Tick,
+            };
+            match wake {
+                Wake::Io(n) => written += self.wrote(n),
+                Wake::Failed => return Err(Close::Peer),
+                Wake::Closed => return Err(Close::Server),
+                Wake::Tick => {
+                    if self.output_limit_reached(pending) {
+                        return Err(Close::Server);
+                    }
+                }
+            }
+        }
+        self.publish(None, 0);
+        Ok(())
+    }
+
+    /// Checks `client-output-buffer-limit` with `pending` bytes unsent
+    /// (logging as Redis does when the client must go).
+    fn output_limit_reached(&self, pending: usize) -> bool {
+        let limit = self
+            .server
+            .config()
+            .client_output_buffer_limit
+            .get(ClientClass::Normal);
+        let auth_required = self.server.auth_required();
+        let mut state = self.handle.lock();
+        state.output_pending = pending;
+        let auth_pending = auth_required && !state.authenticated;
+        if state.output_limit_reached(&limit, auth_pending, Instant::now()) {
+            state.kill_requested = true;
+            log_output_limit(&state);
+            return true;
+        }
+        false
+    }
+
+    /// Waits for more input, watching every reason to close the client and
+    /// releasing the buffers' spare room once the connection idles.
+    async fn read_more(&mut self, codec: &RequestCodec) -> Result<(), Close> {
+        if self.read_buf.capacity() - self.read_buf.len() < READ_BUFFER_LEN / 2 {
             // Without spare room BytesMut would grow by tiny steps and a
             // large request would arrive in many small reads.
-            read_buf.reserve(READ_BUFFER_LEN);
+            self.read_buf.reserve(READ_BUFFER_LEN);
         }
-        let timeout = server.config().timeout;
-        let idle_deadline = (timeout > 0)
-            .then(|| tokio::time::Instant::from_std(last_activity + Duration::from_secs(timeout)));
-        tokio::select! {
-            read = socket.read_buf(&mut read_buf) => match read {
-                Ok(0) | Err(_) => return Close::Peer,
-                Ok(n) => {
-                    server.stats.total_net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                    last_activity = Instant::now();
+        loop {
+            self.publish(Some(codec), 0);
+            let idle_deadline = self.idle_deadline();
+            let release_deadline = self
+                .has_spare_room()
+                .then(|| tokio::time::Instant::from_std(self.last_activity + IDLE_BUFFER_RELEASE));
+            let wake = tokio::select! {
+                read = self.socket.read_buf(&mut self.read_buf) => match read {
+                    Ok(0) | Err(_) => Wake::Failed,
+                    Ok(n) => Wake::Io(n),
+                },
+                _ = self.shutdown.wait_for(Option::is_some) => Wake::Closed,
+                _ = self.handle.kill.notified() => Wake::Closed,
+                _ = sleep_until(idle_deadline) => {
+                    tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
+                    Wake::Closed
                 }
-            },
-            _ = shutdown.changed() => return Close::Server,
-            _ = handle.kill.notified() => return Close::Server,
-            _ = sleep_until(idle_deadline) => {
-                tracing::debug!(client = %handle.lock().addr, "closing idle client");
-                return Close::Server;
+                _ = sleep_until(release_deadline) => Wake::Tick,
+            };
+            match wake {
+                Wake::Io(n) => {
+                    self.server
+                        .stats
+                        .total_net_input_bytes
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                    self.last_activity = Instant::now();
+                    return Ok(());
+                }
+                Wake::Failed => return Err(Close::Peer),
+                Wake::Closed => return Err(Close::Server),
+                Wake::Tick => self.release_spare_room(),
             }
         }
     }
+
+    /// Whether the buffers hold more room than an idle connection keeps.
+    fn has_spare_room(&self) -> bool {
+        self.read_buf.capacity() - self.read_buf.len() > 2 * IDLE_READ_SPARE
+            || self.out.capacity() > REPLY_CHUNK_BYTES
+            || self.out_peak > 0
+    }
+
+    /// Gives back the buffers' spare room (the query buffer keeps what it
+    /// holds, such as a request still arriving, plus room for one read).
+    fn release_spare_room(&mut self) {
+        if self.read_buf.capacity() - self.read_buf.len() > 2 * IDLE_READ_SPARE {
+            let mut trimmed = BytesMut::with_capacity(self.read_buf.len() + IDLE_READ_SPARE);
+            trimmed.extend_from_slice(&self.read_buf);
+            self.read_buf = trimmed;
+        }
+        if self.out.capacity() > REPLY_CHUNK_BYTES {
+            self.out = BytesMut::new();
+        }
+        self.out_peak = 0;
+    }
+}
+
+/// Redis's warning for a client closed by `client-output-buffer-limit`.
+fn log_output_limit(state: &ClientState) {
+    tracing::warn!(
+        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        state.describe(Instant::now())
+    );
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -204,7 +494,10 @@ struct ReplyHold {
     wrote: bool,
 }
 
-/// Runs `requests` under one dataset lock and appends their replies to `out`.
+/// Runs `requests` under one dataset lock and appends their replies to `out`,
+/// until they are all run or [`MAX_BATCH_OUTPUT`] bytes of replies wait (the
+/// requests not run stay in `requests`). Checks the output limits after each
+/// command; a client over one is marked killed and runs nothing more.
 ///
 /// Also returns what the replies must wait for. A reply may show any write
 /// whose records were queued before the batch ended (records are queued
@@ -225,19 +518,30 @@ fn execute_batch(
     handle: &ClientHandle,
     requests: &mut Vec<Request>,
     out: &mut BytesMut,
-    (query_buffer_len, query_buffer_free): (usize, usize),
+    figures: QueryBufferFigures,
 ) -> (Effects, Option<ReplyHold>) {
+    let limit = server
+        .config()
+        .client_output_buffer_limit
+        .get(ClientClass::Normal);
+    let auth_required = server.auth_required();
     let mut effects = Effects::default();
     let mut guard = dataset::lock(dataset);
     let data = &mut *guard;
     let mut client = handle.lock();
     client.last_interaction = Instant::now();
-    client.query_buffer_len = query_buffer_len;
-    client.query_buffer_free = query_buffer_free;
-    for request in requests.drain(..) {
+    client.query_buffer_len = figures.len;
+    client.query_buffer_free = figures.free;
+    client.argv_mem = figures.argv_mem;
+    let mut ran = 0;
+    for request in requests.iter() {
         if effects.close_after_reply || effects.shutdown.is_some() {
             // Redis stops reading a client's buffer once it is to be closed.
-            continue;
+            ran = requests.len();
+            break;
+        }
+        if out.len() >= MAX_BATCH_OUTPUT {
+            break;
         }
         let mut ctx = ExecContext {
             store: &mut data.store,
@@ -249,7 +553,22 @@ fn execute_batch(
             effects: &mut effects,
         };
         commands::execute(&mut ctx, request.args());
+        ran += 1;
+        // Nothing is over a limit until output overflows Redis's static
+        // buffer, and a soft limit's clock only restarts when checked.
+        if out.len() > REPLY_CHUNK_BYTES || client.soft_limit_since.is_some() {
+            client.output_pending = out.len();
+            client.reply_buffer_size = out.capacity();
+            let auth_pending = auth_required && !client.authenticated;
+            if client.output_limit_reached(&limit, auth_pending, Instant::now()) {
+                client.kill_requested = true;
+                log_output_limit(&client);
+                ran = requests.len();
+                break;
+            }
+        }
     }
+    requests.drain(..ran);
     // The sequence the AOF gave this batch's records, if it queued any.
     let appended = data.finish_batch(&server.stats);
     // The AOF in force at the end of the batch: a batch that turned it on
@@ -266,22 +585,6 @@ fn execute_batch(
         })
     });
     (effects, hold)
-}
-
-/// Writes and clears `out`; false if the peer is gone.
-async fn write_out(socket: &mut TcpStream, server: &ServerState, out: &mut BytesMut) -> bool {
-    if out.is_empty() {
-        return true;
-    }
-    let ok = socket.write_all(out).await.is_ok();
-    if ok {
-        server
-            .stats
-            .total_net_output_bytes
-            .fetch_add(out.len() as u64, Ordering::Relaxed);
-    }
-    out.clear();
-    ok
 }
 
 /// Builds the state of a newly accepted connection.

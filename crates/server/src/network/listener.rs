@@ -1,4 +1,22 @@
-//! The accept loop and the server's lifetime: bind, serve, shut down.
+//! The accept loop: admitting each connection and starting its task.
+//!
+//! Binding the listening socket (with `tcp-backlog`) is
+//! [`socket`](super::socket)'s job and the server's start-up sequence is
+//! `server.rs`'s; this file only accepts. For each connection, in Redis's
+//! order (`acceptCommonHandler`):
+//!
+//! 1. over `maxclients`: `-ERR max number of clients reached`, counted in
+//!    `rejected_connections` only, and closed;
+//! 2. counted in `total_connections_received`;
+//! 3. refused by `protected-mode` (a non-loopback peer, no password): the
+//!    `-DENIED` text, and closed;
+//! 4. `tcp-keepalive` set on the socket, the client registered, and a task
+//!    spawned to serve it ([`connection`](super::connection)).
+//!
+//! An accept error (out of file descriptors) pauses the loop for
+//! [`ACCEPT_ERROR_BACKOFF`] instead of spinning, and is logged at most every
+//! [`ACCEPT_ERROR_LOG_INTERVAL`]. [`shutdown_or`] races any future against
+//! a shutdown request; the loop itself ends when shutdown is requested.
 
 use std::future::Future;
 use std::net::SocketAddr;
