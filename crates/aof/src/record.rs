@@ -85,6 +85,10 @@ pub struct Record {
     args: Vec<Bytes>,
 }
 
+/// Room reserved for a record's arguments: the longest fixed form,
+/// `SET key value PXAT deadline`, so building one never reallocates.
+const USUAL_MAX_ARGS: usize = 5;
+
 /// A deadline as Redis writes it: a `long long`.
 fn deadline_arg(deadline_ms: u64) -> Bytes {
     Bytes::from(i64::try_from(deadline_ms).unwrap_or(i64::MAX).to_string())
@@ -93,9 +97,9 @@ fn deadline_arg(deadline_ms: u64) -> Bytes {
 impl Record {
     /// A record for `command` with no arguments yet.
     pub fn new(command: impl AsRef<[u8]>) -> Record {
-        Record {
-            args: vec![Bytes::copy_from_slice(command.as_ref())],
-        }
+        let mut args = Vec::with_capacity(USUAL_MAX_ARGS);
+        args.push(Bytes::copy_from_slice(command.as_ref()));
+        Record { args }
     }
 
     /// The command exactly as a client sent it: the name (in the client's
