@@ -21,6 +21,7 @@ mod oracle;
 mod raw_conn;
 
 pub use oracle::{
-    Oracle, free_port, oracle, oracle_required, oracle_with_args, tool_available, wait_for_port,
+    Oracle, free_port, oracle, oracle_loading_aof, oracle_required, oracle_with_args,
+    redis_server_command, tool_available, wait_for_port, wait_until_loaded,
 };
 pub use raw_conn::RawConn;

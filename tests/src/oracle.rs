@@ -118,6 +118,35 @@ pub fn oracle_with_args(extra: &[&str]) -> Option<Oracle> {
     Some(Oracle::start(extra))
 }
 
+/// The command that starts a `redis-server` as the oracle runs it: on
+/// 127.0.0.1:`port`, persistence off, working directory `dir`; more
+/// arguments may follow (a later one overrides an earlier one).
+pub fn redis_server_command(port: u16, dir: &std::path::Path) -> Command {
+    let mut command = Command::new("redis-server");
+    command
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir);
+    command
+}
+
+/// A `redis-server` loading the old-style AOF `dir/appendonly.aof` (a file
+/// Redigo wrote): with no manifest, Redis 7.0 migrates the file into its AOF
+/// directory and loads it as the base. `None` as for [`oracle`]; wait for
+/// the load with [`wait_until_loaded`].
+pub fn oracle_loading_aof(dir: &std::path::Path) -> Option<Oracle> {
+    // The last --dir wins over the harness's own.
+    oracle_with_args(&[
+        "--appendonly",
+        "yes",
+        "--appendfilename",
+        "appendonly.aof",
+        "--dir",
+        dir.to_str().expect("utf-8 dir"),
+    ])
+}
+
 impl Oracle {
     fn start(extra: &[&str]) -> Oracle {
         let dir = std::env::temp_dir().join(format!(
@@ -128,18 +157,7 @@ impl Oracle {
         std::fs::create_dir_all(&dir).expect("create oracle dir");
         for _attempt in 0..5 {
             let port = free_port();
-            let mut child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .args(["--dir", dir.to_str().expect("utf-8 temp dir")])
+            let mut child = redis_server_command(port, &dir)
                 .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -170,6 +188,27 @@ impl Oracle {
     /// A fresh raw connection to the server.
     pub fn connect(&self) -> RawConn {
         RawConn::connect(self.port)
+    }
+}
+
+/// How long [`wait_until_loaded`] waits for a server to finish loading.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Waits until the server behind `conn` has loaded its data: Redis 7.0
+/// accepts connections while loading and answers `-LOADING` until it is done.
+pub fn wait_until_loaded(conn: &mut RawConn) {
+    let deadline = Instant::now() + LOAD_TIMEOUT;
+    loop {
+        let reply = conn.command(&[b"PING"]);
+        if reply == b"+PONG\r\n" {
+            return;
+        }
+        assert!(
+            reply.starts_with(b"-LOADING") && Instant::now() < deadline,
+            "server not ready: {}",
+            String::from_utf8_lossy(&reply)
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -59,9 +59,7 @@ fn raw_argument_edge_cases_reply_as_redis_does() {
         &[b"INCRBY", b"big", b"-1"],
         &[b"INCR", b"big"],
     ];
-    for command in cmds {
-        p.same_args(command);
-    }
+    p.same_all(cmds);
 }
 
 /// Database indexes, numeric configs, HELLO and client ids are read with
@@ -117,9 +115,7 @@ fn integer_arguments_are_strict_like_string2ll() {
         &[b"CLIENT", b"LIST", b"ID", b"+1"],
         &[b"CLIENT", b"LIST", b"ID", b"01"],
     ];
-    for command in cmds {
-        p.same_args(command);
-    }
+    p.same_all(cmds);
 }
 
 /// `tcp-keepalive`, `tcp-backlog` and `protected-mode` exist with Redis's
@@ -144,7 +140,5 @@ fn network_configs_match_redis() {
         // Loopback clients are served in protected mode.
         &[b"PING"],
     ];
-    for command in cmds {
-        p.same_args(command);
-    }
+    p.same_all(cmds);
 }

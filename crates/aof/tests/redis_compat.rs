@@ -5,11 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use redigo_aof::{AofWriter, FileAofWriter, FsyncPolicy, Record, Replay, check};
-use redigo_tests::RawConn;
 
 /// A binary value with everything that would break a line-based format.
 const BINARY_VALUE: &[u8] = b"line1\r\nline2\0end\r";
@@ -82,27 +81,6 @@ fn integer_reply(reply: &[u8]) -> i64 {
         .unwrap_or_else(|| panic!("not an integer reply: {text:?}"))
 }
 
-/// How long a server may take to load its AOF.
-const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Waits until the server has loaded its data: Redis 7.0 accepts connections
-/// while loading and answers `-LOADING` until it is done.
-fn wait_until_loaded(conn: &mut RawConn) {
-    let deadline = Instant::now() + LOAD_TIMEOUT;
-    loop {
-        let reply = conn.command(&[b"PING"]);
-        if reply == b"+PONG\r\n" {
-            return;
-        }
-        assert!(
-            reply.starts_with(b"-LOADING") && Instant::now() < deadline,
-            "server not ready: {}",
-            String::from_utf8_lossy(&reply)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// A scratch directory removed on drop (the oracle removes only its own).
 struct ScratchDir(PathBuf);
 
@@ -156,21 +134,11 @@ fn redis_server_loads_a_redigo_aof() {
     let deadline_ms = now_ms() + 3_600_000;
     write_redigo_aof(&dir.0.join("appendonly.aof"), deadline_ms);
 
-    // The last --dir wins over the harness's own; with no manifest, Redis 7.0
-    // migrates the old-style file into appendonlydir and loads it as the base.
-    let dir_arg = dir.0.to_str().expect("utf-8 dir");
-    let Some(redis) = redigo_tests::oracle_with_args(&[
-        "--appendonly",
-        "yes",
-        "--appendfilename",
-        "appendonly.aof",
-        "--dir",
-        dir_arg,
-    ]) else {
+    let Some(redis) = redigo_tests::oracle_loading_aof(&dir.0) else {
         return;
     };
     let mut conn = redis.connect();
-    wait_until_loaded(&mut conn);
+    redigo_tests::wait_until_loaded(&mut conn);
     assert_eq!(conn.command(&[b"GET", b"plain"]), bulk_reply(b"value"));
     assert_eq!(conn.command(&[b"GET", b"bin"]), bulk_reply(BINARY_VALUE));
     assert_eq!(conn.command(&[b"GET", b"session"]), bulk_reply(b"s1"));
@@ -247,7 +215,7 @@ fn redigo_replays_the_aof_redis_writes() {
         return;
     };
     let mut conn = redis.connect();
-    wait_until_loaded(&mut conn);
+    redigo_tests::wait_until_loaded(&mut conn);
     let deadline_ms = now_ms() + 600_000;
     let deadline = deadline_ms.to_string();
     let replies = [
@@ -303,15 +271,24 @@ fn redigo_replays_the_aof_redis_writes() {
     );
 }
 
-#[test]
-fn check_reports_match_redis_check_aof_for_damaged_files() {
+/// For the `redis-check-aof` comparisons: a scratch directory holding a
+/// valid Redigo AOF, and its bytes (`None` without the tool, outside CI).
+fn good_aof_for_check() -> Option<(tempfile::TempDir, Vec<u8>)> {
     if !redigo_tests::tool_available("redis-check-aof") {
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let good = dir.path().join("good.aof");
     write_redigo_aof(&good, 4_102_444_800_000);
     let bytes = std::fs::read(&good).expect("read aof");
+    Some((dir, bytes))
+}
+
+#[test]
+fn check_reports_match_redis_check_aof_for_damaged_files() {
+    let Some((dir, bytes)) = good_aof_for_check() else {
+        return;
+    };
 
     let mut damaged: Vec<(String, Vec<u8>)> = Vec::new();
     // Cut short at a spread of offsets, including inside headers and bulks.
@@ -365,13 +342,9 @@ fn check_reports_match_redis_check_aof_for_damaged_files() {
 
 #[test]
 fn fix_truncates_like_redis_check_aof_fix() {
-    if !redigo_tests::tool_available("redis-check-aof") {
+    let Some((dir, bytes)) = good_aof_for_check() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let good = dir.path().join("good.aof");
-    write_redigo_aof(&good, 4_102_444_800_000);
-    let bytes = std::fs::read(&good).expect("read aof");
+    };
     let cut = bytes.len() - 5;
     let ours = dir.path().join("ours.aof");
     let theirs = dir.path().join("theirs.aof");
@@ -438,18 +411,11 @@ fn redis_server_truncates_a_torn_redigo_aof_where_replay_says() {
 
         let dir = ScratchDir::new("torn");
         std::fs::write(dir.0.join("appendonly.aof"), torn).expect("write torn aof");
-        let Some(redis) = redigo_tests::oracle_with_args(&[
-            "--appendonly",
-            "yes",
-            "--appendfilename",
-            "appendonly.aof",
-            "--dir",
-            dir.0.to_str().expect("utf-8 dir"),
-        ]) else {
+        let Some(redis) = redigo_tests::oracle_loading_aof(&dir.0) else {
             return;
         };
         let mut conn = redis.connect();
-        wait_until_loaded(&mut conn);
+        redigo_tests::wait_until_loaded(&mut conn);
         assert_eq!(conn.command(&[b"GET", b"kept"]), bulk_reply(b"yes"));
         assert_eq!(
             conn.command(&[b"EXISTS", b"torn"]),

@@ -135,19 +135,7 @@ struct ServerOnPort(Child);
 
 impl ServerOnPort {
     fn start(port: u16, dir: &Path) -> ServerOnPort {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(dir)
+        let child = redigo_tests::redis_server_command(port, dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

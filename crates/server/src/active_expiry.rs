@@ -15,7 +15,7 @@ use redigo_aof::Record;
 use tokio::task::JoinHandle;
 
 use crate::dataset::{self, SharedDataset};
-use crate::shared::{ServerState, unix_time_ms};
+use crate::state::{ServerState, unix_time_ms};
 
 /// Keys one round may remove (one lock acquisition).
 pub const KEYS_PER_ROUND: usize = 64;

@@ -78,10 +78,14 @@ pub mod process_stats;
 pub mod propagation;
 pub mod runtime;
 mod server;
-pub mod shared;
+pub mod state;
 pub mod stats;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use config::Config;
 pub use server::{Server, ServerError, ServerOptions, run, shutdown_signal};
-pub use shared::{REDIS_VERSION, ServerState, ShutdownMode};
+/// The old name of [`state`], still used by `aof` and `network::connection`
+/// (left for the branches that are changing them to switch over).
+pub(crate) use state as shared;
+pub use state::{REDIS_VERSION, ServerState, ShutdownMode};

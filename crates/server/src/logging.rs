@@ -9,7 +9,7 @@ use tracing_subscriber::reload;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogLevel;
-use crate::shared::LogLevelHook;
+use crate::state::LogLevelHook;
 
 /// Installs the global subscriber (logging to stderr). Returns the hook that
 /// applies a new `loglevel`, or `None` when `RUST_LOG` rules or a subscriber

@@ -14,7 +14,7 @@ use crate::aof::{self, AofOptions};
 use crate::config::Config;
 use crate::dataset::{self, Dataset, SharedDataset};
 use crate::network::{listener, socket};
-use crate::shared::{LogLevelHook, REDIS_VERSION, ServerState, ShutdownMode};
+use crate::state::{LogLevelHook, REDIS_VERSION, ServerState, ShutdownMode};
 
 /// How long shutdown waits for connections to finish the requests in hand
 /// before giving up on them (a peer that stopped reading cannot hold the

@@ -1,4 +1,7 @@
-//! A real server in a background thread, for tests.
+//! Test harnesses (the `testing` feature, off in release builds): a real
+//! server in a background thread ([`TestServer`]), and in-process command
+//! execution through the dispatcher ([`Harness`], [`Session`], see
+//! [`crate::commands::harness`]).
 //!
 //! ```
 //! let server = redigo_server::testing::TestServer::start(&[("databases", "4")]);
@@ -10,6 +13,8 @@
 //! assert_eq!(&reply, b"+PONG\r\n");
 //! ```
 
+pub use crate::commands::harness::{Harness, Session};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +24,7 @@ use std::thread::JoinHandle;
 use crate::config::Config;
 use crate::runtime::ServerRuntime;
 use crate::server::{Server, ServerOptions};
-use crate::shared::{ServerState, ShutdownMode};
+use crate::state::{ServerState, ShutdownMode};
 
 /// A server running in a background thread on a runtime built as the
 /// binary builds it (from `io-threads`, see [`crate::runtime`]), listening

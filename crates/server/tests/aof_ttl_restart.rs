@@ -294,46 +294,20 @@ fn check_seed(dir: &Path, seed: u64, stop: Stop) {
     assert_agrees("redigo", seed, &live, &restarted, (from, to));
     drop(server);
 
-    // redis-server 7.0 loading the very same file: with no manifest, it
-    // migrates the old-style file into its AOF directory and loads it.
+    // redis-server 7.0 loading the very same file.
     if !redigo_tests::tool_available("redis-server") {
         return;
     }
     let redis_dir = dir.join(format!("redis-{seed}-{stop:?}"));
     std::fs::create_dir_all(&redis_dir).expect("mkdir");
     std::fs::copy(&aof, redis_dir.join("appendonly.aof")).expect("copy aof");
-    let redis = redigo_tests::oracle_with_args(&[
-        "--appendonly",
-        "yes",
-        "--appendfilename",
-        "appendonly.aof",
-        "--dir",
-        redis_dir.to_str().expect("utf-8 dir"),
-    ])
-    .expect("redis-server is installed");
+    let redis = redigo_tests::oracle_loading_aof(&redis_dir).expect("redis-server is installed");
     let mut conn = redis.connect();
-    wait_until_loaded(&mut conn);
+    redigo_tests::wait_until_loaded(&mut conn);
     let from = now_ms();
     let loaded = observe(&mut conn);
     let to = now_ms();
     assert_agrees("redis-server", seed, &live, &loaded, (from, to));
-}
-
-/// Redis 7.0 accepts connections while loading and answers `-LOADING`.
-fn wait_until_loaded(conn: &mut RawConn) {
-    let deadline = Instant::now() + STARTUP;
-    loop {
-        let reply = conn.command(&[b"PING"]);
-        if reply == b"+PONG\r\n" {
-            return;
-        }
-        assert!(
-            reply.starts_with(b"-LOADING") && Instant::now() < deadline,
-            "redis-server not ready: {}",
-            String::from_utf8_lossy(&reply)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -28,6 +28,11 @@ fn info_field(report: &str, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Asserts that `text` contains `part`.
+fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "missing {part:?} in {text}");
+}
+
 #[test]
 fn info_reports_redis_sections_and_fields() {
     let server = TestServer::start(&[]);
@@ -43,10 +48,7 @@ fn info_reports_redis_sections_and_fields() {
         "# CPU",
         "# Keyspace",
     ] {
-        assert!(
-            report.contains(&format!("{header}\r\n")),
-            "missing {header}"
-        );
+        assert_contains(&report, &format!("{header}\r\n"));
     }
     for field in [
         "redis_version",
@@ -275,10 +277,7 @@ fn client_setname_list_and_kill() {
         " redir=-1 ",
         " resp=2",
     ] {
-        assert!(
-            victim_line.contains(field),
-            "missing {field:?} in {victim_line}"
-        );
+        assert_contains(victim_line, field);
     }
     let mine: String = redis::cmd("CLIENT").arg("INFO").query(&mut me).unwrap();
     assert!(
@@ -286,21 +285,17 @@ fn client_setname_list_and_kill() {
         "{mine}"
     );
 
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("ID")
-        .arg(&victim_id)
-        .query(&mut me)
-        .unwrap();
-    assert_eq!(killed, 1);
+    let mut kill_victim = || -> i64 {
+        redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("ID")
+            .arg(&victim_id)
+            .query(&mut me)
+            .unwrap()
+    };
+    assert_eq!(kill_victim(), 1);
     assert!(victim.is_closed());
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("ID")
-        .arg(&victim_id)
-        .query(&mut me)
-        .unwrap();
-    assert_eq!(killed, 0);
+    assert_eq!(kill_victim(), 0, "a killed client is not killed twice");
 
     // Old form by address; SKIPME defaults to yes in the new form only.
     let mut other = RawConn::connect(server.port());

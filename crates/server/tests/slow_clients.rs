@@ -152,42 +152,29 @@ fn client_kill_by_id_addr_and_type_removes_a_client_that_does_not_read() {
     }
 }
 
+/// Builds `CLIENT KILL`'s filter from a client's id and address.
+type KillFilter = fn(&str, &str) -> Vec<String>;
+
 fn client_kill_removes_a_client_that_does_not_read(io_threads: &str) {
     let server = TestServer::start(&[("io-threads", io_threads)]);
     let mut admin = RawConn::connect(server.port());
-
-    let mut stuck = stuck_client(server.port(), &mut admin);
-    let id = stuck.id.to_string();
-    assert_eq!(
-        admin.command(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
-        b":1\r\n"
-    );
-    assert_gone(&mut admin, &mut stuck);
-
-    let mut stuck = stuck_client(server.port(), &mut admin);
-    let line = client_line(&mut admin, stuck.id).unwrap();
-    let addr = text_field(&line, "addr").to_string();
-    assert_eq!(
-        admin.command(&[b"CLIENT", b"KILL", b"ADDR", addr.as_bytes()]),
-        b":1\r\n"
-    );
-    assert_gone(&mut admin, &mut stuck);
-
-    let mut stuck = stuck_client(server.port(), &mut admin);
-    let line = client_line(&mut admin, stuck.id).unwrap();
-    let addr = text_field(&line, "addr").to_string();
-    assert_eq!(
-        admin.command(&[b"CLIENT", b"KILL", addr.as_bytes()]),
-        b"+OK\r\n"
-    );
-    assert_gone(&mut admin, &mut stuck);
-
-    let mut stuck = stuck_client(server.port(), &mut admin);
-    assert_eq!(
-        admin.command(&[b"CLIENT", b"KILL", b"TYPE", b"normal"]),
-        b":1\r\n"
-    );
-    assert_gone(&mut admin, &mut stuck);
+    // Each form of CLIENT KILL: the request from the stuck client's id and
+    // address, and the reply it must get.
+    let forms: [(KillFilter, &[u8]); 4] = [
+        (|id, _| vec!["ID".into(), id.into()], b":1\r\n"),
+        (|_, addr| vec!["ADDR".into(), addr.into()], b":1\r\n"),
+        (|_, addr| vec![addr.into()], b"+OK\r\n"),
+        (|_, _| vec!["TYPE".into(), "normal".into()], b":1\r\n"),
+    ];
+    for (filter, expected) in forms {
+        let mut stuck = stuck_client(server.port(), &mut admin);
+        let line = client_line(&mut admin, stuck.id).unwrap();
+        let filter = filter(&stuck.id.to_string(), text_field(&line, "addr"));
+        let mut request: Vec<&[u8]> = vec![b"CLIENT", b"KILL"];
+        request.extend(filter.iter().map(|word| word.as_bytes()));
+        assert_eq!(admin.command(&request), expected, "CLIENT KILL {filter:?}");
+        assert_gone(&mut admin, &mut stuck);
+    }
     // A client being closed is not counted again.
     assert_eq!(
         admin.command(&[b"CLIENT", b"KILL", b"TYPE", b"normal"]),

@@ -8,9 +8,8 @@ set -euo pipefail
 KEYS=${1:-1000000}
 ROUNDS=${2:-3}
 . "$(dirname "$0")/bench_common.sh"
-WORK=$(mktemp -d)
 PORT=${PORT:-7616}
-trap 'redis-cli -p $PORT shutdown nosave >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+bench_scratch "$PORT"
 
 {
     printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n'

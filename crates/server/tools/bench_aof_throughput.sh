@@ -17,10 +17,7 @@ REQUESTS=${2:-100000}
 CLIENTS=${3:-50}
 PIPELINE=${4:-1}
 . "$(dirname "$0")/bench_common.sh"
-WORK=$(mktemp -d)
-REDIGO_PORT=${REDIGO_PORT:-7611}
-REDIS_PORT=${REDIS_PORT:-7612}
-trap 'redis-cli -p $REDIS_PORT shutdown nosave >/dev/null 2>&1 || true; redis-cli -p $REDIGO_PORT shutdown nosave >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+bench_pair 7611 7612
 
 
 run_one() { # server policy -> rps

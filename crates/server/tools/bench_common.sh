@@ -4,6 +4,23 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 REDIGO=${REDIGO:-$ROOT/target/release/redigo}
 PROBE=${PROBE:-$ROOT/target/release/examples/rewrite_latency}
 
+# Makes the scratch directory $WORK; on exit, shuts down the servers on the
+# ports given and removes it.
+bench_scratch() {
+    WORK=$(mktemp -d)
+    BENCH_PORTS="$*"
+    trap 'for port in $BENCH_PORTS; do redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; done; rm -rf "$WORK"' EXIT
+}
+
+# For scripts running Redigo beside redis-server: sets REDIGO_PORT and
+# REDIS_PORT (from the environment, else the defaults $1 and $2) and the
+# scratch directory (bench_scratch) for both.
+bench_pair() {
+    REDIGO_PORT=${REDIGO_PORT:-$1}
+    REDIS_PORT=${REDIS_PORT:-$2}
+    bench_scratch "$REDIGO_PORT" "$REDIS_PORT"
+}
+
 # Waits until a server answers PING on port $1 (10 s at most).
 wait_port() {
     for _ in $(seq 1 200); do

@@ -16,15 +16,7 @@ set -euo pipefail
 KEYS=${1:-1000000}
 REWRITES=${2:-5}
 . "$(dirname "$0")/bench_common.sh"
-WORK=$(mktemp -d)
-REDIGO_PORT=${REDIGO_PORT:-7613}
-REDIS_PORT=${REDIS_PORT:-7614}
-cleanup() {
-    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-    redis-cli -p "$REDIGO_PORT" shutdown nosave >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_pair 7613 7614
 
 write_set_commands "$KEYS" >"$WORK/load.resp"
 

@@ -55,6 +55,13 @@ impl Pair {
         expected
     }
 
+    /// [`Pair::same_args`] for each command in turn.
+    pub fn same_all(&mut self, commands: &[&[&[u8]]]) {
+        for args in commands {
+            self.same_args(args);
+        }
+    }
+
     /// [`Pair::same_args`] for a command written as space-separated words.
     pub fn same(&mut self, command: &str) -> Vec<u8> {
         let words: Vec<&[u8]> = command.split(' ').map(str::as_bytes).collect();

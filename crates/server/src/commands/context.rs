@@ -9,7 +9,7 @@ use redigo_store::{DbHandle, Store};
 
 use crate::client::ClientState;
 use crate::propagation::PropagationLog;
-use crate::shared::{ServerState, ShutdownMode};
+use crate::state::{ServerState, ShutdownMode};
 
 /// Out-of-band effects a command asks for; the connection acts on them after
 /// the batch's replies are written.
@@ -106,6 +106,21 @@ impl ExecContext<'_> {
         encode::simple(self.out, status);
     }
 
+    /// A container's `HELP` reply, as Redis's `addReplyHelp`: the usage line
+    /// of `container` (upper case), each line of `lines` (the subcommands),
+    /// then `HELP` itself, each line a status reply.
+    pub fn reply_help(&mut self, container: &str, lines: &str) {
+        self.reply_array_len(lines.lines().count() + 3);
+        self.reply_simple(&format!(
+            "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+        ));
+        for line in lines.lines() {
+            self.reply_simple(line);
+        }
+        self.reply_simple("HELP");
+        self.reply_simple("    Prints this help.");
+    }
+
     /// An error reply. `message` is the full text with its code and without
     /// the `-`, e.g. `ERR syntax error` (see [`super::errors`]). `\r` and `\n`
     /// become spaces, as `addReplyErrorFormat` does.
@@ -174,4 +189,28 @@ impl ExecContext<'_> {
 #[cold]
 fn unreachable_db() -> ! {
     panic!("the store has no database 0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExecContext;
+    use crate::commands::harness::Harness;
+
+    #[test]
+    fn raw_error_replies_keep_their_bytes_and_are_counted() {
+        let mut h = Harness::new();
+        let mut out = bytes::BytesMut::new();
+        let mut ctx = ExecContext {
+            store: &mut h.dataset.store,
+            propagation: &mut h.dataset.propagation,
+            client: &mut h.client,
+            server: &h.state,
+            now_ms: 0,
+            out: &mut out,
+            effects: &mut h.effects,
+        };
+        ctx.reply_error_bytes(b"ERR Unsupported option \xff\r\n");
+        assert_eq!(&out[..], b"-ERR Unsupported option \xff  \r\n");
+        assert_eq!(h.state.stats.error_counts(), [("ERR".to_string(), 1)]);
+    }
 }

@@ -1,11 +1,26 @@
-//! In-process command execution for unit tests of the command families:
-//! runs requests through the real dispatcher against a fresh dataset (AOF
-//! enabled, so propagation is recorded) without any networking.
+//! In-process command execution: requests run through the real dispatcher
+//! ([`execute`]) without any networking, for tests.
 //!
-//! ```text
+//! * [`Harness`] owns a fresh dataset (AOF enabled, so propagation is
+//!   recorded) and one client: the unit tests of the command families use
+//!   it.
+//! * [`Session`] is one client running requests against a dataset the
+//!   caller owns, such as one with a live AOF started on it: the `aof_*`
+//!   integration tests apply their writes with it instead of re-implementing
+//!   handlers.
+//!
+//! Built for this crate's tests and, with the `testing` feature, exported as
+//! `redigo_server::testing::{Harness, Session}`; never in release builds.
+//!
+//! ```
+//! # #[cfg(feature = "testing")] {
+//! use redigo_server::testing::Harness;
+//!
 //! let mut h = Harness::new();
+//! assert_eq!(h.run(&["SELECT", "3"]), b"+OK\r\n");
 //! assert_eq!(h.run(&["SWAPDB", "0", "1"]), b"+OK\r\n");
-//! assert_eq!(h.propagated(), [vec!["SWAPDB", "0", "1"]]);
+//! assert_eq!(h.propagated(), [vec!["3", "SWAPDB", "0", "1"]]);
+//! # }
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -18,7 +33,12 @@ use crate::client::ClientState;
 use crate::config::Config;
 use crate::dataset::{Dataset, PropagationSink};
 use crate::propagation::PropagatedCommand;
-use crate::shared::{ServerState, unix_time_ms};
+use crate::state::{ServerState, unix_time_ms};
+
+/// The peer address every harness client reports.
+const CLIENT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 50_000);
+/// The local address every harness client reports.
+const LOCAL_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 6379);
 
 /// Collects what the dataset hands to its sink.
 struct Collect(Arc<Mutex<Vec<PropagatedCommand>>>);
@@ -31,8 +51,37 @@ impl PropagationSink for Collect {
     }
 }
 
+/// Runs one request for `client` as a connection does between taking the
+/// dataset lock and ending the batch, and returns its raw reply.
+fn run_request<A: AsRef<[u8]>>(
+    state: &ServerState,
+    dataset: &mut Dataset,
+    client: &mut ClientState,
+    effects: &mut Effects,
+    now_ms: u64,
+    args: &[A],
+) -> Vec<u8> {
+    let args: Vec<Bytes> = args
+        .iter()
+        .map(|a| Bytes::copy_from_slice(a.as_ref()))
+        .collect();
+    let mut out = BytesMut::new();
+    let mut ctx = ExecContext {
+        store: &mut dataset.store,
+        propagation: &mut dataset.propagation,
+        client,
+        server: state,
+        now_ms,
+        out: &mut out,
+        effects,
+    };
+    execute(&mut ctx, &args);
+    out.to_vec()
+}
+
 /// A server without a network: one client, one dataset.
-pub(crate) struct Harness {
+#[derive(Debug)]
+pub struct Harness {
     /// Shared state (config, stats, clients).
     pub state: ServerState,
     /// The dataset commands run against.
@@ -42,6 +91,12 @@ pub(crate) struct Harness {
     /// Effects requested so far.
     pub effects: Effects,
     collected: Arc<Mutex<Vec<PropagatedCommand>>>,
+}
+
+impl Default for Harness {
+    fn default() -> Harness {
+        Harness::new()
+    }
 }
 
 impl Harness {
@@ -61,9 +116,13 @@ impl Harness {
         dataset.set_sink(Box::new(Collect(Arc::clone(&collected))));
         let authenticated = config.requirepass.is_empty();
         let state = ServerState::new(config, None, None);
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 50_000));
-        let laddr = SocketAddr::from((Ipv4Addr::LOCALHOST, 6379));
-        let client = ClientState::new(state.clients.next_id(), addr, laddr, -1, authenticated);
+        let client = ClientState::new(
+            state.clients.next_id(),
+            CLIENT_ADDR,
+            LOCAL_ADDR,
+            -1,
+            authenticated,
+        );
         Harness {
             state,
             dataset,
@@ -80,23 +139,16 @@ impl Harness {
 
     /// Runs one request as if at `now_ms` and returns its raw reply.
     pub fn run_at(&mut self, now_ms: u64, args: &[&str]) -> Vec<u8> {
-        let args: Vec<Bytes> = args
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        let mut out = BytesMut::new();
-        let mut ctx = ExecContext {
-            store: &mut self.dataset.store,
-            propagation: &mut self.dataset.propagation,
-            client: &mut self.client,
-            server: &self.state,
+        let reply = run_request(
+            &self.state,
+            &mut self.dataset,
+            &mut self.client,
+            &mut self.effects,
             now_ms,
-            out: &mut out,
-            effects: &mut self.effects,
-        };
-        execute(&mut ctx, &args);
+            args,
+        );
         self.dataset.finish_batch(&self.state.stats);
-        out.to_vec()
+        reply
     }
 
     /// Every propagated write so far as `[db, args...]` strings, oldest first.
@@ -119,96 +171,66 @@ impl Harness {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Harness;
+/// One client running requests through the dispatcher against a dataset
+/// the caller owns and has locked, as a connection does within one batch.
+///
+/// The caller ends the batch ([`Dataset::finish_batch`]), so several
+/// requests can share one, or a batch can hold other work too (a rewrite
+/// starting between two writes). The session has a server state of its own
+/// (default config), and the live AOF, which the dataset's propagation log
+/// owns, is detached while each request runs: the dispatcher's MISCONF gate,
+/// which reads that AOF, never refuses its writes, so a test that injects
+/// AOF faults still applies each write it means to, as one admitted just
+/// before the fault would be. The records stay in the log and reach the AOF
+/// when the caller ends the batch. (So commands that act on the AOF itself,
+/// `BGREWRITEAOF` or `CONFIG SET appendonly`, are for a real connection.)
+#[derive(Debug)]
+pub struct Session {
+    state: ServerState,
+    client: ClientState,
+    effects: Effects,
+}
 
-    #[test]
-    fn database_commands_reply_and_propagate_in_deterministic_form() {
-        let mut h = Harness::new();
-        assert_eq!(h.run(&["SELECT", "3"]), b"+OK\r\n");
-        assert_eq!(h.run(&["FLUSHDB"]), b"+OK\r\n");
-        assert_eq!(h.run(&["SWAPDB", "0", "1"]), b"+OK\r\n");
-        assert_eq!(h.run(&["MOVE", "missing", "0"]), b":0\r\n");
-        assert_eq!(h.run(&["FLUSHALL", "ASYNC"]), b"+OK\r\n");
-        assert_eq!(h.run(&["DBSIZE"]), b":0\r\n");
-        assert_eq!(
-            h.propagated(),
-            [
-                vec!["3", "FLUSHDB"],
-                vec!["3", "SWAPDB", "0", "1"],
-                vec!["3", "FLUSHALL"],
-            ]
-        );
+impl Default for Session {
+    fn default() -> Session {
+        Session::new()
+    }
+}
+
+impl Session {
+    /// A session on database 0.
+    pub fn new() -> Session {
+        let state = ServerState::new(Config::default(), None, None);
+        let client = ClientState::new(state.clients.next_id(), CLIENT_ADDR, LOCAL_ADDR, -1, true);
+        Session {
+            state,
+            client,
+            effects: Effects::default(),
+        }
     }
 
-    #[test]
-    fn move_transfers_a_key_and_propagates() {
-        let mut h = Harness::new();
-        let now = crate::shared::unix_time_ms();
-        h.dataset
-            .store
-            .db(0, now)
-            .unwrap()
-            .set(b"k", b"v", redigo_store::SetOptions::default())
-            .unwrap();
-        assert_eq!(h.run(&["MOVE", "k", "5"]), b":1\r\n");
-        assert_eq!(h.run(&["DBSIZE"]), b":0\r\n");
-        assert_eq!(h.run(&["SELECT", "5"]), b"+OK\r\n");
-        assert_eq!(h.run(&["DBSIZE"]), b":1\r\n");
-        assert_eq!(h.propagated(), [vec!["0", "MOVE", "k", "5"]]);
+    /// Selects database `db` for the next requests (what `SELECT` sets,
+    /// without a request: indexes are checked by the store when used).
+    pub fn select(&mut self, db: usize) {
+        self.client.db = db;
     }
 
-    #[test]
-    fn shutdown_and_quit_request_effects_instead_of_replying() {
-        let mut h = Harness::new();
-        assert_eq!(h.run(&["SHUTDOWN", "NOSAVE", "NOW"]), b"");
-        let mode = h.effects.shutdown.expect("shutdown requested");
-        assert!(mode.nosave && mode.now && !mode.save);
-        assert_eq!(h.run(&["QUIT"]), b"+OK\r\n");
-        assert!(h.effects.close_after_reply);
-    }
-
-    #[test]
-    fn raw_error_replies_keep_their_bytes_and_are_counted() {
-        let mut h = Harness::new();
-        let mut out = bytes::BytesMut::new();
-        let mut ctx = super::ExecContext {
-            store: &mut h.dataset.store,
-            propagation: &mut h.dataset.propagation,
-            client: &mut h.client,
-            server: &h.state,
-            now_ms: 0,
-            out: &mut out,
-            effects: &mut h.effects,
-        };
-        ctx.reply_error_bytes(b"ERR Unsupported option \xff\r\n");
-        assert_eq!(&out[..], b"-ERR Unsupported option \xff  \r\n");
-        assert_eq!(h.state.stats.error_counts(), [("ERR".to_string(), 1)]);
-    }
-
-    #[test]
-    fn config_set_applies_all_or_nothing() {
-        let mut h = Harness::new();
-        assert_eq!(
-            h.run(&["CONFIG", "SET", "timeout", "5", "hz", "1000"]),
-            b"+OK\r\n"
+    /// Runs one request on `dataset` at the current time and returns its
+    /// raw reply.
+    pub fn run<A: AsRef<[u8]>>(&mut self, dataset: &mut Dataset, args: &[A]) -> Vec<u8> {
+        // Detached for the request only: see the type docs.
+        let sink = dataset.propagation.take_sink();
+        let reply = run_request(
+            &self.state,
+            dataset,
+            &mut self.client,
+            &mut self.effects,
+            unix_time_ms(),
+            args,
         );
-        assert_eq!(
-            h.state.config().hz,
-            500,
-            "hz is clamped at run time, as Redis does"
-        );
-        assert_eq!(h.state.config().timeout, 5);
-        assert_eq!(
-            h.run(&["CONFIG", "SET", "proto-max-bulk-len", "2mb"]),
-            b"+OK\r\n"
-        );
-        assert_eq!(h.dataset.store.config().max_string_len, 2 * 1024 * 1024);
-        let reply = h.run(&["CONFIG", "SET", "timeout", "9", "loglevel", "loud"]);
-        assert!(
-            reply.starts_with(b"-ERR CONFIG SET failed (possibly related to argument 'loglevel')")
-        );
-        assert_eq!(h.state.config().timeout, 5);
+        if let Some(sink) = sink {
+            dataset.propagation.set_sink(sink);
+        }
+        reply
     }
 }

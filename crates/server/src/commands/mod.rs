@@ -2,14 +2,30 @@
 //!
 //! # Shape
 //!
-//! Each family of commands is one file that exports
+//! Each family of commands is one folder whose `mod.rs` exports
 //! `pub(crate) const COMMANDS: &[CommandSpec]` and the handlers it names.
 //! [`FAMILIES`] lists the families; [`CommandTable::standard`] indexes them
 //! by name. A [`CommandSpec`] carries what Redis 7.0's `COMMAND INFO` and
 //! `COMMAND DOCS` report (arity, flags, key positions, ACL categories, tips,
-//! key specs, docs, argument tree, subcommands) plus the [`Handler`]. Copy
-//! the metadata from the oracle with `tools/gen_command_specs.py` rather
-//! than by hand, so introspection stays byte-identical to Redis.
+//! key specs, docs, argument tree, subcommands) plus the [`Handler`].
+//!
+//! A family folder holds its handlers (`mod.rs`, and named files for larger
+//! parts such as `strings/lcs.rs`), its `specs.rs` and its unit tests.
+//! Argument readers that several families share are in `arguments`.
+//!
+//! # Generated specs
+//!
+//! Every `specs.rs`, and `fragments.rs` (the flag sets, ACL categories, key
+//! specs and argument nodes that recur across them, named by what they
+//! hold), is generated from a running redis-server 7.0 by one command,
+//! `python3 crates/server/tools/gen_command_specs.py --port N`, and must not
+//! be edited by hand (as Redis's own `commands.c`); `--check` tells whether
+//! they are up to date. The script's `FAMILIES` table maps each family to
+//! its commands: to add a command, add it there, run the script and write
+//! its `handle_<name>`. Copying the metadata from the oracle keeps
+//! `COMMAND INFO`/`DOCS` byte-identical to Redis; the specs are built with
+//! the `const fn` builders of [`CommandSpec`], so a spec states only what is
+//! not empty.
 //!
 //! Container commands (`CONFIG`, `CLIENT`, `COMMAND`) list their subcommands
 //! in `subcommands`, with full names such as `config|get`, and use
@@ -40,13 +56,14 @@
 //!   the command's own records (in `MULTI`/`EXEC` when that makes more than
 //!   one record), as Redis propagates them.
 //! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss()`.
-//! * Unit-test handlers in-process with `harness::Harness` (test builds
-//!   only): it runs requests through the real dispatcher and records what
-//!   they propagate.
+//! * Unit-test handlers in-process with `harness::Harness` (test builds and
+//!   the `testing` feature only): it runs requests through the real
+//!   dispatcher and records what they propagate.
 //! * A handler never blocks, sleeps, does I/O or panics on input: it runs
 //!   under the keyspace lock. Out-of-band effects (close the connection,
 //!   shut the server down) are requested through `ctx.effects`.
 
+mod arguments;
 mod call_stats;
 mod client;
 mod config;
@@ -56,13 +73,13 @@ mod databases;
 mod dispatch;
 pub mod errors;
 mod expiry;
-#[cfg(test)]
-pub(crate) mod harness;
+mod fragments;
+#[cfg(any(test, feature = "testing"))]
+pub mod harness;
 mod info;
 mod introspection;
 mod keyspace;
 mod server_admin;
-mod server_db;
 mod spec;
 mod strings;
 mod table;
@@ -75,7 +92,7 @@ pub use spec::{
 };
 pub use table::{CommandTable, Lookup};
 
-/// Every command family, each a file of this module.
+/// Every command family, each a folder of this module.
 pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     client::COMMANDS,
@@ -83,9 +100,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     introspection::COMMANDS,
     server_admin::COMMANDS,
-    server_db::COMMANDS,
+    databases::COMMANDS,
     strings::COMMANDS,
     keyspace::COMMANDS,
     expiry::COMMANDS,
-    databases::COMMANDS,
 ];

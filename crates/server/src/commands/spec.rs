@@ -1,9 +1,11 @@
 //! The static description of a command: what `COMMAND INFO` and `COMMAND DOCS`
 //! report, what dispatch checks (arity, flags) and the handler that runs it.
 //!
-//! Everything here is `'static` data so that each family file can declare its
-//! commands as one `const COMMANDS: &[CommandSpec]`. The metadata is copied
-//! from Redis 7.0 (see `tools/gen_command_specs.py`) so that introspection
+//! Everything here is `'static` data so that each family's generated
+//! `specs.rs` can declare its commands as one `const COMMANDS:
+//! &[CommandSpec]`, written with the `const fn` builders below so that only
+//! the fields a command has are spelled out. The metadata is copied from
+//! Redis 7.0 (see `tools/gen_command_specs.py`) so that introspection
 //! replies are byte-identical to the oracle's.
 
 use bytes::Bytes;
@@ -146,6 +148,69 @@ pub struct KeySpec {
     pub find_keys: FindKeys,
 }
 
+/// Builders for the generated key specs: flags, where the search begins
+/// and how keys are found; notes only where Redis has them.
+impl KeySpec {
+    /// A key spec without notes.
+    pub const fn new(
+        flags: &'static [&'static str],
+        begin_search: BeginSearch,
+        find_keys: FindKeys,
+    ) -> KeySpec {
+        KeySpec {
+            notes: None,
+            flags,
+            begin_search,
+            find_keys,
+        }
+    }
+
+    /// The one key at argument `index` (Redis's most common key spec).
+    pub const fn key_at(flags: &'static [&'static str], index: i32) -> KeySpec {
+        KeySpec::new(flags, BeginSearch::Index(index), FindKeys::range(0, 1, 0))
+    }
+
+    /// Every argument from `index` to the last, each a key.
+    pub const fn keys_from(flags: &'static [&'static str], index: i32) -> KeySpec {
+        KeySpec::new(flags, BeginSearch::Index(index), FindKeys::range(-1, 1, 0))
+    }
+
+    /// Sets the free-form notes.
+    pub const fn notes(self, notes: &'static str) -> KeySpec {
+        KeySpec {
+            notes: Some(notes),
+            ..self
+        }
+    }
+}
+
+impl FindKeys {
+    /// [`FindKeys::Range`] in Redis's argument order.
+    pub const fn range(lastkey: i32, keystep: i32, limit: i32) -> FindKeys {
+        FindKeys::Range {
+            lastkey,
+            keystep,
+            limit,
+        }
+    }
+
+    /// [`FindKeys::Keynum`] in Redis's argument order.
+    pub const fn keynum(keynumidx: i32, firstkey: i32, keystep: i32) -> FindKeys {
+        FindKeys::Keynum {
+            keynumidx,
+            firstkey,
+            keystep,
+        }
+    }
+}
+
+impl BeginSearch {
+    /// [`BeginSearch::Keyword`] in Redis's argument order.
+    pub const fn keyword(keyword: &'static str, startfrom: i32) -> BeginSearch {
+        BeginSearch::Keyword { keyword, startfrom }
+    }
+}
+
 /// One documented argument (a node of the `COMMAND DOCS` argument tree).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arg {
@@ -263,6 +328,61 @@ pub struct CommandDocs {
     pub arguments: &'static [Arg],
 }
 
+/// Builders for the generated docs: the four fields every command has, then
+/// only those Redis reports for it.
+impl CommandDocs {
+    /// Docs with no doc flags, deprecation, history or arguments.
+    pub const fn new(
+        summary: &'static str,
+        since: &'static str,
+        group: &'static str,
+        complexity: &'static str,
+    ) -> CommandDocs {
+        CommandDocs {
+            summary,
+            since,
+            group,
+            complexity,
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            arguments: &[],
+        }
+    }
+
+    /// Sets the doc flags (`deprecated`, `syscmd`).
+    pub const fn doc_flags(self, doc_flags: &'static [&'static str]) -> CommandDocs {
+        CommandDocs { doc_flags, ..self }
+    }
+
+    /// Sets the version that deprecated the command.
+    pub const fn deprecated_since(self, version: &'static str) -> CommandDocs {
+        CommandDocs {
+            deprecated_since: Some(version),
+            ..self
+        }
+    }
+
+    /// Sets what replaces a deprecated command.
+    pub const fn replaced_by(self, replacement: &'static str) -> CommandDocs {
+        CommandDocs {
+            replaced_by: Some(replacement),
+            ..self
+        }
+    }
+
+    /// Sets the `(version, change)` history.
+    pub const fn history(self, history: &'static [(&'static str, &'static str)]) -> CommandDocs {
+        CommandDocs { history, ..self }
+    }
+
+    /// Sets the argument tree.
+    pub const fn arguments(self, arguments: &'static [Arg]) -> CommandDocs {
+        CommandDocs { arguments, ..self }
+    }
+}
+
 /// A command (or a subcommand, whose `name` is `container|sub`).
 #[derive(Clone, Copy, Debug)]
 pub struct CommandSpec {
@@ -293,7 +413,77 @@ pub struct CommandSpec {
     pub handler: Handler,
 }
 
+/// Builders for the generated specs (`specs.rs` of each family): a command
+/// is its name, arity, handler and docs plus only the fields that are not
+/// empty, so each reads as a short chain instead of a twelve-field literal.
 impl CommandSpec {
+    /// A command with no flags, keys, ACL categories, tips, key specs,
+    /// subcommands or docs: every generated spec sets its docs with
+    /// [`CommandSpec::docs`] (the table's unit test checks that none is
+    /// left empty).
+    pub const fn new(name: &'static str, arity: i32, handler: Handler) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags: &[],
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            acl_categories: &[],
+            tips: &[],
+            key_specs: &[],
+            docs: CommandDocs::new("", "", "", ""),
+            subcommands: &[],
+            handler,
+        }
+    }
+
+    /// Sets the flags.
+    pub const fn flags(self, flags: &'static [Flag]) -> CommandSpec {
+        CommandSpec { flags, ..self }
+    }
+
+    /// Sets the legacy key positions (first, last, step).
+    pub const fn keys(self, first_key: i32, last_key: i32, key_step: i32) -> CommandSpec {
+        CommandSpec {
+            first_key,
+            last_key,
+            key_step,
+            ..self
+        }
+    }
+
+    /// Sets the ACL categories.
+    pub const fn acl(self, acl_categories: &'static [&'static str]) -> CommandSpec {
+        CommandSpec {
+            acl_categories,
+            ..self
+        }
+    }
+
+    /// Sets the command tips.
+    pub const fn tips(self, tips: &'static [&'static str]) -> CommandSpec {
+        CommandSpec { tips, ..self }
+    }
+
+    /// Sets the key specs.
+    pub const fn key_specs(self, key_specs: &'static [KeySpec]) -> CommandSpec {
+        CommandSpec { key_specs, ..self }
+    }
+
+    /// Sets the `COMMAND DOCS` data.
+    pub const fn docs(self, docs: CommandDocs) -> CommandSpec {
+        CommandSpec { docs, ..self }
+    }
+
+    /// Sets the subcommands of a container.
+    pub const fn subcommands(self, subcommands: &'static [CommandSpec]) -> CommandSpec {
+        CommandSpec {
+            subcommands,
+            ..self
+        }
+    }
+
     /// Whether the spec carries `flag`.
     pub fn has(&self, flag: Flag) -> bool {
         self.flags.contains(&flag)

@@ -135,6 +135,22 @@ mod tests {
     }
 
     #[test]
+    fn every_spec_has_its_docs() {
+        let table = CommandTable::standard();
+        let specs = table
+            .iter()
+            .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands));
+        for spec in specs {
+            let docs = &spec.docs;
+            assert!(
+                !docs.summary.is_empty() && !docs.since.is_empty() && !docs.group.is_empty(),
+                "{} has no docs",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
     fn lookup_is_case_insensitive_and_resolves_subcommands() {
         let table = CommandTable::standard();
         assert!(matches!(table.lookup(&["PiNg"]), Lookup::Found(s) if s.name == "ping"));

@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 
 use crate::client::ClientHandle;
 use crate::dataset::SharedDataset;
-use crate::shared::ServerState;
+use crate::state::ServerState;
 
 /// Redis's reply to a connection beyond `maxclients`.
 const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";

@@ -1,20 +1,23 @@
 //! Helpers shared by the `aof_*` integration tests: an in-process dataset
-//! with the AOF started on it, writes applied the way handlers apply them,
-//! and what a dataset holds, live or loaded from a file.
+//! with the AOF started on it, writes applied by running the real commands
+//! on it (through `redigo_server::testing::Session`), and what a dataset
+//! holds, live or loaded from a file.
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redigo_aof::{AofWriter, FaultInjector, FaultyAofWriter, FsyncPolicy, Record, Replay};
+use redigo_aof::{AofWriter, FaultInjector, FaultyAofWriter, FsyncPolicy, Replay};
 use redigo_server::ServerState;
 use redigo_server::aof::{self, AofOptions, Persistence, WriterFactory};
 use redigo_server::config::Config;
 use redigo_server::dataset::{self, Dataset, SharedDataset};
-use redigo_store::{Expiry, SetOptions, SetTtl, Value};
+use redigo_server::testing::Session;
+use redigo_store::Value;
 
 /// `(db, key)` -> `(value, deadline)`.
 pub type Model = BTreeMap<(usize, Vec<u8>), (Value, Option<u64>)>;
@@ -46,8 +49,26 @@ pub fn start(
     (state, dataset, persistence)
 }
 
-/// Applies `SET key value [PXAT deadline]` in `db` as a handler would and
-/// ends the batch (propagation included).
+thread_local! {
+    /// The client the writes below run as (one a thread, reused: a session
+    /// holds a server state of its own, not worth building per write).
+    static SESSION: RefCell<Session> = RefCell::new(Session::new());
+}
+
+/// Runs `args` in `db` through the real dispatcher and handler, under a
+/// lock already held, and returns the reply (the caller ends the batch).
+/// The AOF's MISCONF gate does not apply (see [`Session`]): tests that
+/// inject write faults still apply every write they mean to.
+pub fn run_locked(data: &mut Dataset, db: usize, args: &[&[u8]]) -> Vec<u8> {
+    SESSION.with(|session| {
+        let mut session = session.borrow_mut();
+        session.select(db);
+        session.run(data, args)
+    })
+}
+
+/// Runs `SET key value [PXAT deadline]` in `db` and ends the batch
+/// (propagation included).
 pub fn set(
     state: &ServerState,
     data: &SharedDataset,
@@ -61,40 +82,31 @@ pub fn set(
     guard.finish_batch(&state.stats);
 }
 
-/// The store and propagation part of [`set`], under a lock already held.
+/// [`set`] under a lock already held, leaving the batch open.
 pub fn set_locked(data: &mut Dataset, db: usize, key: &[u8], value: &[u8], deadline: Option<u64>) {
-    let options = SetOptions {
-        ttl: deadline.map_or(SetTtl::Clear, |d| {
-            SetTtl::Expire(Expiry::UnixMillis(d as i64))
-        }),
-        ..SetOptions::default()
-    };
-    data.store
-        .db(db, now_ms())
-        .unwrap()
-        .set(key, value, options)
-        .unwrap();
-    match deadline {
-        Some(d) => data
-            .propagation
-            .record(db, || Record::set_with_deadline(key, value, d)),
-        None => data.propagation.record(db, || Record::set(key, value)),
+    let deadline = deadline.map(|d| d.to_string());
+    let mut args: Vec<&[u8]> = vec![b"SET", key, value];
+    if let Some(deadline) = &deadline {
+        args.extend([b"PXAT".as_slice(), deadline.as_bytes()]);
     }
+    assert_eq!(run_locked(data, db, &args), b"+OK\r\n");
 }
 
-/// Applies `DEL key` in `db` (propagated only when the key existed).
+/// Runs `DEL key` in `db` (propagated only when the key existed) and ends
+/// the batch.
 pub fn del(state: &ServerState, data: &SharedDataset, db: usize, key: &[u8]) {
     let mut guard = dataset::lock(data);
     del_locked(&mut guard, db, key);
     guard.finish_batch(&state.stats);
 }
 
-/// The store and propagation part of [`del`].
+/// [`del`] under a lock already held, leaving the batch open.
 pub fn del_locked(data: &mut Dataset, db: usize, key: &[u8]) {
-    let removed = data.store.db(db, now_ms()).unwrap().del(&[key]);
-    if removed > 0 {
-        data.propagation.record(db, || Record::del(key));
-    }
+    let reply = run_locked(data, db, &[b"DEL", key]);
+    assert!(
+        reply == b":0\r\n" || reply == b":1\r\n",
+        "DEL replied {reply:?}"
+    );
 }
 
 pub fn now_ms() -> u64 {

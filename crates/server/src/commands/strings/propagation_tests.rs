@@ -7,21 +7,17 @@ use crate::commands::harness::Harness;
 /// The instant every command runs at.
 const NOW: u64 = 1_700_000_000_000;
 
-fn run(h: &mut Harness, args: &[&str]) -> Vec<u8> {
-    h.run_at(NOW, args)
-}
-
 #[test]
 fn relative_expiry_is_propagated_as_an_absolute_pxat() {
     let mut h = Harness::new();
     assert_eq!(
-        run(&mut h, &["SET", "k", "v", "EX", "10", "GET"]),
+        h.run_at(NOW, &["SET", "k", "v", "EX", "10", "GET"]),
         b"$-1\r\n"
     );
-    assert_eq!(run(&mut h, &["SETEX", "s", "5", "v"]), b"+OK\r\n");
-    assert_eq!(run(&mut h, &["PSETEX", "p", "1500", "v"]), b"+OK\r\n");
+    assert_eq!(h.run_at(NOW, &["SETEX", "s", "5", "v"]), b"+OK\r\n");
+    assert_eq!(h.run_at(NOW, &["PSETEX", "p", "1500", "v"]), b"+OK\r\n");
     assert_eq!(
-        run(&mut h, &["SET", "a", "v", "EXAT", "1700000001"]),
+        h.run_at(NOW, &["SET", "a", "v", "EXAT", "1700000001"]),
         b"+OK\r\n"
     );
     assert_eq!(
@@ -38,18 +34,18 @@ fn relative_expiry_is_propagated_as_an_absolute_pxat() {
 #[test]
 fn writes_without_expiry_propagate_as_sent_and_no_ops_not_at_all() {
     let mut h = Harness::new();
-    run(&mut h, &["SET", "k", "v", "KEEPTTL", "GET"]);
-    assert_eq!(run(&mut h, &["SET", "k", "w", "NX"]), b"$-1\r\n");
-    assert_eq!(run(&mut h, &["SETNX", "k", "w"]), b":0\r\n");
-    assert_eq!(run(&mut h, &["MSETNX", "k", "1", "n", "2"]), b":0\r\n");
-    assert_eq!(run(&mut h, &["SETRANGE", "k", "3", ""]), b":1\r\n");
-    assert_eq!(run(&mut h, &["GETDEL", "missing"]), b"$-1\r\n");
+    h.run_at(NOW, &["SET", "k", "v", "KEEPTTL", "GET"]);
+    assert_eq!(h.run_at(NOW, &["SET", "k", "w", "NX"]), b"$-1\r\n");
+    assert_eq!(h.run_at(NOW, &["SETNX", "k", "w"]), b":0\r\n");
+    assert_eq!(h.run_at(NOW, &["MSETNX", "k", "1", "n", "2"]), b":0\r\n");
+    assert_eq!(h.run_at(NOW, &["SETRANGE", "k", "3", ""]), b":1\r\n");
+    assert_eq!(h.run_at(NOW, &["GETDEL", "missing"]), b"$-1\r\n");
     assert_eq!(
-        run(&mut h, &["INCR", "k"]),
+        h.run_at(NOW, &["INCR", "k"]),
         b"-ERR value is not an integer or out of range\r\n"
     );
-    run(&mut h, &["APPEND", "k", "x"]);
-    run(&mut h, &["INCRBY", "n", "5"]);
+    h.run_at(NOW, &["APPEND", "k", "x"]);
+    h.run_at(NOW, &["INCRBY", "n", "5"]);
     assert_eq!(
         h.propagated(),
         [
@@ -63,14 +59,20 @@ fn writes_without_expiry_propagate_as_sent_and_no_ops_not_at_all() {
 #[test]
 fn rewritten_forms_of_getset_getdel_getex_and_incrbyfloat() {
     let mut h = Harness::new();
-    run(&mut h, &["GETSET", "k", "1.5"]);
-    assert_eq!(run(&mut h, &["INCRBYFLOAT", "k", "0.1"]), b"$3\r\n1.6\r\n");
-    assert_eq!(run(&mut h, &["GETEX", "k", "EX", "100"]), b"$3\r\n1.6\r\n");
-    run(&mut h, &["GETEX", "k", "PERSIST"]);
-    run(&mut h, &["GETEX", "k", "PERSIST"]);
-    run(&mut h, &["GETEX", "k", "PXAT", "1"]);
-    run(&mut h, &["SET", "g", "v"]);
-    run(&mut h, &["GETDEL", "g"]);
+    h.run_at(NOW, &["GETSET", "k", "1.5"]);
+    assert_eq!(
+        h.run_at(NOW, &["INCRBYFLOAT", "k", "0.1"]),
+        b"$3\r\n1.6\r\n"
+    );
+    assert_eq!(
+        h.run_at(NOW, &["GETEX", "k", "EX", "100"]),
+        b"$3\r\n1.6\r\n"
+    );
+    h.run_at(NOW, &["GETEX", "k", "PERSIST"]);
+    h.run_at(NOW, &["GETEX", "k", "PERSIST"]);
+    h.run_at(NOW, &["GETEX", "k", "PXAT", "1"]);
+    h.run_at(NOW, &["SET", "g", "v"]);
+    h.run_at(NOW, &["GETDEL", "g"]);
     let propagated = h.propagated();
     assert_eq!(
         propagated,

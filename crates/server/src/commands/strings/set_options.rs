@@ -12,7 +12,7 @@
 
 use redigo_store::{Expiry, SetCondition};
 
-use crate::commands::keyspace::arguments::is_keyword;
+use crate::commands::arguments::is_keyword;
 
 /// Which command's grammar to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

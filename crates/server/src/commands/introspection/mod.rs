@@ -6,216 +6,16 @@
 //! RESP2 has no map type: a map is a flat array of key/value pairs and a set
 //! an array, as Redis sends them to RESP2 clients.
 
+mod specs;
+
 use bytes::Bytes;
 
 use super::context::ExecContext;
 use super::errors;
-use super::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, KeySpec};
+use super::spec::{Arg, BeginSearch, CommandSpec, FindKeys, KeySpec};
 
-/// `COMMAND` and its subcommands.
-pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
-    name: "command",
-    arity: -1,
-    flags: &[Flag::Loading, Flag::Stale],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    acl_categories: &["@slow", "@connection"],
-    tips: &["nondeterministic_output_order"],
-    key_specs: &[],
-    docs: CommandDocs {
-        summary: "Get array of Redis command details",
-        since: "2.8.13",
-        group: "server",
-        complexity: "O(N) where N is the total number of Redis commands",
-        doc_flags: &[],
-        deprecated_since: None,
-        replaced_by: None,
-        history: &[],
-        arguments: &[],
-    },
-    subcommands: &[
-        CommandSpec {
-            name: "command|count",
-            arity: 2,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow", "@connection"],
-            tips: &[],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Get total number of Redis commands",
-                since: "2.8.13",
-                group: "server",
-                complexity: "O(1)",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[],
-            },
-            subcommands: &[],
-            handler: handle_command_count,
-        },
-        CommandSpec {
-            name: "command|info",
-            arity: -2,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow", "@connection"],
-            tips: &["nondeterministic_output_order"],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Get array of specific Redis command details, or all when no argument is given.",
-                since: "2.8.13",
-                group: "server",
-                complexity: "O(N) where N is the number of commands to look up",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[(
-                    "7.0.0",
-                    "Allowed to be called with no argument to get info on all commands.",
-                )],
-                arguments: &[Arg::new("command-name", "string").flags(&["optional", "multiple"])],
-            },
-            subcommands: &[],
-            handler: handle_command_info,
-        },
-        CommandSpec {
-            name: "command|docs",
-            arity: -2,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow", "@connection"],
-            tips: &["nondeterministic_output_order"],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Get array of specific Redis command documentation",
-                since: "7.0.0",
-                group: "server",
-                complexity: "O(N) where N is the number of commands to look up",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[Arg::new("command-name", "string").flags(&["optional", "multiple"])],
-            },
-            subcommands: &[],
-            handler: handle_command_docs,
-        },
-        CommandSpec {
-            name: "command|getkeysandflags",
-            arity: -4,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow", "@connection"],
-            tips: &[],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Extract keys and access flags given a full Redis command",
-                since: "7.0.0",
-                group: "server",
-                complexity: "O(N) where N is the number of arguments to the command",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[],
-            },
-            subcommands: &[],
-            handler: handle_command_getkeysandflags,
-        },
-        CommandSpec {
-            name: "command|list",
-            arity: -2,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow", "@connection"],
-            tips: &["nondeterministic_output_order"],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Get an array of Redis command names",
-                since: "7.0.0",
-                group: "server",
-                complexity: "O(N) where N is the total number of Redis commands",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[Arg::new("filterby", "oneof")
-                    .token("FILTERBY")
-                    .flags(&["optional"])
-                    .arguments(&[
-                        Arg::new("module-name", "string").token("MODULE"),
-                        Arg::new("category", "string").token("ACLCAT"),
-                        Arg::new("pattern", "pattern").token("PATTERN"),
-                    ])],
-            },
-            subcommands: &[],
-            handler: handle_command_list,
-        },
-        CommandSpec {
-            name: "command|getkeys",
-            arity: -4,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow", "@connection"],
-            tips: &[],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Extract keys given a full Redis command",
-                since: "2.8.13",
-                group: "server",
-                complexity: "O(N) where N is the number of arguments to the command",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[],
-            },
-            subcommands: &[],
-            handler: handle_command_getkeys,
-        },
-        CommandSpec {
-            name: "command|help",
-            arity: 2,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow", "@connection"],
-            tips: &[],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Show helpful text about the different subcommands",
-                since: "5.0.0",
-                group: "server",
-                complexity: "O(1)",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[],
-            },
-            subcommands: &[],
-            handler: handle_command_help,
-        },
-    ],
-    handler: handle_command,
-}];
+/// The commands of this family.
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 fn handle_command(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     let specs: Vec<&'static CommandSpec> = ctx.server.commands.iter().collect();
@@ -459,35 +259,28 @@ fn begin_index(key_spec: &KeySpec, args: &[Bytes]) -> Option<i64> {
     }
 }
 
-const COMMAND_HELP: &[&str] = &[
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "(no subcommand)",
-    "    Return details about all Redis commands.",
-    "COUNT",
-    "    Return the total number of commands in this Redis server.",
-    "LIST",
-    "    Return a list of all commands in this Redis server.",
-    "INFO [<command-name> ...]",
-    "    Return details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "DOCS [<command-name> ...]",
-    "    Return documentation details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "GETKEYS <full-command>",
-    "    Return the keys from a full Redis command.",
-    "GETKEYSANDFLAGS <full-command>",
-    "    Return the keys and the access flags from a full Redis command.",
-    "HELP",
-    "    Prints this help.",
-];
+const COMMAND_HELP: &str = "\
+(no subcommand)
+    Return details about all Redis commands.
+COUNT
+    Return the total number of commands in this Redis server.
+LIST
+    Return a list of all commands in this Redis server.
+INFO [<command-name> ...]
+    Return details about multiple Redis commands.
+    If no command names are given, documentation details for all
+    commands are returned.
+DOCS [<command-name> ...]
+    Return documentation details about multiple Redis commands.
+    If no command names are given, documentation details for all
+    commands are returned.
+GETKEYS <full-command>
+    Return the keys from a full Redis command.
+GETKEYSANDFLAGS <full-command>
+    Return the keys and the access flags from a full Redis command.";
 
 fn handle_command_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
-    ctx.reply_array_len(COMMAND_HELP.len());
-    for line in COMMAND_HELP {
-        ctx.reply_simple(line);
-    }
+    ctx.reply_help("COMMAND", COMMAND_HELP);
 }
 
 fn reply_status_array(ctx: &mut ExecContext<'_>, items: &[&str]) {
@@ -532,13 +325,7 @@ fn reply_key_spec(ctx: &mut ExecContext<'_>, key_spec: &KeySpec) {
     ctx.reply_array_len(4);
     ctx.reply_bulk(b"type");
     match key_spec.begin_search {
-        BeginSearch::Index(index) => {
-            ctx.reply_bulk(b"index");
-            ctx.reply_bulk(b"spec");
-            ctx.reply_array_len(2);
-            ctx.reply_bulk(b"index");
-            ctx.reply_integer(i64::from(index));
-        }
+        BeginSearch::Index(index) => reply_typed_spec(ctx, b"index", &[(b"index", index)]),
         BeginSearch::Keyword { keyword, startfrom } => {
             ctx.reply_bulk(b"keyword");
             ctx.reply_bulk(b"spec");
@@ -562,37 +349,45 @@ fn reply_key_spec(ctx: &mut ExecContext<'_>, key_spec: &KeySpec) {
             lastkey,
             keystep,
             limit,
-        } => {
-            ctx.reply_bulk(b"range");
-            ctx.reply_bulk(b"spec");
-            ctx.reply_array_len(6);
-            ctx.reply_bulk(b"lastkey");
-            ctx.reply_integer(i64::from(lastkey));
-            ctx.reply_bulk(b"keystep");
-            ctx.reply_integer(i64::from(keystep));
-            ctx.reply_bulk(b"limit");
-            ctx.reply_integer(i64::from(limit));
-        }
+        } => reply_typed_spec(
+            ctx,
+            b"range",
+            &[
+                (b"lastkey", lastkey),
+                (b"keystep", keystep),
+                (b"limit", limit),
+            ],
+        ),
         FindKeys::Keynum {
             keynumidx,
             firstkey,
             keystep,
-        } => {
-            ctx.reply_bulk(b"keynum");
-            ctx.reply_bulk(b"spec");
-            ctx.reply_array_len(6);
-            ctx.reply_bulk(b"keynumidx");
-            ctx.reply_integer(i64::from(keynumidx));
-            ctx.reply_bulk(b"firstkey");
-            ctx.reply_integer(i64::from(firstkey));
-            ctx.reply_bulk(b"keystep");
-            ctx.reply_integer(i64::from(keystep));
-        }
+        } => reply_typed_spec(
+            ctx,
+            b"keynum",
+            &[
+                (b"keynumidx", keynumidx),
+                (b"firstkey", firstkey),
+                (b"keystep", keystep),
+            ],
+        ),
         FindKeys::Unknown => {
             ctx.reply_bulk(b"unknown");
             ctx.reply_bulk(b"spec");
             ctx.reply_array_len(0);
         }
+    }
+}
+
+/// The rest of a key spec's `begin_search` or `find_keys` map after its
+/// `type` key: the type's name, then `spec`, a map of integer fields.
+fn reply_typed_spec(ctx: &mut ExecContext<'_>, kind: &[u8], fields: &[(&[u8], i32)]) {
+    ctx.reply_bulk(kind);
+    ctx.reply_bulk(b"spec");
+    ctx.reply_array_len(fields.len() * 2);
+    for &(name, value) in fields {
+        ctx.reply_bulk(name);
+        ctx.reply_integer(i64::from(value));
     }
 }
 

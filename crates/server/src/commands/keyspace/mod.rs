@@ -1,5 +1,7 @@
-//! The generic per-key commands: `DEL`, `UNLINK`, `EXISTS`, `TOUCH`, `TYPE`,
-//! `RENAME`, `RENAMENX` and `COPY`.
+//! The generic key commands (Redis's `generic` group, less the TTL commands
+//! in `expiry` and `MOVE` in `databases`): `DEL`, `UNLINK`, `EXISTS`,
+//! `TOUCH`, `TYPE`, `RENAME`, `RENAMENX`, `COPY`, and in `scan` the ones
+//! that enumerate a database's keys, `KEYS`, `SCAN` and `RANDOMKEY`.
 //!
 //! They work on keys whatever their value kind. The store decides the
 //! outcome and words the errors; the handlers parse the options in Redis
@@ -7,19 +9,20 @@
 //! propagate the command as sent when it changed something (a `DEL` of
 //! missing keys or a `RENAME` of a key onto itself propagates nothing).
 //!
-//! `arguments` holds the argument readers every keyspace family shares;
-//! `specs` the `COMMAND INFO`/`DOCS` metadata generated from the oracle.
+//! `specs` holds the `COMMAND INFO`/`DOCS` metadata generated from the
+//! oracle.
 
-pub(crate) mod arguments;
+mod scan;
 mod specs;
 
 use bytes::Bytes;
 use redigo_aof::Record;
 
+use super::arguments::{int_or_reply, is_keyword};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
-use arguments::{integer, is_keyword};
+use scan::{handle_keys, handle_randomkey, handle_scan};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -29,8 +32,12 @@ fn count_reply(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// `DEL` and `UNLINK` (values are small and freed at once either way).
-fn delete(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+/// `UNLINK` is `DEL`: values are small and freed at once either way.
+use self::handle_del as handle_unlink;
+/// `TOUCH` is `EXISTS`: there is no access time to update.
+use self::handle_exists as handle_touch;
+
+fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let removed = ctx.db().del(&args[1..]);
     if removed > 0 {
         ctx.propagate(|| Record::from_args(args));
@@ -38,17 +45,9 @@ fn delete(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     ctx.reply_integer(count_reply(removed));
 }
 
-fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    delete(ctx, args);
-}
-
-fn handle_unlink(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    delete(ctx, args);
-}
-
-/// `EXISTS` and `TOUCH`: how many of the keys exist, each looked up as a
+/// `EXISTS` (and `TOUCH`): how many of the keys exist, each looked up as a
 /// read (a hit or a miss each time, duplicates included).
-fn count_existing(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+fn handle_exists(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let keys = &args[1..];
     let found = ctx.db().exists(keys);
     for _ in 0..found {
@@ -58,14 +57,6 @@ fn count_existing(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.keyspace_miss();
     }
     ctx.reply_integer(count_reply(found));
-}
-
-fn handle_exists(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    count_existing(ctx, args);
-}
-
-fn handle_touch(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    count_existing(ctx, args);
 }
 
 fn handle_type(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -107,10 +98,6 @@ fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 }
 
-/// `getIntFromObjectOrReply`'s reply for an integer outside the C `int`
-/// range.
-use errors::NOT_AN_INT;
-
 /// The options of `COPY source destination [DB index] [REPLACE]`.
 struct CopyOptions {
     /// `DB index`; `None` is the selected database.
@@ -132,10 +119,7 @@ fn parse_copy_options(ctx: &ExecContext<'_>, args: &[Bytes]) -> Result<CopyOptio
         if is_keyword(&args[j], "REPLACE") {
             options.replace = true;
         } else if is_keyword(&args[j], "DB") && has_value {
-            let id = integer(&args[j + 1]).ok_or(errors::NOT_INTEGER)?;
-            // `getIntFromObjectOrReply`: an integer outside `int` has its
-            // own error.
-            let id = i32::try_from(id).map_err(|_| NOT_AN_INT)?;
+            let id = int_or_reply(&args[j + 1])?;
             let index = usize::try_from(id)
                 .ok()
                 .filter(|&i| i < ctx.store.databases())

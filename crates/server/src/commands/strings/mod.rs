@@ -26,12 +26,12 @@ mod propagation_tests;
 
 use bytes::Bytes;
 use redigo_aof::Record;
-use redigo_store::{GetExEffect, GetExTtl, SetOptions, SetTtl, StoreError};
+use redigo_store::{DbHandle, GetExEffect, GetExTtl, SetOptions, SetTtl, StoreError};
 
 use super::context::ExecContext;
 use super::errors;
-use super::keyspace::arguments::{integer, is_keyword};
 use super::spec::CommandSpec;
+use crate::commands::arguments::{integer, is_keyword};
 use set_options::{Grammar, StringOptions};
 
 /// The commands of this family.
@@ -332,22 +332,26 @@ fn handle_decr(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     increment(ctx, args, result);
 }
 
-fn handle_incrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+/// `INCRBY`/`DECRBY key delta`: `apply` the integer delta to the key.
+fn increment_by(
+    ctx: &mut ExecContext<'_>,
+    args: &[Bytes],
+    apply: fn(&mut DbHandle<'_>, &[u8], i64) -> Result<i64, StoreError>,
+) {
     let Some(delta) = integer(&args[2]) else {
         ctx.reply_error(errors::NOT_INTEGER);
         return;
     };
-    let result = ctx.db().incr_by(&args[1], delta);
+    let result = apply(&mut ctx.db(), &args[1], delta);
     increment(ctx, args, result);
 }
 
+fn handle_incrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    increment_by(ctx, args, |db, key, delta| db.incr_by(key, delta));
+}
+
 fn handle_decrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let Some(delta) = integer(&args[2]) else {
-        ctx.reply_error(errors::NOT_INTEGER);
-        return;
-    };
-    let result = ctx.db().decr_by(&args[1], delta);
-    increment(ctx, args, result);
+    increment_by(ctx, args, |db, key, delta| db.decr_by(key, delta));
 }
 
 fn handle_incrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -521,10 +525,7 @@ fn handle_lcs(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     let options = match parse_lcs_options(args) {
         Ok(options) => options,
-        Err(error) => {
-            ctx.reply_error(error);
-            return;
-        }
+        Err(error) => return ctx.reply_error(error),
     };
     let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
     let table_limit = ctx.server.config().proto_max_bulk_len;

@@ -1,11 +1,13 @@
 //! Connection commands: PING, ECHO, HELLO, AUTH, QUIT, RESET.
 
+mod specs;
+
 use bytes::Bytes;
 
 use super::context::ExecContext;
 use super::errors;
-use super::spec::{Arg, CommandDocs, CommandSpec, Flag};
-use crate::shared::REDIS_VERSION;
+use super::spec::CommandSpec;
+use crate::state::REDIS_VERSION;
 
 /// Why a client name is refused (`validateClientName`).
 pub(crate) const BAD_CLIENT_NAME: &str =
@@ -15,203 +17,8 @@ const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is dis
 /// The only user: Redigo has no ACL users besides Redis's `default`.
 const DEFAULT_USER: &[u8] = b"default";
 
-/// The connection commands.
-pub(crate) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "ping",
-        arity: -1,
-        flags: &[Flag::Fast],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@fast", "@connection"],
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Ping the server",
-            since: "1.0.0",
-            group: "connection",
-            complexity: "O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[],
-            arguments: &[Arg::new("message", "string").flags(&["optional"])],
-        },
-        subcommands: &[],
-        handler: handle_ping,
-    },
-    CommandSpec {
-        name: "echo",
-        arity: 2,
-        flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@fast", "@connection"],
-        tips: &[],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Echo the given string",
-            since: "1.0.0",
-            group: "connection",
-            complexity: "O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[],
-            arguments: &[Arg::new("message", "string")],
-        },
-        subcommands: &[],
-        handler: handle_echo,
-    },
-    CommandSpec {
-        name: "hello",
-        arity: -1,
-        flags: &[
-            Flag::Noscript,
-            Flag::Loading,
-            Flag::Stale,
-            Flag::Fast,
-            Flag::NoAuth,
-            Flag::AllowBusy,
-        ],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@fast", "@connection"],
-        tips: &[],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Handshake with Redis",
-            since: "6.0.0",
-            group: "connection",
-            complexity: "O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[(
-                "6.2.0",
-                "`protover` made optional; when called without arguments the command reports the current connection's context.",
-            )],
-            arguments: &[Arg::new("arguments", "block")
-                .flags(&["optional"])
-                .arguments(&[
-                    Arg::new("protover", "integer"),
-                    Arg::new("username_password", "block")
-                        .token("AUTH")
-                        .flags(&["optional"])
-                        .arguments(&[
-                            Arg::new("username", "string"),
-                            Arg::new("password", "string"),
-                        ]),
-                    Arg::new("clientname", "string")
-                        .token("SETNAME")
-                        .flags(&["optional"]),
-                ])],
-        },
-        subcommands: &[],
-        handler: handle_hello,
-    },
-    CommandSpec {
-        name: "auth",
-        arity: -2,
-        flags: &[
-            Flag::Noscript,
-            Flag::Loading,
-            Flag::Stale,
-            Flag::Fast,
-            Flag::NoAuth,
-            Flag::AllowBusy,
-        ],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@fast", "@connection"],
-        tips: &[],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Authenticate to the server",
-            since: "1.0.0",
-            group: "connection",
-            complexity: "O(N) where N is the number of passwords defined for the user",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[("6.0.0", "Added ACL style (username and password).")],
-            arguments: &[
-                Arg::new("username", "string")
-                    .since("6.0.0")
-                    .flags(&["optional"]),
-                Arg::new("password", "string"),
-            ],
-        },
-        subcommands: &[],
-        handler: handle_auth,
-    },
-    CommandSpec {
-        name: "quit",
-        arity: -1,
-        flags: &[
-            Flag::Noscript,
-            Flag::Loading,
-            Flag::Stale,
-            Flag::Fast,
-            Flag::NoAuth,
-            Flag::AllowBusy,
-        ],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@fast", "@connection"],
-        tips: &[],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Close the connection",
-            since: "1.0.0",
-            group: "connection",
-            complexity: "O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[],
-            arguments: &[],
-        },
-        subcommands: &[],
-        handler: handle_quit,
-    },
-    CommandSpec {
-        name: "reset",
-        arity: 1,
-        flags: &[
-            Flag::Noscript,
-            Flag::Loading,
-            Flag::Stale,
-            Flag::Fast,
-            Flag::NoAuth,
-            Flag::AllowBusy,
-        ],
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        acl_categories: &["@fast", "@connection"],
-        tips: &[],
-        key_specs: &[],
-        docs: CommandDocs {
-            summary: "Reset the connection",
-            since: "6.2.0",
-            group: "connection",
-            complexity: "O(1)",
-            doc_flags: &[],
-            deprecated_since: None,
-            replaced_by: None,
-            history: &[],
-            arguments: &[],
-        },
-        subcommands: &[],
-        handler: handle_reset,
-    },
-];
+/// The commands of this family.
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 fn handle_ping(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // Arity -1 lets `PING a b` through; Redis's pingCommand rejects it itself.
@@ -395,23 +202,4 @@ fn handle_reset(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_compare_by_content_whatever_their_lengths() {
-        assert!(passwords_match(b"secret", b"secret"));
-        assert!(passwords_match(b"", b""));
-        assert!(!passwords_match(b"secreT", b"secret"));
-        assert!(!passwords_match(b"xecret", b"secret"));
-        // Prefixes either way and different lengths.
-        assert!(!passwords_match(b"secre", b"secret"));
-        assert!(!passwords_match(b"secret!", b"secret"));
-        assert!(!passwords_match(b"", b"secret"));
-        assert!(!passwords_match(b"secret", b""));
-        assert!(!passwords_match(b"secret\0", b"secret"));
-        let long = vec![b'a'; 10_000];
-        assert!(passwords_match(&long, &long.clone()));
-        assert!(!passwords_match(&long[..9_999], &long));
-    }
-}
+mod tests;

@@ -1,5 +1,5 @@
-//! Argument reading shared by the keyspace command families (strings,
-//! keyspace, expiry, databases), reproducing how Redis 7.0 reads them.
+//! Argument reading shared by the command families (strings, keyspace,
+//! expiry, databases), reproducing how Redis 7.0 reads them.
 //!
 //! Redis compares option keywords with `strcasecmp` on the C string, so an
 //! argument is only seen up to its first NUL byte (`"NX\0junk"` is `NX`), and
@@ -8,6 +8,8 @@
 //! than `str::parse`.
 
 use redigo_store::numeric;
+
+use super::errors;
 
 /// The argument as C's string functions see it: everything before the first
 /// NUL byte.
@@ -28,6 +30,19 @@ pub(crate) fn is_keyword(arg: &[u8], keyword: &str) -> bool {
 /// range`.
 pub(crate) fn integer(arg: &[u8]) -> Option<i64> {
     numeric::parse_i64(arg)
+}
+
+/// A Redis `int` argument (`getIntFromObject`): read strictly, as
+/// `string2ll` does (no `+`, no leading zeros, no `-0`), then narrowed.
+pub(crate) fn parse_int(arg: &[u8]) -> Option<i32> {
+    i32::try_from(integer(arg)?).ok()
+}
+
+/// `getIntFromObjectOrReply`: the error says whether the argument is not an
+/// integer at all or only outside `int`.
+pub(crate) fn int_or_reply(arg: &[u8]) -> Result<i32, &'static str> {
+    let value = integer(arg).ok_or(errors::NOT_INTEGER)?;
+    i32::try_from(value).map_err(|_| errors::NOT_AN_INT)
 }
 
 #[cfg(test)]

@@ -2,15 +2,17 @@
 //! layout (`# Section` headers, `field:value` lines, CRLF line ends, a blank
 //! line between sections).
 
+mod specs;
+
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
 use super::context::ExecContext;
-use super::spec::{Arg, CommandDocs, CommandSpec, Flag};
+use super::spec::CommandSpec;
 use crate::process_stats;
-use crate::shared::{REDIS_VERSION, unix_time_ms};
+use crate::state::{REDIS_VERSION, unix_time_ms};
 use crate::stats::Stats;
 
 /// The sections Redigo reports, in the order Redis prints them.
@@ -34,38 +36,8 @@ const NOT_DEFAULT: &[&str] = &["commandstats"];
 const REPL_BACKLOG_SIZE: u64 = 1024 * 1024;
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
 
-/// `INFO`.
-pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
-    name: "info",
-    arity: -1,
-    flags: &[Flag::Loading, Flag::Stale],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    acl_categories: &["@slow", "@dangerous"],
-    tips: &[
-        "nondeterministic_output",
-        "request_policy:all_shards",
-        "response_policy:special",
-    ],
-    key_specs: &[],
-    docs: CommandDocs {
-        summary: "Get information and statistics about the server",
-        since: "1.0.0",
-        group: "server",
-        complexity: "O(1)",
-        doc_flags: &[],
-        deprecated_since: None,
-        replaced_by: None,
-        history: &[(
-            "7.0.0",
-            "Added support for taking multiple section arguments.",
-        )],
-        arguments: &[Arg::new("section", "string").flags(&["optional", "multiple"])],
-    },
-    subcommands: &[],
-    handler: handle_info,
-}];
+/// The commands of this family.
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 fn handle_info(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let requested: Vec<String> = args[1..]

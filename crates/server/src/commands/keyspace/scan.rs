@@ -9,24 +9,18 @@
 //! differ from Redis's while the guarantee (every key present for the whole
 //! iteration is returned) is the same.
 
-mod specs;
-
 use bytes::Bytes;
 use redigo_store::ScanOptions;
 use redigo_store::numeric::parse_scan_cursor;
 
-use super::context::ExecContext;
-use super::errors;
-use super::keyspace::arguments::{integer, is_keyword};
-use super::spec::CommandSpec;
-
-/// The commands of this family.
-pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
+use crate::commands::arguments::{integer, is_keyword};
+use crate::commands::context::ExecContext;
+use crate::commands::errors;
 
 /// `SCAN`'s reply when the cursor is not an unsigned number.
 const INVALID_CURSOR: &str = "ERR invalid cursor";
 
-fn handle_keys(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+pub(super) fn handle_keys(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let keys = ctx.db().keys(&args[1]);
     ctx.reply_bulk_array(keys);
 }
@@ -60,17 +54,14 @@ fn parse_scan_options(args: &[Bytes]) -> Result<ScanOptions<'_>, &'static str> {
     Ok(options)
 }
 
-fn handle_scan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+pub(super) fn handle_scan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let Some(cursor) = parse_scan_cursor(&args[1]) else {
         ctx.reply_error(INVALID_CURSOR);
         return;
     };
     let options = match parse_scan_options(args) {
         Ok(options) => options,
-        Err(error) => {
-            ctx.reply_error(error);
-            return;
-        }
+        Err(error) => return ctx.reply_error(error),
     };
     let page = ctx.db().scan(cursor, &options);
     ctx.reply_array_len(2);
@@ -78,7 +69,7 @@ fn handle_scan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     ctx.reply_bulk_array(page.keys);
 }
 
-fn handle_randomkey(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
+pub(super) fn handle_randomkey(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     match ctx.db().random_key() {
         Some(key) => ctx.reply_bulk(&key),
         None => ctx.reply_null(),

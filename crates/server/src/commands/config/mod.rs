@@ -1,163 +1,30 @@
 //! CONFIG GET, SET, RESETSTAT, HELP over the parameter table of
 //! [`crate::config::params`].
 
+mod specs;
+
 use bytes::Bytes;
 
 use super::context::ExecContext;
-use super::spec::{Arg, CommandDocs, CommandSpec, Flag, container_handler};
+use super::spec::CommandSpec;
 use crate::config::params::{self, PARAMS, Param};
 use crate::config::{Config, MAX_HZ, MIN_HZ, values};
 
-/// `CONFIG` and its subcommands.
-pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
-    name: "config",
-    arity: -2,
-    flags: &[],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    acl_categories: &["@slow"],
-    tips: &[],
-    key_specs: &[],
-    docs: CommandDocs {
-        summary: "A container for server configuration commands",
-        since: "2.0.0",
-        group: "server",
-        complexity: "Depends on subcommand.",
-        doc_flags: &[],
-        deprecated_since: None,
-        replaced_by: None,
-        history: &[],
-        arguments: &[],
-    },
-    subcommands: &[
-        CommandSpec {
-            name: "config|get",
-            arity: -3,
-            flags: &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@admin", "@slow", "@dangerous"],
-            tips: &[],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Get the values of configuration parameters",
-                since: "2.0.0",
-                group: "server",
-                complexity: "O(N) when N is the number of configuration parameters provided",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[(
-                    "7.0.0",
-                    "Added the ability to pass multiple pattern parameters in one call",
-                )],
-                arguments: &[Arg::new("parameter", "block")
-                    .flags(&["multiple"])
-                    .arguments(&[Arg::new("parameter", "string")])],
-            },
-            subcommands: &[],
-            handler: handle_config_get,
-        },
-        CommandSpec {
-            name: "config|set",
-            arity: -4,
-            flags: &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@admin", "@slow", "@dangerous"],
-            tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Set configuration parameters to the given values",
-                since: "2.0.0",
-                group: "server",
-                complexity: "O(N) when N is the number of configuration parameters provided",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[(
-                    "7.0.0",
-                    "Added the ability to set multiple parameters in one call.",
-                )],
-                arguments: &[Arg::new("parameter_value", "block")
-                    .flags(&["multiple"])
-                    .arguments(&[Arg::new("parameter", "string"), Arg::new("value", "string")])],
-            },
-            subcommands: &[],
-            handler: handle_config_set,
-        },
-        CommandSpec {
-            name: "config|resetstat",
-            arity: 2,
-            flags: &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@admin", "@slow", "@dangerous"],
-            tips: &[],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Reset the stats returned by INFO",
-                since: "2.0.0",
-                group: "server",
-                complexity: "O(1)",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[],
-            },
-            subcommands: &[],
-            handler: handle_config_resetstat,
-        },
-        CommandSpec {
-            name: "config|help",
-            arity: 2,
-            flags: &[Flag::Loading, Flag::Stale],
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            acl_categories: &["@slow"],
-            tips: &[],
-            key_specs: &[],
-            docs: CommandDocs {
-                summary: "Show helpful text about the different subcommands",
-                since: "5.0.0",
-                group: "server",
-                complexity: "O(1)",
-                doc_flags: &[],
-                deprecated_since: None,
-                replaced_by: None,
-                history: &[],
-                arguments: &[],
-            },
-            subcommands: &[],
-            handler: handle_config_help,
-        },
-    ],
-    handler: container_handler,
-}];
+/// The commands of this family.
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 fn handle_config_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let patterns = &args[2..];
-    let matching: Vec<&Param> = PARAMS
-        .iter()
-        .filter(|param| {
-            patterns
-                .iter()
-                .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
-        })
-        .collect();
+    // Any pattern matching a name selects it (case-insensitively).
+    let selected = |name: &str| {
+        patterns
+            .iter()
+            .any(|pattern| redigo_store::glob::matches(pattern, name.as_bytes(), true))
+    };
+    let matching: Vec<&Param> = PARAMS.iter().filter(|p| selected(p.name)).collect();
     let compat: Vec<&params::CompatParam> = params::REDIS_COMPAT_PARAMS
         .iter()
-        .filter(|param| {
-            patterns
-                .iter()
-                .any(|pattern| redigo_store::glob::matches(pattern, param.name.as_bytes(), true))
-        })
+        .filter(|p| selected(p.name))
         .collect();
     let config = ctx.server.config().clone();
     ctx.reply_array_len((matching.len() + compat.len()) * 2);
@@ -297,21 +164,17 @@ fn handle_config_resetstat(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
 
 /// Lines of `CONFIG HELP`, as Redis's `addReplyHelp` sends them (without
 /// `REWRITE`, which Redigo does not implement).
-const CONFIG_HELP: &[&str] = &[
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
-    "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
-    "HELP",
-    "    Prints this help.",
-];
+const CONFIG_HELP: &str = "\
+GET <pattern>
+    Return parameters matching the glob-like <pattern> and their values.
+SET <directive> <value>
+    Set the configuration <directive> to <value>.
+RESETSTAT
+    Reset statistics reported by the INFO command.";
 
 fn handle_config_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
-    ctx.reply_array_len(CONFIG_HELP.len());
-    for line in CONFIG_HELP {
-        ctx.reply_simple(line);
-    }
+    ctx.reply_help("CONFIG", CONFIG_HELP);
 }
+
+#[cfg(test)]
+mod tests;

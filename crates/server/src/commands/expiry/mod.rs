@@ -14,12 +14,12 @@ mod propagation_tests;
 
 use bytes::Bytes;
 use redigo_aof::Record;
-use redigo_store::{ExpireCondition, ExpireOutcome, Expiry};
+use redigo_store::{DbHandle, ExpireCondition, ExpireOutcome, Expiry};
 
 use super::context::ExecContext;
 use super::errors;
-use super::keyspace::arguments::{c_str, integer, is_keyword};
 use super::spec::CommandSpec;
+use crate::commands::arguments::{c_str, integer, is_keyword};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -149,8 +149,10 @@ fn handle_pexpireat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 /// The TTL-family reply for a missing key.
 const MISSING_KEY: i64 = -2;
 
-/// Replies with a TTL-family answer, counting the lookup.
-fn reply_time(ctx: &mut ExecContext<'_>, answer: i64) {
+/// Replies with a TTL-family answer (`read` on the key), counting the
+/// lookup.
+fn reply_time(ctx: &mut ExecContext<'_>, key: &[u8], read: fn(&mut DbHandle<'_>, &[u8]) -> i64) {
+    let answer = read(&mut ctx.db(), key);
     if answer == MISSING_KEY {
         ctx.keyspace_miss();
     } else {
@@ -160,23 +162,19 @@ fn reply_time(ctx: &mut ExecContext<'_>, answer: i64) {
 }
 
 fn handle_ttl(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let answer = ctx.db().ttl(&args[1]);
-    reply_time(ctx, answer);
+    reply_time(ctx, &args[1], |db, key| db.ttl(key));
 }
 
 fn handle_pttl(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let answer = ctx.db().pttl(&args[1]);
-    reply_time(ctx, answer);
+    reply_time(ctx, &args[1], |db, key| db.pttl(key));
 }
 
 fn handle_expiretime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let answer = ctx.db().expire_time(&args[1]);
-    reply_time(ctx, answer);
+    reply_time(ctx, &args[1], |db, key| db.expire_time(key));
 }
 
 fn handle_pexpiretime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let answer = ctx.db().pexpire_time(&args[1]);
-    reply_time(ctx, answer);
+    reply_time(ctx, &args[1], |db, key| db.pexpire_time(key));
 }
 
 fn handle_persist(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
