@@ -19,7 +19,6 @@ PIPELINE=${4:-1}
 . "$(dirname "$0")/bench_common.sh"
 bench_pair 7611 7612
 
-
 run_one() { # server policy -> rps
     local server=$1 policy=$2 dir
     dir=$(mktemp -d -p "$WORK")
