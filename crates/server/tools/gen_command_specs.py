@@ -59,6 +59,17 @@ FAMILIES = {
     'expiry': ('the TTL commands', [
         'expire', 'pexpire', 'expireat', 'pexpireat', 'ttl', 'pttl', 'expiretime',
         'pexpiretime', 'persist']),
+    'hashes': ('the hash commands', [
+        'hset', 'hsetnx', 'hget', 'hmset', 'hmget', 'hdel', 'hexists', 'hlen', 'hstrlen',
+        'hkeys', 'hvals', 'hgetall', 'hincrby', 'hincrbyfloat', 'hrandfield', 'hscan']),
+    'sets': ('the set commands', [
+        'sadd', 'srem', 'scard', 'sismember', 'smismember', 'smembers', 'srandmember',
+        'spop', 'smove', 'sinter', 'sintercard', 'sinterstore', 'sunion', 'sunionstore',
+        'sdiff', 'sdiffstore', 'sscan']),
+    'object': ('`OBJECT` and its subcommands', [
+        'object:encoding,refcount,idletime,freq,help']),
+    'memory': ('`MEMORY` and its subcommands', [
+        'memory:usage,help']),
 }
 
 TOOL = 'crates/server/tools/gen_command_specs.py'

@@ -18,10 +18,17 @@ pub(crate) const ACL_KEYSPACE_WRITE_FAST: &[&str] = &["@keyspace", "@write", "@f
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW: &[&str] = &["@keyspace", "@write", "@slow"];
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW_DANGEROUS: &[&str] =
     &["@keyspace", "@write", "@slow", "@dangerous"];
+pub(crate) const ACL_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
+pub(crate) const ACL_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
+pub(crate) const ACL_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
+pub(crate) const ACL_READ_SET_SLOW: &[&str] = &["@read", "@set", "@slow"];
 pub(crate) const ACL_READ_STRING_FAST: &[&str] = &["@read", "@string", "@fast"];
 pub(crate) const ACL_READ_STRING_SLOW: &[&str] = &["@read", "@string", "@slow"];
 pub(crate) const ACL_SLOW: &[&str] = &["@slow"];
 pub(crate) const ACL_SLOW_CONNECTION: &[&str] = &["@slow", "@connection"];
+pub(crate) const ACL_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
+pub(crate) const ACL_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
+pub(crate) const ACL_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
 pub(crate) const ACL_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
 pub(crate) const ACL_WRITE_STRING_SLOW: &[&str] = &["@write", "@string", "@slow"];
 pub(crate) const ARG_ASYNC: Arg = Arg::new("async", "pure-token")
@@ -36,17 +43,32 @@ pub(crate) const ARG_CONDITION_OPTIONAL: Arg = Arg::new("condition", "oneof")
     .since("7.0.0")
     .flags(&["optional"])
     .arguments(&[ARG_NX, ARG_XX, ARG_GT, ARG_LT]);
+pub(crate) const ARG_COUNT_OPTIONAL: Arg = Arg::new("count", "integer")
+    .token("COUNT")
+    .flags(&["optional"]);
+pub(crate) const ARG_DESTINATION: Arg = Arg::new("destination", "key").key_spec(1);
+pub(crate) const ARG_DESTINATION_2: Arg = Arg::new("destination", "key").key_spec(0);
+pub(crate) const ARG_FIELD_MULTIPLE: Arg = Arg::new("field", "string").flags(&["multiple"]);
+pub(crate) const ARG_FIELD_VALUE_MULTIPLE: Arg = Arg::new("field_value", "block")
+    .flags(&["multiple"])
+    .arguments(&[Arg::new("field", "string"), Arg::new("value", "string")]);
 pub(crate) const ARG_GT: Arg = Arg::new("gt", "pure-token").token("GT");
 pub(crate) const ARG_KEY: Arg = Arg::new("key", "key").key_spec(0);
 pub(crate) const ARG_KEY_MULTIPLE: Arg = Arg::new("key", "key").key_spec(0).flags(&["multiple"]);
+pub(crate) const ARG_KEY_MULTIPLE_2: Arg = Arg::new("key", "key").key_spec(1).flags(&["multiple"]);
 pub(crate) const ARG_KEY_VALUE_MULTIPLE: Arg = Arg::new("key_value", "block")
     .flags(&["multiple"])
     .arguments(&[ARG_KEY, Arg::new("value", "string")]);
 pub(crate) const ARG_LT: Arg = Arg::new("lt", "pure-token").token("LT");
+pub(crate) const ARG_MEMBER_MULTIPLE: Arg = Arg::new("member", "string").flags(&["multiple"]);
 pub(crate) const ARG_NEWKEY: Arg = Arg::new("newkey", "key").key_spec(1);
 pub(crate) const ARG_NORMAL: Arg = Arg::new("normal", "pure-token").token("NORMAL");
 pub(crate) const ARG_NX: Arg = Arg::new("nx", "pure-token").token("NX");
+pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
+    .token("MATCH")
+    .flags(&["optional"]);
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
+pub(crate) const ARG_SOURCE: Arg = Arg::new("source", "key").key_spec(0);
 pub(crate) const ARG_SYNC: Arg = Arg::new("sync", "pure-token").token("SYNC").since("6.2.0");
 pub(crate) const ARG_XX: Arg = Arg::new("xx", "pure-token").token("XX");
 pub(crate) const FLAGS_ADMIN_NOSCRIPT_LOADING_STALE: &[Flag] =
@@ -72,13 +94,18 @@ pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);
 pub(crate) const RM_DELETE_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RM", "delete"], 1);
+pub(crate) const RO_ACCESS_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RO", "access"], 1);
+pub(crate) const RO_ACCESS_KEYS_FROM_2: KeySpec = KeySpec::keys_from(&["RO", "access"], 2);
 pub(crate) const RO_ACCESS_KEY_AT_1: KeySpec = KeySpec::key_at(&["RO", "access"], 1);
 pub(crate) const RO_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RO"], 1);
 pub(crate) const RO_KEY_AT_1: KeySpec = KeySpec::key_at(&["RO"], 1);
+pub(crate) const RO_KEY_AT_2: KeySpec = KeySpec::key_at(&["RO"], 2);
 pub(crate) const RW_ACCESS_DELETE_KEY_AT_1: KeySpec =
     KeySpec::key_at(&["RW", "access", "delete"], 1);
 pub(crate) const RW_ACCESS_UPDATE_KEY_AT_1: KeySpec =
     KeySpec::key_at(&["RW", "access", "update"], 1);
+pub(crate) const RW_DELETE_KEY_AT_1: KeySpec = KeySpec::key_at(&["RW", "delete"], 1);
+pub(crate) const RW_INSERT_KEY_AT_1: KeySpec = KeySpec::key_at(&["RW", "insert"], 1);
 pub(crate) const RW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["RW", "update"], 1);
 pub(crate) const TIPS_ALL_SHARDS_ALL_SUCCEEDED: &[&str] =
     &["request_policy:all_shards", "response_policy:all_succeeded"];

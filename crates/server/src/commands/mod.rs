@@ -66,6 +66,7 @@
 mod arguments;
 mod call_stats;
 mod client;
+mod collection_reply;
 mod config;
 mod connection;
 mod context;
@@ -76,10 +77,14 @@ mod expiry;
 mod fragments;
 #[cfg(any(test, feature = "testing"))]
 pub mod harness;
+mod hashes;
 mod info;
 mod introspection;
 mod keyspace;
+mod memory;
+mod object;
 mod server_admin;
+mod sets;
 mod spec;
 mod strings;
 mod table;
@@ -104,4 +109,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     strings::COMMANDS,
     keyspace::COMMANDS,
     expiry::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    object::COMMANDS,
+    memory::COMMANDS,
 ];

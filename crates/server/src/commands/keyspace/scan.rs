@@ -10,48 +10,14 @@
 //! iteration is returned) is the same.
 
 use bytes::Bytes;
-use redigo_store::ScanOptions;
 use redigo_store::numeric::parse_scan_cursor;
 
-use crate::commands::arguments::{integer, is_keyword};
+use crate::commands::arguments::{INVALID_CURSOR, scan_options};
 use crate::commands::context::ExecContext;
-use crate::commands::errors;
-
-/// `SCAN`'s reply when the cursor is not an unsigned number.
-const INVALID_CURSOR: &str = "ERR invalid cursor";
 
 pub(super) fn handle_keys(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let keys = ctx.db().keys(&args[1]);
     ctx.reply_bulk_array(keys);
-}
-
-/// Reads `[MATCH pattern] [COUNT n] [TYPE kind]` as Redis 7.0's
-/// `scanGenericCommand` does: any order, repetitions allowed (the last
-/// wins), `COUNT` below 1 a syntax error.
-fn parse_scan_options(args: &[Bytes]) -> Result<ScanOptions<'_>, &'static str> {
-    let mut options = ScanOptions::default();
-    let mut i = 2;
-    while i < args.len() {
-        let Some(value) = args.get(i + 1) else {
-            return Err(errors::SYNTAX);
-        };
-        if is_keyword(&args[i], "COUNT") {
-            let count = integer(value).ok_or(errors::NOT_INTEGER)?;
-            if count < 1 {
-                return Err(errors::SYNTAX);
-            }
-            options.count = usize::try_from(count).unwrap_or(usize::MAX);
-        } else if is_keyword(&args[i], "MATCH") {
-            // `MATCH *` is no filter at all.
-            options.pattern = (&value[..] != b"*").then_some(&value[..]);
-        } else if is_keyword(&args[i], "TYPE") {
-            options.type_name = Some(&value[..]);
-        } else {
-            return Err(errors::SYNTAX);
-        }
-        i += 2;
-    }
-    Ok(options)
 }
 
 pub(super) fn handle_scan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -59,7 +25,7 @@ pub(super) fn handle_scan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error(INVALID_CURSOR);
         return;
     };
-    let options = match parse_scan_options(args) {
+    let options = match scan_options(args, 2, true) {
         Ok(options) => options,
         Err(error) => return ctx.reply_error(error),
     };

@@ -5,10 +5,11 @@
 use super::*;
 use crate::commands::fragments::{
     ACL_KEYSPACE_READ_FAST, ACL_KEYSPACE_READ_SLOW, ACL_KEYSPACE_WRITE_FAST,
-    ACL_KEYSPACE_WRITE_SLOW, ARG_KEY, ARG_KEY_MULTIPLE, ARG_NEWKEY, FLAGS_READONLY,
-    FLAGS_READONLY_FAST, FLAGS_WRITE, FLAGS_WRITE_DENYOOM, FLAGS_WRITE_FAST, OW_UPDATE_KEY_AT_2,
-    RM_DELETE_KEYS_FROM_1, RO_ACCESS_KEY_AT_1, RO_KEY_AT_1, RO_KEYS_FROM_1,
-    RW_ACCESS_DELETE_KEY_AT_1, TIPS_MULTI_SHARD_AGG_SUM,
+    ACL_KEYSPACE_WRITE_SLOW, ARG_COUNT_OPTIONAL, ARG_DESTINATION, ARG_KEY, ARG_KEY_MULTIPLE,
+    ARG_NEWKEY, ARG_PATTERN_OPTIONAL, ARG_SOURCE, FLAGS_READONLY, FLAGS_READONLY_FAST, FLAGS_WRITE,
+    FLAGS_WRITE_DENYOOM, FLAGS_WRITE_FAST, OW_UPDATE_KEY_AT_2, RM_DELETE_KEYS_FROM_1,
+    RO_ACCESS_KEY_AT_1, RO_KEY_AT_1, RO_KEYS_FROM_1, RW_ACCESS_DELETE_KEY_AT_1,
+    TIPS_MULTI_SHARD_AGG_SUM,
 };
 use crate::commands::spec::{Arg, CommandDocs, CommandSpec, KeySpec};
 
@@ -29,15 +30,13 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 
 #[rustfmt::skip]
 const COPY_ARGS: &[Arg] = &[
-    Arg::new("source", "key").key_spec(0), Arg::new("destination", "key").key_spec(1),
+    ARG_SOURCE, ARG_DESTINATION,
     Arg::new("destination-db", "integer").token("DB").flags(&["optional"]),
     Arg::new("replace", "pure-token").token("REPLACE").flags(&["optional"]),
 ];
 
 #[rustfmt::skip]
 const SCAN_ARGS: &[Arg] = &[
-    Arg::new("cursor", "integer"),
-    Arg::new("pattern", "pattern").token("MATCH").flags(&["optional"]),
-    Arg::new("count", "integer").token("COUNT").flags(&["optional"]),
+    Arg::new("cursor", "integer"), ARG_PATTERN_OPTIONAL, ARG_COUNT_OPTIONAL,
     Arg::new("type", "string").token("TYPE").since("6.0.0").flags(&["optional"]),
 ];

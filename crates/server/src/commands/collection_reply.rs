@@ -1,0 +1,116 @@
+//! Replies the hash and set families share: the random-pick sink that
+//! streams `HRANDFIELD`/`SRANDMEMBER` elements into the reply, the
+//! `HSCAN`/`SSCAN` page, and keyspace hit/miss counting for reads whose
+//! result does not tell whether the key exists.
+
+use bytes::BytesMut;
+use redigo_resp::encode;
+use redigo_store::ops::collections::{CollectionScanPage, PickSink};
+
+use super::context::ExecContext;
+
+/// Most bytes one `HRANDFIELD`/`SRANDMEMBER` reply may take. A negative
+/// count asks for that many independent picks, up to `LONG_MAX`: Redis
+/// would grow the client's output without bound. Redigo stops at this size,
+/// drops the partial reply and closes the connection, as Redis does to a
+/// client over its `client-output-buffer-limit`. The figure is Redis's
+/// default `proto-max-bulk-len`: no sane reply comes near it.
+pub(crate) const RANDOM_REPLY_MAX_BYTES: usize = 512 * 1024 * 1024;
+
+/// Streams picked elements into the reply as a flat array (field, value,
+/// field, value... under `WITHVALUES`, as RESP2 replies).
+#[derive(Debug)]
+pub(crate) struct ReplySink<'a> {
+    out: &'a mut BytesMut,
+    /// Where this reply starts in `out`.
+    start: usize,
+    with_values: bool,
+    /// How many elements `begin` announced.
+    pub(crate) announced: usize,
+    /// The reply outgrew [`RANDOM_REPLY_MAX_BYTES`] and was stopped.
+    pub(crate) overflowed: bool,
+}
+
+impl<'a> ReplySink<'a> {
+    pub(crate) fn new(out: &'a mut BytesMut, with_values: bool) -> ReplySink<'a> {
+        let start = out.len();
+        ReplySink {
+            out,
+            start,
+            with_values,
+            announced: 0,
+            overflowed: false,
+        }
+    }
+
+    /// Drops what this reply wrote (after an overflow).
+    pub(crate) fn discard(&mut self) {
+        self.out.truncate(self.start);
+    }
+}
+
+impl PickSink for ReplySink<'_> {
+    fn begin(&mut self, count: usize) {
+        self.announced = count;
+        let len = if self.with_values { count * 2 } else { count };
+        encode::array_header(self.out, len);
+    }
+
+    fn element(&mut self, element: &[u8], value: Option<&[u8]>) -> bool {
+        encode::bulk(self.out, element);
+        if let Some(value) = value {
+            encode::bulk(self.out, value);
+        }
+        if self.out.len() - self.start > RANDOM_REPLY_MAX_BYTES {
+            self.overflowed = true;
+            return false;
+        }
+        true
+    }
+}
+
+/// Ends a streamed random reply: an overflowed one is dropped and the
+/// connection closed (see [`RANDOM_REPLY_MAX_BYTES`]).
+pub(crate) fn finish_random_reply(effects: &mut super::Effects, sink: &mut ReplySink<'_>) {
+    if sink.overflowed {
+        sink.discard();
+        effects.close_after_reply = true;
+    }
+}
+
+/// `HSCAN`/`SSCAN`'s reply: the next cursor and the items.
+pub(crate) fn reply_scan_page(ctx: &mut ExecContext<'_>, page: CollectionScanPage) {
+    ctx.reply_array_len(2);
+    ctx.reply_bulk(page.cursor.to_string().as_bytes());
+    ctx.reply_bulk_array(page.items);
+}
+
+/// `shared.emptyscan`: the reply to `HSCAN`/`SSCAN` of a missing key.
+pub(crate) fn reply_empty_scan(ctx: &mut ExecContext<'_>) {
+    reply_scan_page(
+        ctx,
+        CollectionScanPage {
+            cursor: 0,
+            items: Vec::new(),
+        },
+    );
+}
+
+impl ExecContext<'_> {
+    /// Counts a keyspace hit or a miss for a read of one key.
+    pub(crate) fn count_lookup(&self, found: bool) {
+        if found {
+            self.keyspace_hit();
+        } else {
+            self.keyspace_miss();
+        }
+    }
+
+    /// Counts a hit or a miss for a read whose result did not tell whether
+    /// `key` exists (a missing field of an existing hash): looks it up.
+    /// Only called on that path, so a found field costs no second lookup.
+    pub(crate) fn count_key_lookup(&mut self, key: &[u8]) {
+        let found = self.db().type_of(key).is_some();
+        self.count_lookup(found);
+    }
+}

@@ -1,0 +1,336 @@
+//! The hash commands: `HSET`, `HSETNX`, `HMSET`, the reads (`HGET`,
+//! `HMGET`, `HEXISTS`, `HLEN`, `HSTRLEN`, `HKEYS`, `HVALS`, `HGETALL`,
+//! `HRANDFIELD`, `HSCAN`), `HDEL` and the counters (`HINCRBY`,
+//! `HINCRBYFLOAT`).
+//!
+//! The store owns what each command means, the encodings and the error
+//! texts of the values (`ops::hashes` of redigo-store); the handlers here
+//! read the arguments in Redis 7.0's order (`t_hash.c`: an increment or a
+//! count is read before the key is looked up, so a bad number wins over
+//! `WRONGTYPE`), reply, count keyspace hits and misses for the reads, and
+//! propagate each effective write: every one as sent (they are
+//! deterministic), except `HINCRBYFLOAT`, which propagates as
+//! `HSET key field <new value>` as Redis rewrites it, so that a replay never
+//! depends on float arithmetic. `HSETNX` of an existing field and `HDEL`
+//! of nothing propagate nothing. A hash whose last field goes is deleted by
+//! the store; the command itself deletes it again on replay.
+//!
+//! `specs` holds the `COMMAND INFO`/`DOCS` metadata generated from the
+//! oracle.
+
+mod specs;
+
+use bytes::Bytes;
+use redigo_aof::Record;
+use redigo_store::numeric::parse_scan_cursor;
+
+use super::arguments::{INVALID_CURSOR, is_keyword, range_or_reply, scan_options};
+use super::collection_reply::{ReplySink, finish_random_reply, reply_empty_scan, reply_scan_page};
+use super::context::ExecContext;
+use super::errors;
+use super::spec::CommandSpec;
+use crate::commands::arguments::integer;
+
+/// The commands of this family.
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
+
+/// A count as an integer reply.
+fn count_reply(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The field/value pairs of `HSET`/`HMSET` (`args[2..]`), or `None` for an
+/// odd count (Redis's `addReplyErrorArity`).
+fn field_pairs(args: &[Bytes]) -> Option<Vec<(&Bytes, &Bytes)>> {
+    let rest = &args[2..];
+    (rest.len() % 2 == 0).then(|| rest.chunks_exact(2).map(|p| (&p[0], &p[1])).collect())
+}
+
+/// `HSET` and `HMSET`: `hmset` replies `OK` instead of the count.
+fn hset(ctx: &mut ExecContext<'_>, args: &[Bytes], name: &str, hmset: bool) {
+    let Some(pairs) = field_pairs(args) else {
+        return ctx.reply_error(&errors::wrong_arity(name));
+    };
+    match ctx.db().hset(&args[1], &pairs) {
+        Ok(added) => {
+            ctx.propagate(|| Record::from_args(args));
+            if hmset {
+                ctx.reply_ok();
+            } else {
+                ctx.reply_integer(count_reply(added));
+            }
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_hset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    hset(ctx, args, "hset", false);
+}
+
+fn handle_hmset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    hset(ctx, args, "hmset", true);
+}
+
+fn handle_hsetnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    match ctx.db().hsetnx(&args[1], &args[2], &args[3]) {
+        Ok(set) => {
+            if set {
+                ctx.propagate(|| Record::from_args(args));
+            }
+            ctx.reply_integer(i64::from(set));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_hget(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let key = &args[1];
+    let value = ctx
+        .db()
+        .hget(key, &args[2])
+        .map(|v| v.map(Bytes::copy_from_slice));
+    match value {
+        Ok(Some(value)) => {
+            ctx.keyspace_hit();
+            ctx.reply_bulk(&value);
+        }
+        Ok(None) => {
+            ctx.count_key_lookup(key);
+            ctx.reply_null();
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_hmget(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let key = &args[1];
+    match ctx.db().hmget(key, &args[2..]) {
+        Ok(values) => {
+            if values.iter().any(Option::is_some) {
+                ctx.keyspace_hit();
+            } else {
+                ctx.count_key_lookup(key);
+            }
+            ctx.reply_array_len(values.len());
+            for value in values {
+                match value {
+                    Some(value) => ctx.reply_bulk(&value),
+                    None => ctx.reply_null(),
+                }
+            }
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_hdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    match ctx.db().hdel(&args[1], &args[2..]) {
+        Ok(outcome) => {
+            if outcome.removed > 0 {
+                ctx.propagate(|| Record::from_args(args));
+            }
+            ctx.reply_integer(count_reply(outcome.removed));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// A read answering a number or a boolean: `exists` tells whether the
+/// result proves the key exists (otherwise it is looked up for the stats).
+fn reply_count_read(
+    ctx: &mut ExecContext<'_>,
+    key: &[u8],
+    result: Result<i64, redigo_store::StoreError>,
+    proves_key: impl Fn(i64) -> bool,
+) {
+    match result {
+        Ok(n) => {
+            if proves_key(n) {
+                ctx.keyspace_hit();
+            } else {
+                ctx.count_key_lookup(key);
+            }
+            ctx.reply_integer(n);
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_hexists(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().hexists(&args[1], &args[2]).map(i64::from);
+    reply_count_read(ctx, &args[1], result, |n| n > 0);
+}
+
+fn handle_hlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().hlen(&args[1]).map(count_reply);
+    // An empty hash does not exist: 0 is a miss.
+    match result {
+        Ok(n) => {
+            ctx.count_lookup(n > 0);
+            ctx.reply_integer(n);
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_hstrlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().hstrlen(&args[1], &args[2]).map(count_reply);
+    reply_count_read(ctx, &args[1], result, |n| n > 0);
+}
+
+/// `HKEYS`, `HVALS`: an array, empty for a missing key (a miss).
+fn reply_list_read(
+    ctx: &mut ExecContext<'_>,
+    result: Result<Vec<Bytes>, redigo_store::StoreError>,
+) {
+    match result {
+        Ok(items) => {
+            ctx.count_lookup(!items.is_empty());
+            ctx.reply_bulk_array(items);
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_hkeys(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().hkeys(&args[1]);
+    reply_list_read(ctx, result);
+}
+
+fn handle_hvals(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().hvals(&args[1]);
+    reply_list_read(ctx, result);
+}
+
+fn handle_hgetall(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx
+        .db()
+        .hgetall(&args[1])
+        .map(|pairs| pairs.into_iter().flat_map(|(f, v)| [f, v]).collect());
+    reply_list_read(ctx, result);
+}
+
+fn handle_hincrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let Some(delta) = integer(&args[3]) else {
+        return ctx.reply_error(errors::NOT_INTEGER);
+    };
+    match ctx.db().hincrby(&args[1], &args[2], delta) {
+        Ok(value) => {
+            ctx.propagate(|| Record::from_args(args));
+            ctx.reply_integer(value);
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_hincrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let (key, field) = (&args[1], &args[2]);
+    match ctx.db().hincrbyfloat(key, field, &args[3]) {
+        Ok(value) => {
+            // Redis rewrites the command as `HSET key field <result>`.
+            ctx.propagate(|| Record::new("HSET").arg(key).arg(field).arg(&value));
+            ctx.reply_bulk(&value);
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// `HRANDFIELD key [count [WITHVALUES]]`, read as Redis 7.0's
+/// `hrandfieldCommand`: the count (`-LONG_MAX..=LONG_MAX`), then the
+/// keyword, then the halved range under `WITHVALUES`, all before the key.
+fn handle_hrandfield(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let key = &args[1];
+    if args.len() < 3 {
+        let picked = ctx.db().hrandfield(key);
+        return match picked {
+            Ok(Some(field)) => {
+                ctx.keyspace_hit();
+                ctx.reply_bulk(&field);
+            }
+            Ok(None) => {
+                ctx.keyspace_miss();
+                ctx.reply_null();
+            }
+            Err(error) => {
+                ctx.keyspace_hit();
+                ctx.reply_error(&error.to_string());
+            }
+        };
+    }
+    let count = match range_or_reply(&args[2], -i64::MAX, i64::MAX, None) {
+        Ok(count) => count,
+        Err(error) => return ctx.reply_error(&error),
+    };
+    if args.len() > 4 || (args.len() == 4 && !is_keyword(&args[3], "WITHVALUES")) {
+        return ctx.reply_error(errors::SYNTAX);
+    }
+    let with_values = args.len() == 4;
+    if with_values && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+        return ctx.reply_error("ERR value is out of range");
+    }
+    let Ok(mut db) = ctx.store.db(ctx.client.db, ctx.now_ms) else {
+        return ctx.reply_error(errors::DB_INDEX_OUT_OF_RANGE);
+    };
+    let mut sink = ReplySink::new(ctx.out, with_values);
+    let result = db.hrandfield_with_count(key, count, with_values, &mut sink);
+    let found = sink.announced > 0;
+    finish_random_reply(ctx.effects, &mut sink);
+    match result {
+        Ok(()) => {
+            if count == 0 {
+                ctx.count_key_lookup(key);
+            } else {
+                ctx.count_lookup(found);
+            }
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+/// `HSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order: the
+/// cursor, then the key (a missing one answers an empty page whatever the
+/// options), then its type, then the options.
+fn handle_hscan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let key = &args[1];
+    let Some(cursor) = parse_scan_cursor(&args[2]) else {
+        return ctx.reply_error(INVALID_CURSOR);
+    };
+    match ctx.db().type_of(key) {
+        None => {
+            ctx.keyspace_miss();
+            return reply_empty_scan(ctx);
+        }
+        Some(redigo_store::ValueKind::Hash) => ctx.keyspace_hit(),
+        Some(_) => {
+            ctx.keyspace_hit();
+            return ctx.reply_error(errors::WRONG_TYPE);
+        }
+    }
+    let options = match scan_options(args, 3, false) {
+        Ok(options) => options,
+        Err(error) => return ctx.reply_error(error),
+    };
+    match ctx.db().hscan(key, cursor, options.pattern, options.count) {
+        Ok(page) => reply_scan_page(ctx, page),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
