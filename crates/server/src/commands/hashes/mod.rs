@@ -20,6 +20,9 @@
 
 mod specs;
 
+#[cfg(test)]
+mod propagation_tests;
+
 use bytes::Bytes;
 use redigo_aof::Record;
 use redigo_store::numeric::parse_scan_cursor;
