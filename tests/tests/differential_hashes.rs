@@ -314,3 +314,93 @@ fn hscan_returns_a_small_hash_whole_with_cursor_0() {
     }
     assert_eq!(fields.len(), 600);
 }
+
+#[test]
+fn encodings_follow_config_set_of_the_thresholds() {
+    let Some(mut p) = Pair::start() else { return };
+    // An increment that makes the value longer than the limit converts.
+    p.script(&[
+        "CONFIG SET hash-max-listpack-value 3",
+        "HSET inc n 99",
+        "OBJECT ENCODING inc",
+        "HINCRBY inc n 1000",
+        "OBJECT ENCODING inc",
+        "HSET incf n 1",
+        "HINCRBYFLOAT incf n 0.125",
+        "OBJECT ENCODING incf",
+    ]);
+    // CONFIG SET of the thresholds applies to later writes only.
+    p.script(&[
+        "CONFIG SET hash-max-listpack-value 64",
+        "CONFIG SET hash-max-listpack-entries 2",
+        "HSET few a 1 b 2",
+        "OBJECT ENCODING few",
+        "HSET few c 3",
+        "OBJECT ENCODING few",
+        "CONFIG SET hash-max-ziplist-entries 0",
+        "HSET zero a 1",
+        "OBJECT ENCODING zero",
+        "CONFIG SET hash-max-listpack-entries 512",
+    ]);
+}
+
+/// The name/value pairs of a `CONFIG GET` reply, in any order (Redis's
+/// order is its dictionary's).
+fn config_pairs(reply: &[u8]) -> HashSet<(Vec<u8>, Vec<u8>)> {
+    bulk_array(reply)
+        .chunks(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect()
+}
+
+#[test]
+fn config_get_and_set_of_the_thresholds_and_their_aliases() {
+    let Some(mut p) = Pair::start() else { return };
+    for command in [
+        "CONFIG GET hash-max-listpack-entries",
+        "CONFIG GET hash-max-ziplist-entries",
+        "CONFIG GET hash-max-*",
+        "CONFIG GET set-max-intset-entries",
+        "CONFIG GET hash-max-listpack-value hash-max-ziplist-value",
+    ] {
+        let args: Vec<&[u8]> = command.split(' ').map(str::as_bytes).collect();
+        let (redis, redigo) = p.both_args(&args);
+        assert_eq!(config_pairs(&redigo), config_pairs(&redis), "{command}");
+    }
+    p.script(&[
+        "CONFIG SET hash-max-listpack-entries 100",
+        "CONFIG GET hash-max-ziplist-entries",
+        "CONFIG SET hash-max-ziplist-entries 7",
+        "CONFIG GET hash-max-listpack-entries",
+        "CONFIG SET hash-max-listpack-value 1kb",
+        "CONFIG GET hash-max-listpack-value",
+        "CONFIG SET hash-max-ziplist-value 1k",
+        "CONFIG GET hash-max-ziplist-value",
+        "CONFIG SET set-max-intset-entries 0",
+        "CONFIG GET set-max-intset-entries",
+        "CONFIG SET hash-max-listpack-entries 9223372036854775807",
+        "CONFIG GET hash-max-listpack-entries",
+        // Redis's validation and error texts.
+        "CONFIG SET hash-max-listpack-entries -1",
+        "CONFIG SET hash-max-listpack-entries x",
+        "CONFIG SET hash-max-listpack-entries 1kb",
+        "CONFIG SET hash-max-listpack-entries 9223372036854775808",
+        "CONFIG SET hash-max-listpack-entries +5",
+        "CONFIG SET hash-max-ziplist-entries x",
+        "CONFIG SET hash-max-listpack-value -1",
+        "CONFIG SET hash-max-listpack-value x",
+        "CONFIG SET hash-max-ziplist-value x",
+        "CONFIG SET set-max-intset-entries 1k",
+        "CONFIG SET set-max-intset-entries -1",
+        // An alias and its parameter in one call are no duplicate; one
+        // name twice is.
+        "CONFIG SET hash-max-ziplist-entries 5 hash-max-listpack-entries 6",
+        "CONFIG GET hash-max-listpack-entries",
+        "CONFIG SET hash-max-ziplist-entries 3 hash-max-ziplist-entries 4",
+        "CONFIG SET hash-max-listpack-entries 3 hash-max-listpack-entries 4",
+        "CONFIG GET hash-max-listpack-entries",
+        // All or nothing.
+        "CONFIG SET set-max-intset-entries 9 hash-max-listpack-value x",
+        "CONFIG GET set-max-intset-entries",
+    ]);
+}

@@ -226,6 +226,18 @@ fn encodings_at_the_thresholds() {
         "OBJECT ENCODING st2",
     ]);
     same_members(&mut p, "SMEMBERS ints");
+    // CONFIG SET of the threshold applies to later writes only.
+    p.script(&[
+        "CONFIG SET set-max-intset-entries 2",
+        "OBJECT ENCODING small",
+        "SADD two 1 2",
+        "OBJECT ENCODING two",
+        "SADD two 3",
+        "OBJECT ENCODING two",
+        "CONFIG SET set-max-intset-entries 0",
+        "SADD zero 1",
+        "OBJECT ENCODING zero",
+    ]);
 }
 
 #[test]

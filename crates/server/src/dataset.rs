@@ -54,7 +54,7 @@ impl Dataset {
         let store = Store::new(StoreConfig {
             databases: config.databases,
             max_string_len: usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX),
-            ..StoreConfig::default()
+            encoding: config.encoding_limits(),
         });
         Dataset {
             store,

@@ -100,6 +100,14 @@ impl LogLevel {
     }
 }
 
+/// Redis 7.0's defaults of the collection encoding thresholds (512 fields,
+/// 64 bytes, 512 integers), which are also the store's.
+const DEFAULT_ENCODING_LIMITS: redigo_store::EncodingLimits = redigo_store::EncodingLimits {
+    hash_max_listpack_entries: 512,
+    hash_max_listpack_value: 64,
+    set_max_intset_entries: 512,
+};
+
 /// The server configuration. [`Config::default`] is what `redigo.toml` lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -152,6 +160,27 @@ pub struct Config {
     /// Limits on the output a client has not read yet, per client class
     /// (`client-output-buffer-limit`).
     pub client_output_buffer_limit: OutputBufferLimits,
+    /// Most fields of a hash in the compact `listpack` encoding
+    /// (`hash-max-listpack-entries`, alias `hash-max-ziplist-entries`).
+    pub hash_max_listpack_entries: usize,
+    /// Longest field or value of a `listpack` hash, in bytes
+    /// (`hash-max-listpack-value`, alias `hash-max-ziplist-value`).
+    pub hash_max_listpack_value: usize,
+    /// Most members of a set in the compact `intset` encoding
+    /// (`set-max-intset-entries`).
+    pub set_max_intset_entries: usize,
+}
+
+impl Config {
+    /// The store's encoding thresholds under this configuration: handed to
+    /// the store at start and after every `CONFIG SET`.
+    pub fn encoding_limits(&self) -> redigo_store::EncodingLimits {
+        redigo_store::EncodingLimits {
+            hash_max_listpack_entries: self.hash_max_listpack_entries,
+            hash_max_listpack_value: self.hash_max_listpack_value,
+            set_max_intset_entries: self.set_max_intset_entries,
+        }
+    }
 }
 
 impl Default for Config {
@@ -177,6 +206,9 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             io_threads: 1,
             client_output_buffer_limit: OutputBufferLimits::default(),
+            hash_max_listpack_entries: DEFAULT_ENCODING_LIMITS.hash_max_listpack_entries,
+            hash_max_listpack_value: DEFAULT_ENCODING_LIMITS.hash_max_listpack_value,
+            set_max_intset_entries: DEFAULT_ENCODING_LIMITS.set_max_intset_entries,
         }
     }
 }

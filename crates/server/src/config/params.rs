@@ -275,11 +275,80 @@ pub const PARAMS: &[Param] = &[
         get: |c| c.client_output_buffer_limit.format(),
         set: |c, v| c.client_output_buffer_limit.apply(v),
     },
+    Param {
+        name: "hash-max-listpack-entries",
+        help: "Most fields of a hash kept in the compact listpack encoding \
+               (alias hash-max-ziplist-entries)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = size_config(parse_integer(v, 0, LONG_MAX)?);
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        help: "Longest field or value of a listpack hash, bytes (memory units; \
+               alias hash-max-ziplist-value)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = size_config(parse_memory(v, 0, LLONG_MAX)? as i64);
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-intset-entries",
+        help: "Most members of a set of integers kept in the compact intset encoding",
+        mutable: true,
+        boolean: false,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| {
+            c.set_max_intset_entries = size_config(parse_integer(v, 0, LONG_MAX)?);
+            Ok(())
+        },
+    },
 ];
 
-/// The parameter called `name` (any case).
+/// Redis's `LONG_MAX`, the upper bound of its `size_t` configs.
+const LONG_MAX: i64 = i64::MAX;
+
+/// A `size_t` config's value (already checked to be in `0..=LONG_MAX`).
+fn size_config(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// The old names Redis 7.0 still accepts for some parameters, as (alias,
+/// parameter). An alias is read and set like its parameter, in the file,
+/// on the command line and by `CONFIG SET`; `CONFIG GET` answers under the
+/// name asked for, and a pattern matching both lists both, as Redis does.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+];
+
+/// The parameter called `name` (any case), through its alias too.
 pub fn find(name: &str) -> Option<&'static Param> {
+    let name = alias_target(name).unwrap_or(name);
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// The alias `name` is (any case), as Redis spells it.
+pub fn find_alias(name: &str) -> Option<&'static str> {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map(|(alias, _)| *alias)
+}
+
+/// The parameter an alias stands for.
+fn alias_target(name: &str) -> Option<&'static str> {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map(|(_, target)| *target)
 }
 
 /// Parameters Redigo does not have but Redis tools ask for (redis-benchmark

@@ -26,10 +26,19 @@ fn handle_config_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         .iter()
         .filter(|p| selected(p.name))
         .collect();
+    let aliases: Vec<(&str, &Param)> = params::ALIASES
+        .iter()
+        .filter(|(alias, _)| selected(alias))
+        .filter_map(|(alias, target)| Some((*alias, params::find(target)?)))
+        .collect();
     let config = ctx.server.config().clone();
-    ctx.reply_array_len((matching.len() + compat.len()) * 2);
+    ctx.reply_array_len((matching.len() + aliases.len() + compat.len()) * 2);
     for param in matching {
         ctx.reply_bulk(param.name.as_bytes());
+        ctx.reply_bulk((param.get)(&config).as_bytes());
+    }
+    for (alias, param) in aliases {
+        ctx.reply_bulk(alias.as_bytes());
         ctx.reply_bulk((param.get)(&config).as_bytes());
     }
     for param in compat {
@@ -90,9 +99,17 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
                 ctx.reply_error(&set_failed(&name, "can't set immutable config"));
                 return;
             }
-            (param, param.name)
+            // Errors quote the name as Redis spells it: an alias's own.
+            (param, params::find_alias(&name).unwrap_or(param.name))
         };
-        if changes.iter().any(|(seen, ..)| std::ptr::eq(*seen, param)) {
+        // Redis keeps an alias apart from its parameter: setting both in one
+        // call is no duplicate, setting one twice is.
+        let is_alias = |name: &str| params::find_alias(name).is_some();
+        let duplicate = changes.iter().any(|(seen, _, seen_name)| {
+            std::ptr::eq(*seen, param)
+                && (*seen_name == quoted || !is_alias(seen_name) && !is_alias(quoted))
+        });
+        if duplicate {
             ctx.reply_error(&set_failed(&name, "duplicate parameter"));
             return;
         }
@@ -149,6 +166,9 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // copy for the strings APPEND and SETRANGE may build.
     ctx.store
         .set_max_string_len(usize::try_from(candidate.proto_max_bulk_len).unwrap_or(usize::MAX));
+    // Later writes convert collections by the new thresholds; existing
+    // values keep their encoding, as in Redis.
+    ctx.store.set_encoding_limits(candidate.encoding_limits());
     ctx.reply_ok();
 }
 
