@@ -344,3 +344,120 @@ fn reads_count_keyspace_hits_and_misses_as_redis_does() {
         );
     }
 }
+
+#[test]
+fn type_and_scan_type_know_hashes_and_sets() {
+    let Some(mut p) = Pair::start() else { return };
+    for i in 0..30 {
+        p.same(&format!("SET str:{i} v"));
+        p.same(&format!("HSET hash:{i} f v"));
+        p.same(&format!("SADD set:{i} m"));
+    }
+    p.script(&["TYPE hash:1", "TYPE set:1", "TYPE str:1", "TYPE none"]);
+    for options in [
+        "TYPE hash",
+        "TYPE set",
+        "TYPE SET",
+        "TYPE string",
+        "TYPE zset",
+    ] {
+        let redis = scan_all(&mut p.redis, options);
+        let redigo = scan_all(&mut p.redigo, options);
+        assert_eq!(redigo, redis, "SCAN {options}");
+    }
+}
+
+#[test]
+fn object_subcommands_answer_as_redis() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "SET int 100",
+        "SET bigint 10000",
+        "SET neg -1",
+        "SET emb hello",
+        "SET raw aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "HSET h f v",
+        "SADD ints 1 2",
+        "SADD strs a",
+        "OBJECT ENCODING int",
+        "OBJECT ENCODING emb",
+        "OBJECT ENCODING raw",
+        "OBJECT ENCODING h",
+        "OBJECT ENCODING ints",
+        "OBJECT ENCODING strs",
+        "OBJECT ENCODING nokey",
+        "OBJECT REFCOUNT int",
+        "OBJECT REFCOUNT bigint",
+        "OBJECT REFCOUNT neg",
+        "OBJECT REFCOUNT emb",
+        "OBJECT REFCOUNT h",
+        "OBJECT REFCOUNT ints",
+        "OBJECT REFCOUNT nokey",
+        "OBJECT IDLETIME h",
+        "OBJECT IDLETIME nokey",
+        "OBJECT FREQ h",
+        "OBJECT FREQ nokey",
+        "OBJECT HELP",
+        "OBJECT help",
+        "OBJECT",
+        "OBJECT ENCODING",
+        "OBJECT ENCODING h extra",
+        "OBJECT HELP extra",
+        "OBJECT NOSUCH h",
+    ]);
+}
+
+#[test]
+fn memory_usage_arguments_and_shape() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "SET s v",
+        "HSET h f v",
+        "SADD set 1",
+        "MEMORY USAGE nokey",
+        "MEMORY USAGE s SAMPLES x",
+        "MEMORY USAGE s SAMPLES -1",
+        "MEMORY USAGE s SAMPLES",
+        "MEMORY USAGE s FOO",
+        "MEMORY USAGE nokey SAMPLES x",
+        "MEMORY USAGE",
+        "MEMORY",
+        "MEMORY NOSUCH",
+    ]);
+    // The estimate differs from Redis's; both are positive integers and
+    // grow with the value.
+    for key in ["s", "h", "set"] {
+        for samples in [
+            &[][..],
+            &[&b"SAMPLES"[..], b"0"][..],
+            &[&b"SAMPLES"[..], b"3"][..],
+        ] {
+            let mut args: Vec<&[u8]> = vec![b"MEMORY", b"USAGE", key.as_bytes()];
+            args.extend_from_slice(samples);
+            let (redis, redigo) = p.both_args(&args);
+            assert!(redis.starts_with(b":") && redigo.starts_with(b":"));
+            assert!(differential_support::integer_reply(&redigo) > 0);
+        }
+    }
+    let small =
+        differential_support::integer_reply(&p.redigo.command(&[b"MEMORY", b"USAGE", b"h"]));
+    let mut args: Vec<String> = vec!["HSET".into(), "h".into()];
+    for i in 0..1000 {
+        args.push(format!("field:{i}"));
+        args.push(format!("value:{i}"));
+    }
+    let refs: Vec<&[u8]> = args.iter().map(String::as_bytes).collect();
+    p.same_args(&refs);
+    let big = differential_support::integer_reply(&p.redigo.command(&[b"MEMORY", b"USAGE", b"h"]));
+    assert!(big > small + 1000 * 14, "{small} -> {big}");
+    // HELP lists the subcommands Redigo has, in Redis's words.
+    assert_eq!(
+        p.redigo.command(&[b"MEMORY", b"HELP"]),
+        b"*6\r\n+MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
+          +USAGE <key> [SAMPLES <count>]\r\n\
+          +    Return memory in bytes used by <key> and its value. Nested values are\r\n\
+          +    sampled up to <count> times (default: 5, 0 means sample all).\r\n\
+          +HELP\r\n+    Prints this help.\r\n"
+            .to_vec()
+    );
+}
