@@ -7,8 +7,9 @@
 //!
 //! * [`FsyncPolicy`]: `appendfsync always | everysec | no`.
 //! * [`AofWriter`] and its file implementation [`FileAofWriter`]: batched
-//!   appends (group commit), rollback of torn writes, fsync accounting, and a
-//!   [`SyncHandle`] so `everysec` fsyncs run off the command path.
+//!   appends, rollback of torn writes, fsync accounting, and a
+//!   [`SyncHandle`] so fsyncs run off the append path (see below for who
+//!   runs them under each policy).
 //! * [`Replay`]: a streaming, bounded-memory reader yielding each command with
 //!   its offset, telling a cut-short last record
 //!   ([`ReplayError::Truncated`]) from a damaged file
@@ -16,6 +17,29 @@
 //! * [`check()`] and [`fix()`]: the library half of `redigo check-aof [--fix]`,
 //!   mirroring `redis-check-aof`.
 //! * [`FaultyAofWriter`]: fault injection for tests.
+//!
+//! # Where each fsync policy is implemented
+//!
+//! This crate provides the mechanisms; the policy of *when* to fsync for
+//! the clients of a server is the server's. Group commit (one fsync for
+//! the batches of many clients, replies held until it is done) lives in the
+//! server (`redigo-server`'s `aof` module, its `durability` part), not
+//! here:
+//!
+//! * `always`: a writer used on its own fsyncs inside every
+//!   [`AofWriter::append`]. The Redigo server does not use that: it opens
+//!   its writer with [`FsyncPolicy::Never`] and fsyncs through
+//!   [`SyncHandle::sync`] itself, at the end of each runtime tick, on its
+//!   fsync thread or inline for a lone writer, covering every batch written
+//!   before the fsync began.
+//! * `everysec`: this crate decides when an fsync is due
+//!   ([`SyncHandle::is_due`]: unsynced bytes and [`EVERYSEC_INTERVAL`]
+//!   since the last one started), counts delayed fsyncs and runs the fsync
+//!   on a duplicated descriptor ([`SyncHandle::sync`]) so appends never
+//!   wait; the server's fsync thread is the timer that asks and calls it.
+//! * `no`: nobody fsyncs the live file; the operating system flushes it.
+//!   (Rewrites fsync the files they produce, and shutdown fsyncs the last
+//!   appends, under every policy.)
 //!
 //! Files written here load in `redis-server` 7.0 (as an old-style AOF it
 //! migrates into its `appendonlydir`), pass `redis-check-aof`, and the

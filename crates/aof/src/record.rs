@@ -21,8 +21,16 @@
 //! * a `SELECT <db>` precedes the first record of a different database
 //!   ([`Record::select`]).
 //!
-//! The rewriting itself is the server's job; this module only offers the
-//! builders and the encoding.
+//! Deadlines are written as Redis's `long long`: a deadline beyond
+//! `i64::MAX` (which no store produces) is written as `i64::MAX`.
+//!
+//! The rewriting itself is the server's job; this module offers the
+//! builders and the encoding. The builders are the one way the server
+//! makes a record: its command handlers build every record they propagate
+//! through them (`ExecContext::propagate`), and so do its expiry paths
+//! (`DEL`, and `MULTI`/`EXEC` around a command's several records). Each
+//! record form the server writes has its builder here; commands logged as
+//! the client sent them use [`Record::from_args`].
 
 use bytes::{Bytes, BytesMut};
 
@@ -69,23 +77,53 @@ fn decimal_digits(mut n: usize) -> usize {
 
 /// One command to log, built argument by argument.
 ///
-/// A record always has a command name (see [`encode_command`]).
+/// A record always has a command name (see [`encode_command`]). Arguments
+/// are copied in (`impl AsRef<[u8]>`: a `&[u8]`, `Bytes`, `&str`, `String`
+/// or `Vec<u8>`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     args: Vec<Bytes>,
 }
 
+/// Room reserved for a record's arguments: the longest fixed form,
+/// `SET key value PXAT deadline`, so building one never reallocates.
+const USUAL_MAX_ARGS: usize = 5;
+
+/// A deadline as Redis writes it: a `long long`.
+fn deadline_arg(deadline_ms: u64) -> Bytes {
+    Bytes::from(i64::try_from(deadline_ms).unwrap_or(i64::MAX).to_string())
+}
+
 impl Record {
     /// A record for `command` with no arguments yet.
-    pub fn new(command: impl Into<Bytes>) -> Record {
+    pub fn new(command: impl AsRef<[u8]>) -> Record {
+        let mut args = Vec::with_capacity(USUAL_MAX_ARGS);
+        args.push(Bytes::copy_from_slice(command.as_ref()));
+        Record { args }
+    }
+
+    /// The command exactly as a client sent it: the name (in the client's
+    /// spelling) first, then the arguments. For writes that are already
+    /// deterministic (`MSET`, `INCR`, `DEL k1 k2`, `RENAME`, ...). `args`
+    /// must not be empty.
+    pub fn from_args<A: AsRef<[u8]>>(args: impl IntoIterator<Item = A>) -> Record {
         Record {
-            args: vec![command.into()],
+            args: args
+                .into_iter()
+                .map(|arg| Bytes::copy_from_slice(arg.as_ref()))
+                .collect(),
         }
     }
 
     /// Adds one argument.
-    pub fn arg(mut self, arg: impl Into<Bytes>) -> Record {
-        self.args.push(arg.into());
+    pub fn arg(mut self, arg: impl AsRef<[u8]>) -> Record {
+        self.args.push(Bytes::copy_from_slice(arg.as_ref()));
+        self
+    }
+
+    /// Adds a deadline argument (see the module docs).
+    fn deadline(mut self, deadline_ms: u64) -> Record {
+        self.args.push(deadline_arg(deadline_ms));
         self
     }
 
@@ -95,37 +133,87 @@ impl Record {
     }
 
     /// `SET key value`.
-    pub fn set(key: impl Into<Bytes>, value: impl Into<Bytes>) -> Record {
+    pub fn set(key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Record {
         Record::new("SET").arg(key).arg(value)
     }
 
     /// `SET key value PXAT <deadline_ms>`: a write with an expiration, as an
     /// absolute Unix time in milliseconds.
     pub fn set_with_deadline(
-        key: impl Into<Bytes>,
-        value: impl Into<Bytes>,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
         deadline_ms: u64,
     ) -> Record {
-        Record::set(key, value)
-            .arg("PXAT")
-            .arg(deadline_ms.to_string())
+        Record::set(key, value).arg("PXAT").deadline(deadline_ms)
     }
 
     /// `SET key value KEEPTTL`: how `INCRBYFLOAT` is logged.
-    pub fn set_keep_ttl(key: impl Into<Bytes>, value: impl Into<Bytes>) -> Record {
+    pub fn set_keep_ttl(key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Record {
         Record::set(key, value).arg("KEEPTTL")
     }
 
+    /// `SETNX key value`, when it set the key.
+    pub fn setnx(key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Record {
+        Record::new("SETNX").arg(key).arg(value)
+    }
+
+    /// `APPEND key value`.
+    pub fn append(key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Record {
+        Record::new("APPEND").arg(key).arg(value)
+    }
+
+    /// `SETRANGE key offset value` (`offset` as the client sent it).
+    pub fn setrange(
+        key: impl AsRef<[u8]>,
+        offset: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Record {
+        Record::new("SETRANGE").arg(key).arg(offset).arg(value)
+    }
+
     /// `PEXPIREAT key <deadline_ms>`: any change of a key's expiration.
-    pub fn pexpireat(key: impl Into<Bytes>, deadline_ms: u64) -> Record {
-        Record::new("PEXPIREAT")
-            .arg(key)
-            .arg(deadline_ms.to_string())
+    pub fn pexpireat(key: impl AsRef<[u8]>, deadline_ms: u64) -> Record {
+        Record::new("PEXPIREAT").arg(key).deadline(deadline_ms)
+    }
+
+    /// `PERSIST key`, when it removed a TTL.
+    pub fn persist(key: impl AsRef<[u8]>) -> Record {
+        Record::new("PERSIST").arg(key)
     }
 
     /// `DEL key`: a deletion, including a key removed because it expired.
-    pub fn del(key: impl Into<Bytes>) -> Record {
+    pub fn del(key: impl AsRef<[u8]>) -> Record {
         Record::new("DEL").arg(key)
+    }
+
+    /// `MOVE key db` (`db` as the client sent it).
+    pub fn move_key(key: impl AsRef<[u8]>, db: impl AsRef<[u8]>) -> Record {
+        Record::new("MOVE").arg(key).arg(db)
+    }
+
+    /// `SWAPDB index1 index2` (as the client sent them).
+    pub fn swapdb(first: impl AsRef<[u8]>, second: impl AsRef<[u8]>) -> Record {
+        Record::new("SWAPDB").arg(first).arg(second)
+    }
+
+    /// `FLUSHDB` (of the record's database).
+    pub fn flushdb() -> Record {
+        Record::new("FLUSHDB")
+    }
+
+    /// `FLUSHALL`.
+    pub fn flushall() -> Record {
+        Record::new("FLUSHALL")
+    }
+
+    /// `MULTI`: opens the records a replay applies all or none of.
+    pub fn multi() -> Record {
+        Record::new("MULTI")
+    }
+
+    /// `EXEC`: closes what [`Record::multi`] opened.
+    pub fn exec() -> Record {
+        Record::new("EXEC")
     }
 
     /// The command name followed by its arguments.
@@ -200,6 +288,16 @@ mod tests {
         assert_eq!(
             Record::del("k").args(),
             &[Bytes::from("DEL"), Bytes::from("k")]
+        );
+        assert_eq!(
+            &Record::pexpireat("k", u64::MAX).to_bytes()[..],
+            b"*3\r\n$9\r\nPEXPIREAT\r\n$1\r\nk\r\n$19\r\n9223372036854775807\r\n",
+            "a deadline is a long long, as Redis writes it"
+        );
+        assert_eq!(
+            Record::from_args([&b"mset"[..], b"a", b"1"]),
+            Record::new("mset").arg("a").arg("1"),
+            "as sent, in the client's spelling"
         );
     }
 

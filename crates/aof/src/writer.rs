@@ -4,8 +4,21 @@
 //!
 //! * [`append`](AofWriter::append) takes a *batch*: the encoded records of
 //!   every write command of one event-loop turn, concatenated (Redis's
-//!   `aof_buf`). Writing them with one call is group commit: under
-//!   `appendfsync always` one fsync covers the whole batch.
+//!   `aof_buf`). Writing them with one call is what lets one fsync cover
+//!   the whole batch.
+//! * The [`FsyncPolicy`] a writer is opened with (or given by
+//!   [`set_policy`](AofWriter::set_policy)) is what the writer does *on
+//!   its own*, and nothing more: under [`FsyncPolicy::Always`] `append`
+//!   fsyncs before it returns (one fsync per call); under
+//!   [`FsyncPolicy::EverySec`] it never fsyncs, and only reports through
+//!   [`sync_due`](AofWriter::sync_due) / [`SyncHandle::is_due`] when a
+//!   second has passed with unsynced bytes; under [`FsyncPolicy::Never`] it
+//!   never fsyncs. Running the fsyncs is the caller's job under
+//!   `everysec`, and so is group commit across callers: the Redigo server
+//!   opens its writer with `Never` when `appendfsync always` is configured
+//!   and fsyncs through [`sync`](AofWriter::sync) / [`SyncHandle`] itself,
+//!   once for many clients' batches (see the crate docs for which crate
+//!   implements what under each policy).
 //! * A failed append leaves no torn record behind when it can help it: the
 //!   writer truncates the file back to its size before the batch (Redis does
 //!   the same with `ftruncate`). [`AofError::Write::written`](crate::AofError)
@@ -15,9 +28,9 @@
 //!   server refuses write commands with `-MISCONF Errors writing to the AOF
 //!   file: <text>` while it is [`WriteStatus::Failed`], and a later successful
 //!   append sets it back to [`WriteStatus::Ok`].
-//! * Under `everysec` the command path never waits for fsync: the server asks
-//!   [`sync_due`](AofWriter::sync_due) on its timer and runs
-//!   [`SyncHandle::sync`] on a blocking thread.
+//! * Under `everysec` the command path never waits for fsync: the caller
+//!   asks [`sync_due`](AofWriter::sync_due) (or [`SyncHandle::is_due`]) on
+//!   its timer and runs [`SyncHandle::sync`] on a thread that may block.
 
 use std::fmt;
 use std::time::Instant;
@@ -77,6 +90,8 @@ pub trait AofWriter: Send + fmt::Debug {
     /// Appends a batch of encoded records (see the module docs for the
     /// failure contract). Under [`FsyncPolicy::Always`] the batch is also
     /// fsynced before this returns; a failing fsync is [`AofError::Sync`].
+    /// Under the other policies this never fsyncs (see the module docs for
+    /// who does).
     fn append(&mut self, batch: &[u8]) -> Result<(), AofError>;
 
     /// fsyncs everything appended so far, now, on the calling thread (for

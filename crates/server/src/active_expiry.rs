@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use redigo_aof::Record;
 use tokio::task::JoinHandle;
 
 use crate::dataset::{self, SharedDataset};
@@ -54,14 +55,14 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
     let started = Instant::now();
     let mut removed_total = 0;
     loop {
-        let removed = {
+        let (removed, aof) = {
             let mut data = dataset::lock(dataset);
             let expired = data.store.reap(unix_time_ms(), KEYS_PER_ROUND);
             for key in &expired {
-                data.propagation.record(key.db, &[b"DEL", &key.key]);
+                data.propagation.record(key.db, || Record::del(&key.key));
             }
             data.flush_propagation();
-            expired.len()
+            (expired.len(), data.aof().map(|live| Arc::clone(&live.aof)))
         };
         removed_total += removed;
         server
@@ -71,8 +72,8 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
         if removed < KEYS_PER_ROUND || started.elapsed() >= budget {
             if removed_total > 0 {
                 // The DELs were only queued: no client waits on them.
-                if let Some(persistence) = server.aof() {
-                    persistence.aof.flush_soon();
+                if let Some(aof) = aof {
+                    aof.flush_soon();
                 }
             }
             return removed_total;
@@ -96,8 +97,10 @@ mod tests {
     struct Collect(Arc<Mutex<Vec<PropagatedCommand>>>);
 
     impl PropagationSink for Collect {
-        fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) {
-            self.0.lock().unwrap().extend(records);
+        fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) -> u64 {
+            let mut collected = self.0.lock().unwrap();
+            collected.extend(records);
+            collected.len() as u64
         }
     }
 

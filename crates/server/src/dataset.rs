@@ -6,22 +6,33 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use redigo_aof::Record;
 use redigo_store::{Store, StoreConfig};
 
+use crate::aof::Persistence;
 use crate::config::Config;
 use crate::propagation::{PropagatedCommand, PropagationLog};
 use crate::stats::Stats;
 
-/// Receives the writes of each batch, in order. The AOF writer implements it;
-/// it runs under the dataset lock, so it must only buffer (or hand records
-/// to a background writer), never wait for the disk.
+/// Receives the writes of each batch, in order. The live AOF
+/// ([`Persistence`]) implements it, and the dataset's propagation log is
+/// its one owner; tests install collectors. It runs under the dataset lock,
+/// so it must only buffer (or hand records to a background writer), never
+/// wait for the disk.
 pub trait PropagationSink: Send {
-    /// Takes the records of one batch (or one expiry round), oldest first.
-    fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>);
+    /// Takes the records of one batch (or one expiry round), oldest first,
+    /// and returns the batch's sequence number: what a reply that may show
+    /// these writes waits for (see [`crate::aof::Aof::hold_reply`]).
+    fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) -> u64;
 
     /// Called once when the server shuts down, after the last records were
     /// appended: flush and fsync whatever is buffered.
     fn shutdown(&mut self) {}
+
+    /// The live AOF, when this sink is it.
+    fn live_aof(&self) -> Option<&Persistence> {
+        None
+    }
 }
 
 /// The store and what goes with it. See the module docs.
@@ -61,23 +72,32 @@ impl Dataset {
         self.propagation.set_sink(sink);
     }
 
+    /// The live AOF, while it is on (the propagation log owns it).
+    pub fn aof(&self) -> Option<&Persistence> {
+        self.propagation.aof()
+    }
+
     /// End-of-batch bookkeeping: hands the batch's records to the sink.
+    /// Returns the sequence number the sink gave the last records this
+    /// batch handed over (see [`PropagationLog::take_appended`]), `None` if
+    /// it handed over none.
     ///
     /// Keys expired lazily by a command are counted and propagated by the
     /// dispatcher right after that command, ahead of its own records. Any
     /// left here were expired outside a command (a caller driving the store
     /// directly) and are recorded last, which is their true place.
-    pub fn finish_batch(&mut self, stats: &Stats) {
+    pub fn finish_batch(&mut self, stats: &Stats) -> Option<u64> {
         let expired = self.store.drain_expired();
         if !expired.is_empty() {
             stats
                 .expired_keys
                 .fetch_add(expired.len() as u64, Ordering::Relaxed);
             for key in &expired {
-                self.propagation.record(key.db, &[b"DEL", &key.key]);
+                self.propagation.record(key.db, || Record::del(&key.key));
             }
         }
         self.flush_propagation();
+        self.propagation.take_appended()
     }
 
     /// Final persistence step at shutdown: hands over the last records and

@@ -2,22 +2,26 @@
 //!
 //! Handlers record each effective write through
 //! [`ExecContext::propagate`](crate::commands::ExecContext::propagate); the
-//! expiry paths record a `DEL` for every key they remove. The log lives next
+//! expiry paths record a `DEL` for every key they remove. Every record is
+//! built by a [`Record`] builder of redigo-aof, the one set of builders,
+//! and only when the AOF is on: callers pass the builder as a closure. The log lives next
 //! to the store behind the keyspace lock, so records are in execution order.
-//! After each batch the log hands its records to its sink (the AOF); while
-//! the AOF is disabled nothing is recorded, so the log never grows without
-//! a consumer. The sink lives here, beside the records, so a command that
-//! turns the AOF on or off (`CONFIG SET appendonly`) can install or remove
-//! it under the same lock.
+//! After each batch the log hands its records to its sink (the AOF), which
+//! returns the batch's sequence number; while the AOF is disabled nothing
+//! is recorded, so the log never grows without a consumer. The sink lives
+//! here, beside the records, and is the one owner of the live AOF
+//! ([`crate::aof::Persistence`]): a command that turns the AOF on or off
+//! (`CONFIG SET appendonly`) installs or removes it under the same lock,
+//! and everything else that needs the AOF (the connection after its batch,
+//! `INFO`, `CONFIG SET appendfsync`, `BGREWRITEAOF`, the `MISCONF` check)
+//! reaches it here, under the dataset lock it already holds.
 
 use bytes::Bytes;
+use redigo_aof::Record;
 use redigo_store::ExpiredKey;
 
+use crate::aof::Persistence;
 use crate::dataset::PropagationSink;
-
-/// The records that open and close a transaction in the file.
-const MULTI: &[u8] = b"MULTI";
-const EXEC: &[u8] = b"EXEC";
 
 /// One write to replay: the database it ran in and its arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +38,9 @@ pub struct PropagationLog {
     enabled: bool,
     records: Vec<PropagatedCommand>,
     sink: Option<Box<dyn PropagationSink>>,
+    /// The sequence number the sink gave the last records handed over
+    /// since [`PropagationLog::take_appended`].
+    appended: Option<u64>,
 }
 
 impl std::fmt::Debug for PropagationLog {
@@ -42,6 +49,7 @@ impl std::fmt::Debug for PropagationLog {
             .field("enabled", &self.enabled)
             .field("records", &self.records.len())
             .field("sink", &self.sink.is_some())
+            .field("appended", &self.appended)
             .finish()
     }
 }
@@ -53,6 +61,7 @@ impl PropagationLog {
             enabled,
             records: Vec::new(),
             sink: None,
+            appended: None,
         }
     }
 
@@ -73,22 +82,38 @@ impl PropagationLog {
     /// Installs the consumer of the records (the AOF writer).
     pub fn set_sink(&mut self, sink: Box<dyn PropagationSink>) {
         self.sink = Some(sink);
+        // A sequence number of the previous sink means nothing to this one.
+        self.appended = None;
     }
 
     /// Removes the consumer, returning it.
     pub fn take_sink(&mut self) -> Option<Box<dyn PropagationSink>> {
+        self.appended = None;
         self.sink.take()
     }
 
+    /// The live AOF, when the sink is it.
+    pub fn aof(&self) -> Option<&Persistence> {
+        self.sink.as_ref()?.live_aof()
+    }
+
     /// Hands the records so far to the sink (or drops them without one).
+    /// The sequence number the sink gives them is kept for
+    /// [`PropagationLog::take_appended`].
     pub fn flush(&mut self) {
         if self.records.is_empty() {
             return;
         }
         let records = self.records.drain(..);
         if let Some(sink) = self.sink.as_mut() {
-            sink.append(records);
+            self.appended = Some(sink.append(records));
         }
+    }
+
+    /// The sequence number the sink gave the last records handed over since
+    /// the previous call (a batch's records, at its end), if any were.
+    pub fn take_appended(&mut self) -> Option<u64> {
+        self.appended.take()
     }
 
     /// Final step at shutdown: hands over the last records and lets the
@@ -100,10 +125,11 @@ impl PropagationLog {
         }
     }
 
-    /// Records `args` as run in database `db`.
-    pub fn record(&mut self, db: usize, args: &[&[u8]]) {
+    /// Records the record `build` makes as run in database `db`; `build`
+    /// runs only when records are kept (the AOF is on).
+    pub fn record(&mut self, db: usize, build: impl FnOnce() -> Record) {
         if self.enabled {
-            self.push(db, args);
+            self.push(db, build());
         }
     }
 
@@ -131,22 +157,22 @@ impl PropagationLog {
         let own = self.records.split_off(mark);
         let wrap = expired.len() + own.len() > 1;
         if wrap {
-            self.push(expired[0].db, &[MULTI]);
+            self.push(expired[0].db, Record::multi());
         }
         for key in expired {
-            self.push(key.db, &[b"DEL", &key.key]);
+            self.push(key.db, Record::del(&key.key));
         }
         self.records.extend(own);
         if wrap {
             let last_db = self.records.last().map_or(0, |record| record.db);
-            self.push(last_db, &[EXEC]);
+            self.push(last_db, Record::exec());
         }
     }
 
-    fn push(&mut self, db: usize, args: &[&[u8]]) {
+    fn push(&mut self, db: usize, record: Record) {
         self.records.push(PropagatedCommand {
             db,
-            args: args.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
+            args: record.into_args(),
         });
     }
 
@@ -173,17 +199,59 @@ mod tests {
     #[test]
     fn records_only_when_enabled_and_drains_in_order() {
         let mut off = PropagationLog::new(false);
-        off.record(0, &[b"DEL", b"k"]);
+        off.record(0, || Record::del("k"));
         assert!(off.is_empty());
 
         let mut log = PropagationLog::new(true);
-        log.record(0, &[b"SET", b"a", b"1"]);
-        log.record(3, &[b"DEL", b"b"]);
+        log.record(0, || Record::set("a", "1"));
+        log.record(3, || Record::del("b"));
         let drained: Vec<_> = log.drain().collect();
         assert_eq!(drained.len(), 2);
         assert_eq!(drained[1].db, 3);
         assert_eq!(drained[0].args[1], Bytes::from_static(b"a"));
         assert!(log.is_empty());
+    }
+
+    /// Numbers each non-empty batch, as the AOF's write queue does.
+    struct Numbering(u64);
+
+    impl PropagationSink for Numbering {
+        fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) -> u64 {
+            if records.count() > 0 {
+                self.0 += 1;
+            }
+            self.0
+        }
+    }
+
+    #[test]
+    fn the_sequence_the_sink_gives_a_batch_is_kept_until_taken_and_never_crosses_sinks() {
+        let mut log = PropagationLog::new(true);
+        log.set_sink(Box::new(Numbering(0)));
+        log.flush();
+        assert_eq!(log.take_appended(), None, "nothing handed over");
+        log.record(0, || Record::set("a", "1"));
+        log.flush();
+        log.record(0, || Record::del("a"));
+        log.flush();
+        assert_eq!(log.take_appended(), Some(2), "the last batch's number");
+        assert_eq!(log.take_appended(), None);
+        log.record(0, || Record::set("b", "1"));
+        log.flush();
+        log.set_sink(Box::new(Numbering(10)));
+        assert_eq!(
+            log.take_appended(),
+            None,
+            "a number of the old sink means nothing to the new one"
+        );
+        assert!(log.aof().is_none(), "a collector is not the live AOF");
+    }
+
+    #[test]
+    fn records_are_built_only_while_recording() {
+        let mut off = PropagationLog::new(false);
+        off.record(0, || unreachable!("the AOF is off: no record is built"));
+        assert!(off.is_empty());
     }
 
     fn args(log: &mut PropagationLog) -> Vec<(usize, Vec<Bytes>)> {
@@ -204,9 +272,9 @@ mod tests {
     #[test]
     fn expired_keys_go_before_the_command_that_found_them_wrapped_with_it() {
         let mut log = PropagationLog::new(true);
-        log.record(0, &[b"SET", b"a", b"1"]);
+        log.record(0, || Record::set("a", "1"));
         let mark = log.mark();
-        log.record(2, &[b"SET", b"k", b"new"]);
+        log.record(2, || Record::set("k", "new"));
         log.record_expired_before(mark, &[expired(2, b"k"), expired(1, b"j")]);
         assert_eq!(
             args(&mut log),
@@ -227,7 +295,7 @@ mod tests {
         let mark = log.mark();
         log.record_expired_before(mark, &[expired(0, b"k")]);
         let mark = log.mark();
-        log.record(0, &[b"SET", b"x", b"1"]);
+        log.record(0, || Record::set("x", "1"));
         log.record_expired_before(mark, &[]);
         let mark = log.mark();
         log.record_expired_before(mark, &[expired(0, b"a"), expired(0, b"b")]);

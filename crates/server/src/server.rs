@@ -120,9 +120,7 @@ impl Server {
         state.set_port(port);
         // Replays the AOF into the dataset before any client is accepted
         // (blocking, like Redis's loading phase) and installs the AOF sink.
-        if let Some(persistence) = aof::start(&state, &dataset, options.aof)? {
-            state.install_aof(persistence);
-        }
+        aof::start(&state, &dataset, options.aof)?;
         Ok(Server {
             state,
             dataset,

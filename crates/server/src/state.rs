@@ -2,18 +2,17 @@
 //! from the dataset (which has its own lock, see [`crate::dataset`]).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-use crate::aof::{AofRuntime, OfflineRewrite, Persistence};
+use crate::aof::{AofRuntime, OfflineRewrite};
 use crate::client::ClientRegistry;
 use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
 use crate::memory_release::MemoryRelease;
-use crate::persistence::PersistenceStatus;
 use crate::stats::Stats;
 
 /// The version of Redis whose behaviour Redigo follows (`redis_version` in
@@ -53,8 +52,8 @@ pub struct ServerState {
     pub command_stats: CommandStats,
     /// Connected clients.
     pub clients: ClientRegistry,
-    persistence: Mutex<PersistenceStatus>,
-    aof: RwLock<Option<Persistence>>,
+    /// The AOF is being replayed (`loading` in `INFO persistence`).
+    loading: AtomicBool,
     /// What turning the AOF on at run time needs (set once at start-up).
     aof_runtime: OnceLock<AofRuntime>,
     offline_rewrite: Arc<OfflineRewrite>,
@@ -95,8 +94,7 @@ impl ServerState {
             stats: Stats::default(),
             memory_release: MemoryRelease::default(),
             clients: ClientRegistry::default(),
-            persistence: Mutex::new(PersistenceStatus::default()),
-            aof: RwLock::new(None),
+            loading: AtomicBool::new(false),
             aof_runtime: OnceLock::new(),
             offline_rewrite: Arc::default(),
             started: Instant::now(),
@@ -123,25 +121,14 @@ impl ServerState {
         }
     }
 
-    /// AOF status for `INFO persistence`; the AOF writer updates it.
-    pub fn persistence(&self) -> MutexGuard<'_, PersistenceStatus> {
-        self.persistence.lock().unwrap_or_else(|e| e.into_inner())
+    /// Whether the AOF is being replayed (`loading` in `INFO persistence`).
+    pub fn loading(&self) -> bool {
+        self.loading.load(Ordering::Relaxed)
     }
 
-    /// The running AOF, when `aof-enabled` is on.
-    pub fn aof(&self) -> Option<Persistence> {
-        self.aof.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Records the AOF started for this server (at start-up, or by
-    /// `CONFIG SET appendonly yes`).
-    pub(crate) fn install_aof(&self, persistence: Persistence) {
-        *self.aof.write().unwrap_or_else(|e| e.into_inner()) = Some(persistence);
-    }
-
-    /// Removes the running AOF (`CONFIG SET appendonly no`).
-    pub(crate) fn take_aof(&self) -> Option<Persistence> {
-        self.aof.write().unwrap_or_else(|e| e.into_inner()).take()
+    /// Marks the start and the end of the AOF's replay.
+    pub(crate) fn set_loading(&self, loading: bool) {
+        self.loading.store(loading, Ordering::Relaxed);
     }
 
     /// Records what turning the AOF on at run time needs (once, at start-up).

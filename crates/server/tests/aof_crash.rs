@@ -123,9 +123,9 @@ impl Client {
     }
 
     fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
-        let mut record = Record::new(args[0].to_vec());
+        let mut record = Record::new(args[0]);
         for arg in &args[1..] {
-            record = record.arg(arg.to_vec());
+            record = record.arg(arg);
         }
         self.writer.write_all(&record.to_bytes())
     }

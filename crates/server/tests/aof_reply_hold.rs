@@ -133,7 +133,7 @@ fn a_failed_write_holds_its_reply_and_every_read_of_it_until_the_retry_succeeds(
             let dir = tempfile::tempdir().unwrap();
             let (server, faults) = start(dir.path(), policy, io_threads);
             let _release = ReleaseOnDrop(faults.clone());
-            let aof = server.state.aof().unwrap().aof;
+            let aof = server.aof();
             let mut other = RawConn::connect(server.port);
             assert_eq!(other.command(&[b"SET", b"k", b"old"]), b"+OK\r\n");
 
@@ -195,7 +195,7 @@ fn under_always_a_read_waits_for_the_fsync_of_the_write_it_saw() {
         let dir = tempfile::tempdir().unwrap();
         let (server, faults) = start(dir.path(), "always", io_threads);
         let _release = ReleaseOnDrop(faults.clone());
-        let aof = server.state.aof().unwrap().aof;
+        let aof = server.aof();
         let mut other = RawConn::connect(server.port);
         assert_eq!(other.command(&[b"SET", b"k", b"old"]), b"+OK\r\n");
         // One slow fsync sends fsyncs to the fsync thread (see
@@ -235,7 +235,7 @@ fn a_read_with_nothing_pending_is_answered_while_fsyncs_hang() {
         let dir = tempfile::tempdir().unwrap();
         let (server, faults) = start(dir.path(), "always", io_threads);
         let _release = ReleaseOnDrop(faults.clone());
-        let aof = server.state.aof().unwrap().aof;
+        let aof = server.aof();
         let mut conn = RawConn::connect(server.port);
         assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
         assert!(aof.committed() >= aof.queued_seq(), "{context}");

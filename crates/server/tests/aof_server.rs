@@ -49,7 +49,7 @@ fn misconf_while_writes_fail_replies_wait_for_the_file_and_the_server_recovers()
     let faults = injector.lock().unwrap().clone().unwrap();
     let mut conn = RawConn::connect(server.port);
     assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
-    let aof = server.state.aof().unwrap().aof;
+    let aof = server.aof();
     assert!(
         wait_until(PATIENCE, || aof.current_size() > 0 && aof.buffer_len() == 0),
         "the first write reached the file before the disk fails"
@@ -202,10 +202,7 @@ fn bgrewriteaof_replies_as_redis_and_info_follows_the_rewrite() {
         conn.command(&[b"CONFIG", b"SET", b"appendfsync", b"always"]),
         b"+OK\r\n"
     );
-    assert_eq!(
-        server.state.aof().unwrap().aof.policy(),
-        redigo_aof::FsyncPolicy::Always
-    );
+    assert_eq!(server.aof().policy(), redigo_aof::FsyncPolicy::Always);
     assert_eq!(conn.command(&[b"SET", b"last", b"v"]), b"+OK\r\n");
     let path = dir.path().join("sub").join("appendonly.aof");
     drop(conn);

@@ -2,21 +2,22 @@
 # Write throughput per appendfsync policy, Redigo beside redis-server in the
 # same run on the same machine (issue 6's "measure and report").
 #
-#   crates/server/tools/bench_aof_throughput.sh [ROUNDS] [REQUESTS] [CLIENTS]
+#   crates/server/tools/bench_aof_throughput.sh [ROUNDS] [REQUESTS] [CLIENTS] [PIPELINE]
 #
 # Needs a release build (`cargo build --release -p redigo-server`) and
 # redis-server + redis-benchmark on PATH. For each policy and round it
 # starts each server on a fresh AOF directory, runs
-# `redis-benchmark -t set -n REQUESTS -c CLIENTS -r 1000000`, and prints
+# `redis-benchmark -t set -n REQUESTS -c CLIENTS -P PIPELINE -r 1000000`
+# (PIPELINE requests in flight per client, 1 by default), and prints
 # requests/s; rounds alternate which server goes first, because the machine
 # is shared and noisy. The last lines give the median ratio per policy.
 set -euo pipefail
 ROUNDS=${1:-3}
 REQUESTS=${2:-100000}
 CLIENTS=${3:-50}
+PIPELINE=${4:-1}
 . "$(dirname "$0")/bench_common.sh"
 bench_pair 7611 7612
-
 
 run_one() { # server policy -> rps
     local server=$1 policy=$2 dir
@@ -31,7 +32,7 @@ run_one() { # server policy -> rps
         port=$REDIGO_PORT
     fi
     wait_port "$port"
-    redis-benchmark -p "$port" -t set -n "$REQUESTS" -c "$CLIENTS" -r 1000000 -q 2>/dev/null \
+    redis-benchmark -p "$port" -t set -n "$REQUESTS" -c "$CLIENTS" -P "$PIPELINE" -r 1000000 -q 2>/dev/null \
         | tr '\r' '\n' | awk '/requests per second/ {print $2}' | tail -1
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     sleep 0.3

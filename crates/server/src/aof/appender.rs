@@ -3,10 +3,10 @@
 //! # Threads and locks
 //!
 //! * The propagation sink, under the dataset lock, only takes the short
-//!   `queue` lock to encode a batch into the [`WriteQueue`].
+//!   queue lock to encode a batch into the [`WriteQueue`](super::WriteQueue).
 //! * The connection that ran the batch then, with no dataset lock held,
 //!   writes the queue itself ([`Aof::persist`]): if no one else is writing,
-//!   it takes the `live` file, takes *everything* queued (its own batch and
+//!   it takes the live file, takes *everything* queued (its own batch and
 //!   whatever other clients queued meanwhile), appends it with one
 //!   `write(2)` and publishes the last sequence number the file holds. If
 //!   someone else is writing, it waits for that writer to publish and looks
@@ -24,7 +24,7 @@
 //!   thread. The exception is a connection that writes alone: it fsyncs
 //!   itself, as Redis does, saving two thread wake-ups a request
 //!   ([`lone_writer`](super::lone_writer)). Under `everysec` the same thread fsyncs about once a
-//!   second through the writer's [`SyncHandle`]; appends never wait for it.
+//!   second through the writer's [`SyncHandle`](redigo_aof::SyncHandle); appends never wait for it.
 //! * Replies go out only once [`Aof::hold_reply`] returns: under
 //!   `everysec` and `no` the batch is then in the page cache (a process
 //!   crash loses nothing acknowledged), under `always` it is also fsynced.
@@ -39,8 +39,25 @@
 //!   writing (the expiry cycle wakes it with [`Aof::flush_soon`]), and
 //!   every [`FSYNC_TICK`](super::fsync_thread::FSYNC_TICK) the fsync thread wakes it if something is still
 //!   queued, so no record waits in memory longer than that.
-//! * Every holder of the `live` lock publishes on release (a `LiveGuard`
-//!   does it on drop), so a waiter that found the file busy is always woken.
+//! * Every holder of the live file's lock publishes on release (a
+//!   `LiveGuard` does it on drop), so a waiter
+//!   that found the file busy is always woken.
+//!
+//! # Parts
+//!
+//! [`Aof`] composes four parts, each owning its state behind a narrow
+//! interface, and orchestrates them:
+//!
+//! * the write queue (`Queue`): encoded records
+//!   waiting, their sequence numbers, the rewrite tail;
+//! * the live file (`Live`): the writer, its lock,
+//!   what it holds, its sizes;
+//! * durability (`Durability`): the
+//!   policy, what is committed and who waits for it, fsyncs, write and
+//!   fsync errors (its module docs say where each `appendfsync` policy is
+//!   implemented);
+//! * rewrites (`Rewrites`): the rewrite
+//!   history and the running rewrite.
 //!
 //! # Write errors
 //!
@@ -71,21 +88,19 @@
 //! error.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering, fence};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use redigo_aof::{AofError, AofWriter, FileAofWriter, FsyncPolicy, SyncHandle, os_error_text};
-use tokio::sync::watch;
+use redigo_aof::{AofError, AofWriter, FileAofWriter, FsyncPolicy, os_error_text};
 
-use super::fsync_thread::writer_policy;
-use super::inline_fsync::InlineFsync;
-use super::lone_writer::LoneWriter;
-use super::queue::{Chunk, WriteQueue};
-use super::rewrite::RewriteState;
-use super::sequence_waiters::SequenceWaiters;
+use super::durability::{Durability, writer_policy};
+use super::live::{Live, LiveGuard};
+use super::queue::{Chunk, Queue};
+use super::rewrite::Rewrites;
 use super::tick_commit::TickCommit;
+use crate::dataset::Dataset;
 use crate::propagation::PropagatedCommand;
 
 /// How long the writer waits before retrying a failed write or fsync.
@@ -111,77 +126,6 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The file currently appended to.
-#[derive(Debug)]
-pub(crate) struct LiveFile {
-    pub(crate) writer: Box<dyn AofWriter>,
-    /// The [`WriteQueue::generation`] this file belongs to.
-    pub(crate) generation: u64,
-}
-
-impl LiveFile {
-    /// The live file of `generation`.
-    pub(crate) fn new(writer: Box<dyn AofWriter>, generation: u64) -> LiveFile {
-        LiveFile { writer, generation }
-    }
-}
-
-/// What the file holds, as waiting connections watch it.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Progress {
-    /// The last sequence written to the file (in the page cache).
-    pub(crate) written: u64,
-    /// Bumped each time the `live` lock is released, so a waiter that found
-    /// the file busy looks again.
-    releases: u64,
-}
-
-/// The `live` lock held; on drop it releases the file and then publishes
-/// [`Progress`] (with what [`LiveGuard::wrote`] recorded), and under
-/// `everysec` and `no` that it is committed (see [`Aof::publish_written`]).
-pub(crate) struct LiveGuard<'a> {
-    file: Option<MutexGuard<'a, LiveFile>>,
-    aof: &'a Aof,
-    written: Option<u64>,
-}
-
-impl LiveGuard<'_> {
-    /// Records that the file now holds every batch up to `seq`; published
-    /// when the guard is dropped.
-    pub(crate) fn wrote(&mut self, seq: u64) {
-        self.written = Some(self.written.map_or(seq, |w| w.max(seq)));
-    }
-}
-
-impl std::ops::Deref for LiveGuard<'_> {
-    type Target = LiveFile;
-    fn deref(&self) -> &LiveFile {
-        self.file.as_ref().expect("held until drop")
-    }
-}
-
-impl std::ops::DerefMut for LiveGuard<'_> {
-    fn deref_mut(&mut self) -> &mut LiveFile {
-        self.file.as_mut().expect("held until drop")
-    }
-}
-
-impl Drop for LiveGuard<'_> {
-    fn drop(&mut self) {
-        drop(self.file.take());
-        let written = self.written;
-        self.aof.progress.send_modify(|progress| {
-            if let Some(seq) = written {
-                progress.written = progress.written.max(seq);
-            }
-            progress.releases = progress.releases.wrapping_add(1);
-        });
-        if let Some(seq) = written {
-            self.aof.publish_written(seq);
-        }
-    }
-}
-
 /// What one attempt to write the queue did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Attempt {
@@ -195,61 +139,19 @@ pub(crate) enum Attempt {
     Failed,
 }
 
-/// Why writes are refused.
-#[derive(Debug, Default)]
-pub(crate) struct Health {
-    pub(crate) write_error: Option<String>,
-    pub(crate) fsync_error: Option<String>,
-}
-
 /// The live AOF. See the module docs.
 pub struct Aof {
     pub(crate) path: PathBuf,
-    pub(crate) queue: Mutex<WriteQueue>,
-    pub(crate) wake: Condvar,
-    /// The fsync thread is idle and waits on `sync_wake` (under `always`).
-    pub(crate) sync_idle: Mutex<bool>,
-    pub(crate) sync_wake: Condvar,
-    live: Mutex<LiveFile>,
-    pub(crate) progress: watch::Sender<Progress>,
-    /// The last sequence the file holds as the policy promises before a
-    /// reply (fsynced under `always`, written under `everysec` and `no`),
-    /// with the connections whose replies wait for theirs.
-    pub(crate) committed: SequenceWaiters,
-    /// The sequence of the last batch queued: [`WriteQueue::assigned`],
-    /// readable without the queue lock (see [`Aof::reply_must_wait`]).
-    assigned: AtomicU64,
-    policy: AtomicU8,
-    health: Mutex<Health>,
-    pub(crate) failing: AtomicBool,
-    /// An fsync of the live file failed: see the module docs.
-    pub(crate) untrusted: AtomicBool,
-    stopping: AtomicBool,
-    pub(crate) current_size: AtomicU64,
-    pub(crate) base_size: AtomicU64,
-    pub(crate) rewrite: Mutex<RewriteState>,
     pub(crate) open_writer: WriterFactory,
-    /// The live writer's fsync handle: background fsyncs and counters
-    /// without waiting for an append in progress.
-    pub(crate) sync_handle: Mutex<SyncHandle>,
-    /// Whether one connection writes alone (it then fsyncs inline under
-    /// `always`, see [`lone_writer`](super::lone_writer)).
-    pub(crate) lone_writer: LoneWriter,
-    /// Whether fsyncs may run on a runtime thread (see
-    /// [`inline_fsync`](super::inline_fsync)).
-    pub(crate) inline_fsync: InlineFsync,
-    /// The end-of-tick commit of the runtime the server runs on, if it has
-    /// one (see [`tick_commit`](super::tick_commit)).
-    pub(crate) tick_commit: std::sync::OnceLock<Arc<TickCommit>>,
-    /// fsyncs and delayed fsyncs of the files a rewrite replaced: the
-    /// counters in `INFO` run on across rewrites, as Redis's do.
-    pub(crate) replaced_fsyncs: AtomicU64,
-    pub(crate) replaced_delayed_fsyncs: AtomicU64,
+    pub(crate) queue: Queue,
+    pub(crate) live: Live,
+    pub(crate) durability: Durability,
+    pub(crate) rewrites: Rewrites,
+    stopping: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
     shutdown_started: Mutex<Option<Instant>>,
-    /// Set at shutdown: a running rewrite stops at its next step.
-    pub(crate) rewrite_abort: AtomicBool,
-    pub(crate) dataset: std::sync::OnceLock<std::sync::Weak<Mutex<crate::dataset::Dataset>>>,
+    /// The dataset the rewrites snapshot (set once, right after opening).
+    dataset: OnceLock<Weak<Mutex<Dataset>>>,
 }
 
 impl std::fmt::Debug for Aof {
@@ -257,24 +159,8 @@ impl std::fmt::Debug for Aof {
         f.debug_struct("Aof")
             .field("path", &self.path)
             .field("policy", &self.policy())
-            .field("failing", &self.failing.load(Ordering::Relaxed))
+            .field("failing", &self.durability.failing())
             .finish_non_exhaustive()
-    }
-}
-
-fn policy_code(policy: FsyncPolicy) -> u8 {
-    match policy {
-        FsyncPolicy::Always => 0,
-        FsyncPolicy::EverySec => 1,
-        FsyncPolicy::Never => 2,
-    }
-}
-
-fn policy_from_code(code: u8) -> FsyncPolicy {
-    match code {
-        0 => FsyncPolicy::Always,
-        1 => FsyncPolicy::EverySec,
-        _ => FsyncPolicy::Never,
     }
 }
 
@@ -299,38 +185,18 @@ impl Aof {
         open_writer: WriterFactory,
     ) -> Result<Arc<Aof>, AofError> {
         let writer = open_writer(live_path, writer_policy(policy))?;
-        let size = writer.size();
-        let sync_handle = Mutex::new(writer.sync_handle());
-        let (progress, _) = watch::channel(Progress::default());
+        let sync_handle = writer.sync_handle();
         let aof = Arc::new(Aof {
             path: path.to_owned(),
-            queue: Mutex::new(WriteQueue::default()),
-            wake: Condvar::new(),
-            sync_idle: Mutex::new(false),
-            sync_wake: Condvar::new(),
-            live: Mutex::new(LiveFile::new(writer, 0)),
-            progress,
-            committed: SequenceWaiters::default(),
-            assigned: AtomicU64::new(0),
-            policy: AtomicU8::new(policy_code(policy)),
-            health: Mutex::new(Health::default()),
-            failing: AtomicBool::new(false),
-            untrusted: AtomicBool::new(false),
-            stopping: AtomicBool::new(false),
-            current_size: AtomicU64::new(size),
-            base_size: AtomicU64::new(size),
-            rewrite: Mutex::new(RewriteState::default()),
             open_writer,
-            sync_handle,
-            lone_writer: LoneWriter::default(),
-            inline_fsync: InlineFsync::default(),
-            tick_commit: std::sync::OnceLock::new(),
-            replaced_fsyncs: AtomicU64::new(0),
-            replaced_delayed_fsyncs: AtomicU64::new(0),
+            queue: Queue::default(),
+            live: Live::new(writer),
+            durability: Durability::new(policy, sync_handle),
+            rewrites: Rewrites::default(),
+            stopping: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             shutdown_started: Mutex::new(None),
-            rewrite_abort: AtomicBool::new(false),
-            dataset: std::sync::OnceLock::new(),
+            dataset: OnceLock::new(),
         });
         let writer_thread = {
             let aof = Arc::clone(&aof);
@@ -358,7 +224,17 @@ impl Aof {
     /// Records the end-of-tick commit this AOF's connections use (called by
     /// [`TickCommit::attach`]).
     pub(crate) fn set_tick_commit(&self, tick: Arc<TickCommit>) {
-        let _ = self.tick_commit.set(tick);
+        self.durability.set_tick_commit(tick);
+    }
+
+    /// Records the dataset the rewrites snapshot (once, right after opening).
+    pub(crate) fn set_dataset(&self, dataset: Weak<Mutex<Dataset>>) {
+        let _ = self.dataset.set(dataset);
+    }
+
+    /// The dataset the rewrites snapshot, while it exists.
+    pub(crate) fn dataset(&self) -> Option<Arc<Mutex<Dataset>>> {
+        self.dataset.get().and_then(Weak::upgrade)
     }
 
     /// The AOF's path.
@@ -368,35 +244,18 @@ impl Aof {
 
     /// The fsync policy in force.
     pub fn policy(&self) -> FsyncPolicy {
-        policy_from_code(self.policy.load(Ordering::Relaxed))
+        self.durability.policy()
     }
 
     /// Changes the fsync policy (`CONFIG SET appendfsync`).
     pub fn set_policy(&self, policy: FsyncPolicy) {
-        self.policy.store(policy_code(policy), Ordering::Relaxed);
-        // Pairs with the fence in `publish_written`: a write published
-        // concurrently is either seen here or sees the new policy.
-        fence(Ordering::SeqCst);
+        self.durability.set_policy(policy);
         self.lock_live().writer.set_policy(writer_policy(policy));
         if policy == FsyncPolicy::Always {
             self.request_sync();
         } else {
             // Nobody waits for fsyncs any more: release those who did.
-            self.committed.advance(self.progress.borrow().written);
-        }
-    }
-
-    /// Called once the file holds every batch up to `seq` (after the
-    /// publication in [`Progress`]): under `everysec` and `no` that is all a
-    /// reply needs, so they are committed; under `always` the fsync that
-    /// follows commits them.
-    fn publish_written(&self, seq: u64) {
-        // Pairs with the fence in `set_policy`: either this sees the new
-        // policy or `set_policy` sees this write, so a switch away from
-        // `always` never leaves a written batch uncommitted.
-        fence(Ordering::SeqCst);
-        if self.policy() != FsyncPolicy::Always {
-            self.committed.advance(seq);
+            self.durability.commit(self.live.written());
         }
     }
 
@@ -406,17 +265,14 @@ impl Aof {
     /// [`Aof::persist`] once the dataset lock is released (or, on paths
     /// that do not wait, [`Aof::flush_soon`]).
     pub fn append_batch(&self, records: impl IntoIterator<Item = PropagatedCommand>) -> u64 {
-        let mut queue = lock(&self.queue);
-        let seq = queue.push_batch(records);
-        self.assigned.store(seq, Ordering::Release);
-        seq
+        self.queue.push_batch(records)
     }
 
-    /// The sequence of the last batch queued: what a connection passes to
-    /// [`Aof::persist`] after its batch (read under the dataset lock, it
-    /// covers every write the batch could have seen).
+    /// The sequence of the last batch queued: what a connection that only
+    /// read passes to [`Aof::hold_reply`] after its batch (read under the
+    /// dataset lock, it covers every write the batch could have seen).
     pub fn queued_seq(&self) -> u64 {
-        self.assigned.load(Ordering::Acquire)
+        self.queue.assigned()
     }
 
     /// Whether a reply that may show the effects of every batch up to
@@ -424,30 +280,17 @@ impl Aof {
     /// [`Aof::committed`]). One atomic load: the hot path of a read when
     /// nothing is pending.
     pub fn reply_must_wait(&self, seen: u64) -> bool {
-        seen > self.committed.reached()
+        seen > self.durability.committed()
     }
 
-    /// Takes the `live` lock (blocking).
+    /// Takes the live file's lock (blocking).
     pub(crate) fn lock_live(&self) -> LiveGuard<'_> {
-        LiveGuard {
-            file: Some(lock(&self.live)),
-            aof: self,
-            written: None,
-        }
+        self.live.lock(&self.durability)
     }
 
-    /// Takes the `live` lock if no one holds it.
+    /// Takes the live file's lock if no one holds it.
     fn try_lock_live(&self) -> Option<LiveGuard<'_>> {
-        let file = match self.live.try_lock() {
-            Ok(file) => file,
-            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        Some(LiveGuard {
-            file: Some(file),
-            aof: self,
-            written: None,
-        })
+        self.live.try_lock(&self.durability)
     }
 
     /// Makes the file hold every batch up to `seq` as the policy promises
@@ -478,20 +321,20 @@ impl Aof {
     /// there.
     pub async fn hold_reply(&self, seq: u64, writer: Option<u64>) {
         if let Some(tick) = self.tick_commit_for_reply() {
-            if self.committed.reached() < seq {
+            if self.durability.committed() < seq {
                 tick.request();
-                self.committed.wait(seq).await;
+                self.durability.wait_committed(seq).await;
             }
             return;
         }
         let lone = self.policy() == FsyncPolicy::Always
-            && writer.is_some_and(|writer| self.lone_writer.note_write(writer))
-            && self.inline_fsync.allowed();
+            && writer.is_some_and(|writer| self.durability.note_write(writer))
+            && self.durability.inline_allowed();
         loop {
-            if self.committed.reached() >= seq {
+            if self.durability.committed() >= seq {
                 return;
             }
-            let mut progress = self.progress.subscribe();
+            let mut progress = self.live.subscribe();
             let written = progress.borrow_and_update().written;
             if written >= seq {
                 if self.policy() != FsyncPolicy::Always {
@@ -503,7 +346,7 @@ impl Aof {
                 }
                 // Written: wait for the fsync thread to cover it.
                 self.request_sync();
-                self.committed.wait(seq).await;
+                self.durability.wait_committed(seq).await;
                 return;
             }
             // A lone writer fsyncs itself: the fsync thread stays asleep.
@@ -520,7 +363,7 @@ impl Aof {
                     // The writer thread retries; the reply waits for it
                     // under every policy (and for the fsync under `always`).
                     self.flush_soon();
-                    self.committed.wait(seq).await;
+                    self.durability.wait_committed(seq).await;
                     return;
                 }
             }
@@ -532,7 +375,7 @@ impl Aof {
     pub fn persist_blocking(&self, seq: u64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while self.committed() < seq {
-            let attempt = if self.progress.borrow().written >= seq {
+            let attempt = if self.live.written() >= seq {
                 self.request_sync();
                 Attempt::Busy
             } else {
@@ -557,8 +400,7 @@ impl Aof {
     /// Wakes the writer thread to write whatever is queued (for paths that
     /// queue records without waiting for them, like the expiry cycle).
     pub fn flush_soon(&self) {
-        lock(&self.queue).set_writer_wanted();
-        self.wake.notify_one();
+        self.queue.request_writer();
     }
 
     /// Writes the whole queue as one chunk, if the file is free (or, with
@@ -573,7 +415,7 @@ impl Aof {
                 None => return Attempt::Busy,
             }
         };
-        let Some(chunk) = lock(&self.queue).take() else {
+        let Some(chunk) = self.queue.take() else {
             return Attempt::Empty;
         };
         let wrote = self.write_chunk(&mut live, chunk);
@@ -591,7 +433,7 @@ impl Aof {
     /// Waits until the file holds every batch up to `seq` as the policy
     /// requires (see [`Aof::committed`]).
     pub async fn wait_committed(&self, seq: u64) {
-        self.committed.wait(seq).await;
+        self.durability.wait_committed(seq).await;
     }
 
     /// The last sequence the file holds as the policy requires before a
@@ -599,7 +441,7 @@ impl Aof {
     /// switch from `everysec` or `no` to `always`, what was written before
     /// the switch stays committed.
     pub fn committed(&self) -> u64 {
-        self.committed.reached()
+        self.durability.committed()
     }
 
     /// Blocking form of [`Aof::wait_committed`], for tests and shutdown;
@@ -618,94 +460,56 @@ impl Aof {
     /// Publishes that every batch up to `seq` is durable (after a rewrite
     /// put them into the new, fsynced file).
     pub(crate) fn mark_durable(&self, seq: u64) {
-        self.committed.advance(seq);
+        self.durability.commit(seq);
     }
 
     /// The reason write commands are refused, if writing or fsyncing the AOF
     /// is failing (`-MISCONF Errors writing to the AOF file: <reason>`).
+    /// One atomic load while the disk is fine: what the `MISCONF` check of
+    /// every write command reads.
     pub fn write_error(&self) -> Option<String> {
-        if !self.failing.load(Ordering::Acquire) {
-            return None;
-        }
-        let health = lock(&self.health);
-        health
-            .write_error
-            .clone()
-            .or_else(|| health.fsync_error.clone())
-    }
-
-    pub(crate) fn set_health(&self, update: impl FnOnce(&mut Health)) {
-        let mut health = lock(&self.health);
-        let was_failing = health.write_error.is_some() || health.fsync_error.is_some();
-        update(&mut health);
-        let failing = health.write_error.is_some() || health.fsync_error.is_some();
-        self.failing.store(failing, Ordering::Release);
-        if failing && !was_failing {
-            let reason = health.write_error.as_ref().or(health.fsync_error.as_ref());
-            tracing::warn!(
-                "Error writing to the AOF file {}: {}; refusing writes until it succeeds again",
-                self.path.display(),
-                reason.map_or("", String::as_str)
-            );
-        } else if was_failing && !failing {
-            tracing::warn!("AOF write error looks solved. Redigo can write again.");
-        }
+        self.durability.write_error()
     }
 
     /// Bytes queued and not yet written (`aof_buffer_length`).
     pub fn buffer_len(&self) -> usize {
-        lock(&self.queue).pending_len()
+        self.queue.pending_len()
     }
 
     /// `aof_current_size`.
     pub fn current_size(&self) -> u64 {
-        self.current_size.load(Ordering::Relaxed)
+        self.live.current_size()
     }
 
     /// `aof_base_size`: the size after loading or after the last rewrite.
     pub fn base_size(&self) -> u64 {
-        self.base_size.load(Ordering::Relaxed)
+        self.live.base_size()
     }
 
     /// Completed fsyncs of the AOF (across rewrites) since start or
     /// `CONFIG RESETSTAT`.
     pub fn fsyncs(&self) -> u64 {
-        self.replaced_fsyncs.load(Ordering::Relaxed) + lock(&self.sync_handle).fsyncs()
+        self.durability.fsyncs()
     }
 
     /// `everysec` fsyncs that fell due while the previous one still ran.
     pub fn delayed_fsyncs(&self) -> u64 {
-        self.replaced_delayed_fsyncs.load(Ordering::Relaxed)
-            + lock(&self.sync_handle).delayed_fsyncs()
+        self.durability.delayed_fsyncs()
     }
 
     /// fsyncs done on a runtime thread under `always`: at the end of a
     /// tick ([`tick_commit`](super::tick_commit)) or by a connection writing
     /// alone ([`lone_writer`](super::lone_writer)).
     pub fn inline_fsyncs(&self) -> u64 {
-        self.inline_fsync.inline_fsyncs()
-    }
-
-    /// Carries the counters of a sync handle a rewrite replaced.
-    pub(crate) fn carry_sync_counters(&self, replaced: &SyncHandle) {
-        self.replaced_fsyncs
-            .fetch_add(replaced.fsyncs(), Ordering::Relaxed);
-        self.replaced_delayed_fsyncs
-            .fetch_add(replaced.delayed_fsyncs(), Ordering::Relaxed);
+        self.durability.inline_fsyncs()
     }
 
     /// `CONFIG RESETSTAT`: zeroes the counters Redis resets
     /// (`aof_rewrites`, `aof_rewrites_consecutive_failures`,
     /// `aof_delayed_fsync`) and Redigo's `aof_fsyncs`.
     pub fn reset_stats(&self) {
-        {
-            let mut rewrite = lock(&self.rewrite);
-            rewrite.rewrites = 0;
-            rewrite.consecutive_failures = 0;
-        }
-        self.replaced_fsyncs.store(0, Ordering::Relaxed);
-        self.replaced_delayed_fsyncs.store(0, Ordering::Relaxed);
-        lock(&self.sync_handle).reset_counters();
+        self.rewrites.reset_stats();
+        self.durability.reset_counters();
     }
 
     pub(crate) fn stopping(&self) -> bool {
@@ -716,15 +520,7 @@ impl Aof {
     /// writes until the queue is empty, retrying failures.
     fn writer_loop(self: Arc<Self>) {
         loop {
-            {
-                let mut queue = lock(&self.queue);
-                while !queue.take_writer_wanted() && !self.stopping() {
-                    queue = self
-                        .wake
-                        .wait(queue)
-                        .unwrap_or_else(PoisonError::into_inner);
-                }
-            }
+            self.queue.wait_for_writer_request(|| self.stopping());
             loop {
                 match self.write_queued(true, true) {
                     Attempt::Wrote => {}
@@ -766,13 +562,13 @@ impl Aof {
             return true;
         }
         let result = live.writer.append(&chunk.bytes);
-        self.current_size
-            .store(live.writer.size(), Ordering::Relaxed);
+        self.live.note_size(live.writer.size());
         match result {
             Ok(()) => {
                 live.wrote(chunk.end_seq);
-                if self.failing.load(Ordering::Acquire) {
-                    self.set_health(|h| h.write_error = None);
+                if self.durability.failing() {
+                    self.durability
+                        .set_health(&self.path, |h| h.write_error = None);
                 }
                 true
             }
@@ -780,13 +576,15 @@ impl Aof {
                 // Queued again before the file is released, so whoever
                 // takes it next writes it first.
                 let rest = &chunk.bytes[written.min(chunk.bytes.len())..];
-                lock(&self.queue).put_back(chunk.generation, rest);
-                self.set_health(|h| h.write_error = Some(os_error_text(&source)));
+                self.queue.put_back(chunk.generation, rest);
+                self.durability
+                    .set_health(&self.path, |h| h.write_error = Some(os_error_text(&source)));
                 false
             }
             Err(other) => {
-                lock(&self.queue).put_back(chunk.generation, &chunk.bytes);
-                self.set_health(|h| h.write_error = Some(other.to_string()));
+                self.queue.put_back(chunk.generation, &chunk.bytes);
+                self.durability
+                    .set_health(&self.path, |h| h.write_error = Some(other.to_string()));
                 false
             }
         }
@@ -799,17 +597,9 @@ impl Aof {
         if self.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.rewrite_abort.store(true, Ordering::Release);
-        {
-            // Take the queue lock so the writer is either before its check
-            // of `stopping` or waiting: the notification cannot be lost.
-            let _queue = lock(&self.queue);
-            self.wake.notify_all();
-        }
-        {
-            let _idle = lock(&self.sync_idle);
-            self.sync_wake.notify_all();
-        }
+        self.rewrites.abort();
+        self.queue.wake_writer();
+        self.durability.wake_fsync_thread();
         let threads = std::mem::take(&mut *lock(&self.threads));
         for thread in threads {
             let _ = thread.join();
@@ -818,13 +608,12 @@ impl Aof {
         match live.writer.sync() {
             // Everything written is on disk: release anyone still waiting.
             Ok(()) if !self.needs_recovery_rewrite() => {
-                self.committed.advance(self.progress.borrow().written);
+                self.durability.commit(self.live.written());
             }
             Ok(()) => {}
             Err(err) => tracing::error!(%err, "fsync of the AOF at shutdown failed"),
         }
-        self.current_size
-            .store(live.writer.size(), Ordering::Relaxed);
+        self.live.note_size(live.writer.size());
     }
 
     /// Whether [`Aof::shutdown`] ran.

@@ -18,13 +18,12 @@
 //!
 //! [`appender`]: super::appender
 
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redigo_aof::{AofError, FsyncPolicy, os_error_text};
+use redigo_aof::FsyncPolicy;
 
-use super::appender::{Aof, lock};
+use super::appender::Aof;
 
 /// How often the fsync timer checks whether an `everysec` fsync is due.
 pub const FSYNC_TICK: Duration = Duration::from_millis(50);
@@ -43,25 +42,11 @@ pub const MAX_GROUP_COMMIT_WAIT: Duration = Duration::from_micros(500);
 /// again when it fails too.
 pub const RECOVERY_REWRITE_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The policy the [`AofWriter`] itself applies for a server `policy`: under
-/// `always` the fsync thread fsyncs (see [`Aof::persist`]), so appends never
-/// block on the disk; `everysec` and `no` are the writer's own.
-pub(crate) fn writer_policy(policy: FsyncPolicy) -> FsyncPolicy {
-    match policy {
-        FsyncPolicy::Always => FsyncPolicy::Never,
-        other => other,
-    }
-}
-
 impl Aof {
     /// Under `always`, makes sure the fsync thread runs (it stays busy
     /// while written data is not yet durable; this wakes it when idle).
     pub(crate) fn request_sync(&self) {
-        let mut idle = lock(&self.sync_idle);
-        if *idle {
-            *idle = false;
-            self.sync_wake.notify_one();
-        }
+        self.durability.request_sync();
     }
 
     /// The fsync thread: under `always` it fsyncs back to back while
@@ -77,7 +62,8 @@ impl Aof {
             }
             let now = Instant::now();
             if now < next_tick {
-                self.sleep_until_sync_wanted(next_tick - now);
+                self.durability
+                    .sleep_until_sync_wanted(next_tick - now, || self.sync_pending());
                 continue;
             }
             next_tick = now + FSYNC_TICK;
@@ -89,40 +75,38 @@ impl Aof {
             if self.policy() != FsyncPolicy::EverySec || self.needs_recovery_rewrite() {
                 continue;
             }
-            let handle = lock(&self.sync_handle).clone();
+            let handle = self.durability.sync_handle();
             if !handle.is_due(Instant::now()) {
                 continue;
             }
             let result = handle.sync();
-            self.note_sync_result(result.map(drop));
+            self.durability
+                .note_sync_result(result.map(drop), &self.path);
         }
     }
 
     /// Whether an fsync of the live file failed, so that only a rewrite can
     /// make its content durable again (see the module docs).
     pub fn needs_recovery_rewrite(&self) -> bool {
-        self.untrusted.load(Ordering::Acquire)
+        self.durability.needs_recovery_rewrite()
     }
 
     /// Called by a rewrite's switch: the new file is fsynced, the failed
     /// fsyncs of the old one no longer matter.
     pub(crate) fn recovered_by_rewrite(&self) {
-        if self.untrusted.swap(false, Ordering::AcqRel) && self.failing.load(Ordering::Acquire) {
-            self.set_health(|h| h.fsync_error = None);
-            tracing::warn!("The rewritten AOF is fsynced: the failed fsync is recovered from");
-        }
+        self.durability.recovered_by_rewrite(&self.path);
     }
 
     /// Releases every connection still waiting for an fsync (the AOF was
     /// turned off: there is nothing left to wait for).
     pub(crate) fn release_waiters(&self) {
-        self.committed.advance(u64::MAX);
+        self.durability.commit(u64::MAX);
     }
 
     /// Marks the live file as not (yet) the AOF: only a rewrite makes what
     /// it holds durable (used when the AOF is turned on at run time).
     pub(crate) fn require_rewrite(&self) {
-        self.untrusted.store(true, Ordering::Release);
+        self.durability.require_rewrite();
     }
 
     /// Under `always`: whether written data waits for an fsync this thread
@@ -130,21 +114,21 @@ impl Aof {
     pub(crate) fn sync_pending(&self) -> bool {
         self.policy() == FsyncPolicy::Always
             && !self.needs_recovery_rewrite()
-            && self.progress.borrow().written > self.committed.reached()
+            && self.live.written() > self.durability.committed()
     }
 
     /// Under `always`: fsyncs if something written is not durable yet and
     /// publishes it; false when there was nothing to do. After a failed
     /// fsync the replies wait for the recovery rewrite.
     pub(crate) fn sync_written(&self) -> bool {
-        let written = self.progress.borrow().written;
-        if written <= self.committed.reached() {
+        let written = self.live.written();
+        if written <= self.durability.committed() {
             return false;
         }
         let Some(took) = self.fsync_written(written, false) else {
             return false;
         };
-        if self.progress.borrow().written > written {
+        if self.live.written() > written {
             // Writes arrived during the fsync: others are on their way.
             // Letting them land before the next fsync makes fewer, larger
             // groups (each fsync costs the same whatever it covers). A lone
@@ -164,11 +148,10 @@ impl Aof {
     /// for the fsync thread, or after a failed fsync for the recovery
     /// rewrite).
     pub(crate) fn sync_inline(&self, seq: u64) -> bool {
-        if self.needs_recovery_rewrite() || self.committed.waiting() > 0 || !*lock(&self.sync_idle)
-        {
+        if !self.durability.inline_sync_possible() {
             return false;
         }
-        let written = self.progress.borrow().written;
+        let written = self.live.written();
         if written < seq {
             return false;
         }
@@ -181,60 +164,6 @@ impl Aof {
     /// `None` if it failed (the file is then untrusted, see the module
     /// docs).
     pub(crate) fn fsync_written(&self, written: u64, inline: bool) -> Option<Duration> {
-        let handle = lock(&self.sync_handle).clone();
-        let started = Instant::now();
-        let result = handle.sync().map(drop);
-        let took = started.elapsed();
-        if inline {
-            self.inline_fsync.note_inline_fsync(took);
-        } else {
-            self.inline_fsync.note_fsync(took);
-        }
-        let synced = result.is_ok();
-        self.note_sync_result(result);
-        if !synced {
-            return None;
-        }
-        self.committed.advance(written);
-        Some(took)
-    }
-
-    pub(crate) fn note_sync_result(&self, result: Result<(), AofError>) {
-        match result {
-            Ok(()) => {
-                if self.failing.load(Ordering::Acquire) {
-                    self.set_health(|h| h.fsync_error = None);
-                }
-            }
-            Err(err) => {
-                let text = match &err {
-                    AofError::Sync { source } => os_error_text(source),
-                    other => other.to_string(),
-                };
-                if !self.untrusted.swap(true, Ordering::AcqRel) {
-                    tracing::warn!(
-                        "fsync of the AOF {} failed ({text}): rewriting the AOF to make it durable again",
-                        self.path.display()
-                    );
-                }
-                self.set_health(|h| h.fsync_error = Some(text));
-            }
-        }
-    }
-
-    /// Sleeps up to `timeout`, or until [`Aof::request_sync`] or shutdown.
-    pub(crate) fn sleep_until_sync_wanted(&self, timeout: Duration) {
-        let mut idle = lock(&self.sync_idle);
-        // Re-checked under the lock `request_sync` takes, so a request made
-        // after the check above is not lost.
-        if self.sync_pending() {
-            return;
-        }
-        *idle = true;
-        let (mut idle, _) = self
-            .sync_wake
-            .wait_timeout(idle, timeout)
-            .unwrap_or_else(PoisonError::into_inner);
-        *idle = false;
+        self.durability.fsync_through(written, inline, &self.path)
     }
 }

@@ -6,17 +6,23 @@
 //!
 //! * [`loader`]: before clients are accepted, the AOF is replayed through the
 //!   normal command dispatcher ([`load`]).
-//! * [`Aof`] ([`appender`]): the live file. The dataset's propagation sink
-//!   ([`AofSink`]) encodes each batch's writes into a [`WriteQueue`] under
-//!   the dataset lock; after the lock, the connection writes the queue to
-//!   the file itself (its batch and any other client's queued meanwhile)
-//!   and sends its replies only once every batch they could show is
-//!   committed: written, and under `appendfsync always` fsynced (at the end
-//!   of the runtime tick, or by the fsync thread, one fsync serving many
-//!   clients: group commit). That covers readers: a read of a value whose
-//!   write is not committed yet waits for it, a read with nothing pending
-//!   waits for nothing. `docs/aof.md` states what each policy promises to
-//!   writers and readers, on a full disk too.
+//! * [`Persistence`] ([`sink`]): the live AOF as the server owns it. The
+//!   dataset's propagation log holds the one `Persistence` while the AOF
+//!   is on, as its propagation sink; every other user reaches the AOF there,
+//!   under the dataset lock.
+//! * [`Aof`] ([`appender`]): the live file, made of four owned parts: the
+//!   write queue ([`queue`]), the live file ([`live`]), durability
+//!   ([`durability`]) and rewrites ([`rewrite`]). The sink encodes each
+//!   batch's writes into the queue under the dataset lock and returns the
+//!   batch's sequence number; after the lock, the connection writes the
+//!   queue to the file itself (its batch and any other client's queued
+//!   meanwhile) and sends its replies only once every batch they could
+//!   show is committed: written, and under `appendfsync always` fsynced
+//!   (at the end of the runtime tick, or by the fsync thread, one fsync
+//!   serving many clients: group commit). That covers readers: a read of a
+//!   value whose write is not committed yet waits for it, a read with
+//!   nothing pending waits for nothing. `docs/aof.md` states what each
+//!   policy promises to writers and readers, on a full disk too.
 //!   Write errors refuse write commands with `MISCONF` and are retried
 //!   until the disk recovers; replies that could show the failed records
 //!   wait for the retry under every policy.
@@ -25,13 +31,33 @@
 //!   [`RewriteTail`] and an atomic rename at the end.
 //! * [`check_command`]: `redigo check-aof [--fix] [--yes] FILE`.
 //!
+//! # Where each `appendfsync` policy is implemented
+//!
+//! Group commit is implemented here, in the server, not in redigo-aof
+//! (whose writer contract says what a writer does on its own):
+//!
+//! * `always`: the writer is opened with `Never`
+//!   (`durability::writer_policy`) and the server fsyncs: at the end of
+//!   the runtime tick ([`tick_commit`]), inline for a lone writer
+//!   ([`lone_writer`], guarded by [`inline_fsync`]) or on the fsync thread
+//!   ([`fsync_thread`]); replies wait for the commit
+//!   ([`Aof::hold_reply`]).
+//! * `everysec`: redigo-aof's `SyncHandle` decides when an fsync is due and
+//!   runs it on its own descriptor; the fsync thread ([`fsync_thread`]) is
+//!   the timer that asks. Replies wait only for the write.
+//! * `no`: nothing fsyncs the live file; replies wait only for the write.
+//!
+//! See [`durability`] for the details.
+//!
 //! [`start`] does the whole start-up sequence; [`enable`] and [`disable`]
 //! turn the AOF on and off at run time (`CONFIG SET appendonly`).
 
 pub mod appender;
 pub mod check_command;
+pub mod durability;
 pub mod fsync_thread;
 pub mod inline_fsync;
+pub mod live;
 pub mod loader;
 pub mod lone_writer;
 pub mod offline_rewrite;
@@ -52,11 +78,12 @@ pub use loader::{LoadError, LoadReport, load};
 pub use offline_rewrite::OfflineRewrite;
 pub use queue::{RewriteTail, WriteQueue};
 pub use rewrite::{RewriteHooks, RewriteStartError, RewriteStep, temp_path};
-pub use sink::AofSink;
+pub use sink::Persistence;
 pub use tick_commit::TickCommit;
 
 use crate::config::{Appendfsync, Config};
 use crate::dataset::{self, SharedDataset};
+use crate::persistence::PersistenceReport;
 use crate::shared::{ServerState, unix_time_ms};
 
 /// How often the automatic rewrite rule is checked (Redis checks it in its
@@ -162,7 +189,7 @@ pub fn enable(
     store: &mut redigo_store::Store,
     propagation: &mut crate::propagation::PropagationLog,
 ) -> Result<(), EnableError> {
-    if server.aof().is_some() {
+    if propagation.aof().is_some() {
         return Ok(());
     }
     let runtime = server
@@ -189,20 +216,23 @@ pub fn enable(
     if let Some(tick) = &runtime.options.tick_commit {
         tick.attach(&aof);
     }
-    let _ = aof.dataset.set(runtime.dataset.clone());
+    aof.set_dataset(runtime.dataset.clone());
     aof.require_rewrite();
     server.offline_rewrite().hand_over(&aof);
     let hooks = runtime.options.rewrite_hooks;
     propagation.set_enabled(true);
+    propagation.set_sink(Box::new(Persistence {
+        aof: Arc::clone(&aof),
+        hooks,
+    }));
     if let Err(err) = aof.start_rewrite(store, propagation, unix_time_ms(), hooks) {
+        drop(propagation.take_sink());
         propagation.set_enabled(false);
         aof.shutdown();
         let _ = std::fs::remove_file(&side);
         return Err(err.into());
     }
-    propagation.set_sink(Box::new(AofSink::new(Arc::clone(&aof))));
-    spawn_auto_rewrite(runtime.server.clone(), Arc::clone(&aof), hooks);
-    server.install_aof(Persistence { aof, hooks });
+    spawn_auto_rewrite(runtime.server.clone(), aof, hooks);
     tracing::info!(
         "AOF turned on: rewriting {} from the dataset",
         path.display()
@@ -214,7 +244,7 @@ pub fn enable(
 /// last records, flushes and fsyncs the AOF, stops its threads and any
 /// rewrite, and stops recording writes.
 pub fn disable(server: &ServerState, propagation: &mut crate::propagation::PropagationLog) {
-    let Some(persistence) = server.take_aof() else {
+    let Some(persistence) = propagation.aof().cloned() else {
         return;
     };
     propagation.flush();
@@ -245,19 +275,11 @@ pub fn fsync_policy(value: Appendfsync) -> FsyncPolicy {
     }
 }
 
-/// The persistence running beside a server.
-#[derive(Debug, Clone)]
-pub struct Persistence {
-    /// The live AOF.
-    pub aof: Arc<Aof>,
-    /// The rewrite hooks in force.
-    pub hooks: RewriteHooks,
-}
-
 /// Start-up: when the AOF is enabled, creates its directory, replays it into
-/// `dataset`, opens it for appending, installs the propagation sink and
-/// starts the automatic-rewrite checker. `None` when the AOF is disabled.
-/// Blocking: run it before accepting clients.
+/// `dataset`, opens it for appending, installs it as the dataset's
+/// propagation sink (its owner) and starts the automatic-rewrite checker.
+/// Returns a handle to it, `None` when the AOF is disabled. Blocking: run
+/// it before accepting clients.
 pub fn start(
     server: &Arc<ServerState>,
     dataset: &SharedDataset,
@@ -274,9 +296,9 @@ pub fn start(
     }
     let path = config.aof_path.clone();
     create_parent_dir(&path)?;
-    server.persistence().loading = true;
+    server.set_loading(true);
     let loaded = load(&path, server, dataset, config.aof_load_truncated);
-    server.persistence().loading = false;
+    server.set_loading(false);
     loaded?;
     // A rewrite interrupted by a crash may have left its temporary file, a
     // run-time enable its side file.
@@ -286,17 +308,18 @@ pub fn start(
     if let Some(tick) = &options.tick_commit {
         tick.attach(&aof);
     }
-    let _ = aof.dataset.set(Arc::downgrade(dataset));
-    dataset::lock(dataset).set_sink(Box::new(AofSink::new(Arc::clone(&aof))));
+    aof.set_dataset(Arc::downgrade(dataset));
     spawn_auto_rewrite(
         Arc::downgrade(server),
         Arc::clone(&aof),
         options.rewrite_hooks,
     );
-    Ok(Some(Persistence {
+    let persistence = Persistence {
         aof,
         hooks: options.rewrite_hooks,
-    }))
+    };
+    dataset::lock(dataset).set_sink(Box::new(persistence.clone()));
+    Ok(Some(persistence))
 }
 
 /// Checks the automatic rewrite rule, and whether a failed fsync calls for
@@ -321,7 +344,7 @@ fn spawn_auto_rewrite(server: Weak<ServerState>, aof: Arc<Aof>, hooks: RewriteHo
                 if !recovery && !aof.auto_rewrite_due(percentage, min_size) {
                     continue;
                 }
-                let Some(dataset) = aof.dataset.get().and_then(Weak::upgrade) else {
+                let Some(dataset) = aof.dataset() else {
                     return;
                 };
                 if recovery {
@@ -349,57 +372,19 @@ fn spawn_auto_rewrite(server: Weak<ServerState>, aof: Arc<Aof>, hooks: RewriteHo
     }
 }
 
-/// The AOF fields of `INFO persistence`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AofReport {
-    /// `aof_rewrite_in_progress`.
-    pub rewrite_in_progress: bool,
-    /// `aof_rewrite_scheduled`.
-    pub rewrite_scheduled: bool,
-    /// `aof_last_rewrite_time_sec`.
-    pub last_rewrite_time_sec: i64,
-    /// `aof_current_rewrite_time_sec`.
-    pub current_rewrite_time_sec: i64,
-    /// `aof_last_bgrewrite_status` is `ok`.
-    pub last_bgrewrite_ok: bool,
-    /// `aof_rewrites`.
-    pub rewrites: u64,
-    /// `aof_rewrites_consecutive_failures`.
-    pub rewrites_consecutive_failures: u64,
-    /// `aof_last_write_status` is `ok`.
-    pub last_write_ok: bool,
-    /// `aof_current_size`.
-    pub current_size: u64,
-    /// `aof_base_size`.
-    pub base_size: u64,
-    /// `aof_buffer_length`.
-    pub buffer_length: usize,
-    /// `aof_delayed_fsync`.
-    pub delayed_fsync: u64,
-    /// Completed fsyncs (Redigo's `aof_fsyncs`).
-    pub fsyncs: u64,
-}
-
 impl Aof {
-    /// The values `INFO persistence` reports.
-    pub fn report(&self) -> AofReport {
-        let rewrite = appender::lock(&self.rewrite);
-        AofReport {
-            rewrite_in_progress: rewrite.in_progress,
-            rewrite_scheduled: rewrite.scheduled,
-            last_rewrite_time_sec: rewrite.last_duration_secs,
-            current_rewrite_time_sec: rewrite.started.map_or(-1, |s| {
-                i64::try_from(s.elapsed().as_secs()).unwrap_or(i64::MAX)
-            }),
-            last_bgrewrite_ok: rewrite.last_ok,
-            rewrites: rewrite.rewrites,
-            rewrites_consecutive_failures: rewrite.consecutive_failures,
-            last_write_ok: self.write_error().is_none(),
-            current_size: self.current_size(),
-            base_size: self.base_size(),
-            buffer_length: self.buffer_len(),
-            delayed_fsync: self.delayed_fsyncs(),
-            fsyncs: self.fsyncs(),
-        }
+    /// The report of `INFO persistence` while this AOF is on (see
+    /// [`crate::persistence`]; `loading` is the server's).
+    pub fn report(&self) -> PersistenceReport {
+        let mut report = PersistenceReport::default();
+        self.rewrites.report_into(&mut report);
+        report.last_write_ok = self.write_error().is_none();
+        report.aof_on = true;
+        report.current_size = self.current_size();
+        report.base_size = self.base_size();
+        report.buffer_length = self.buffer_len();
+        report.delayed_fsync = self.delayed_fsyncs();
+        report.fsyncs = self.fsyncs();
+        report
     }
 }

@@ -30,7 +30,7 @@ use super::rewrite::{
     SnapshotEncoder,
 };
 use crate::dataset::{self, Dataset};
-use crate::persistence::PersistenceStatus;
+use crate::persistence::PersistenceReport;
 
 /// Suffix of the temporary file of an offline rewrite (not the live
 /// rewrite's: a stopped offline rewrite may still be removing its file
@@ -122,27 +122,22 @@ impl OfflineRewrite {
         lock(&self.state).in_progress
     }
 
-    /// Fills the rewrite fields of `INFO persistence` (while the AOF is off).
-    pub fn report_into(&self, status: &mut PersistenceStatus) {
-        let state = lock(&self.state);
-        status.aof_rewrite_in_progress = state.in_progress;
-        status.aof_last_rewrite_time_sec = state.last_duration_secs;
-        status.aof_current_rewrite_time_sec = state.started.map_or(-1, |s| {
-            i64::try_from(s.elapsed().as_secs()).unwrap_or(i64::MAX)
-        });
-        status.aof_last_bgrewrite_status = if state.last_ok { "ok" } else { "err" };
-        status.aof_rewrites = state.rewrites;
-        status.aof_rewrites_consecutive_failures = state.consecutive_failures;
+    /// The report of `INFO persistence` while the AOF is off (see
+    /// [`crate::persistence`]; `loading` is the server's).
+    pub fn report(&self) -> PersistenceReport {
+        let mut report = PersistenceReport::default();
+        lock(&self.state).report_into(&mut report);
+        report
     }
 
     /// Continues the rewrite history of the AOF being turned off.
     pub(crate) fn continue_from(&self, live: &Aof) {
-        lock(&self.state).continue_from(&lock(&live.rewrite));
+        live.rewrites.hand_over_to(&mut lock(&self.state));
     }
 
     /// Hands the rewrite history to the AOF being turned on.
     pub(crate) fn hand_over(&self, live: &Aof) {
-        lock(&live.rewrite).continue_from(&lock(&self.state));
+        live.rewrites.continue_from(&lock(&self.state));
     }
 
     /// `CONFIG RESETSTAT`: zeroes the counters Redis resets.

@@ -12,9 +12,13 @@
 //! a rewrite runs, copies every batch into a [`RewriteTail`] that the rewrite
 //! appends to the new file after the snapshot.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+
 use bytes::{Bytes, BytesMut};
 use redigo_aof::{Record, encode_command};
 
+use super::appender::lock;
 use crate::propagation::PropagatedCommand;
 
 /// Records appended while a rewrite runs, to be written after the snapshot in
@@ -216,6 +220,103 @@ impl WriteQueue {
         bytes::Buf::advance(&mut self.pending, covered);
         self.generation += 1;
         self.generation
+    }
+}
+
+/// The write queue as the live AOF owns it: the [`WriteQueue`] behind its
+/// lock (taken only for a moment, by the sink under the dataset lock and by
+/// whoever writes), the fallback writer thread's wake-up, and the sequence
+/// of the last batch queued, readable without the lock.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    queue: Mutex<WriteQueue>,
+    wake: Condvar,
+    /// [`WriteQueue::assigned`], readable without the lock (see
+    /// [`Aof::reply_must_wait`](super::Aof::reply_must_wait)).
+    assigned: AtomicU64,
+}
+
+impl Queue {
+    /// Encodes one batch; returns its sequence number.
+    pub(crate) fn push_batch(&self, records: impl IntoIterator<Item = PropagatedCommand>) -> u64 {
+        let mut queue = lock(&self.queue);
+        let seq = queue.push_batch(records);
+        self.assigned.store(seq, Ordering::Release);
+        seq
+    }
+
+    /// The sequence of the last batch queued.
+    pub(crate) fn assigned(&self) -> u64 {
+        self.assigned.load(Ordering::Acquire)
+    }
+
+    /// Takes everything waiting, if anything.
+    pub(crate) fn take(&self) -> Option<Chunk> {
+        lock(&self.queue).take()
+    }
+
+    /// See [`WriteQueue::put_back`].
+    pub(crate) fn put_back(&self, generation: u64, unwritten: &[u8]) {
+        lock(&self.queue).put_back(generation, unwritten);
+    }
+
+    /// Bytes waiting (`aof_buffer_length`).
+    pub(crate) fn pending_len(&self) -> usize {
+        lock(&self.queue).pending_len()
+    }
+
+    /// Asks the writer thread to write what is queued.
+    pub(crate) fn request_writer(&self) {
+        lock(&self.queue).set_writer_wanted();
+        self.wake.notify_one();
+    }
+
+    /// The writer thread's sleep: until asked to write, or `stopping()`.
+    pub(crate) fn wait_for_writer_request(&self, stopping: impl Fn() -> bool) {
+        let mut queue = lock(&self.queue);
+        while !queue.take_writer_wanted() && !stopping() {
+            queue = self
+                .wake
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Wakes the writer thread at shutdown (`stopping` is already set).
+    pub(crate) fn wake_writer(&self) {
+        // Under the queue lock, so the writer is either before its check of
+        // `stopping` or waiting: the notification cannot be lost.
+        let _queue = lock(&self.queue);
+        self.wake.notify_all();
+    }
+
+    /// Starts copying batches into a rewrite tail.
+    pub(crate) fn start_tail(&self) {
+        lock(&self.queue).start_tail();
+    }
+
+    /// Takes what the rewrite tail holds if that is more than `threshold`
+    /// bytes.
+    pub(crate) fn take_tail_above(&self, threshold: usize) -> Option<Bytes> {
+        match lock(&self.queue).tail_mut() {
+            Some(tail) if tail.len() > threshold => Some(tail.take()),
+            _ => None,
+        }
+    }
+
+    /// Stops copying into the tail (a failed or stopped rewrite).
+    pub(crate) fn end_tail(&self) {
+        lock(&self.queue).end_tail();
+    }
+
+    /// See [`WriteQueue::capture_for_switch`].
+    pub(crate) fn capture_for_switch(&self) -> SwitchCapture {
+        lock(&self.queue).capture_for_switch()
+    }
+
+    /// See [`WriteQueue::switch_to`].
+    pub(crate) fn switch_to(&self, capture: &SwitchCapture) -> u64 {
+        lock(&self.queue).switch_to(capture)
     }
 }
 

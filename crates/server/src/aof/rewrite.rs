@@ -38,15 +38,19 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use redigo_aof::{AofError, AofWriter, FsyncPolicy, Record, encode_command, sync_parent_dir};
 use redigo_store::{SnapshotEntry, SnapshotHandle, Store};
 
-use super::appender::{Aof, LiveFile, lock};
+use super::appender::{Aof, lock};
+use super::durability::writer_policy;
+use super::live::LiveFile;
 use crate::dataset;
+use crate::persistence::PersistenceReport;
 use crate::propagation::PropagationLog;
 
 /// Keys taken from the snapshot per dataset lock.
@@ -195,6 +199,57 @@ impl Default for RewriteState {
     }
 }
 
+/// The rewrite part of the live AOF: its history and the running rewrite
+/// (see [`Aof::start_rewrite`]), and the flag that stops it.
+#[derive(Debug, Default)]
+pub(crate) struct Rewrites {
+    state: Mutex<RewriteState>,
+    /// Set at shutdown: a running rewrite stops at its next step.
+    abort: AtomicBool,
+}
+
+impl Rewrites {
+    /// Whether a rewrite runs.
+    pub(crate) fn in_progress(&self) -> bool {
+        lock(&self.state).in_progress
+    }
+
+    /// Fills the rewrite fields of `report`.
+    pub(crate) fn report_into(&self, report: &mut PersistenceReport) {
+        lock(&self.state).report_into(report);
+    }
+
+    /// `CONFIG RESETSTAT`: zeroes the counters Redis resets.
+    pub(crate) fn reset_stats(&self) {
+        let mut state = lock(&self.state);
+        state.rewrites = 0;
+        state.consecutive_failures = 0;
+    }
+
+    /// Takes over the history of `earlier` (see [`RewriteState::continue_from`]).
+    pub(crate) fn continue_from(&self, earlier: &RewriteState) {
+        lock(&self.state).continue_from(earlier);
+    }
+
+    /// Hands the history over to `later`.
+    pub(crate) fn hand_over_to(&self, later: &mut RewriteState) {
+        later.continue_from(&lock(&self.state));
+    }
+
+    /// Stops a running rewrite at its next step (shutdown).
+    pub(crate) fn abort(&self) {
+        self.abort.store(true, Ordering::Release);
+    }
+
+    fn aborting(&self) -> Result<(), RewriteFailure> {
+        if self.abort.load(Ordering::Acquire) {
+            Err(RewriteFailure::Aborted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// How a rewrite ended, for [`RewriteState::end`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RewriteOutcome {
@@ -207,6 +262,19 @@ pub(crate) enum RewriteOutcome {
 }
 
 impl RewriteState {
+    /// Fills the rewrite fields of `report`.
+    pub(crate) fn report_into(&self, report: &mut PersistenceReport) {
+        report.rewrite_in_progress = self.in_progress;
+        report.rewrite_scheduled = self.scheduled;
+        report.last_rewrite_time_sec = self.last_duration_secs;
+        report.current_rewrite_time_sec = self.started.map_or(-1, |s| {
+            i64::try_from(s.elapsed().as_secs()).unwrap_or(i64::MAX)
+        });
+        report.last_bgrewrite_ok = self.last_ok;
+        report.rewrites = self.rewrites;
+        report.rewrites_consecutive_failures = self.consecutive_failures;
+    }
+
     /// Records that a rewrite started (Redis counts `aof_rewrites` here).
     pub(crate) fn begin(&mut self) {
         self.in_progress = true;
@@ -325,14 +393,14 @@ impl Aof {
         now_ms: u64,
         hooks: RewriteHooks,
     ) -> Result<(), RewriteStartError> {
-        let mut state = lock(&self.rewrite);
+        let mut state = lock(&self.rewrites.state);
         if state.in_progress {
             return Err(RewriteStartError::AlreadyInProgress);
         }
         if self.is_shut_down() {
             return Err(RewriteStartError::ShuttingDown);
         }
-        let Some(dataset) = self.dataset.get().and_then(std::sync::Weak::upgrade) else {
+        let Some(dataset) = self.dataset() else {
             return Err(RewriteStartError::ShuttingDown);
         };
         // The thread starts first and waits for the snapshot, so a failure
@@ -352,12 +420,13 @@ impl Aof {
             })
             .map_err(|e| RewriteStartError::Thread(e.to_string()))?;
         // The batch's writes so far are in the store, hence in the snapshot:
-        // queue them now so they do not land in the tail as well.
-        self.append_batch(propagation.drain());
+        // queue them now so they do not land in the tail as well (the
+        // log's sink is this AOF: any other one is shut down, see above).
+        propagation.flush();
         let handle = store
             .begin_snapshot(now_ms)
             .map_err(|e| RewriteStartError::Snapshot(e.to_string()))?;
-        lock(&self.queue).start_tail();
+        self.queue.start_tail();
         state.begin();
         state.scheduled = false;
         drop(state);
@@ -365,8 +434,8 @@ impl Aof {
         if let Err(unsent) = handle_tx.send(handle) {
             // The thread is gone (it cannot be, short of a panic): undo.
             store.abort_snapshot(unsent.0);
-            lock(&self.queue).end_tail();
-            let mut state = lock(&self.rewrite);
+            self.queue.end_tail();
+            let mut state = lock(&self.rewrites.state);
             state.in_progress = false;
             state.last_ok = false;
         }
@@ -376,7 +445,7 @@ impl Aof {
 
     /// Whether a rewrite runs.
     pub fn rewrite_in_progress(&self) -> bool {
-        lock(&self.rewrite).in_progress
+        self.rewrites.in_progress()
     }
 
     /// Whether the rewrite that recovers from a failed fsync should start
@@ -386,7 +455,7 @@ impl Aof {
         if !self.needs_recovery_rewrite() {
             return false;
         }
-        let state = lock(&self.rewrite);
+        let state = lock(&self.rewrites.state);
         !state.in_progress
             && state
                 .last_failure
@@ -401,7 +470,7 @@ impl Aof {
     /// [`AUTO_REWRITE_FAILURE_BACKOFF`], so a full disk is not hammered.
     pub fn auto_rewrite_due(&self, percentage: u32, min_size: u64) -> bool {
         {
-            let state = lock(&self.rewrite);
+            let state = lock(&self.rewrites.state);
             let resting = state
                 .last_failure
                 .is_some_and(|at| at.elapsed() < AUTO_REWRITE_FAILURE_BACKOFF);
@@ -431,7 +500,7 @@ impl Aof {
             Err(RewriteFailure::Aborted) => RewriteOutcome::Stopped,
             Err(_) => RewriteOutcome::Failed,
         };
-        lock(&self.rewrite).end(elapsed, outcome);
+        lock(&self.rewrites.state).end(elapsed, outcome);
         match result {
             Ok(()) => {
                 tracing::info!(
@@ -448,7 +517,7 @@ impl Aof {
                         "Background AOF rewrite failed: {err}; the old AOF stays in use"
                     );
                 }
-                lock(&self.queue).end_tail();
+                self.queue.end_tail();
                 // Release the store's snapshot if the walk did not finish.
                 dataset::lock(dataset).store.abort_snapshot(handle);
                 let _ = std::fs::remove_file(temp_path(&self.path));
@@ -457,14 +526,7 @@ impl Aof {
     }
 
     fn aborting(&self) -> Result<(), RewriteFailure> {
-        if self
-            .rewrite_abort
-            .load(std::sync::atomic::Ordering::Acquire)
-        {
-            Err(RewriteFailure::Aborted)
-        } else {
-            Ok(())
-        }
+        self.rewrites.aborting()
     }
 
     /// Moves the rewrite tail into `writer` while it holds more than
@@ -476,9 +538,8 @@ impl Aof {
     ) -> Result<(), RewriteFailure> {
         loop {
             self.aborting()?;
-            let chunk = match lock(&self.queue).tail_mut() {
-                Some(tail) if tail.len() > threshold => tail.take(),
-                _ => return Ok(()),
+            let Some(chunk) = self.queue.take_tail_above(threshold) else {
+                return Ok(());
             };
             writer.append(&chunk)?;
         }
@@ -536,7 +597,7 @@ impl Aof {
         let switch_started = Instant::now();
         let mut live = self.lock_live();
         self.aborting()?;
-        let capture = lock(&self.queue).capture_for_switch();
+        let capture = self.queue.capture_for_switch();
         // Under `always` the rest of the tail is acknowledged data: durable
         // in the new file (and the rename durable) before the file replaces
         // the old one. Under `everysec`/`no` a machine crash may lose the
@@ -560,21 +621,17 @@ impl Aof {
             sync_dir();
             hooks.at(RewriteStep::DirSynced)?;
         }
-        writer.set_policy(super::fsync_thread::writer_policy(policy));
+        writer.set_policy(writer_policy(policy));
         let size = writer.size();
         let new_sync = writer.sync_handle();
-        let generation = lock(&self.queue).switch_to(&capture);
-        let old_sync = std::mem::replace(&mut *lock(&self.sync_handle), new_sync.clone());
-        self.carry_sync_counters(&old_sync);
+        let generation = self.queue.switch_to(&capture);
+        let old_sync = self.durability.replace_sync_handle(new_sync.clone());
         let old_file = std::mem::replace(&mut *live, LiveFile::new(writer, generation));
         if durable_switch {
             // Fsynced above: whatever an earlier failed fsync lost is in here.
             self.recovered_by_rewrite();
         }
-        self.current_size
-            .store(size, std::sync::atomic::Ordering::Relaxed);
-        self.base_size
-            .store(size, std::sync::atomic::Ordering::Relaxed);
+        self.live.rebase(size);
         live.wrote(capture.seq);
         drop(live);
         let writers_held = switch_started.elapsed();
@@ -592,7 +649,7 @@ impl Aof {
                 Ok(_) => self.recovered_by_rewrite(),
                 Err(err) => {
                     tracing::warn!(%err, "fsync of the rewritten AOF failed");
-                    self.note_sync_result(Err(err));
+                    self.durability.note_sync_result(Err(err), &self.path);
                 }
             }
             sync_dir();

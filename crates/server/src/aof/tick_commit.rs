@@ -165,10 +165,10 @@ impl Aof {
     /// Under `always`, whether a connection's records may be committed at
     /// the end of the tick rather than by the fsync thread.
     pub(crate) fn tick_commit_for_reply(&self) -> Option<&TickCommit> {
-        let tick = self.tick_commit.get()?;
+        let tick = self.durability.tick_commit()?;
         (self.policy() == FsyncPolicy::Always
             && !self.needs_recovery_rewrite()
-            && self.inline_fsync.allowed())
+            && self.durability.inline_allowed())
         .then_some(tick.as_ref())
     }
 
@@ -184,11 +184,11 @@ impl Aof {
             self.flush_soon();
             return;
         }
-        let written = self.progress.borrow().written;
+        let written = self.live.written();
         if self.policy() != FsyncPolicy::Always {
             // Switched away from `always` while replies waited: being
             // written is all they need now.
-            self.committed.advance(written);
+            self.durability.commit(written);
             return;
         }
         if !self.sync_pending() {
@@ -196,7 +196,7 @@ impl Aof {
             // for the recovery rewrite.
             return;
         }
-        if !self.inline_fsync.allowed() {
+        if !self.durability.inline_allowed() {
             self.request_sync();
             return;
         }

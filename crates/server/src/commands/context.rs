@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
+use redigo_aof::Record;
 use redigo_resp::encode;
 use redigo_store::{DbHandle, Store};
 
@@ -71,10 +72,11 @@ impl ExecContext<'_> {
 
     /// Records a write in deterministic form (e.g. `SET k v PXAT <abs-ms>`
     /// rather than `EX 10`), tagged with the client's database, for the AOF.
-    /// Call it once per effective write, after the store has changed; a
-    /// command that changed nothing propagates nothing.
-    pub fn propagate(&mut self, args: &[&[u8]]) {
-        self.propagation.record(self.client.db, args);
+    /// `build` makes the record with a [`Record`] builder; it runs only while
+    /// the AOF is on. Call it once per effective write, after the store has
+    /// changed; a command that changed nothing propagates nothing.
+    pub fn propagate(&mut self, build: impl FnOnce() -> Record) {
+        self.propagation.record(self.client.db, build);
     }
 
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a

@@ -70,10 +70,10 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Some(errors::NOAUTH.to_string())
     } else if writes || spec.name == "ping" {
         // Writes (and PING, as in Redis's `processCommand`) are refused
-        // while the AOF cannot be written.
-        ctx.server
+        // while the AOF cannot be written: one atomic load while it can.
+        ctx.propagation
             .aof()
-            .and_then(|p| p.aof.write_error())
+            .and_then(|live| live.aof.write_error())
             .map(|reason| format!("MISCONF Errors writing to the AOF file: {reason}"))
     } else {
         None

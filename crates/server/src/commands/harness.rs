@@ -44,11 +44,10 @@ const LOCAL_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LO
 struct Collect(Arc<Mutex<Vec<PropagatedCommand>>>);
 
 impl PropagationSink for Collect {
-    fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(records);
+    fn append(&mut self, records: std::vec::Drain<'_, PropagatedCommand>) -> u64 {
+        let mut collected = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        collected.extend(records);
+        collected.len() as u64
     }
 }
 
@@ -178,10 +177,13 @@ impl Harness {
 /// The caller ends the batch ([`Dataset::finish_batch`]), so several
 /// requests can share one, or a batch can hold other work too (a rewrite
 /// starting between two writes). The session has a server state of its own
-/// (default config, no AOF installed on it): the dispatcher's MISCONF gate,
-/// which reads the installed AOF, never refuses its writes, so a test that
-/// injects AOF faults still applies each write it means to, as one admitted
-/// just before the fault would be.
+/// (default config), and the live AOF, which the dataset's propagation log
+/// owns, is detached while each request runs: the dispatcher's MISCONF gate,
+/// which reads that AOF, never refuses its writes, so a test that injects
+/// AOF faults still applies each write it means to, as one admitted just
+/// before the fault would be. The records stay in the log and reach the AOF
+/// when the caller ends the batch. (So commands that act on the AOF itself,
+/// `BGREWRITEAOF` or `CONFIG SET appendonly`, are for a real connection.)
 #[derive(Debug)]
 pub struct Session {
     state: ServerState,
@@ -216,13 +218,19 @@ impl Session {
     /// Runs one request on `dataset` at the current time and returns its
     /// raw reply.
     pub fn run<A: AsRef<[u8]>>(&mut self, dataset: &mut Dataset, args: &[A]) -> Vec<u8> {
-        run_request(
+        // Detached for the request only: see the type docs.
+        let sink = dataset.propagation.take_sink();
+        let reply = run_request(
             &self.state,
             dataset,
             &mut self.client,
             &mut self.effects,
             unix_time_ms(),
             args,
-        )
+        );
+        if let Some(sink) = sink {
+            dataset.propagation.set_sink(sink);
+        }
+        reply
     }
 }

@@ -47,7 +47,7 @@
 //! * The selected database is `ctx.client.db`; the time is `ctx.now_ms`
 //!   (Unix ms, fixed for the command): pass it to every store call that
 //!   decides expiry.
-//! * Every effective write calls `ctx.propagate(&[...])` once, in
+//! * Every effective write calls `ctx.propagate(|| Record::...)` once, in
 //!   deterministic form (relative expiry turned absolute: `SET k v PXAT ms`,
 //!   `PEXPIREAT`; `INCRBYFLOAT` as `SET ... KEEPTTL`), so that replaying the
 //!   AOF gives the same dataset. No-op writes propagate nothing. Keys that

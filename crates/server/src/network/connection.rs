@@ -528,8 +528,6 @@ fn execute_batch(
     let mut effects = Effects::default();
     let mut guard = dataset::lock(dataset);
     let data = &mut *guard;
-    let aof_before = server.aof().map(|p| p.aof);
-    let queued_before = aof_before.as_ref().map(|aof| aof.queued_seq());
     let mut client = handle.lock();
     client.last_interaction = Instant::now();
     client.query_buffer_len = figures.len;
@@ -571,14 +569,17 @@ fn execute_batch(
         }
     }
     requests.drain(..ran);
-    data.finish_batch(&server.stats);
-    // A batch that turned the AOF on waits for the new one.
-    let aof = aof_before.or_else(|| server.aof().map(|p| p.aof));
-    let hold = aof.and_then(|aof| {
-        let seq = aof.queued_seq();
-        let wrote = queued_before.is_some_and(|before| before != seq);
-        ((effects.touched_keyspace || wrote) && aof.reply_must_wait(seq)).then_some(ReplyHold {
-            aof,
+    // The sequence the AOF gave this batch's records, if it queued any.
+    let appended = data.finish_batch(&server.stats);
+    // The AOF in force at the end of the batch: a batch that turned it on
+    // waits for the new one, one that turned it off for nothing.
+    let hold = data.aof().and_then(|live| {
+        let wrote = appended.is_some();
+        // A batch that only read may show any record queued before it
+        // ended (under the lock it holds): the last one queued.
+        let seq = appended.unwrap_or_else(|| live.aof.queued_seq());
+        ((effects.touched_keyspace || wrote) && live.aof.reply_must_wait(seq)).then(|| ReplyHold {
+            aof: Arc::clone(&live.aof),
             seq,
             wrote,
         })

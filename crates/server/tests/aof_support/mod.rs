@@ -192,6 +192,7 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
 pub struct InProcessServer {
     pub port: u16,
     pub state: Arc<ServerState>,
+    pub dataset: SharedDataset,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -215,16 +216,27 @@ impl InProcessServer {
                     ..redigo_server::ServerOptions::default()
                 };
                 let server = redigo_server::Server::bind(config, options).await.unwrap();
-                let _ = ready_tx.send((server.port(), Arc::clone(server.state())));
+                let _ = ready_tx.send((
+                    server.port(),
+                    Arc::clone(server.state()),
+                    Arc::clone(server.dataset()),
+                ));
                 server.run(std::future::pending()).await.unwrap();
             });
         });
-        let (port, state) = ready_rx.recv().expect("server started");
+        let (port, state, dataset) = ready_rx.recv().expect("server started");
         InProcessServer {
             port,
             state,
+            dataset,
             thread: Some(thread),
         }
+    }
+
+    /// The live AOF (the dataset's propagation log owns it).
+    pub fn aof(&self) -> Arc<aof::Aof> {
+        let data = dataset::lock(&self.dataset);
+        Arc::clone(&data.aof().expect("the AOF is on").aof)
     }
 }
 

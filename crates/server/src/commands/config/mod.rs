@@ -141,9 +141,8 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if level_changed {
         ctx.server.apply_log_level(candidate.loglevel);
     }
-    if let Some(persistence) = ctx.server.aof() {
-        persistence
-            .aof
+    if let Some(live) = ctx.propagation.aof() {
+        live.aof
             .set_policy(crate::aof::fsync_policy(candidate.appendfsync));
     }
     // The decoder reads the limit for every read; the store keeps its own
@@ -156,8 +155,8 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_config_resetstat(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.server.stats.reset();
     ctx.server.command_stats.reset();
-    if let Some(persistence) = ctx.server.aof() {
-        persistence.aof.reset_stats();
+    if let Some(live) = ctx.propagation.aof() {
+        live.aof.reset_stats();
     }
     ctx.server.offline_rewrite().reset_stats();
     ctx.reply_ok();

@@ -9,6 +9,7 @@
 mod specs;
 
 use bytes::Bytes;
+use redigo_aof::Record;
 
 use super::context::ExecContext;
 use super::errors;
@@ -57,7 +58,7 @@ fn handle_swapdb(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error(errors::DB_INDEX_OUT_OF_RANGE);
         return;
     }
-    ctx.propagate(&[b"SWAPDB", &args[1], &args[2]]);
+    ctx.propagate(|| Record::swapdb(&args[1], &args[2]));
     ctx.reply_ok();
 }
 
@@ -79,7 +80,7 @@ fn handle_move(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     match moved {
         Ok(true) => {
-            ctx.propagate(&[b"MOVE", &args[1], &args[2]]);
+            ctx.propagate(|| Record::move_key(&args[1], &args[2]));
             ctx.reply_integer(1);
         }
         Ok(false) => ctx.reply_integer(0),
@@ -115,7 +116,7 @@ fn handle_flushdb(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let before = ctx.store.used_memory();
     ctx.store.flush_db(ctx.client.db);
     note_freed(ctx, before);
-    ctx.propagate(&[b"FLUSHDB"]);
+    ctx.propagate(Record::flushdb);
     ctx.reply_ok();
 }
 
@@ -127,7 +128,7 @@ fn handle_flushall(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let before = ctx.store.used_memory();
     ctx.store.flush_all();
     note_freed(ctx, before);
-    ctx.propagate(&[b"FLUSHALL"]);
+    ctx.propagate(Record::flushall);
     ctx.reply_ok();
 }
 

@@ -13,7 +13,7 @@ mod specs;
 mod propagation_tests;
 
 use bytes::Bytes;
-use redigo_store::numeric::format_i64;
+use redigo_aof::Record;
 use redigo_store::{DbHandle, ExpireCondition, ExpireOutcome, Expiry};
 
 use super::context::ExecContext;
@@ -119,12 +119,11 @@ fn expire_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], expiry: fn(i64) -> 
     match outcome {
         Ok(ExpireOutcome::NotSet) => ctx.reply_integer(0),
         Ok(ExpireOutcome::Set(deadline)) => {
-            let deadline = format_i64(i64::try_from(deadline).unwrap_or(i64::MAX));
-            ctx.propagate(&[b"PEXPIREAT", key, deadline.as_bytes()]);
+            ctx.propagate(|| Record::pexpireat(key, deadline));
             ctx.reply_integer(1);
         }
         Ok(ExpireOutcome::Deleted) => {
-            ctx.propagate(&[b"DEL", key]);
+            ctx.propagate(|| Record::del(key));
             ctx.reply_integer(1);
         }
         Err(error) => ctx.reply_error(&error.to_string()),
@@ -181,7 +180,7 @@ fn handle_pexpiretime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_persist(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let removed = ctx.db().persist(&args[1]);
     if removed {
-        ctx.propagate(&[b"PERSIST", &args[1]]);
+        ctx.propagate(|| Record::persist(&args[1]));
     }
     ctx.reply_integer(i64::from(removed));
 }

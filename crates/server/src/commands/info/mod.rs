@@ -193,28 +193,12 @@ fn memory_section(ctx: &ExecContext<'_>, out: &mut String) {
 
 fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
     let aof_enabled = ctx.server.config().aof_enabled;
-    let mut status = ctx.server.persistence().clone();
-    let report = ctx.server.aof().map(|p| p.aof.report());
-    if let Some(report) = &report {
-        status.aof_rewrite_in_progress = report.rewrite_in_progress;
-        status.aof_rewrite_scheduled = report.rewrite_scheduled;
-        status.aof_last_rewrite_time_sec = report.last_rewrite_time_sec;
-        status.aof_current_rewrite_time_sec = report.current_rewrite_time_sec;
-        status.aof_last_bgrewrite_status = if report.last_bgrewrite_ok {
-            "ok"
-        } else {
-            "err"
-        };
-        status.aof_rewrites = report.rewrites;
-        status.aof_rewrites_consecutive_failures = report.rewrites_consecutive_failures;
-        status.aof_last_write_status = if report.last_write_ok { "ok" } else { "err" };
-    } else {
-        ctx.server.offline_rewrite().report_into(&mut status);
-    }
+    let report = crate::persistence::report(ctx.server, ctx.propagation);
+    let ok_or_err = |ok: bool| if ok { "ok" } else { "err" };
     let started_unix =
         (unix_time_ms() / 1000).saturating_sub(ctx.server.started.elapsed().as_secs());
     out.push_str("# Persistence\r\n");
-    field!(out, "loading", u8::from(status.loading));
+    field!(out, "loading", u8::from(report.loading));
     field!(out, "async_loading", 0);
     // Redis's fields about forked children and RDB files, in its order:
     // Redigo never forks (its rewrite shares memory through the store's
@@ -239,39 +223,43 @@ fn persistence_section(ctx: &ExecContext<'_>, out: &mut String) {
     field!(
         out,
         "aof_rewrite_in_progress",
-        u8::from(status.aof_rewrite_in_progress)
+        u8::from(report.rewrite_in_progress)
     );
     field!(
         out,
         "aof_rewrite_scheduled",
-        u8::from(status.aof_rewrite_scheduled)
+        u8::from(report.rewrite_scheduled)
     );
     field!(
         out,
         "aof_last_rewrite_time_sec",
-        status.aof_last_rewrite_time_sec
+        report.last_rewrite_time_sec
     );
     field!(
         out,
         "aof_current_rewrite_time_sec",
-        status.aof_current_rewrite_time_sec
+        report.current_rewrite_time_sec
     );
     field!(
         out,
         "aof_last_bgrewrite_status",
-        status.aof_last_bgrewrite_status
+        ok_or_err(report.last_bgrewrite_ok)
     );
-    field!(out, "aof_rewrites", status.aof_rewrites);
+    field!(out, "aof_rewrites", report.rewrites);
     field!(
         out,
         "aof_rewrites_consecutive_failures",
-        status.aof_rewrites_consecutive_failures
+        report.rewrites_consecutive_failures
     );
-    field!(out, "aof_last_write_status", status.aof_last_write_status);
+    field!(
+        out,
+        "aof_last_write_status",
+        ok_or_err(report.last_write_ok)
+    );
     field!(out, "aof_last_cow_size", 0);
     field!(out, "module_fork_in_progress", 0);
     field!(out, "module_fork_last_cow_size", 0);
-    if let Some(report) = report {
+    if report.aof_on {
         // Redis adds these while the AOF is on.
         field!(out, "aof_current_size", report.current_size);
         field!(out, "aof_base_size", report.base_size);

@@ -16,6 +16,7 @@ mod scan;
 mod specs;
 
 use bytes::Bytes;
+use redigo_aof::Record;
 
 use super::arguments::{int_or_reply, is_keyword};
 use super::context::ExecContext;
@@ -25,11 +26,6 @@ use scan::{handle_keys, handle_randomkey, handle_scan};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
-
-/// The arguments as byte slices, for propagating a command as sent.
-fn as_sent(args: &[Bytes]) -> Vec<&[u8]> {
-    args.iter().map(|a| &a[..]).collect()
-}
 
 /// A key count as an integer reply.
 fn count_reply(n: usize) -> i64 {
@@ -44,7 +40,7 @@ use self::handle_exists as handle_touch;
 fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let removed = ctx.db().del(&args[1..]);
     if removed > 0 {
-        ctx.propagate(&as_sent(args));
+        ctx.propagate(|| Record::from_args(args));
     }
     ctx.reply_integer(count_reply(removed));
 }
@@ -81,7 +77,7 @@ fn handle_rename(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().rename(src, dst) {
         Ok(()) => {
             if src != dst {
-                ctx.propagate(&as_sent(args));
+                ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_ok();
         }
@@ -94,7 +90,7 @@ fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().rename_nx(src, dst) {
         Ok(renamed) => {
             if renamed {
-                ctx.propagate(&as_sent(args));
+                ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(renamed));
         }
@@ -162,7 +158,7 @@ fn handle_copy(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match result {
         Ok(copied) => {
             if copied {
-                ctx.propagate(&as_sent(args));
+                ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(copied));
         }

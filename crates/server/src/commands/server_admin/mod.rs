@@ -61,11 +61,10 @@ fn handle_shutdown(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 /// the AOF path (see [`crate::aof::offline_rewrite`]).
 fn handle_bgrewriteaof(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     let server = ctx.server;
-    let started = match (server.aof(), server.aof_runtime()) {
-        (Some(persistence), _) => {
-            persistence
-                .aof
-                .start_rewrite(ctx.store, ctx.propagation, ctx.now_ms, persistence.hooks)
+    let started = match (ctx.propagation.aof().cloned(), server.aof_runtime()) {
+        (Some(live), _) => {
+            live.aof
+                .start_rewrite(ctx.store, ctx.propagation, ctx.now_ms, live.hooks)
         }
         (None, Some(runtime)) => server.offline_rewrite().start(
             ctx.store,

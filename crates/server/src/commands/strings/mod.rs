@@ -25,7 +25,7 @@ mod specs;
 mod propagation_tests;
 
 use bytes::Bytes;
-use redigo_store::numeric::format_i64;
+use redigo_aof::Record;
 use redigo_store::{DbHandle, GetExEffect, GetExTtl, SetOptions, SetTtl, StoreError};
 
 use super::context::ExecContext;
@@ -36,9 +36,6 @@ use set_options::{Grammar, StringOptions};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
-
-/// The `PXAT` token of the deterministic `SET` form.
-const PXAT: &[u8] = b"PXAT";
 
 /// Counts a keyspace hit or miss for a read of one key.
 fn count_lookup(ctx: &ExecContext<'_>, found: bool) {
@@ -66,8 +63,7 @@ fn reply_value(ctx: &mut ExecContext<'_>, result: Result<Option<Bytes>, StoreErr
 
 /// Propagates `SET key value PXAT deadline`.
 fn propagate_set_pxat(ctx: &mut ExecContext<'_>, key: &[u8], value: &[u8], deadline: u64) {
-    let deadline = format_i64(i64::try_from(deadline).unwrap_or(i64::MAX));
-    ctx.propagate(&[b"SET", key, value, PXAT, deadline.as_bytes()]);
+    ctx.propagate(|| Record::set_with_deadline(key, value, deadline));
 }
 
 fn handle_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -133,12 +129,13 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             _ => {
                 // Redis propagates `SET ... GET` without `GET`: a replica or
                 // an AOF replay has no use for the old value.
-                let argv: Vec<&[u8]> = args[..3]
-                    .iter()
-                    .chain(args[3..].iter().filter(|opt| !is_keyword(opt, "GET")))
-                    .map(|a| &a[..])
-                    .collect();
-                ctx.propagate(&argv);
+                ctx.propagate(|| {
+                    Record::from_args(
+                        args[..3]
+                            .iter()
+                            .chain(args[3..].iter().filter(|opt| !is_keyword(opt, "GET"))),
+                    )
+                });
             }
         }
     }
@@ -152,7 +149,7 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_setnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let written = ctx.db().set_nx(&args[1], &args[2]);
     if written {
-        ctx.propagate(&[b"SETNX", &args[1], &args[2]]);
+        ctx.propagate(|| Record::setnx(&args[1], &args[2]));
     }
     ctx.reply_integer(i64::from(written));
 }
@@ -190,7 +187,7 @@ fn handle_getset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get_set(&args[1], &args[2]);
     count_lookup(ctx, is_found(&result));
     if result.is_ok() {
-        ctx.propagate(&[b"SET", &args[1], &args[2]]);
+        ctx.propagate(|| Record::set(&args[1], &args[2]));
     }
     reply_value(ctx, result);
 }
@@ -199,7 +196,7 @@ fn handle_getdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get_del(&args[1]);
     count_lookup(ctx, is_found(&result));
     if matches!(result, Ok(Some(_))) {
-        ctx.propagate(&[b"DEL", &args[1]]);
+        ctx.propagate(|| Record::del(&args[1]));
     }
     reply_value(ctx, result);
 }
@@ -245,12 +242,9 @@ fn handle_getex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     match effect {
         GetExEffect::None => {}
-        GetExEffect::Expire(deadline) => {
-            let deadline = format_i64(i64::try_from(deadline).unwrap_or(i64::MAX));
-            ctx.propagate(&[b"PEXPIREAT", key, deadline.as_bytes()]);
-        }
-        GetExEffect::Persisted => ctx.propagate(&[b"PERSIST", key]),
-        GetExEffect::Deleted => ctx.propagate(&[b"DEL", key]),
+        GetExEffect::Expire(deadline) => ctx.propagate(|| Record::pexpireat(key, deadline)),
+        GetExEffect::Persisted => ctx.propagate(|| Record::persist(key)),
+        GetExEffect::Deleted => ctx.propagate(|| Record::del(key)),
     }
     reply_value(ctx, Ok(value));
 }
@@ -300,8 +294,7 @@ fn mset_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], only_if_none_exist: b
         true
     };
     if written {
-        let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
-        ctx.propagate(&argv);
+        ctx.propagate(|| Record::from_args(args));
     }
     if only_if_none_exist {
         ctx.reply_integer(i64::from(written));
@@ -322,8 +315,7 @@ fn handle_msetnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn increment(ctx: &mut ExecContext<'_>, args: &[Bytes], result: Result<i64, StoreError>) {
     match result {
         Ok(value) => {
-            let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
-            ctx.propagate(&argv);
+            ctx.propagate(|| Record::from_args(args));
             ctx.reply_integer(value);
         }
         Err(error) => ctx.reply_error(&error.to_string()),
@@ -366,7 +358,7 @@ fn handle_incrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let key = &args[1];
     match ctx.db().incr_by_float(key, &args[2]) {
         Ok(value) => {
-            ctx.propagate(&[b"SET", key, &value, b"KEEPTTL"]);
+            ctx.propagate(|| Record::set_keep_ttl(key, &value));
             ctx.reply_bulk(&value);
         }
         Err(error) => ctx.reply_error(&error.to_string()),
@@ -402,7 +394,7 @@ fn handle_append(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
     match ctx.db().append(key, value) {
         Ok(len) => {
-            ctx.propagate(&[b"APPEND", key, value]);
+            ctx.propagate(|| Record::append(key, value));
             ctx.reply_integer(length_reply(len));
         }
         Err(error) => ctx.reply_error(&error.to_string()),
@@ -471,7 +463,7 @@ fn handle_setrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Ok(len) => {
             // An empty value changes nothing.
             if !value.is_empty() {
-                ctx.propagate(&[b"SETRANGE", &args[1], &args[2], value]);
+                ctx.propagate(|| Record::setrange(&args[1], &args[2], value));
             }
             ctx.reply_integer(length_reply(len));
         }
