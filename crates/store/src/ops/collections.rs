@@ -28,6 +28,17 @@ pub struct CollectionScanPage {
     pub items: Vec<Bytes>,
 }
 
+impl CollectionScanPage {
+    /// The page of a missing key, and where a page starts: no items, and
+    /// cursor 0.
+    pub fn empty() -> CollectionScanPage {
+        CollectionScanPage {
+            cursor: 0,
+            items: Vec::new(),
+        }
+    }
+}
+
 /// Receives the elements of `HRANDFIELD`/`SRANDMEMBER` with a count one by
 /// one, so that a huge negative count never collects its reply in memory.
 pub trait PickSink {

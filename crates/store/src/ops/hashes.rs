@@ -390,10 +390,7 @@ impl DbHandle<'_> {
         pattern: Option<&[u8]>,
         count: usize,
     ) -> Result<CollectionScanPage, StoreError> {
-        let mut page = CollectionScanPage {
-            cursor: 0,
-            items: Vec::new(),
-        };
+        let mut page = CollectionScanPage::empty();
         let Some(hash) = self.hash_view(key)? else {
             return Ok(page);
         };
