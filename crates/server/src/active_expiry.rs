@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use redigo_aof::Record;
 use tokio::task::JoinHandle;
 
+use crate::background_free::BackgroundFreer;
 use crate::dataset::{self, SharedDataset};
 use crate::state::{ServerState, unix_time_ms};
 
@@ -40,7 +41,12 @@ pub(crate) fn spawn(server: Arc<ServerState>, dataset: SharedDataset) -> JoinHan
                 server.stats.sample_ops(now);
                 next_sample = now + OPS_SAMPLE_PERIOD;
             }
-            if server.memory_release.take_due() {
+            // A trim is for memory already freed: wait until the
+            // background freer has freed what it was given.
+            let freer_idle = dataset::lock(&dataset)
+                .freer()
+                .is_none_or(BackgroundFreer::is_idle);
+            if freer_idle && server.memory_release.take_due() {
                 // A walk of the whole heap: off the runtime's threads, with
                 // no lock held.
                 let server = Arc::clone(&server);
@@ -62,6 +68,7 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
                 data.propagation.record(key.db, || Record::del(&key.key));
             }
             data.flush_propagation();
+            data.dispose_garbage();
             (expired.len(), data.aof().map(|live| Arc::clone(&live.aof)))
         };
         removed_total += removed;

@@ -10,6 +10,7 @@ use redigo_aof::Record;
 use redigo_store::{Store, StoreConfig};
 
 use crate::aof::Persistence;
+use crate::background_free::BackgroundFreer;
 use crate::config::Config;
 use crate::propagation::{PropagatedCommand, PropagationLog};
 use crate::stats::Stats;
@@ -42,6 +43,8 @@ pub struct Dataset {
     pub store: Store,
     /// Writes waiting for the sink, and the sink.
     pub propagation: PropagationLog,
+    /// Frees big values off the command path, once started.
+    freer: Option<BackgroundFreer>,
 }
 
 /// The dataset as the server shares it.
@@ -59,6 +62,32 @@ impl Dataset {
         Dataset {
             store,
             propagation: PropagationLog::new(config.aof_enabled),
+            freer: None,
+        }
+    }
+
+    /// Frees big values on a background thread from now on (see
+    /// [`crate::background_free`]); without it they are freed inline.
+    pub fn start_background_free(&mut self) -> std::io::Result<()> {
+        self.freer = Some(BackgroundFreer::start()?);
+        self.store.set_background_free(true);
+        Ok(())
+    }
+
+    /// The background freer, once started.
+    pub fn freer(&self) -> Option<&BackgroundFreer> {
+        self.freer.as_ref()
+    }
+
+    /// Hands the values the store set aside to the background freer.
+    pub fn dispose_garbage(&mut self) {
+        if !self.store.has_garbage() {
+            return;
+        }
+        let garbage = self.store.drain_garbage();
+        match &self.freer {
+            Some(freer) => freer.free(garbage),
+            None => drop(garbage),
         }
     }
 
@@ -97,6 +126,7 @@ impl Dataset {
             }
         }
         self.flush_propagation();
+        self.dispose_garbage();
         self.propagation.take_appended()
     }
 

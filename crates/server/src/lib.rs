@@ -65,6 +65,7 @@
 
 mod active_expiry;
 pub mod aof;
+pub mod background_free;
 pub mod client;
 pub mod commands;
 pub mod config;

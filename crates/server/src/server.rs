@@ -38,6 +38,14 @@ pub enum ServerError {
     /// The AOF could not be loaded or opened.
     #[error("could not start persistence: {0}")]
     Persistence(#[from] aof::StartError),
+    /// A background thread could not be started.
+    #[error("could not start the {name} thread: {source}")]
+    Thread {
+        /// The thread's name.
+        name: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Options beyond the [`Config`] for embedding the server.
@@ -111,7 +119,14 @@ impl Server {
                 ),
             });
         }
-        let dataset = Dataset::new(&config).shared();
+        let mut dataset = Dataset::new(&config);
+        dataset
+            .start_background_free()
+            .map_err(|source| ServerError::Thread {
+                name: "redigo-free",
+                source,
+            })?;
+        let dataset = dataset.shared();
         let state = Arc::new(ServerState::new(
             config,
             options.config_file,

@@ -22,6 +22,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use crate::config::Config;
+use crate::dataset::SharedDataset;
 use crate::runtime::ServerRuntime;
 use crate::server::{Server, ServerOptions};
 use crate::state::{ServerState, ShutdownMode};
@@ -33,6 +34,7 @@ use crate::state::{ServerState, ShutdownMode};
 pub struct TestServer {
     port: u16,
     state: Arc<ServerState>,
+    dataset: SharedDataset,
     thread: Option<JoinHandle<()>>,
     /// The server's own directory for its AOF path (removed on drop), so a
     /// `BGREWRITEAOF` with the AOF off writes nowhere near the source tree.
@@ -88,7 +90,11 @@ impl TestServer {
                     let server = Server::bind(config, options)
                         .await
                         .expect("test server binds");
-                    let _ = ready_tx.send((server.port(), Arc::clone(server.state())));
+                    let _ = ready_tx.send((
+                        server.port(),
+                        Arc::clone(server.state()),
+                        Arc::clone(server.dataset()),
+                    ));
                     server
                         .run(std::future::pending())
                         .await
@@ -96,10 +102,11 @@ impl TestServer {
                 });
             })
             .expect("spawn test server thread");
-        let (port, state) = ready_rx.recv().expect("test server started");
+        let (port, state, dataset) = ready_rx.recv().expect("test server started");
         TestServer {
             port,
             state,
+            dataset,
             thread: Some(thread),
             dir,
         }
@@ -119,6 +126,11 @@ impl TestServer {
     /// The server's shared state (stats, config, clients).
     pub fn state(&self) -> &Arc<ServerState> {
         &self.state
+    }
+
+    /// The server's dataset (lock it with [`crate::dataset::lock`]).
+    pub fn dataset(&self) -> &SharedDataset {
+        &self.dataset
     }
 }
 

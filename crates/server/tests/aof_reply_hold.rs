@@ -74,14 +74,19 @@ impl HeldClient {
     }
 }
 
-/// A server with a fault-injecting AOF writer.
-fn start(
-    dir: &std::path::Path,
-    appendfsync: &str,
-    io_threads: &str,
-) -> (InProcessServer, FaultInjector) {
+/// A server with a fault-injecting AOF writer in its own directory. Fields
+/// drop in order: held fsyncs are released before the server shuts down.
+struct Faulty {
+    _release: ReleaseOnDrop,
+    server: InProcessServer,
+    faults: FaultInjector,
+    _dir: tempfile::TempDir,
+}
+
+fn start(appendfsync: &str, io_threads: &str) -> Faulty {
+    let dir = tempfile::tempdir().unwrap();
     let (factory, injector) = faulty_factory();
-    let path = dir.join("appendonly.aof").display().to_string();
+    let path = dir.path().join("appendonly.aof").display().to_string();
     let overrides = [
         ("aof-enabled", "yes"),
         ("appendfsync", appendfsync),
@@ -94,7 +99,12 @@ fn start(
     };
     let server = InProcessServer::start(&overrides, options);
     let faults = injector.lock().unwrap().clone().unwrap();
-    (server, faults)
+    Faulty {
+        _release: ReleaseOnDrop(faults.clone()),
+        server,
+        faults,
+        _dir: dir,
+    }
 }
 
 /// Lets held fsyncs through when dropped, so a failing test does not hang
@@ -130,9 +140,7 @@ fn a_failed_write_holds_its_reply_and_every_read_of_it_until_the_retry_succeeds(
     for io_threads in ["1", "2"] {
         for policy in ["always", "everysec", "no"] {
             let context = format!("{policy}, io-threads {io_threads}");
-            let dir = tempfile::tempdir().unwrap();
-            let (server, faults) = start(dir.path(), policy, io_threads);
-            let _release = ReleaseOnDrop(faults.clone());
+            let Faulty { server, faults, .. } = &start(policy, io_threads);
             let aof = server.aof();
             let mut other = RawConn::connect(server.port);
             assert_eq!(other.command(&[b"SET", b"k", b"old"]), b"+OK\r\n");
@@ -148,7 +156,7 @@ fn a_failed_write_holds_its_reply_and_every_read_of_it_until_the_retry_succeeds(
             assert!(faults.write_failures() >= 1, "{context}: the fault fired");
             // Another client reads the new value from memory.
             let mut reader = HeldClient::connect(server.port);
-            read_once_run(&server, &mut reader, b"k");
+            read_once_run(server, &mut reader, b"k");
             // Replies that show no data are not held: new writes are
             // refused, and the failure can be diagnosed.
             assert_eq!(
@@ -192,9 +200,7 @@ fn a_failed_write_holds_its_reply_and_every_read_of_it_until_the_retry_succeeds(
 fn under_always_a_read_waits_for_the_fsync_of_the_write_it_saw() {
     for io_threads in ["1", "2"] {
         let context = format!("io-threads {io_threads}");
-        let dir = tempfile::tempdir().unwrap();
-        let (server, faults) = start(dir.path(), "always", io_threads);
-        let _release = ReleaseOnDrop(faults.clone());
+        let Faulty { server, faults, .. } = &start("always", io_threads);
         let aof = server.aof();
         let mut other = RawConn::connect(server.port);
         assert_eq!(other.command(&[b"SET", b"k", b"old"]), b"+OK\r\n");
@@ -213,7 +219,7 @@ fn under_always_a_read_waits_for_the_fsync_of_the_write_it_saw() {
             "{context}: the fsync covering the write is held"
         );
         let mut reader = HeldClient::connect(server.port);
-        read_once_run(&server, &mut reader, b"k");
+        read_once_run(server, &mut reader, b"k");
         assert_eq!(other.command(&[b"PING"]), b"+PONG\r\n", "{context}");
         assert!(!writer.replied(), "{context}: acknowledged before fsynced");
         assert!(
@@ -232,9 +238,7 @@ fn under_always_a_read_waits_for_the_fsync_of_the_write_it_saw() {
 fn a_read_with_nothing_pending_is_answered_while_fsyncs_hang() {
     for io_threads in ["1", "2"] {
         let context = format!("io-threads {io_threads}");
-        let dir = tempfile::tempdir().unwrap();
-        let (server, faults) = start(dir.path(), "always", io_threads);
-        let _release = ReleaseOnDrop(faults.clone());
+        let Faulty { server, faults, .. } = &start("always", io_threads);
         let aof = server.aof();
         let mut conn = RawConn::connect(server.port);
         assert_eq!(conn.command(&[b"SET", b"k", b"v"]), b"+OK\r\n");
@@ -262,9 +266,7 @@ fn a_read_with_nothing_pending_is_answered_while_fsyncs_hang() {
 /// `CLIENT KILL`: the write path's every wait is cancellable, the hold too.
 #[test]
 fn client_kill_closes_a_client_held_by_a_failing_disk() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, faults) = start(dir.path(), "everysec", "1");
-    let _release = ReleaseOnDrop(faults.clone());
+    let Faulty { server, faults, .. } = &start("everysec", "1");
     let mut admin = RawConn::connect(server.port);
     let mut held = HeldClient::connect(server.port);
     held.send(&[b"CLIENT", b"ID"]);

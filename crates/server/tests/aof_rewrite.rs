@@ -11,7 +11,9 @@ use aof_support::{
     start, wait_until,
 };
 use proptest::prelude::*;
-use redigo_server::aof::{AofOptions, RewriteHooks, RewriteStartError, RewriteStep, temp_path};
+use redigo_server::aof::{
+    Aof, AofOptions, RewriteHooks, RewriteStartError, RewriteStep, temp_path,
+};
 use redigo_server::dataset;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -37,6 +39,15 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(db, key, value, ttl)| Op::Set { db, key, value, ttl }),
         1 => (0..4usize, any::<u8>()).prop_map(|(db, key)| Op::Del { db, key }),
     ]
+}
+
+/// Starts a rewrite of `aof` under the dataset lock `d`, with `hooks`.
+fn start_rewrite(
+    aof: &std::sync::Arc<Aof>,
+    d: &mut dataset::Dataset,
+    hooks: RewriteHooks,
+) -> Result<(), RewriteStartError> {
+    aof.start_rewrite(&mut d.store, &mut d.propagation, now_ms(), hooks)
 }
 
 fn key(k: u8) -> Vec<u8> {
@@ -93,8 +104,7 @@ proptest! {
                 apply(&mut guard, op);
             }
             let d = &mut *guard;
-            aof.start_rewrite(&mut d.store, &mut d.propagation, now_ms(), RewriteHooks::default())
-                .unwrap();
+            start_rewrite(aof, d, RewriteHooks::default()).unwrap();
             for op in second {
                 apply(&mut guard, op);
             }
@@ -143,20 +153,9 @@ fn a_rewrite_is_compact_and_a_second_request_is_refused_while_it_runs() {
     {
         let mut guard = dataset::lock(&data);
         let d = &mut *guard;
-        aof.start_rewrite(
-            &mut d.store,
-            &mut d.propagation,
-            now_ms(),
-            RewriteHooks::default(),
-        )
-        .unwrap();
+        start_rewrite(aof, d, RewriteHooks::default()).unwrap();
         assert_eq!(
-            aof.start_rewrite(
-                &mut d.store,
-                &mut d.propagation,
-                now_ms(),
-                RewriteHooks::default()
-            ),
+            start_rewrite(aof, d, RewriteHooks::default()),
             Err(RewriteStartError::AlreadyInProgress)
         );
         assert_eq!(
@@ -196,8 +195,7 @@ fn a_failed_rewrite_keeps_the_old_file_in_use() {
                 fail_at: Some(step),
                 crash_at: None,
             };
-            aof.start_rewrite(&mut d.store, &mut d.propagation, now_ms(), hooks)
-                .unwrap();
+            start_rewrite(aof, d, hooks).unwrap();
             set_locked(d, 1, b"in-tail", b"v", None);
             d.finish_batch(&state.stats);
         }
@@ -219,13 +217,7 @@ fn a_failed_rewrite_keeps_the_old_file_in_use() {
         {
             let mut guard = dataset::lock(&data);
             let d = &mut *guard;
-            aof.start_rewrite(
-                &mut d.store,
-                &mut d.propagation,
-                now_ms(),
-                RewriteHooks::default(),
-            )
-            .unwrap();
+            start_rewrite(aof, d, RewriteHooks::default()).unwrap();
         }
         assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
         let report = aof.report();

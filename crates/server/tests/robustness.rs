@@ -132,3 +132,32 @@ fn flushall_of_a_large_dataset_returns_memory_to_the_system() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `FLUSHALL` does not free the old tables on the command path: they go to
+/// the background freer (`crate::background_free`), which frees them.
+#[test]
+fn flushall_hands_the_old_tables_to_the_background_freer() {
+    use redigo_server::dataset;
+    use std::time::{Duration, Instant};
+
+    let server = TestServer::start(&[]);
+    let mut conn = RawConn::connect(server.port());
+    for i in 0..1000 {
+        let key = format!("key:{i}");
+        assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
+    }
+    let freed = || {
+        dataset::lock(server.dataset())
+            .freer()
+            .expect("the server frees in the background")
+            .freed()
+    };
+    let before = freed();
+    assert_eq!(conn.command(&[b"FLUSHALL"]), b"+OK\r\n");
+    assert_eq!(conn.command(&[b"DBSIZE"]), b":0\r\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while freed() == before {
+        assert!(Instant::now() < deadline, "the freer freed the old table");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

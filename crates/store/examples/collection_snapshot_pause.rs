@@ -16,6 +16,9 @@
 //! thread would do outside the lock. Last, `DEL` of the hash is timed with
 //! background freeing on, then the drop of the garbage it produced.
 
+mod common;
+
+use common::Lcg;
 use std::time::{Duration, Instant};
 
 use redigo_store::{SetOptions, Store, StoreConfig, Value};
@@ -24,19 +27,6 @@ const DEFAULT_FIELDS: usize = 1_000_000;
 const DEFAULT_WRITES_PER_BATCH: usize = 20;
 const DEFAULT_STRING_KEYS: usize = 100_000;
 const BATCH: usize = 1_000;
-
-/// A small deterministic generator so runs are comparable.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) as usize) % bound
-    }
-}
 
 /// Resident set size (Linux `/proc/self/statm`; 0 elsewhere).
 fn resident_bytes() -> usize {

@@ -16,26 +16,18 @@
 //!
 //! Linux only (reads `/proc/self/statm`).
 
+mod common;
+
+use common::resident_bytes;
 use std::io::Write;
 
 use redigo_store::{Store, StoreConfig};
 
-const PAGE_SIZE: usize = 4096;
 const SMALL_KEYS: usize = 100_000;
 const SMALL_FIELDS: usize = 10;
 const BIG: usize = 1_000_000;
 /// Elements per generated command for the big cases.
 const BATCH: usize = 100;
-
-fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc/self/statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("statm field 2");
-    pages * PAGE_SIZE
-}
 
 /// The commands of a case, as argument vectors, handed to `run`.
 fn commands(case: &str, run: &mut dyn FnMut(&[Vec<u8>])) -> usize {

@@ -9,21 +9,13 @@
 //! the shape `docs/store.md` compares with redis-server 7.0.15. Linux only
 //! (reads `/proc/self/statm`).
 
+mod common;
+
+use common::resident_bytes;
 use redigo_store::{SetOptions, Store, StoreConfig};
 
 const DEFAULT_KEYS: usize = 1_000_000;
 const DEFAULT_VALUE_LEN: usize = 16;
-const PAGE_SIZE: usize = 4096;
-
-fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc/self/statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("statm field 2");
-    pages * PAGE_SIZE
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -13,6 +13,9 @@
 //! lock waits for that too), the same slowest write with no snapshot for
 //! comparison, and the peak of `Store::snapshot_memory`.
 
+mod common;
+
+use common::Lcg;
 use std::time::{Duration, Instant};
 
 use redigo_store::{SetOptions, Store, StoreConfig};
@@ -24,19 +27,6 @@ const VALUE_LEN: usize = 16;
 
 fn key(i: usize) -> String {
     format!("key:{i:09}")
-}
-
-/// A small deterministic generator so runs are comparable.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) as usize) % bound
-    }
 }
 
 fn timed_write(store: &mut Store, rng: &mut Lcg, keys: usize, value: &[u8]) -> Duration {

@@ -421,17 +421,9 @@ impl Entry {
 
     fn payload_with(&self, header: &Header) -> Payload<'_> {
         if header.out_of_line() {
-            // SAFETY: see `detach_big`; the shared borrow of `self` keeps the
-            // box alive and unmodified.
-            unsafe {
-                let raw = std::ptr::read_unaligned(
-                    self.block
-                        .as_ptr()
-                        .add(header.value_start())
-                        .cast::<*mut Big>(),
-                );
-                Payload::Big(&*raw)
-            }
+            // SAFETY: the pointer is the live box's (`big_ptr`); the shared
+            // borrow of `self` keeps the box alive and unmodified.
+            Payload::Big(unsafe { &*self.big_ptr(header) })
         } else {
             let start = header.value_start();
             Payload::Packed(&self.block_with(header)[start..start + header.value_len])
@@ -449,15 +441,24 @@ impl Entry {
         if !header.out_of_line() {
             return None;
         }
-        // SAFETY: see `detach_big`; `&mut self` makes the access exclusive.
+        // SAFETY: the pointer is the live box's (`big_ptr`); `&mut self`
+        // makes the access exclusive.
+        Some(unsafe { &mut *self.big_ptr(&header) })
+    }
+
+    /// The pointer to the out-of-line value of an entry whose `header` says
+    /// it has one.
+    fn big_ptr(&self, header: &Header) -> *mut Big {
+        debug_assert!(header.out_of_line());
+        // SAFETY: see `detach_big`: an out-of-line entry stores the pointer
+        // of its live box, unaligned, at its value start, inside the block.
         unsafe {
-            let raw = std::ptr::read_unaligned(
+            std::ptr::read_unaligned(
                 self.block
                     .as_ptr()
                     .add(header.value_start())
                     .cast::<*mut Big>(),
-            );
-            Some(&mut *raw)
+            )
         }
     }
 

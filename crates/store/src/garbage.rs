@@ -84,3 +84,15 @@ impl Disposal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_and_values_can_go_to_another_thread() {
+        fn assert_send<T: Send + 'static>() {}
+        assert_send::<Garbage>();
+        assert_send::<crate::Value>();
+    }
+}

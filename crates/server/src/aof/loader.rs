@@ -366,6 +366,7 @@ impl<'a> Loader<'a> {
             }
             self.commands += 1;
         }
+        data.dispose_garbage();
         Ok(())
     }
 

@@ -4,6 +4,10 @@
 
 use bytes::Bytes;
 
+use crate::entry::Entry;
+use crate::store::DbHandle;
+use crate::table::Slot;
+
 /// What a removing command (`HDEL`, `SREM`) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Removed {
@@ -22,6 +26,17 @@ pub struct CollectionScanPage {
     pub cursor: u64,
     /// `HSCAN`: field, value, field, value...; `SSCAN`: members.
     pub items: Vec<Bytes>,
+}
+
+impl CollectionScanPage {
+    /// The page of a missing key, and where a page starts: no items, and
+    /// cursor 0.
+    pub fn empty() -> CollectionScanPage {
+        CollectionScanPage {
+            cursor: 0,
+            items: Vec::new(),
+        }
+    }
 }
 
 /// Receives the elements of `HRANDFIELD`/`SRANDMEMBER` with a count one by
@@ -85,6 +100,40 @@ pub(crate) fn distinct_indexes(
             }
         }
         picked
+    }
+}
+
+impl DbHandle<'_> {
+    /// Removes `items` from the collection at `slot` with `remove` (true
+    /// when it removed one), deleting the key once it is empty (`HDEL`,
+    /// `SREM`). Redis stops at the element that empties the collection,
+    /// since the key is deleted there.
+    pub(crate) fn remove_from_collection<T: AsRef<[u8]>>(
+        &mut self,
+        slot: Slot,
+        items: &[T],
+        remove: fn(&mut Entry, &[u8]) -> bool,
+    ) -> Removed {
+        let (removed, empty) = self.db_mut().update_value(slot, |entry| {
+            let mut removed = 0;
+            for item in items {
+                if remove(entry, item.as_ref()) {
+                    removed += 1;
+                    if entry.collection_is_empty() {
+                        break;
+                    }
+                }
+            }
+            (removed, entry.collection_is_empty())
+        });
+        if empty {
+            let entry = self.db_mut().remove_at(slot);
+            self.dispose(entry);
+        }
+        Removed {
+            removed,
+            key_deleted: empty,
+        }
     }
 }
 

@@ -174,27 +174,7 @@ impl DbHandle<'_> {
                 key_deleted: false,
             });
         };
-        let (removed, empty) = self.db_mut().update_value(slot, |entry| {
-            let mut removed = 0;
-            for field in fields {
-                if delete_field(entry, field.as_ref()) {
-                    removed += 1;
-                    // Redis stops at the last field (the key is deleted).
-                    if entry.collection_is_empty() {
-                        break;
-                    }
-                }
-            }
-            (removed, entry.collection_is_empty())
-        });
-        if empty {
-            let entry = self.db_mut().remove_at(slot);
-            self.dispose(entry);
-        }
-        Ok(Removed {
-            removed,
-            key_deleted: empty,
-        })
+        Ok(self.remove_from_collection(slot, fields, delete_field))
     }
 
     /// `HEXISTS key field`.
@@ -410,10 +390,7 @@ impl DbHandle<'_> {
         pattern: Option<&[u8]>,
         count: usize,
     ) -> Result<CollectionScanPage, StoreError> {
-        let mut page = CollectionScanPage {
-            cursor: 0,
-            items: Vec::new(),
-        };
+        let mut page = CollectionScanPage::empty();
         let Some(hash) = self.hash_view(key)? else {
             return Ok(page);
         };

@@ -161,26 +161,7 @@ impl DbHandle<'_> {
     /// Removes members from the set at `slot`, deleting the key when it
     /// empties.
     fn remove_members<M: AsRef<[u8]>>(&mut self, slot: Slot, members: &[M]) -> Removed {
-        let (removed, empty) = self.db_mut().update_value(slot, |entry| {
-            let mut removed = 0;
-            for member in members {
-                if remove_member(entry, member.as_ref()) {
-                    removed += 1;
-                    if entry.collection_is_empty() {
-                        break;
-                    }
-                }
-            }
-            (removed, entry.collection_is_empty())
-        });
-        if empty {
-            let entry = self.db_mut().remove_at(slot);
-            self.dispose(entry);
-        }
-        Removed {
-            removed,
-            key_deleted: empty,
-        }
+        self.remove_from_collection(slot, members, remove_member)
     }
 
     /// `SREM key member ...`: members removed; the key goes with the last.
@@ -579,10 +560,7 @@ impl DbHandle<'_> {
         pattern: Option<&[u8]>,
         count: usize,
     ) -> Result<CollectionScanPage, StoreError> {
-        let mut page = CollectionScanPage {
-            cursor: 0,
-            items: Vec::new(),
-        };
+        let mut page = CollectionScanPage::empty();
         let Some(set) = self.set_view(key)? else {
             return Ok(page);
         };
