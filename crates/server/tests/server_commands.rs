@@ -218,7 +218,10 @@ fn config_get_with_patterns_and_set_at_run_time() {
         .arg("*")
         .query(&mut conn)
         .unwrap();
+    // Every parameter, every alias (listed under its own name, as Redis
+    // 7.0 lists hash-max-ziplist-entries), and the compatibility ones.
     let expected = redigo_server::config::params::PARAMS.len()
+        + redigo_server::config::params::ALIASES.len()
         + redigo_server::config::params::REDIS_COMPAT_PARAMS.len();
     assert_eq!(all.len(), expected * 2);
 }
