@@ -90,6 +90,10 @@ const KIND_STRING: u8 = 0;
 const KIND_HASH: u8 = 1;
 const KIND_SET: u8 = 2;
 
+/// Spare room given to a string changed in place without growing, only to
+/// select the spare layout that marks it `raw` (see `grow_value`).
+const RAW_MARK_SPARE: usize = 1;
+
 /// Above this size a growing string gains 1 MiB of spare room at a time
 /// instead of doubling (Redis's `SDS_MAX_PREALLOC`).
 const GREEDY_GROWTH_LIMIT: usize = 1024 * 1024;
@@ -709,6 +713,19 @@ impl Entry {
     fn grow_value(&mut self, new_len: usize) {
         let header = self.header();
         if new_len <= header.value_len {
+            if header.flags & HAS_SPARE == 0 {
+                // Changed in place without growing: Redis has made it a raw
+                // sds all the same (`dbUnshareStringValue`), so `OBJECT
+                // ENCODING` says `raw`. The spare layout is what marks a
+                // string changed in place; the least room selects it.
+                *self = Self::from_parts(
+                    header.kind(),
+                    self.key(),
+                    self.value(),
+                    self.expire_at(),
+                    RAW_MARK_SPARE,
+                );
+            }
             return;
         }
         if header.flags & HAS_SPARE != 0 && new_len <= header.value_len + header.spare {

@@ -215,6 +215,17 @@ fn values_and_encodings_of_any_kind_are_readable() {
     assert_eq!(db.object_encoding(b"long"), Some("raw"));
     db.append(b"s", b"!").unwrap();
     assert_eq!(db.object_encoding(b"s"), Some("raw"));
+    // A change in place that does not lengthen the string makes it raw too,
+    // as Redis unshares it into a raw sds (`SETRANGE c 1 0` on an int).
+    db.set(b"c", b"9223372036854775807", SetOptions::default())
+        .unwrap();
+    assert_eq!(db.object_encoding(b"c"), Some("int"));
+    assert_eq!(db.set_range(b"c", 1, b"0").unwrap(), 19);
+    assert_eq!(db.object_encoding(b"c"), Some("raw"));
+    assert_eq!(db.get(b"c").unwrap(), Some(&b"9023372036854775807"[..]));
+    db.set(b"e", b"abc", SetOptions::default()).unwrap();
+    assert_eq!(db.append(b"e", b"").unwrap(), 3);
+    assert_eq!(db.object_encoding(b"e"), Some("raw"));
     assert_eq!(db.object_encoding(b"missing"), None);
     assert_eq!(
         db.value(b"s"),
