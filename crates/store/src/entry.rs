@@ -344,7 +344,14 @@ impl Entry {
     /// (`COPY`, `RENAME`), of the same kind.
     pub(crate) fn copy_with_key(&self, key: &[u8]) -> Entry {
         match self.payload_of_collection() {
-            None | Some(Payload::Packed(_)) => {
+            None => Self::from_parts(
+                self.kind(),
+                key,
+                self.value(),
+                self.expire_at(),
+                self.raw_marker(),
+            ),
+            Some(Payload::Packed(_)) => {
                 Self::from_parts(self.kind(), key, self.value(), self.expire_at(), 0)
             }
             Some(Payload::Big(big)) => {
@@ -359,7 +366,18 @@ impl Entry {
         let (kind, expire_at) = (self.kind(), self.expire_at());
         match self.detach_big() {
             Some(big) => Entry::new_big(kind, key, big, expire_at),
-            None => Self::from_parts(kind, key, self.value(), expire_at, 0),
+            None => Self::from_parts(kind, key, self.value(), expire_at, self.raw_marker()),
+        }
+    }
+
+    /// The spare room a rebuilt copy of this entry needs to keep its
+    /// encoding: a raw string stays raw (Redis's `dupStringObject` and
+    /// `RENAME` keep the encoding), through the marker room only.
+    fn raw_marker(&self) -> usize {
+        let header = self.header();
+        match header.kind() {
+            ValueKind::String if header.flags & HAS_SPARE != 0 => RAW_MARK_SPARE,
+            ValueKind::String | ValueKind::Hash | ValueKind::Set => 0,
         }
     }
 

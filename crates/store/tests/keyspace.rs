@@ -223,6 +223,12 @@ fn values_and_encodings_of_any_kind_are_readable() {
     assert_eq!(db.set_range(b"c", 1, b"0").unwrap(), 19);
     assert_eq!(db.object_encoding(b"c"), Some("raw"));
     assert_eq!(db.get(b"c").unwrap(), Some(&b"9023372036854775807"[..]));
+    // COPY keeps the encoding, as Redis's dupStringObject does.
+    assert!(db.copy(b"c", b"c2", None, false).unwrap());
+    assert_eq!(db.object_encoding(b"c2"), Some("raw"));
+    // So does RENAME.
+    assert!(db.rename(b"c2", b"c3").is_ok());
+    assert_eq!(db.object_encoding(b"c3"), Some("raw"));
     db.set(b"e", b"abc", SetOptions::default()).unwrap();
     assert_eq!(db.append(b"e", b"").unwrap(), 3);
     assert_eq!(db.object_encoding(b"e"), Some("raw"));
