@@ -6,6 +6,7 @@
 use bytes::BytesMut;
 use redigo_resp::encode;
 use redigo_store::ops::collections::{CollectionScanPage, PickSink};
+use redigo_store::{DbHandle, StoreError};
 
 use super::context::ExecContext;
 
@@ -66,6 +67,38 @@ impl PickSink for ReplySink<'_> {
             return false;
         }
         true
+    }
+}
+
+/// `HRANDFIELD`/`SRANDMEMBER` with a count: streams what `pick` draws from
+/// the database into the reply, then counts the lookup as Redis does (a
+/// count of 0 looks the key up; otherwise a hit when anything was drawn).
+pub(crate) fn reply_random_picks(
+    ctx: &mut ExecContext<'_>,
+    key: &[u8],
+    count: i64,
+    with_values: bool,
+    pick: impl FnOnce(&mut DbHandle<'_>, &mut ReplySink<'_>) -> Result<(), StoreError>,
+) {
+    let Ok(mut db) = ctx.store.db(ctx.client.db, ctx.now_ms) else {
+        return ctx.reply_error(super::errors::DB_INDEX_OUT_OF_RANGE);
+    };
+    let mut sink = ReplySink::new(ctx.out, with_values);
+    let result = pick(&mut db, &mut sink);
+    let found = sink.announced > 0;
+    finish_random_reply(ctx.effects, &mut sink);
+    match result {
+        Ok(()) => {
+            if count == 0 {
+                ctx.count_key_lookup(key);
+            } else {
+                ctx.count_lookup(found);
+            }
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
     }
 }
 

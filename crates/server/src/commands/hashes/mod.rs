@@ -28,7 +28,7 @@ use redigo_aof::Record;
 use redigo_store::numeric::parse_scan_cursor;
 
 use super::arguments::{INVALID_CURSOR, is_keyword, range_or_reply, scan_options};
-use super::collection_reply::{ReplySink, finish_random_reply, reply_empty_scan, reply_scan_page};
+use super::collection_reply::{reply_empty_scan, reply_random_picks, reply_scan_page};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -287,26 +287,9 @@ fn handle_hrandfield(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if with_values && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
         return ctx.reply_error("ERR value is out of range");
     }
-    let Ok(mut db) = ctx.store.db(ctx.client.db, ctx.now_ms) else {
-        return ctx.reply_error(errors::DB_INDEX_OUT_OF_RANGE);
-    };
-    let mut sink = ReplySink::new(ctx.out, with_values);
-    let result = db.hrandfield_with_count(key, count, with_values, &mut sink);
-    let found = sink.announced > 0;
-    finish_random_reply(ctx.effects, &mut sink);
-    match result {
-        Ok(()) => {
-            if count == 0 {
-                ctx.count_key_lookup(key);
-            } else {
-                ctx.count_lookup(found);
-            }
-        }
-        Err(error) => {
-            ctx.keyspace_hit();
-            ctx.reply_error(&error.to_string());
-        }
-    }
+    reply_random_picks(ctx, key, count, with_values, |db, sink| {
+        db.hrandfield_with_count(key, count, with_values, sink)
+    });
 }
 
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order: the

@@ -36,7 +36,7 @@ use redigo_store::{DbHandle, StoreError, ValueKind};
 use super::arguments::{
     INVALID_CURSOR, is_keyword, positive_or_reply, range_or_reply, scan_options,
 };
-use super::collection_reply::{ReplySink, finish_random_reply, reply_empty_scan, reply_scan_page};
+use super::collection_reply::{reply_empty_scan, reply_random_picks, reply_scan_page};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -181,26 +181,9 @@ fn handle_srandmember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Ok(count) => count,
         Err(error) => return ctx.reply_error(&error),
     };
-    let Ok(mut db) = ctx.store.db(ctx.client.db, ctx.now_ms) else {
-        return ctx.reply_error(errors::DB_INDEX_OUT_OF_RANGE);
-    };
-    let mut sink = ReplySink::new(ctx.out, false);
-    let result = db.srandmember_with_count(key, count, &mut sink);
-    let found = sink.announced > 0;
-    finish_random_reply(ctx.effects, &mut sink);
-    match result {
-        Ok(()) => {
-            if count == 0 {
-                ctx.count_key_lookup(key);
-            } else {
-                ctx.count_lookup(found);
-            }
-        }
-        Err(error) => {
-            ctx.keyspace_hit();
-            ctx.reply_error(&error.to_string());
-        }
-    }
+    reply_random_picks(ctx, key, count, false, |db, sink| {
+        db.srandmember_with_count(key, count, sink)
+    });
 }
 
 /// `SPOP key [count]`, as Redis 7.0's `spopCommand`: the count (positive)
