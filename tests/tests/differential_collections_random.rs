@@ -16,7 +16,7 @@ mod differential_support;
 
 use std::cell::RefCell;
 
-use differential_support::{Pair, bulk_array, show};
+use differential_support::{Pair, bulk_array, judged};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -130,16 +130,7 @@ fn compare(pair: &mut Pair, command: &[String]) -> Result<(), String> {
     } else {
         redis == redigo
     };
-    if same {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}: Redis {:?}, Redigo {:?}",
-            command.join(" "),
-            show(&redis),
-            show(&redigo)
-        ))
-    }
+    judged(same, command, &redis, &redigo)
 }
 
 #[test]

@@ -96,6 +96,21 @@ impl Pair {
     }
 }
 
+/// `Ok` when the replies to `command` were judged the same, else what
+/// differs (for random sequences, which report rather than panic).
+pub fn judged(same: bool, command: &[String], redis: &[u8], redigo: &[u8]) -> Result<(), String> {
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: Redis {:?}, Redigo {:?}",
+            command.join(" "),
+            show(redis),
+            show(redigo)
+        ))
+    }
+}
+
 /// A reply as text, for readable assertion failures.
 pub fn show(reply: &[u8]) -> String {
     String::from_utf8_lossy(reply).into_owned()
