@@ -37,6 +37,8 @@ const SEEDS: u64 = 4;
 /// How long the server stays down: deadlines shorter than this, set near
 /// the end of a sequence, pass during the restart.
 const DOWNTIME: Duration = Duration::from_millis(400);
+/// Ports tried before a start-up counts as failed.
+const START_ATTEMPTS: usize = 3;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -203,18 +205,35 @@ struct Redigo {
 }
 
 impl Redigo {
+    /// Starts the binary on `aof` and waits until it answers `PING` as
+    /// itself (its `INFO server` names its pid). A server that could not
+    /// bind its port (taken meanwhile by another process) is started again
+    /// on another; any other early exit fails with what it logged.
     fn start(aof: &Path) -> Redigo {
-        let port = free_port();
-        let child = Command::new(BINARY)
-            .args(["--port", &port.to_string(), "--aof-enabled"])
-            .args(["--appendfsync", "always", "--aof-path"])
-            .arg(aof)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redigo");
-        assert!(wait_for_port(port, STARTUP), "redigo did not start");
-        Redigo { child, port }
+        for _attempt in 0..START_ATTEMPTS {
+            let port = free_port();
+            let log = aof.with_extension(format!("{port}.log"));
+            let mut child = Command::new(BINARY)
+                .args(["--port", &port.to_string(), "--aof-enabled"])
+                .args(["--appendfsync", "always", "--aof-path"])
+                .arg(aof)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"))
+                .spawn()
+                .expect("spawn redigo");
+            let ready = wait_for_port(port, STARTUP) && serves_pid(port, child.id());
+            if ready {
+                return Redigo { child, port };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            let logged = std::fs::read_to_string(&log).unwrap_or_default();
+            assert!(
+                logged.contains("could not listen") || logged.is_empty(),
+                "redigo exited instead of serving: {logged}"
+            );
+        }
+        panic!("redigo did not start on any of {START_ATTEMPTS} ports");
     }
 
     fn wait_exit(mut self) {
@@ -308,6 +327,35 @@ fn check_seed(dir: &Path, seed: u64, stop: Stop) {
     let loaded = observe(&mut conn);
     let to = now_ms();
     assert_agrees("redis-server", seed, &live, &loaded, (from, to));
+}
+
+/// Whether the server on `port` is the process `pid` (`INFO server`); any
+/// I/O error means "not (or no longer) ours".
+fn serves_pid(port: u16, pid: u32) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(STARTUP));
+    if stream
+        .write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let expected = format!("process_id:{pid}\r\n");
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&chunk[..n]);
+        if String::from_utf8_lossy(&reply).contains(&expected) {
+            return true;
+        }
+    }
+    false
 }
 
 #[test]
