@@ -7,6 +7,29 @@ use std::time::Duration;
 /// How long a test waits for a reply before declaring the server stuck.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long [`RawConn::connect`] keeps trying while connections are refused.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Connects to `127.0.0.1:port`, trying again while the connection is
+/// refused, for [`CONNECT_PATIENCE`]: fresh-clone CI runs saw a server that
+/// `wait_for_port` had just reached refuse the next connection (cause not
+/// found); a server that is really gone still fails the test after that.
+fn connect_patiently(port: u16) -> TcpStream {
+    let deadline = std::time::Instant::now() + CONNECT_PATIENCE;
+    loop {
+        match TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
+            Ok(stream) => return stream,
+            Err(err)
+                if err.kind() == std::io::ErrorKind::ConnectionRefused
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(err) => panic!("connect: {err:?}"),
+        }
+    }
+}
+
 /// A raw RESP2 connection for byte-exact comparisons between servers.
 #[derive(Debug)]
 pub struct RawConn {
@@ -17,7 +40,7 @@ pub struct RawConn {
 impl RawConn {
     /// Connects to `127.0.0.1:port`.
     pub fn connect(port: u16) -> RawConn {
-        let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect");
+        let stream = connect_patiently(port);
         stream
             .set_read_timeout(Some(READ_TIMEOUT))
             .expect("set timeout");
