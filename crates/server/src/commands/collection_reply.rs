@@ -102,6 +102,23 @@ pub(crate) fn reply_random_picks(
     }
 }
 
+/// `HDEL`/`SREM`: the number removed, propagated as sent when anything was.
+pub(crate) fn reply_removed(
+    ctx: &mut ExecContext<'_>,
+    args: &[bytes::Bytes],
+    result: Result<redigo_store::ops::collections::Removed, StoreError>,
+) {
+    match result {
+        Ok(outcome) => {
+            if outcome.removed > 0 {
+                ctx.propagate(|| redigo_aof::Record::from_args(args));
+            }
+            ctx.reply_integer(i64::try_from(outcome.removed).unwrap_or(i64::MAX));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
 /// Ends a streamed random reply: an overflowed one is dropped and the
 /// connection closed (see [`RANDOM_REPLY_MAX_BYTES`]).
 pub(crate) fn finish_random_reply(effects: &mut super::Effects, sink: &mut ReplySink<'_>) {

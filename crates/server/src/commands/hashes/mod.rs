@@ -28,7 +28,9 @@ use redigo_aof::Record;
 use redigo_store::numeric::parse_scan_cursor;
 
 use super::arguments::{INVALID_CURSOR, is_keyword, range_or_reply, scan_options};
-use super::collection_reply::{reply_empty_scan, reply_random_picks, reply_scan_page};
+use super::collection_reply::{
+    reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
+};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -134,15 +136,8 @@ fn handle_hmget(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 fn handle_hdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    match ctx.db().hdel(&args[1], &args[2..]) {
-        Ok(outcome) => {
-            if outcome.removed > 0 {
-                ctx.propagate(|| Record::from_args(args));
-            }
-            ctx.reply_integer(count_reply(outcome.removed));
-        }
-        Err(error) => ctx.reply_error(&error.to_string()),
-    }
+    let result = ctx.db().hdel(&args[1], &args[2..]);
+    reply_removed(ctx, args, result);
 }
 
 /// A read answering a number or a boolean: `exists` tells whether the

@@ -36,7 +36,9 @@ use redigo_store::{DbHandle, StoreError, ValueKind};
 use super::arguments::{
     INVALID_CURSOR, is_keyword, positive_or_reply, range_or_reply, scan_options,
 };
-use super::collection_reply::{reply_empty_scan, reply_random_picks, reply_scan_page};
+use super::collection_reply::{
+    reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
+};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -62,15 +64,8 @@ fn handle_sadd(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 fn handle_srem(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    match ctx.db().srem(&args[1], &args[2..]) {
-        Ok(outcome) => {
-            if outcome.removed > 0 {
-                ctx.propagate(|| Record::from_args(args));
-            }
-            ctx.reply_integer(count_reply(outcome.removed));
-        }
-        Err(error) => ctx.reply_error(&error.to_string()),
-    }
+    let result = ctx.db().srem(&args[1], &args[2..]);
+    reply_removed(ctx, args, result);
 }
 
 /// Replies to a read of one key with a number; `proves_key` tells whether
