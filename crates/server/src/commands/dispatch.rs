@@ -92,7 +92,7 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             counters.rejected_calls.fetch_add(1, Ordering::Relaxed);
         }
         ctx.client.multi.flag();
-        if spec.name == "exec" && ctx.client.multi.in_multi() {
+        if spec.name == "exec" {
             transactions::abort_exec(ctx, &error);
         } else {
             ctx.reply_error(&error);

@@ -188,13 +188,16 @@ pub(crate) fn queue(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args:
     ctx.reply_simple("QUEUED");
 }
 
-/// `EXEC` refused by a check of the dispatcher (e.g. `MISCONF`): the
-/// transaction is discarded and the reason given (Redis's
-/// `execCommandAbort`).
+/// `EXEC` refused by a check of the dispatcher (wrong arity, `MISCONF`),
+/// in `MULTI` or not: the transaction, if any, is discarded and the reason
+/// given after `EXECABORT` (Redis's `rejectCommand` calls
+/// `execCommandAbort` for `EXEC`; a generic error's `ERR ` code is not
+/// repeated, as Redis formats it before adding one).
 pub(crate) fn abort_exec(ctx: &mut ExecContext<'_>, error: &str) {
     discard(ctx);
+    let reason = error.strip_prefix("ERR ").unwrap_or(error);
     ctx.reply_error(&format!(
-        "EXECABORT Transaction discarded because of: {error}"
+        "EXECABORT Transaction discarded because of: {reason}"
     ));
 }
 
