@@ -121,6 +121,12 @@ fn nesting_and_misplaced_commands() {
         "EXEC extra",
         "EXEC",
         "EXISTS q",
+        // RESET leaves the transaction.
+        "MULTI",
+        "SET r 1",
+        "RESET",
+        "EXEC",
+        "EXISTS r",
     ]);
 }
 

@@ -284,6 +284,9 @@ fn handle_watch(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error("ERR WATCH inside MULTI is not allowed");
         return;
     }
+    // Signals left by changes outside commands (the active expiry cycle)
+    // belong to the watches before this one.
+    ctx.server.watches.apply(ctx.store, false, ctx.now_ms);
     // No point in watching once dirty (as Redis).
     if !ctx.client.multi.dirty_cas() {
         ctx.client.multi.watching = true;
