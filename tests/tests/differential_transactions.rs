@@ -304,7 +304,7 @@ fn watcher_fields(reply: &[u8]) -> Vec<String> {
 #[test]
 fn client_list_shows_multi_and_dirty_flags() {
     let Some(mut t) = Two::start() else { return };
-    let mut compare = |t: &mut Two| {
+    let compare = |t: &mut Two| {
         let redis = t.redis2.command(&[b"CLIENT", b"LIST"]);
         let redigo = t.redigo2.command(&[b"CLIENT", b"LIST"]);
         assert_eq!(watcher_fields(&redigo), watcher_fields(&redis));

@@ -2,14 +2,21 @@
 //! redis-check-aof: what `EXEC` logs (nothing for reads, one bare write, a
 //! single `MULTI`/`EXEC` around several), a transaction cut short by a
 //! crash (dropped whole at start-up, with Redis's warning), a `MULTI`
-//! without `EXEC` in the middle (a corrupt file), and `check-aof --fix`.
+//! without `EXEC` in the middle (a corrupt file), `check-aof --fix`, and
+//! the `EXEC` reply held until the whole transaction is fsynced under
+//! `appendfsync always`.
+
+mod aof_support;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aof_support::{InProcessServer, faulty_factory, wait_until};
 use redigo_aof::{Record, Replay};
+use redigo_server::aof::AofOptions;
+use redigo_server::aof::inline_fsync::MAX_INLINE_FSYNC;
 use redigo_tests::{RawConn, free_port, wait_for_port, wait_until_loaded};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_redigo");
@@ -342,4 +349,74 @@ fn check_aof_fix_cuts_before_an_unclosed_multi_as_redis_check_aof() {
         kept,
         "redis-check-aof cuts there too"
     );
+}
+
+/// Under `appendfsync always` the `EXEC` reply waits for the fsync that
+/// covers the whole transaction (a fault-injected fsync held at a gate).
+#[test]
+fn under_always_the_exec_reply_waits_for_the_fsync_of_the_transaction() {
+    use std::io::{Read, Write};
+    for io_threads in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (factory, injector) = faulty_factory();
+        let path = dir.path().join("appendonly.aof");
+        let path_text = path.display().to_string();
+        let overrides = [
+            ("aof-enabled", "yes"),
+            ("appendfsync", "always"),
+            ("aof-path", path_text.as_str()),
+            ("io-threads", io_threads),
+        ];
+        let options = AofOptions {
+            open_writer: factory,
+            ..AofOptions::default()
+        };
+        let server = InProcessServer::start(&overrides, options);
+        let faults = injector.lock().unwrap().clone().unwrap();
+        let mut other = RawConn::connect(server.port);
+        // One slow fsync moves fsyncs to the fsync thread (as in
+        // `aof_reply_hold`), so a held one does not hold the runtime.
+        faults.stall_next_syncs(1, MAX_INLINE_FSYNC + Duration::from_millis(20));
+        assert_eq!(other.command(&[b"SET", b"slow", b"v"]), b"+OK\r\n");
+
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        client.set_read_timeout(Some(STARTUP)).unwrap();
+        let queue = b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n";
+        client.write_all(queue).unwrap();
+        let mut queued = [0u8; 23];
+        client.read_exact(&mut queued).unwrap();
+        assert_eq!(
+            &queued, b"+OK\r\n+QUEUED\r\n+QUEUED\r\n",
+            "queuing writes nothing"
+        );
+
+        faults.hold_syncs();
+        client.write_all(b"*1\r\n$4\r\nEXEC\r\n").unwrap();
+        assert!(
+            wait_until(STARTUP, || faults.syncs_held().0 == 1),
+            "io-threads {io_threads}: the fsync covering the transaction is held"
+        );
+        assert_eq!(other.command(&[b"PING"]), b"+PONG\r\n");
+        client.set_nonblocking(true).unwrap();
+        let early = client.peek(&mut [0u8; 1]);
+        client.set_nonblocking(false).unwrap();
+        assert!(
+            matches!(&early, Err(err) if err.kind() == std::io::ErrorKind::WouldBlock),
+            "io-threads {io_threads}: EXEC answered before its fsync: {early:?}"
+        );
+
+        faults.release_syncs();
+        let mut reply = [0u8; 14];
+        client.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, b"*2\r\n+OK\r\n+OK\r\n");
+        let aof = server.aof();
+        assert!(aof.committed() >= aof.queued_seq());
+        let logged = records(&path);
+        let tail: Vec<&str> = logged[logged.len() - 4..]
+            .iter()
+            .map(|r| r[0].as_str())
+            .collect();
+        assert_eq!(tail, ["MULTI", "SET", "SET", "EXEC"], "{logged:?}");
+        faults.clear();
+    }
 }
