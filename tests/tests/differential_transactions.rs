@@ -272,6 +272,12 @@ fn watched_keys_that_expire() {
     t.script(&["WATCH stale"]);
     t.other("FLUSHDB");
     t.script(&["MULTI", "PING", "EXEC"]);
+    // ... but writing it again is a change.
+    t.script(&["SET stale v PX 1"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    t.script(&["WATCH stale"]);
+    t.other("SET stale again");
+    t.script(&["MULTI", "PING", "EXEC"]);
 }
 
 #[test]
