@@ -66,6 +66,17 @@ use crate::state::ServerState;
 /// `EXEC` after an error while queuing.
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
+/// Most bytes of arguments one transaction may queue. Redis 7.0 has no
+/// limit of its own (only `maxmemory-clients`, off by default), so a client
+/// could grow a queue without bound; this cap is the size of Redis's
+/// default `client-query-buffer-limit` (1 GiB), far above any real
+/// transaction. Past it the queue is freed and the transaction doomed, as
+/// a rejection while queuing dooms it.
+pub const MAX_QUEUED_BYTES: usize = 1 << 30;
+
+/// The error of a command that would queue past [`MAX_QUEUED_BYTES`].
+const QUEUE_TOO_BIG: &str = "ERR MULTI queue limit exceeded: the transaction is discarded at EXEC";
+
 /// Commands that run at once even inside `MULTI` (Redis's `processCommand`
 /// exceptions): the transaction commands themselves, `QUIT` and `RESET`.
 const NOT_QUEUED: [&str; 6] = ["exec", "discard", "multi", "watch", "quit", "reset"];
@@ -173,10 +184,18 @@ pub(crate) fn queue(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args:
     let state = &mut ctx.client.multi;
     if !state.dirty_exec && !state.dirty_cas() {
         // As Redis's `argv_len_sums`: the bytes and one pointer each.
-        state.queued_bytes += args
+        let bytes = args
             .iter()
             .map(|arg| arg.len() + std::mem::size_of::<usize>())
             .sum::<usize>();
+        if state.queued_bytes + bytes > MAX_QUEUED_BYTES {
+            state.dirty_exec = true;
+            state.queued = Some(Vec::new());
+            state.queued_bytes = 0;
+            ctx.reply_error(QUEUE_TOO_BIG);
+            return;
+        }
+        state.queued_bytes += bytes;
         state.queued_write |= spec.has(super::spec::Flag::Write);
         if let Some(queued) = state.queued.as_mut() {
             queued.push(Queued {

@@ -251,3 +251,24 @@ fn exec_of_writes_is_refused_as_a_write_and_deny_blocking_is_set_inside_exec() {
     assert!(h.client.multi.exec_writes());
     run(&mut h, &["DISCARD"]);
 }
+
+#[test]
+fn a_queue_past_its_byte_limit_is_freed_and_the_transaction_doomed() {
+    let mut h = Harness::new();
+    run(&mut h, &["MULTI"]);
+    run(&mut h, &["SET", "a", "1"]);
+    // As if nearly a gigabyte had been queued already.
+    h.client.multi.queued_bytes = super::MAX_QUEUED_BYTES - 10;
+    let reply = run(&mut h, &["SET", "big", "0123456789"]);
+    assert!(
+        reply.starts_with(b"-ERR MULTI queue limit exceeded"),
+        "{reply:?}"
+    );
+    assert_eq!(h.client.multi.queued_count(), 0, "the queue was freed");
+    assert_eq!(run(&mut h, &["SET", "b", "2"]), b"+QUEUED\r\n");
+    assert_eq!(
+        run(&mut h, &["EXEC"]),
+        format!("-{}\r\n", super::EXECABORT).as_bytes()
+    );
+    assert_eq!(run(&mut h, &["EXISTS", "a", "b", "big"]), b":0\r\n");
+}
