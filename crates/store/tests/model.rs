@@ -42,6 +42,7 @@ const LIMITS: EncodingLimits = EncodingLimits {
     hash_max_listpack_entries: 2,
     hash_max_listpack_value: 3,
     set_max_intset_entries: 2,
+    list_max_listpack_size: 2,
 };
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 

@@ -106,6 +106,7 @@ const DEFAULT_ENCODING_LIMITS: redigo_store::EncodingLimits = redigo_store::Enco
     hash_max_listpack_entries: 512,
     hash_max_listpack_value: 64,
     set_max_intset_entries: 512,
+    list_max_listpack_size: -2,
 };
 
 /// The server configuration. [`Config::default`] is what `redigo.toml` lists.
@@ -179,6 +180,7 @@ impl Config {
             hash_max_listpack_entries: self.hash_max_listpack_entries,
             hash_max_listpack_value: self.hash_max_listpack_value,
             set_max_intset_entries: self.set_max_intset_entries,
+            list_max_listpack_size: self.list_max_listpack_size,
         }
     }
 }
