@@ -613,10 +613,7 @@ impl<'a> ListRef<'a> {
     pub(crate) fn range(self, start: usize, stop: usize, mut visit: impl FnMut(&'a [u8])) {
         let take = stop + 1 - start;
         match self {
-            ListRef::Packed(run, _) => run_iter(run)
-                .skip(start)
-                .take(take)
-                .for_each(visit),
+            ListRef::Packed(run, _) => run_iter(run).skip(start).take(take).for_each(visit),
             ListRef::Big(list) => {
                 let (mut chunk, inner) = list.find(start);
                 let mut left = take;
@@ -766,11 +763,7 @@ impl ListValue {
     pub fn for_each(&self, mut visit: impl FnMut(&[u8])) {
         match &self.0 {
             Repr::Elements(elements) => elements.iter().for_each(|e| visit(e)),
-            Repr::Frozen(frozen) => frozen
-                .chunks
-                .iter()
-                .flat_map(|c| c.iter())
-                .for_each(visit),
+            Repr::Frozen(frozen) => frozen.chunks.iter().flat_map(|c| c.iter()).for_each(visit),
         }
     }
 
@@ -849,7 +842,10 @@ mod tests {
         for &len in &lens {
             push_element(&mut run, &vec![b'x'; len]);
         }
-        assert_eq!(run.len(), lens.iter().map(|&l| encoded_len(l)).sum::<usize>());
+        assert_eq!(
+            run.len(),
+            lens.iter().map(|&l| encoded_len(l)).sum::<usize>()
+        );
         let forward: Vec<usize> = run_iter(&run).map(<[u8]>::len).collect();
         let backward: Vec<usize> = run_iter(&run).rev().map(<[u8]>::len).collect();
         assert_eq!(forward, lens);
@@ -905,7 +901,11 @@ mod tests {
         let big = vec![b'z'; 3000];
         list.set(1000, &big, -1);
         list.insert_at(500, &big, -1);
-        assert!(list.chunks.iter().all(|c| c.count == 1 || c.data.len() <= 4096));
+        assert!(
+            list.chunks
+                .iter()
+                .all(|c| c.count == 1 || c.data.len() <= 4096)
+        );
         assert_eq!(list.get(1001), &big[..]);
         assert_eq!(list.get(500), &big[..]);
         assert_eq!(list.len(), 2001);
