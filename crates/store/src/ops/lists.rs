@@ -387,15 +387,19 @@ impl DbHandle<'_> {
                 key_deleted: false,
             });
         }
+        if kept == 0 {
+            // The whole list goes, as a deleted key does (a big one to the
+            // background freer, not freed here).
+            let entry = self.db_mut().remove_at(slot);
+            self.dispose(entry);
+            return Ok(Trimmed {
+                removed: len,
+                key_deleted: true,
+            });
+        }
         let (_, key_deleted) = self.change_at(slot, |list| {
-            // The ends go by pops (O(1) each, whole chunks dropped), the
-            // middle stays untouched.
-            for _ in 0..from {
-                list.pop(End::Left);
-            }
-            while list.len() > kept {
-                list.pop(End::Right);
-            }
+            // Whole chunks go at each end; the middle stays untouched.
+            list.drop_ends(from.min(len), len - from.min(len) - kept);
         });
         Ok(Trimmed {
             removed: len - kept,
