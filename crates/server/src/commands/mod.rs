@@ -85,6 +85,7 @@ mod memory;
 mod object;
 mod server_admin;
 mod sets;
+mod sorted_sets;
 mod spec;
 mod strings;
 mod table;
@@ -111,6 +112,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     expiry::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    sorted_sets::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
 ];
