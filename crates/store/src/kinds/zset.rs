@@ -447,12 +447,14 @@ impl Tree {
         let Some(root) = self.root.as_mut() else {
             return false;
         };
-        let mut delta = 0isize;
-        let removed = remove_from(root, member, score, &mut delta);
-        self.bytes = (self.bytes as isize + delta) as usize;
-        if !removed {
+        // Look before copying: a miss must not copy a path shared with a
+        // snapshot (and the descent below can then assume a hit).
+        if !contains(root, member, score) {
             return false;
         }
+        let mut delta = 0isize;
+        remove_from(root, member, score, &mut delta);
+        self.bytes = (self.bytes as isize + delta) as usize;
         self.len -= 1;
         // Collapse a root with a single child, drop an empty tree.
         loop {
@@ -614,13 +616,8 @@ fn insert_into(
     split
 }
 
-/// Removes from the subtree at `node`; true when the element was there.
-fn remove_from(node: &mut Arc<Node>, member: &[u8], score: f64, delta: &mut isize) -> bool {
-    // Look before copying: a miss must not copy a path shared with a
-    // snapshot.
-    if !contains(node, member, score) {
-        return false;
-    }
+/// Removes from the subtree at `node` an element known to be there.
+fn remove_from(node: &mut Arc<Node>, member: &[u8], score: f64, delta: &mut isize) {
     let node = Arc::make_mut(node);
     let before = node.shallow_bytes() as isize;
     match node {
@@ -642,7 +639,6 @@ fn remove_from(node: &mut Arc<Node>, member: &[u8], score: f64, delta: &mut isiz
         }
     }
     *delta += node.shallow_bytes() as isize - before;
-    true
 }
 
 fn contains(node: &Node, member: &[u8], score: f64) -> bool {
