@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::commands::MultiState;
 use crate::config::ClassLimit;
 
 /// Size of Redis's per-client static reply buffer (`PROTO_REPLY_CHUNK_BYTES`).
@@ -76,6 +77,8 @@ pub struct ClientState {
     /// Set by `CLIENT KILL` or an output limit: the connection closes
     /// without sending anything more.
     pub kill_requested: bool,
+    /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
+    pub multi: MultiState,
 }
 
 impl ClientState {
@@ -102,6 +105,7 @@ impl ClientState {
             output_pending: 0,
             soft_limit_since: None,
             kill_requested: false,
+            multi: MultiState::default(),
         }
     }
 
@@ -146,6 +150,22 @@ impl ClientState {
         }
     }
 
+    /// The `flags=` letters, in Redis 7.0's order (`catClientInfoString`):
+    /// `x` in `MULTI`, `d` a watched key changed; `N` when none applies.
+    fn flags(&self) -> String {
+        let mut flags = String::new();
+        if self.multi.in_multi() {
+            flags.push('x');
+        }
+        if self.multi.dirty_cas() {
+            flags.push('d');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        flags
+    }
+
     /// One `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline),
     /// with Redis 7.0's fields in Redis 7.0's order. The buffer figures are
     /// the connection's real ones as last published (see the module docs):
@@ -166,15 +186,18 @@ impl ClientState {
             + std::mem::size_of::<ClientState>();
         format!(
             "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
-             flags=N db={db} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qfree} \
-             argv-mem={argv} multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
+             flags={flags} db={db} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={qfree} \
+             argv-mem={argv} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
              tot-mem={tot} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
             id = self.id,
             addr = self.addr,
             laddr = self.laddr,
             fd = self.fd,
             name = self.name,
+            flags = self.flags(),
             db = self.db,
+            multi = self.multi.queued_count(),
+            multi_mem = self.multi.memory(),
             qbuf = self.query_buffer_len,
             qfree = self.query_buffer_free,
             argv = self.argv_mem,
