@@ -86,6 +86,7 @@ mod memory;
 mod object;
 mod server_admin;
 mod sets;
+mod sorted_sets;
 mod spec;
 mod strings;
 mod table;
@@ -115,6 +116,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
+    sorted_sets::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
     transactions::COMMANDS,
