@@ -75,6 +75,7 @@ mod dispatch;
 pub mod errors;
 mod expiry;
 mod fragments;
+mod geo;
 #[cfg(any(test, feature = "testing"))]
 pub mod harness;
 mod hashes;
