@@ -72,6 +72,12 @@ pub struct EncodingLimits {
     /// `set-max-intset-entries`: most members of an `intset` set (Redis
     /// caps it at 2^30 internally; so does the store).
     pub set_max_intset_entries: usize,
+    /// `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): most
+    /// members of a `listpack` sorted set.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value` (alias `zset-max-ziplist-value`): longest
+    /// member of a `listpack` sorted set.
+    pub zset_max_listpack_value: usize,
 }
 
 /// Redis's cap on `set-max-intset-entries` (`setTypeAdd`).
@@ -83,6 +89,8 @@ impl Default for EncodingLimits {
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }

@@ -42,6 +42,8 @@ const LIMITS: EncodingLimits = EncodingLimits {
     hash_max_listpack_entries: 2,
     hash_max_listpack_value: 3,
     set_max_intset_entries: 2,
+    zset_max_listpack_entries: 2,
+    zset_max_listpack_value: 3,
 };
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -306,7 +308,7 @@ impl Model {
         };
         match value {
             Value::String(bytes) => Ok(Some((bytes.to_vec(), deadline))),
-            Value::Hash(_) | Value::Set(_) => Err(wrongtype()),
+            Value::Hash(_) | Value::Set(_) | Value::Zset(_) => Err(wrongtype()),
         }
     }
 
@@ -323,7 +325,7 @@ impl Model {
                     .collect(),
                 deadline,
             ))),
-            Value::String(_) | Value::Set(_) => Err(wrongtype()),
+            Value::String(_) | Value::Set(_) | Value::Zset(_) => Err(wrongtype()),
         }
     }
 
@@ -337,7 +339,7 @@ impl Model {
                 set.to_sorted().into_iter().map(|m| m.to_vec()).collect(),
                 deadline,
             ))),
-            Value::String(_) | Value::Hash(_) => Err(wrongtype()),
+            Value::String(_) | Value::Hash(_) | Value::Zset(_) => Err(wrongtype()),
         }
     }
 
@@ -695,6 +697,7 @@ impl Model {
                     Some((Value::String(_), _)) => "string",
                     Some((Value::Hash(_), _)) => "hash",
                     Some((Value::Set(_), _)) => "set",
+                    Some((Value::Zset(_), _)) => "zset",
                 }
                 .as_bytes()
                 .to_vec(),

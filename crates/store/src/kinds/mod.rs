@@ -27,14 +27,17 @@
 //! view of the collection's chunks ([`chunked`]), so capturing a big value
 //! costs O(chunks) and a later write copies one chunk.
 //!
-//! Lists and sorted sets fit the same model: a compact encoding inline in
-//! the block, a chunked big encoding in a new [`Big`] variant, a new
-//! owned form in [`Value`].
+//! Lists fit the same model: a compact encoding inline in the block, a
+//! chunked big encoding in a new [`Big`] variant, a new owned form in
+//! [`Value`]. Sorted sets ([`zset`]) are the first kind whose big encoding
+//! is not a [`chunked`] table alone: an order-statistic B-tree of
+//! `Arc`-shared nodes beside one, frozen in O(1) by cloning its root.
 
 pub(crate) mod chunked;
 pub mod hash;
 pub mod set;
 pub(crate) mod string;
+pub mod zset;
 
 use crate::value::{Value, ValueKind};
 
@@ -43,6 +46,7 @@ use crate::value::{Value, ValueKind};
 pub(crate) enum Big {
     Hash(hash::BigHash),
     Set(set::BigSet),
+    Zset(zset::BigZset),
 }
 
 impl Big {
@@ -51,6 +55,7 @@ impl Big {
         match self {
             Big::Hash(table) => table.memory_bytes(),
             Big::Set(table) => table.memory_bytes(),
+            Big::Zset(zset) => zset.memory_bytes(),
         }
     }
 
@@ -59,6 +64,7 @@ impl Big {
         match self {
             Big::Hash(table) => table.len() == 0,
             Big::Set(table) => table.len() == 0,
+            Big::Zset(zset) => zset.len() == 0,
         }
     }
 
@@ -67,6 +73,7 @@ impl Big {
         match self {
             Big::Hash(table) => FrozenBig::Hash(table.freeze()),
             Big::Set(table) => FrozenBig::Set(table.freeze()),
+            Big::Zset(zset) => FrozenBig::Zset(zset.freeze()),
         }
     }
 }
@@ -75,6 +82,7 @@ impl Big {
 pub(crate) enum FrozenBig {
     Hash(chunked::Frozen),
     Set(chunked::Frozen),
+    Zset(zset::Tree),
 }
 
 impl FrozenBig {
@@ -83,6 +91,7 @@ impl FrozenBig {
         match self {
             FrozenBig::Hash(frozen) => Value::Hash(hash::HashValue::from_frozen(frozen)),
             FrozenBig::Set(frozen) => Value::Set(set::SetValue::from_frozen(frozen)),
+            FrozenBig::Zset(tree) => Value::Zset(zset::ZsetValue::from_frozen(tree)),
         }
     }
 }
@@ -117,6 +126,7 @@ impl ValueKind {
             ValueKind::String => string::TYPE_NAME,
             ValueKind::Hash => hash::TYPE_NAME,
             ValueKind::Set => set::TYPE_NAME,
+            ValueKind::Zset => zset::TYPE_NAME,
         }
     }
 
@@ -136,6 +146,7 @@ impl Value {
             Value::String(_) => ValueKind::String,
             Value::Hash(_) => ValueKind::Hash,
             Value::Set(_) => ValueKind::Set,
+            Value::Zset(_) => ValueKind::Zset,
         }
     }
 
@@ -146,6 +157,7 @@ impl Value {
         match self {
             Value::String(bytes) => string::encoding(bytes, false),
             Value::Hash(_) | Value::Set(_) => "hashtable",
+            Value::Zset(_) => "skiplist",
         }
     }
 
@@ -156,6 +168,7 @@ impl Value {
             Value::String(bytes) => string::memory(bytes),
             Value::Hash(hash) => hash.memory_bytes(),
             Value::Set(set) => set.memory_bytes(),
+            Value::Zset(zset) => zset.memory_bytes(),
         }
     }
 
@@ -169,6 +182,7 @@ impl Value {
             Value::String(bytes) => string::rewrite(key, bytes, expire_at_ms, emit),
             Value::Hash(hash) => hash.rewrite(key, expire_at_ms, emit),
             Value::Set(set) => set.rewrite(key, expire_at_ms, emit),
+            Value::Zset(zset) => zset.rewrite(key, expire_at_ms, emit),
         }
     }
 }

@@ -8,3 +8,4 @@ pub mod hashes;
 pub mod keyspace;
 pub mod sets;
 pub mod strings;
+pub mod zsets;
