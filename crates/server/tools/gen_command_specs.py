@@ -66,6 +66,9 @@ FAMILIES = {
         'sadd', 'srem', 'scard', 'sismember', 'smismember', 'smembers', 'srandmember',
         'spop', 'smove', 'sinter', 'sintercard', 'sinterstore', 'sunion', 'sunionstore',
         'sdiff', 'sdiffstore', 'sscan']),
+    'geo': ('the geospatial commands', [
+        'geoadd', 'geopos', 'geodist', 'geohash', 'geosearch', 'geosearchstore', 'georadius',
+        'georadius_ro', 'georadiusbymember', 'georadiusbymember_ro']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [

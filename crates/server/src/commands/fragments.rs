@@ -18,6 +18,7 @@ pub(crate) const ACL_KEYSPACE_WRITE_FAST: &[&str] = &["@keyspace", "@write", "@f
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW: &[&str] = &["@keyspace", "@write", "@slow"];
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW_DANGEROUS: &[&str] =
     &["@keyspace", "@write", "@slow", "@dangerous"];
+pub(crate) const ACL_READ_GEO_SLOW: &[&str] = &["@read", "@geo", "@slow"];
 pub(crate) const ACL_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
 pub(crate) const ACL_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
 pub(crate) const ACL_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
@@ -26,50 +27,108 @@ pub(crate) const ACL_READ_STRING_FAST: &[&str] = &["@read", "@string", "@fast"];
 pub(crate) const ACL_READ_STRING_SLOW: &[&str] = &["@read", "@string", "@slow"];
 pub(crate) const ACL_SLOW: &[&str] = &["@slow"];
 pub(crate) const ACL_SLOW_CONNECTION: &[&str] = &["@slow", "@connection"];
+pub(crate) const ACL_WRITE_GEO_SLOW: &[&str] = &["@write", "@geo", "@slow"];
 pub(crate) const ACL_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
 pub(crate) const ACL_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
 pub(crate) const ACL_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
 pub(crate) const ACL_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
 pub(crate) const ACL_WRITE_STRING_SLOW: &[&str] = &["@write", "@string", "@slow"];
+pub(crate) const ARG_ANY_OPTIONAL: Arg = Arg::new("any", "pure-token")
+    .token("ANY")
+    .flags(&["optional"]);
+pub(crate) const ARG_ANY_OPTIONAL_2: Arg = Arg::new("any", "pure-token")
+    .token("ANY")
+    .since("6.2.0")
+    .flags(&["optional"]);
+pub(crate) const ARG_ASC: Arg = Arg::new("asc", "pure-token").token("ASC");
 pub(crate) const ARG_ASYNC: Arg = Arg::new("async", "pure-token")
     .token("ASYNC")
     .since("4.0.0");
 pub(crate) const ARG_ASYNC_OPTIONAL: Arg = Arg::new("async", "oneof")
     .flags(&["optional"])
     .arguments(&[ARG_ASYNC, ARG_SYNC]);
+pub(crate) const ARG_BOX: Arg =
+    Arg::new("box", "block").arguments(&[ARG_WIDTH, Arg::new("height", "double"), ARG_UNIT]);
+pub(crate) const ARG_BY: Arg = Arg::new("by", "oneof").arguments(&[ARG_CIRCLE, ARG_BOX]);
+pub(crate) const ARG_CIRCLE: Arg = Arg::new("circle", "block").arguments(&[ARG_RADIUS, ARG_UNIT]);
 pub(crate) const ARG_COMMAND_NAME_OPTIONAL_MULTIPLE: Arg =
     Arg::new("command-name", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_CONDITION_OPTIONAL: Arg = Arg::new("condition", "oneof")
     .since("7.0.0")
     .flags(&["optional"])
     .arguments(&[ARG_NX, ARG_XX, ARG_GT, ARG_LT]);
+pub(crate) const ARG_COUNT: Arg = Arg::new("count", "integer").token("COUNT");
 pub(crate) const ARG_COUNT_OPTIONAL: Arg = Arg::new("count", "integer")
     .token("COUNT")
     .flags(&["optional"]);
+pub(crate) const ARG_COUNT_OPTIONAL_2: Arg = Arg::new("count", "block")
+    .flags(&["optional"])
+    .arguments(&[ARG_COUNT, ARG_ANY_OPTIONAL_2]);
+pub(crate) const ARG_COUNT_OPTIONAL_COUNT_ANY: Arg = Arg::new("count", "block")
+    .flags(&["optional"])
+    .arguments(&[ARG_COUNT, ARG_ANY_OPTIONAL]);
+pub(crate) const ARG_DESC: Arg = Arg::new("desc", "pure-token").token("DESC");
 pub(crate) const ARG_DESTINATION: Arg = Arg::new("destination", "key").key_spec(1);
 pub(crate) const ARG_DESTINATION_2: Arg = Arg::new("destination", "key").key_spec(0);
 pub(crate) const ARG_FIELD_MULTIPLE: Arg = Arg::new("field", "string").flags(&["multiple"]);
 pub(crate) const ARG_FIELD_VALUE_MULTIPLE: Arg = Arg::new("field_value", "block")
     .flags(&["multiple"])
     .arguments(&[Arg::new("field", "string"), Arg::new("value", "string")]);
+pub(crate) const ARG_FROM: Arg =
+    Arg::new("from", "oneof").arguments(&[ARG_MEMBER, ARG_LONGITUDE_LATITUDE]);
+pub(crate) const ARG_FT: Arg = Arg::new("ft", "pure-token").token("FT");
 pub(crate) const ARG_GT: Arg = Arg::new("gt", "pure-token").token("GT");
 pub(crate) const ARG_KEY: Arg = Arg::new("key", "key").key_spec(0);
 pub(crate) const ARG_KEY_MULTIPLE: Arg = Arg::new("key", "key").key_spec(0).flags(&["multiple"]);
 pub(crate) const ARG_KEY_MULTIPLE_2: Arg = Arg::new("key", "key").key_spec(1).flags(&["multiple"]);
+pub(crate) const ARG_KEY_OPTIONAL: Arg = Arg::new("key", "key")
+    .key_spec(1)
+    .token("STORE")
+    .flags(&["optional"]);
+pub(crate) const ARG_KEY_OPTIONAL_2: Arg = Arg::new("key", "key")
+    .key_spec(2)
+    .token("STOREDIST")
+    .flags(&["optional"]);
 pub(crate) const ARG_KEY_VALUE_MULTIPLE: Arg = Arg::new("key_value", "block")
     .flags(&["multiple"])
     .arguments(&[ARG_KEY, Arg::new("value", "string")]);
+pub(crate) const ARG_KM: Arg = Arg::new("km", "pure-token").token("KM");
+pub(crate) const ARG_LONGITUDE_LATITUDE: Arg = Arg::new("longitude_latitude", "block")
+    .token("FROMLONLAT")
+    .arguments(&[
+        Arg::new("longitude", "double"),
+        Arg::new("latitude", "double"),
+    ]);
 pub(crate) const ARG_LT: Arg = Arg::new("lt", "pure-token").token("LT");
+pub(crate) const ARG_M: Arg = Arg::new("m", "pure-token").token("M");
+pub(crate) const ARG_MEMBER: Arg = Arg::new("member", "string").token("FROMMEMBER");
 pub(crate) const ARG_MEMBER_MULTIPLE: Arg = Arg::new("member", "string").flags(&["multiple"]);
+pub(crate) const ARG_MI: Arg = Arg::new("mi", "pure-token").token("MI");
 pub(crate) const ARG_NEWKEY: Arg = Arg::new("newkey", "key").key_spec(1);
 pub(crate) const ARG_NORMAL: Arg = Arg::new("normal", "pure-token").token("NORMAL");
 pub(crate) const ARG_NX: Arg = Arg::new("nx", "pure-token").token("NX");
+pub(crate) const ARG_ORDER_OPTIONAL: Arg = Arg::new("order", "oneof")
+    .flags(&["optional"])
+    .arguments(&[ARG_ASC, ARG_DESC]);
 pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
     .token("MATCH")
     .flags(&["optional"]);
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
+pub(crate) const ARG_RADIUS: Arg = Arg::new("radius", "double").token("BYRADIUS");
 pub(crate) const ARG_SOURCE: Arg = Arg::new("source", "key").key_spec(0);
 pub(crate) const ARG_SYNC: Arg = Arg::new("sync", "pure-token").token("SYNC").since("6.2.0");
+pub(crate) const ARG_UNIT: Arg =
+    Arg::new("unit", "oneof").arguments(&[ARG_M, ARG_KM, ARG_FT, ARG_MI]);
+pub(crate) const ARG_WIDTH: Arg = Arg::new("width", "double").token("BYBOX");
+pub(crate) const ARG_WITHCOORD_OPTIONAL: Arg = Arg::new("withcoord", "pure-token")
+    .token("WITHCOORD")
+    .flags(&["optional"]);
+pub(crate) const ARG_WITHDIST_OPTIONAL: Arg = Arg::new("withdist", "pure-token")
+    .token("WITHDIST")
+    .flags(&["optional"]);
+pub(crate) const ARG_WITHHASH_OPTIONAL: Arg = Arg::new("withhash", "pure-token")
+    .token("WITHHASH")
+    .flags(&["optional"]);
 pub(crate) const ARG_XX: Arg = Arg::new("xx", "pure-token").token("XX");
 pub(crate) const FLAGS_ADMIN_NOSCRIPT_LOADING_STALE: &[Flag] =
     &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale];
@@ -90,6 +149,8 @@ pub(crate) const FLAGS_READONLY_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
 pub(crate) const FLAGS_WRITE: &[Flag] = &[Flag::Write];
 pub(crate) const FLAGS_WRITE_DENYOOM: &[Flag] = &[Flag::Write, Flag::Denyoom];
 pub(crate) const FLAGS_WRITE_DENYOOM_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
+pub(crate) const FLAGS_WRITE_DENYOOM_MOVABLEKEYS: &[Flag] =
+    &[Flag::Write, Flag::Denyoom, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);

@@ -112,6 +112,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     expiry::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    geo::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
 ];

@@ -35,12 +35,12 @@ pub struct Point {
 /// member with `min <= score < max`, in the set's order, until `visit`
 /// returns `false`.
 pub trait ScoreRange {
-    fn walk(&self, min: f64, max: f64, visit: &mut dyn FnMut(&[u8], f64) -> bool);
+    fn walk(&mut self, min: f64, max: f64, visit: &mut dyn FnMut(&[u8], f64) -> bool);
 }
 
 /// The points of `zset` inside `shape`, in walk order; with `limit > 0`
 /// (`COUNT n ANY`) at most that many, the first found.
-pub fn points_in_shape(zset: &dyn ScoreRange, shape: &Shape, limit: usize) -> Vec<Point> {
+pub fn points_in_shape(zset: &mut dyn ScoreRange, shape: &Shape, limit: usize) -> Vec<Point> {
     let areas = geohash::areas_by_shape(shape);
     let cells = areas.cells();
     let mut found = Vec::new();
@@ -285,7 +285,7 @@ mod tests {
     struct Sorted(Vec<(f64, Vec<u8>)>);
 
     impl ScoreRange for Sorted {
-        fn walk(&self, min: f64, max: f64, visit: &mut dyn FnMut(&[u8], f64) -> bool) {
+        fn walk(&mut self, min: f64, max: f64, visit: &mut dyn FnMut(&[u8], f64) -> bool) {
             for (score, member) in &self.0 {
                 if *score >= min && *score < max && !visit(member, *score) {
                     return;
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn finds_the_points_within_the_radius_across_the_antimeridian() {
-        let zset = set(&[
+        let mut zset = set(&[
             (179.99, 0.0, "east"),
             (-179.99, 0.0, "west"),
             (170.0, 0.0, "far"),
@@ -328,18 +328,18 @@ mod tests {
         // As Redis: from 179.995 both sides are found (the west one in
         // the wrapped-around neighbour cell); from exactly 180 only the
         // east one is (redis-server 7.0.15 answers the same).
-        let mut found = points_in_shape(&zset, &circle(179.995, 0.0, 5.0), 0);
+        let mut found = points_in_shape(&mut zset, &circle(179.995, 0.0, 5.0), 0);
         sort_and_truncate(&mut found, Sort::Asc, 0);
         assert_eq!(members(&found), ["east", "west"]);
         assert_eq!(format::distance(found[1].dist / 1000.0), "1.6686");
-        let found = points_in_shape(&zset, &circle(180.0, 0.0, 5.0), 0);
+        let found = points_in_shape(&mut zset, &circle(180.0, 0.0, 5.0), 0);
         assert_eq!(members(&found), ["east"]);
     }
 
     #[test]
     fn any_stops_at_the_count() {
-        let zset = set(&[(1.0, 1.0, "a"), (1.001, 1.0, "b"), (1.002, 1.0, "c")]);
-        let found = points_in_shape(&zset, &circle(1.0, 1.0, 50.0), 2);
+        let mut zset = set(&[(1.0, 1.0, "a"), (1.001, 1.0, "b"), (1.002, 1.0, "c")]);
+        let found = points_in_shape(&mut zset, &circle(1.0, 1.0, 50.0), 2);
         assert_eq!(found.len(), 2);
     }
 
