@@ -80,6 +80,17 @@ fn positions_hashes_and_distances() {
                    edge2 north85 south85 n90 s90 cornerA cornerB tiny missing";
     p.same(&format!("GEOPOS edge {members}"));
     p.same(&format!("GEOHASH edge {members}"));
+    // Antipodal points: the haversine may round past 1 (asin of it is NaN).
+    p.script(&[
+        "GEOADD anti 0 0 a 180 0 b 90 45 c -90 -45 d 45 30 e -135 -30 f 10.5 20.25 g -169.5 -20.25 h",
+        "GEODIST anti a b",
+        "GEODIST anti c d",
+        "GEODIST anti e f km",
+        "GEODIST anti g h mi",
+        "GEOSEARCH anti FROMMEMBER e BYRADIUS 20037 km WITHDIST ASC",
+        "GEOSEARCH anti FROMMEMBER g BYRADIUS 30000 km WITHDIST DESC",
+        "GEOSEARCH anti FROMMEMBER g BYBOX 60000 60000 km WITHDIST COUNT 3",
+    ]);
     p.script(&[
         "GEOPOS edge",
         "GEOHASH edge",
@@ -132,6 +143,13 @@ fn searches_around_the_edges() {
         "BYBOX 0 0 m",
         "BYBOX 40000 40000 km",
         "BYBOX 200 50 mi",
+        "BYRADIUS inf km",
+        "BYRADIUS 1e308 km",
+        "BYRADIUS -0 m",
+        "BYBOX inf 1 m",
+        "BYBOX 1 inf m",
+        "BYBOX 1e-300 1e-300 mi",
+        "BYRADIUS 20037.5 km",
     ];
     let centres = [
         "FROMLONLAT 15 37",
@@ -453,5 +471,53 @@ fn random_points_and_searches() {
             " WITHDIST WITHCOORD WITHHASH",
         ]);
         p.same(&format!("GEOSEARCH r {centre} {shape}{options}"));
+    }
+}
+
+/// The value of `field` in an `INFO` reply.
+fn info_field(reply: &[u8], field: &str) -> String {
+    let text = String::from_utf8_lossy(reply);
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("INFO has no {field}"))
+        .to_string()
+}
+
+/// Reads count one keyspace hit or miss for their source key (a wrong
+/// type is a hit); `GEOADD` and the destinations count nothing.
+#[test]
+fn reads_count_keyspace_hits_and_misses_as_redis_does() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(EDGE_POINTS);
+    p.script(&[
+        "SET str x",
+        "GEOADD new 1 1 a",
+        "GEOPOS edge Palermo missing",
+        "GEOPOS nokey a",
+        "GEOPOS str a",
+        "GEOHASH edge missing",
+        "GEOHASH nokey a",
+        "GEODIST edge Palermo Catania",
+        "GEODIST edge Palermo missing",
+        "GEODIST nokey a b",
+        "GEODIST str a b",
+        "GEODIST edge a b parsec",
+        "GEOSEARCH edge FROMLONLAT 15 37 BYRADIUS 200 km",
+        "GEOSEARCH nokey FROMLONLAT 15 37 BYRADIUS 200 km",
+        "GEOSEARCH edge FROMLONLAT 15 37",
+        "GEOSEARCHSTORE dst edge FROMLONLAT 15 37 BYRADIUS 200 km",
+        "GEOSEARCHSTORE dst nokey FROMLONLAT 15 37 BYRADIUS 200 km",
+        "GEORADIUS edge 15 37 200 km STORE dst",
+        "GEORADIUSBYMEMBER edge Palermo 200 km",
+        "GEORADIUSBYMEMBER nokey Palermo 200 km",
+        "GEORADIUSBYMEMBER_RO str Palermo 200 km",
+    ]);
+    let (redis, redigo) = p.both_args(&[b"INFO", b"stats"]);
+    for field in ["keyspace_hits", "keyspace_misses"] {
+        assert_eq!(
+            info_field(&redigo, field),
+            info_field(&redis, field),
+            "{field}"
+        );
     }
 }
