@@ -138,7 +138,8 @@ fn render(value: Value) -> Vec<u8> {
 
 /// A sorted set in order, scores as bits (so `-0` and `0` differ).
 fn render_zset(items: Vec<(bytes::Bytes, f64)>) -> Vec<u8> {
-    let items: Vec<(bytes::Bytes, u64)> = items.into_iter().map(|(m, s)| (m, s.to_bits())).collect();
+    let items: Vec<(bytes::Bytes, u64)> =
+        items.into_iter().map(|(m, s)| (m, s.to_bits())).collect();
     format!("zset {items:?}").into_bytes()
 }
 

@@ -86,6 +86,7 @@ mod memory;
 mod object;
 mod server_admin;
 mod sets;
+mod sorted_sets;
 mod spec;
 mod strings;
 mod table;
@@ -112,6 +113,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     expiry::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    sorted_sets::COMMANDS,
     geo::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,

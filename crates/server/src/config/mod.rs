@@ -106,6 +106,8 @@ const DEFAULT_ENCODING_LIMITS: redigo_store::EncodingLimits = redigo_store::Enco
     hash_max_listpack_entries: 512,
     hash_max_listpack_value: 64,
     set_max_intset_entries: 512,
+    zset_max_listpack_entries: 128,
+    zset_max_listpack_value: 64,
 };
 
 /// The server configuration. [`Config::default`] is what `redigo.toml` lists.
@@ -169,6 +171,12 @@ pub struct Config {
     /// Most members of a set in the compact `intset` encoding
     /// (`set-max-intset-entries`).
     pub set_max_intset_entries: usize,
+    /// Most members of a sorted set in the compact `listpack` encoding
+    /// (`zset-max-listpack-entries`, alias `zset-max-ziplist-entries`).
+    pub zset_max_listpack_entries: usize,
+    /// Longest member of a `listpack` sorted set, in bytes
+    /// (`zset-max-listpack-value`, alias `zset-max-ziplist-value`).
+    pub zset_max_listpack_value: usize,
 }
 
 impl Config {
@@ -179,6 +187,8 @@ impl Config {
             hash_max_listpack_entries: self.hash_max_listpack_entries,
             hash_max_listpack_value: self.hash_max_listpack_value,
             set_max_intset_entries: self.set_max_intset_entries,
+            zset_max_listpack_entries: self.zset_max_listpack_entries,
+            zset_max_listpack_value: self.zset_max_listpack_value,
         }
     }
 }
@@ -209,6 +219,8 @@ impl Default for Config {
             hash_max_listpack_entries: DEFAULT_ENCODING_LIMITS.hash_max_listpack_entries,
             hash_max_listpack_value: DEFAULT_ENCODING_LIMITS.hash_max_listpack_value,
             set_max_intset_entries: DEFAULT_ENCODING_LIMITS.set_max_intset_entries,
+            zset_max_listpack_entries: DEFAULT_ENCODING_LIMITS.zset_max_listpack_entries,
+            zset_max_listpack_value: DEFAULT_ENCODING_LIMITS.zset_max_listpack_value,
         }
     }
 }

@@ -310,6 +310,30 @@ pub const PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "zset-max-listpack-entries",
+        help: "Most members of a sorted set kept in the compact listpack encoding \
+               (alias zset-max-ziplist-entries)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = size_config(parse_integer(v, 0, LONG_MAX)?);
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        help: "Longest member of a listpack sorted set, bytes (memory units; \
+               alias zset-max-ziplist-value)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = size_config(parse_memory(v, 0, LLONG_MAX)? as i64);
+            Ok(())
+        },
+    },
 ];
 
 /// Redis's `LONG_MAX`, the upper bound of its `size_t` configs.
@@ -327,6 +351,8 @@ fn size_config(n: i64) -> usize {
 pub const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
 ];
 
 /// The parameter called `name` (any case), through its alias too.

@@ -4,12 +4,12 @@
 
 use super::*;
 use crate::commands::fragments::{
-    ACL_READ_GEO_SLOW, ACL_WRITE_GEO_SLOW, ARG_BY, ARG_COUNT_OPTIONAL_2,
+    ACL_READ_GEO_SLOW, ACL_WRITE_GEO_SLOW, ARG_BY, ARG_COUNT_OPTIONAL_3,
     ARG_COUNT_OPTIONAL_COUNT_ANY, ARG_DESTINATION_2, ARG_FROM, ARG_FT, ARG_KEY, ARG_KEY_OPTIONAL,
     ARG_KEY_OPTIONAL_2, ARG_KM, ARG_M, ARG_MEMBER_MULTIPLE, ARG_MI, ARG_NX, ARG_ORDER_OPTIONAL,
     ARG_UNIT, ARG_WITHCOORD_OPTIONAL, ARG_WITHDIST_OPTIONAL, ARG_WITHHASH_OPTIONAL, ARG_XX,
     FLAGS_READONLY, FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_MOVABLEKEYS, OW_UPDATE_KEY_AT_1,
-    RO_ACCESS_KEY_AT_1, RW_UPDATE_KEY_AT_1,
+    RO_ACCESS_KEY_AT_1, RO_ACCESS_KEY_AT_2, RW_UPDATE_KEY_AT_1,
 };
 use crate::commands::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, KeySpec};
 
@@ -20,7 +20,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("geodist", -4, handle_geodist).flags(FLAGS_READONLY).keys(1, 1, 1).acl(ACL_READ_GEO_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1]).docs(CommandDocs::new("Returns the distance between two members of a geospatial index", "3.2.0", "geo", "O(log(N))").arguments(GEODIST_ARGS)),
     CommandSpec::new("geohash", -2, handle_geohash).flags(FLAGS_READONLY).keys(1, 1, 1).acl(ACL_READ_GEO_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1]).docs(CommandDocs::new("Returns members of a geospatial index as standard geohash strings", "3.2.0", "geo", "O(log(N)) for each member requested, where N is the number of elements in the sorted set.").arguments(&[ARG_KEY, ARG_MEMBER_MULTIPLE])),
     CommandSpec::new("geosearch", -7, handle_geosearch).flags(FLAGS_READONLY).keys(1, 1, 1).acl(ACL_READ_GEO_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1]).docs(CommandDocs::new("Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.", "6.2.0", "geo", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape").history(&[("7.0.0", "Added support for uppercase unit names.")]).arguments(GEOSEARCH_ARGS)),
-    CommandSpec::new("geosearchstore", -8, handle_geosearchstore).flags(FLAGS_WRITE_DENYOOM).keys(1, 2, 1).acl(ACL_WRITE_GEO_SLOW).key_specs(&[OW_UPDATE_KEY_AT_1, KeySpec::key_at(&["RO", "access"], 2)]).docs(CommandDocs::new("Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", "6.2.0", "geo", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape").history(&[("7.0.0", "Added support for uppercase unit names.")]).arguments(GEOSEARCHSTORE_ARGS)),
+    CommandSpec::new("geosearchstore", -8, handle_geosearchstore).flags(FLAGS_WRITE_DENYOOM).keys(1, 2, 1).acl(ACL_WRITE_GEO_SLOW).key_specs(&[OW_UPDATE_KEY_AT_1, RO_ACCESS_KEY_AT_2]).docs(CommandDocs::new("Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", "6.2.0", "geo", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape").history(&[("7.0.0", "Added support for uppercase unit names.")]).arguments(GEOSEARCHSTORE_ARGS)),
     CommandSpec::new("georadius", -6, handle_georadius).flags(FLAGS_WRITE_DENYOOM_MOVABLEKEYS).keys(1, 1, 1).acl(ACL_WRITE_GEO_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1, KeySpec::new(&["OW", "update"], BeginSearch::keyword("STORE", 6), FindKeys::range(0, 1, 0)), KeySpec::new(&["OW", "update"], BeginSearch::keyword("STOREDIST", 6), FindKeys::range(0, 1, 0))]).docs(CommandDocs::new("Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", "3.2.0", "geo", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.").doc_flags(&["deprecated"]).deprecated_since("6.2.0").replaced_by("`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument").history(&[("6.2.0", "Added the `ANY` option for `COUNT`."), ("7.0.0", "Added support for uppercase unit names.")]).arguments(GEORADIUS_ARGS)),
     CommandSpec::new("georadius_ro", -6, handle_georadius_ro).flags(FLAGS_READONLY).keys(1, 1, 1).acl(ACL_READ_GEO_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1]).docs(CommandDocs::new("A read-only variant for GEORADIUS", "3.2.10", "geo", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.").doc_flags(&["deprecated"]).deprecated_since("6.2.0").replaced_by("`GEOSEARCH` with the `BYRADIUS` argument").history(&[("6.2.0", "Added the `ANY` option for `COUNT`.")]).arguments(GEORADIUS_RO_ARGS)),
     CommandSpec::new("georadiusbymember", -5, handle_georadiusbymember).flags(FLAGS_WRITE_DENYOOM_MOVABLEKEYS).keys(1, 1, 1).acl(ACL_WRITE_GEO_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1, KeySpec::new(&["OW", "update"], BeginSearch::keyword("STORE", 5), FindKeys::range(0, 1, 0)), KeySpec::new(&["OW", "update"], BeginSearch::keyword("STOREDIST", 5), FindKeys::range(0, 1, 0))]).docs(CommandDocs::new("Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", "3.2.0", "geo", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.").doc_flags(&["deprecated"]).deprecated_since("6.2.0").replaced_by("`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments").history(&[("7.0.0", "Added support for uppercase unit names.")]).arguments(GEORADIUSBYMEMBER_ARGS)),
@@ -61,7 +61,7 @@ const GEOSEARCHSTORE_ARGS: &[Arg] = &[
 const GEORADIUS_ARGS: &[Arg] = &[
     ARG_KEY, Arg::new("longitude", "double"), Arg::new("latitude", "double"),
     Arg::new("radius", "double"), ARG_UNIT, ARG_WITHCOORD_OPTIONAL, ARG_WITHDIST_OPTIONAL,
-    ARG_WITHHASH_OPTIONAL, ARG_COUNT_OPTIONAL_2, ARG_ORDER_OPTIONAL, ARG_KEY_OPTIONAL,
+    ARG_WITHHASH_OPTIONAL, ARG_COUNT_OPTIONAL_3, ARG_ORDER_OPTIONAL, ARG_KEY_OPTIONAL,
     ARG_KEY_OPTIONAL_2,
 ];
 
@@ -69,7 +69,7 @@ const GEORADIUS_ARGS: &[Arg] = &[
 const GEORADIUS_RO_ARGS: &[Arg] = &[
     ARG_KEY, Arg::new("longitude", "double"), Arg::new("latitude", "double"),
     Arg::new("radius", "double"), ARG_UNIT, ARG_WITHCOORD_OPTIONAL, ARG_WITHDIST_OPTIONAL,
-    ARG_WITHHASH_OPTIONAL, ARG_COUNT_OPTIONAL_2, ARG_ORDER_OPTIONAL,
+    ARG_WITHHASH_OPTIONAL, ARG_COUNT_OPTIONAL_3, ARG_ORDER_OPTIONAL,
 ];
 
 #[rustfmt::skip]
