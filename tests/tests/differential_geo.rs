@@ -362,6 +362,9 @@ fn stores_write_the_same_sorted_sets() {
         "GEOSEARCHSTORE edge edge FROMLONLAT 15 37 BYRADIUS 200 km",
     ] {
         p.same(store);
+        p.same("ZRANGE dst 0 -1 WITHSCORES");
+        p.same("ZRANGE dst2 0 -1 WITHSCORES");
+        p.same("OBJECT ENCODING dst");
         p.same(&format!("GEOPOS dst {members}"));
         p.same(&format!("GEOHASH dst {members}"));
         p.same("GEOSEARCH dst FROMLONLAT 15 37 BYRADIUS 20000 km ASC WITHHASH");
@@ -378,6 +381,86 @@ fn stores_write_the_same_sorted_sets() {
         "SET str x",
         "GEOSEARCHSTORE str edge FROMLONLAT 15 37 BYRADIUS 200 km",
         "TYPE str",
+        "ZRANGE str 0 -1 WITHSCORES",
+    ]);
+    // A result over zset-max-listpack-entries is stored as a skiplist.
+    let mut add = String::from("GEOADD many");
+    for i in 0..200 {
+        add.push_str(&format!(
+            " {} {} m{i}",
+            f64::from(i) * 0.001,
+            f64::from(i % 7) * 0.001
+        ));
+    }
+    p.same(&add);
+    for store in [
+        "GEOSEARCHSTORE big many FROMLONLAT 0 0 BYRADIUS 100 km",
+        "GEOSEARCHSTORE big many FROMLONLAT 0 0 BYRADIUS 100 km STOREDIST",
+        "GEOSEARCHSTORE big many FROMLONLAT 0 0 BYRADIUS 100 km COUNT 128 STOREDIST",
+        "GEORADIUS many 0 0 100 km COUNT 129 DESC STORE big",
+    ] {
+        p.same(store);
+        p.same("OBJECT ENCODING big");
+        p.same("ZRANGE big 0 -1 WITHSCORES");
+    }
+}
+
+/// A `GEOADD`ed key is an ordinary sorted set to the `Z*` commands, and
+/// the geo commands read any sorted set, whatever made its scores.
+#[test]
+fn geo_keys_are_sorted_sets() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(EDGE_POINTS);
+    p.script(&[
+        "TYPE edge",
+        "OBJECT ENCODING edge",
+        "ZCARD edge",
+        "ZRANGE edge 0 -1 WITHSCORES",
+        "ZSCORE edge Palermo",
+        "ZRANK edge ne",
+        "ZRANGEBYSCORE edge 3479099956230698 +inf WITHSCORES",
+        "ZREM edge Palermo",
+        "GEOPOS edge Palermo Catania",
+        "ZADD edge 3479099956230698 Palermo",
+        "GEODIST edge Palermo Catania",
+        "ZINCRBY edge 1 Palermo",
+        "GEOPOS edge Palermo",
+        "GEOHASH edge Palermo",
+        "ZPOPMIN edge",
+        "GEOSEARCH edge FROMLONLAT 0 0 BYRADIUS 20000 km ASC",
+    ]);
+    // Scores no GEOADD makes: negative (the C cast wraps), fractional,
+    // beyond 52 bits, beyond 2^63, infinite.
+    p.script(&[
+        "ZADD z -1 neg 1.5 frac 0 zero 4503599627370496 b52 13510798882111488 b52x3",
+        "ZADD z 9.3e18 over63 1e300 huge inf pinf -inf ninf -0 negzero 4503599627370495.5 half",
+        "GEOPOS z neg frac zero b52 b52x3 over63 huge pinf ninf negzero half",
+        "GEOHASH z neg frac zero b52 b52x3 over63 huge pinf ninf negzero half",
+        "GEODIST z neg huge",
+        "GEODIST z pinf ninf km",
+        "GEODIST z zero frac",
+        "GEOSEARCH z FROMMEMBER zero BYRADIUS 20000 km WITHHASH WITHCOORD WITHDIST ASC",
+        "GEOSEARCH z FROMMEMBER neg BYBOX 40000 40000 km WITHHASH WITHCOORD",
+        "GEOSEARCH z FROMLONLAT 0 0 BYRADIUS 20000 km WITHHASH",
+        "GEORADIUSBYMEMBER z pinf 100 km WITHCOORD",
+    ]);
+    // Past zset-max-listpack-entries the set is a skiplist; reads agree.
+    let mut add = String::from("GEOADD big");
+    for i in 0..150 {
+        add.push_str(&format!(
+            " {} {} m{i}",
+            f64::from(i) * 0.37 - 27.0,
+            f64::from(i) * 0.21 - 15.0
+        ));
+    }
+    p.same(&add);
+    p.script(&[
+        "OBJECT ENCODING big",
+        "ZRANGE big 0 9 WITHSCORES",
+        "GEOPOS big m0 m75 m149",
+        "GEOSEARCH big FROMMEMBER m75 BYRADIUS 500 km WITHDIST ASC",
+        "GEOSEARCH big FROMMEMBER m75 BYBOX 900 300 km DESC COUNT 5",
+        "GEORADIUS big 0 0 3000 km COUNT 7 ANY",
     ]);
 }
 
@@ -433,6 +516,7 @@ fn random_points_and_searches() {
     }
     let members = bulk_array(&p.same("GEOSEARCH r FROMLONLAT 0 0 BYRADIUS 30000 km"));
     assert_eq!(members.len(), POINTS);
+    p.same("OBJECT ENCODING r");
     let units = ["m", "km", "ft", "mi"];
     for _ in 0..QUERIES {
         let centre = if rng.next() % 3 == 0 {
