@@ -605,3 +605,93 @@ fn reads_count_keyspace_hits_and_misses_as_redis_does() {
         );
     }
 }
+
+/// The commands of an AOF file (RESP arrays of bulk strings), `SELECT`s
+/// left out (when each server emits one is its own business).
+fn aof_commands(path: &std::path::Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut commands = Vec::new();
+    let mut at = 0;
+    let line = |at: &mut usize| {
+        let end = *at
+            + bytes[*at..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("CRLF");
+        let text = String::from_utf8_lossy(&bytes[*at + 1..end]).into_owned();
+        *at = end + 2;
+        text
+    };
+    while at < bytes.len() {
+        assert_eq!(bytes[at], b'*', "an array at byte {at}");
+        let n: usize = line(&mut at).parse().expect("array length");
+        let mut command = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len: usize = line(&mut at).parse().expect("bulk length");
+            command.push(String::from_utf8_lossy(&bytes[at..at + len]).into_owned());
+            at += len + 2;
+        }
+        if !command[0].eq_ignore_ascii_case("select") {
+            commands.push(command);
+        }
+    }
+    commands
+}
+
+/// The AOF records of the geo writes, as redis-server 7.0.15 writes them:
+/// `GEOADD` as its `zadd`, the stores as sent, no-ops not at all.
+#[test]
+fn aof_records_match_redis() {
+    let Some(oracle) =
+        redigo_tests::oracle_with_args(&["--appendonly", "yes", "--appendfsync", "always"])
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("redigo-geo-aof-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let aof = dir.join("appendonly.aof");
+    let aof_path = aof.display().to_string();
+    let server = redigo_server::testing::TestServer::start(&[
+        ("aof-enabled", "yes"),
+        ("appendfsync", "always"),
+        ("aof-path", &aof_path),
+    ]);
+    let mut redis = oracle.connect();
+    let mut redigo = redigo_tests::RawConn::connect(server.port());
+    let script = [
+        "GEOADD g CH NX 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+        "GEOADD g 13.361389 38.115556 Palermo",
+        "GEOADD g xx 1 1 Palermo",
+        "GEOADD g XX CH ch 1 1 Palermo 2 2 nobody",
+        "GEOADD g nx 13.361389 38.115556 Palermo 0 0 origin",
+        "GEOADD g nx xx 1 1 a",
+        "GEOADD g 200 1 a",
+        "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 200 km ASC COUNT 1",
+        "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST",
+        "GEORADIUS g 15 37 200 km STORE dst2",
+        "GEORADIUSBYMEMBER g Catania 300 km STOREDIST dst3 DESC",
+        "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 1 m",
+        "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 1 m",
+        "GEORADIUS nokey 15 37 200 km STORE dst2",
+        "GEORADIUS nokey 15 37 200 km STORE dst2",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km",
+        "GEORADIUS_RO g 15 37 200 km",
+        "SET done 1",
+    ];
+    for command in script {
+        let args: Vec<&[u8]> = command.split(' ').map(str::as_bytes).collect();
+        assert_eq!(
+            String::from_utf8_lossy(&redigo.command(&args)),
+            String::from_utf8_lossy(&redis.command(&args)),
+            "{command}"
+        );
+    }
+    let redis_aof = oracle
+        .dir()
+        .join("appendonlydir")
+        .join("appendonly.aof.1.incr.aof");
+    let (ours, theirs) = (aof_commands(&aof), aof_commands(&redis_aof));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(ours, theirs);
+}
