@@ -196,8 +196,11 @@ fn handle_geopos(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if let Err(error) = lookup_zset(ctx, key) {
         return ctx.reply_error(&error.to_string());
     }
-    let scores = ctx.db().zmscore(key, &args[2..]).unwrap_or_default();
-    ctx.reply_array_len(args.len() - 2);
+    let scores = match ctx.db().zmscore(key, &args[2..]) {
+        Ok(scores) => scores,
+        Err(error) => return ctx.reply_error(&error.to_string()),
+    };
+    ctx.reply_array_len(scores.len());
     for score in scores {
         match score {
             Some(score) => {
@@ -217,8 +220,11 @@ fn handle_geohash(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if let Err(error) = lookup_zset(ctx, key) {
         return ctx.reply_error(&error.to_string());
     }
-    let scores = ctx.db().zmscore(key, &args[2..]).unwrap_or_default();
-    ctx.reply_array_len(args.len() - 2);
+    let scores = match ctx.db().zmscore(key, &args[2..]) {
+        Ok(scores) => scores,
+        Err(error) => return ctx.reply_error(&error.to_string()),
+    };
+    ctx.reply_array_len(scores.len());
     for score in scores {
         match score.and_then(geohash::geohash_string) {
             Some(hash) => ctx.reply_bulk(&hash),
