@@ -333,7 +333,7 @@ fn parse_range_request(
             let count = integer(&args[j + 2]).ok_or(errors::NOT_INTEGER)?;
             limit = Some((offset, count));
             j += 2;
-        } else if rev_fixed.is_none() && is_keyword(arg, "REV") {
+        } else if rev.is_none() && is_keyword(arg, "REV") {
             rev = Some(true);
         } else if range_type == RangeType::Auto && is_keyword(arg, "BYLEX") {
             range_type = RangeType::Lex;
