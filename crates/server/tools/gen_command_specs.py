@@ -76,6 +76,9 @@ FAMILIES = {
         'zremrangebyscore', 'zremrangebylex', 'zpopmin', 'zpopmax', 'zmpop', 'zunion',
         'zinter', 'zdiff', 'zunionstore', 'zinterstore', 'zdiffstore', 'zintercard',
         'zrandmember', 'zscan']),
+    'geo': ('the geospatial commands', [
+        'geoadd', 'geopos', 'geodist', 'geohash', 'geosearch', 'geosearchstore', 'georadius',
+        'georadius_ro', 'georadiusbymember', 'georadiusbymember_ro']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [

@@ -75,6 +75,7 @@ mod dispatch;
 pub mod errors;
 mod expiry;
 mod fragments;
+mod geo;
 #[cfg(any(test, feature = "testing"))]
 pub mod harness;
 mod hashes;
@@ -117,6 +118,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     sets::COMMANDS,
     lists::COMMANDS,
     sorted_sets::COMMANDS,
+    geo::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
     transactions::COMMANDS,
