@@ -76,6 +76,12 @@ pub struct ClientState {
     /// Set by `CLIENT KILL` or an output limit: the connection closes
     /// without sending anything more.
     pub kill_requested: bool,
+    /// Blocked by a blocking command (`flags=b`); cleared by the connection
+    /// once the wait is over.
+    pub blocked: bool,
+    /// The wait a blocking command just began, for the connection to take
+    /// (see [`crate::blocking`]).
+    pub block_wait: Option<crate::blocking::BlockWait>,
 }
 
 impl ClientState {
@@ -102,6 +108,8 @@ impl ClientState {
             output_pending: 0,
             soft_limit_since: None,
             kill_requested: false,
+            blocked: false,
+            block_wait: None,
         }
     }
 
@@ -166,7 +174,7 @@ impl ClientState {
             + std::mem::size_of::<ClientState>();
         format!(
             "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
-             flags=N db={db} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qfree} \
+             flags={flags} db={db} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qfree} \
              argv-mem={argv} multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
              tot-mem={tot} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
             id = self.id,
@@ -174,6 +182,7 @@ impl ClientState {
             laddr = self.laddr,
             fd = self.fd,
             name = self.name,
+            flags = if self.blocked { "b" } else { "N" },
             db = self.db,
             qbuf = self.query_buffer_len,
             qfree = self.query_buffer_free,

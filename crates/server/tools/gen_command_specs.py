@@ -39,7 +39,7 @@ FAMILIES = {
     'connection': ('the connection commands', [
         'ping', 'echo', 'hello', 'auth', 'quit', 'reset']),
     'client': ('`CLIENT` and its subcommands', [
-        'client:setname,getname,id,list,info,kill,help']),
+        'client:setname,getname,id,list,info,kill,unblock,help']),
     'config': ('`CONFIG` and its subcommands', [
         'config:get,set,resetstat,help']),
     'info': ('`INFO`', ['info']),
@@ -69,6 +69,9 @@ FAMILIES = {
     'lists': ('the list commands', [
         'lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lrange', 'lindex',
         'lset', 'linsert', 'lrem', 'ltrim', 'lpos', 'lmove', 'rpoplpush', 'lmpop']),
+    'blocking': ('the blocking list commands', [
+        'blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop']),
+    'sort': ('`SORT` and `SORT_RO`', ['sort', 'sort_ro']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
@@ -196,7 +199,7 @@ def key_spec_name(m, begin, find):
     elif begin[0] == 'index' and find == ('range', -1, 1, 0):
         words += ['KEYS', 'FROM', str(begin[1])]
     else:
-        words += ['KEYS'] + [str(x).replace('-', 'M') for x in begin + find]
+        words += ['KEYS'] + [str(x).replace('-', 'M').upper() for x in begin + find]
     return '_'.join(words)
 
 

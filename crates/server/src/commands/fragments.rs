@@ -6,7 +6,7 @@
 //! is the one key at argument 1, `KEYS_FROM_1` every argument from 1) and
 //! argument nodes (`ARG_`, then the argument's name, flags and children).
 
-use super::spec::{Arg, Flag, KeySpec};
+use super::spec::{Arg, BeginSearch, FindKeys, Flag, KeySpec};
 
 pub(crate) const ACL_ADMIN_SLOW_DANGEROUS: &[&str] = &["@admin", "@slow", "@dangerous"];
 pub(crate) const ACL_ADMIN_SLOW_DANGEROUS_CONNECTION: &[&str] =
@@ -30,10 +30,12 @@ pub(crate) const ACL_SLOW_CONNECTION: &[&str] = &["@slow", "@connection"];
 pub(crate) const ACL_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
 pub(crate) const ACL_WRITE_LIST_FAST: &[&str] = &["@write", "@list", "@fast"];
 pub(crate) const ACL_WRITE_LIST_SLOW: &[&str] = &["@write", "@list", "@slow"];
+pub(crate) const ACL_WRITE_LIST_SLOW_BLOCKING: &[&str] = &["@write", "@list", "@slow", "@blocking"];
 pub(crate) const ACL_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
 pub(crate) const ACL_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
 pub(crate) const ACL_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
 pub(crate) const ACL_WRITE_STRING_SLOW: &[&str] = &["@write", "@string", "@slow"];
+pub(crate) const ARG_ASC: Arg = Arg::new("asc", "pure-token").token("ASC");
 pub(crate) const ARG_ASYNC: Arg = Arg::new("async", "pure-token")
     .token("ASYNC")
     .since("4.0.0");
@@ -52,6 +54,7 @@ pub(crate) const ARG_COUNT_OPTIONAL: Arg = Arg::new("count", "integer")
 pub(crate) const ARG_COUNT_OPTIONAL_2: Arg = Arg::new("count", "integer")
     .since("6.2.0")
     .flags(&["optional"]);
+pub(crate) const ARG_DESC: Arg = Arg::new("desc", "pure-token").token("DESC");
 pub(crate) const ARG_DESTINATION: Arg = Arg::new("destination", "key").key_spec(1);
 pub(crate) const ARG_DESTINATION_2: Arg = Arg::new("destination", "key").key_spec(0);
 pub(crate) const ARG_ELEMENT_MULTIPLE: Arg = Arg::new("element", "string").flags(&["multiple"]);
@@ -72,13 +75,35 @@ pub(crate) const ARG_MEMBER_MULTIPLE: Arg = Arg::new("member", "string").flags(&
 pub(crate) const ARG_NEWKEY: Arg = Arg::new("newkey", "key").key_spec(1);
 pub(crate) const ARG_NORMAL: Arg = Arg::new("normal", "pure-token").token("NORMAL");
 pub(crate) const ARG_NX: Arg = Arg::new("nx", "pure-token").token("NX");
+pub(crate) const ARG_OFFSET_COUNT_OPTIONAL: Arg = Arg::new("offset_count", "block")
+    .token("LIMIT")
+    .flags(&["optional"])
+    .arguments(&[Arg::new("offset", "integer"), Arg::new("count", "integer")]);
+pub(crate) const ARG_ORDER_OPTIONAL: Arg = Arg::new("order", "oneof")
+    .flags(&["optional"])
+    .arguments(&[ARG_ASC, ARG_DESC]);
 pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
     .token("MATCH")
     .flags(&["optional"]);
+pub(crate) const ARG_PATTERN_OPTIONAL_2: Arg = Arg::new("pattern", "pattern")
+    .key_spec(1)
+    .token("BY")
+    .flags(&["optional"]);
+pub(crate) const ARG_PATTERN_OPTIONAL_MULTIPLE_MULTIPLE_TOKEN: Arg = Arg::new("pattern", "pattern")
+    .key_spec(1)
+    .token("GET")
+    .flags(&["optional", "multiple", "multiple_token"]);
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
 pub(crate) const ARG_RIGHT: Arg = Arg::new("right", "pure-token").token("RIGHT");
+pub(crate) const ARG_SORTING_OPTIONAL: Arg = Arg::new("sorting", "pure-token")
+    .token("ALPHA")
+    .flags(&["optional"]);
 pub(crate) const ARG_SOURCE: Arg = Arg::new("source", "key").key_spec(0);
 pub(crate) const ARG_SYNC: Arg = Arg::new("sync", "pure-token").token("SYNC").since("6.2.0");
+pub(crate) const ARG_WHERE: Arg = Arg::new("where", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
+pub(crate) const ARG_WHEREFROM: Arg =
+    Arg::new("wherefrom", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
+pub(crate) const ARG_WHERETO: Arg = Arg::new("whereto", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
 pub(crate) const ARG_XX: Arg = Arg::new("xx", "pure-token").token("XX");
 pub(crate) const FLAGS_ADMIN_NOSCRIPT_LOADING_STALE: &[Flag] =
     &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale];
@@ -96,19 +121,30 @@ pub(crate) const FLAGS_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY: &[Flag] =
 ];
 pub(crate) const FLAGS_READONLY: &[Flag] = &[Flag::Readonly];
 pub(crate) const FLAGS_READONLY_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
+pub(crate) const FLAGS_READONLY_MOVABLEKEYS: &[Flag] = &[Flag::Readonly, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE: &[Flag] = &[Flag::Write];
 pub(crate) const FLAGS_WRITE_DENYOOM: &[Flag] = &[Flag::Write, Flag::Denyoom];
 pub(crate) const FLAGS_WRITE_DENYOOM_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
+pub(crate) const FLAGS_WRITE_DENYOOM_NOSCRIPT_BLOCKING: &[Flag] =
+    &[Flag::Write, Flag::Denyoom, Flag::Noscript, Flag::Blocking];
 pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
+pub(crate) const FLAGS_WRITE_NOSCRIPT_BLOCKING: &[Flag] =
+    &[Flag::Write, Flag::Noscript, Flag::Blocking];
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);
 pub(crate) const RM_DELETE_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RM", "delete"], 1);
 pub(crate) const RO_ACCESS_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RO", "access"], 1);
 pub(crate) const RO_ACCESS_KEYS_FROM_2: KeySpec = KeySpec::keys_from(&["RO", "access"], 2);
+pub(crate) const RO_ACCESS_KEYS_UNKNOWN_UNKNOWN: KeySpec = KeySpec::new(&["RO", "access"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort");
 pub(crate) const RO_ACCESS_KEY_AT_1: KeySpec = KeySpec::key_at(&["RO", "access"], 1);
 pub(crate) const RO_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RO"], 1);
 pub(crate) const RO_KEY_AT_1: KeySpec = KeySpec::key_at(&["RO"], 1);
 pub(crate) const RO_KEY_AT_2: KeySpec = KeySpec::key_at(&["RO"], 2);
+pub(crate) const RW_ACCESS_DELETE_KEYS_INDEX_1_RANGE_M2_1_0: KeySpec = KeySpec::new(
+    &["RW", "access", "delete"],
+    BeginSearch::Index(1),
+    FindKeys::range(-2, 1, 0),
+);
 pub(crate) const RW_ACCESS_DELETE_KEY_AT_1: KeySpec =
     KeySpec::key_at(&["RW", "access", "delete"], 1);
 pub(crate) const RW_ACCESS_UPDATE_KEY_AT_1: KeySpec =

@@ -64,6 +64,7 @@
 //!   shut the server down) are requested through `ctx.effects`.
 
 mod arguments;
+mod blocking;
 mod call_stats;
 mod client;
 mod collection_reply;
@@ -86,6 +87,7 @@ mod memory;
 mod object;
 mod server_admin;
 mod sets;
+mod sort;
 mod spec;
 mod strings;
 mod table;
@@ -113,6 +115,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
+    blocking::COMMANDS,
+    sort::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
 ];

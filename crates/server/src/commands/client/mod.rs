@@ -50,6 +50,37 @@ fn handle_client_info(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.reply_bulk(line.as_bytes());
 }
 
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]` (Redis 7.0's order: the reason is
+/// checked before the id). A blocked client gets its command's timeout
+/// reply, or the `UNBLOCKED` error; `1` if it was blocked, else `0`.
+fn handle_client_unblock(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    if args.len() > 4 {
+        ctx.reply_error(&errors::unknown_subcommand(&args[1], b"client"));
+        return;
+    }
+    let error = match args.get(3) {
+        None => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"TIMEOUT") => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"ERROR") => true,
+        Some(_) => {
+            ctx.reply_error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    };
+    let Some(id) = super::arguments::integer(&args[2]) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let message = error.then_some(crate::blocking::UNBLOCKED_ERROR);
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.blocking.unblock_with(id, message));
+    if unblocked && let Some(message) = message {
+        // The error reply goes to the unblocked client; it counts as Redis's
+        // `addReplyError` counts it.
+        ctx.server.stats.count_error(message);
+    }
+    ctx.reply_integer(i64::from(unblocked));
+}
+
 /// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`; every Redigo
 /// client is `normal`.
 #[derive(Clone, Copy, PartialEq, Eq)]
