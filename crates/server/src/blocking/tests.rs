@@ -126,7 +126,7 @@ fn a_blmove_push_serves_the_clients_blocked_on_its_destination() {
         records(&h),
         [
             "0 RPUSH src job",
-            "0 LMOVE src mid RIGHT LEFT",
+            "0 LMOVE src mid right left",
             "0 RPOPLPUSH mid dst",
             "0 LPOP dst"
         ]
@@ -274,7 +274,7 @@ fn an_immediate_pop_is_logged_as_the_plain_command() {
         [
             "0 LPOP a",
             "0 RPOPLPUSH a b",
-            "0 LMOVE a b LEFT RIGHT",
+            "0 LMOVE a b left RIGHT",
             "0 SET s x"
         ]
     );

@@ -58,10 +58,11 @@ pub(crate) enum ListWait {
     },
 }
 
+/// The end as Redis's served `LMOVE` record names it (`shared.left`).
 fn end_name(end: End) -> &'static str {
     match end {
-        End::Left => "LEFT",
-        End::Right => "RIGHT",
+        End::Left => "left",
+        End::Right => "right",
     }
 }
 
@@ -112,7 +113,13 @@ impl BlockedOp for ListWait {
             } => match db.lmove(key, destination, *from, *to) {
                 Ok(Some(moved)) => {
                     ctx.propagation.record(ctx.db, || {
-                        move_record(key, destination, *from, *to, *rpoplpush)
+                        move_record(
+                            key,
+                            destination,
+                            end_name(*from).as_bytes(),
+                            end_name(*to).as_bytes(),
+                            *rpoplpush,
+                        )
                     });
                     ctx.wrote.push(destination.clone());
                     encode::bulk(&mut out, &moved.element);
@@ -129,16 +136,23 @@ impl BlockedOp for ListWait {
 }
 
 /// The record of a move: `LMOVE src dst from to`, or `RPOPLPUSH src dst`
-/// for `BRPOPLPUSH`, as Redis rewrites them.
-fn move_record(source: &[u8], destination: &[u8], from: End, to: End, rpoplpush: bool) -> Record {
+/// for `BRPOPLPUSH`, as Redis rewrites them (an immediate `BLMOVE` keeps
+/// the client's `from`/`to` words, a served one writes `left`/`right`).
+fn move_record(
+    source: &[u8],
+    destination: &[u8],
+    from: &[u8],
+    to: &[u8],
+    rpoplpush: bool,
+) -> Record {
     if rpoplpush {
         Record::new("RPOPLPUSH").arg(source).arg(destination)
     } else {
         Record::new("LMOVE")
             .arg(source)
             .arg(destination)
-            .arg(end_name(from))
-            .arg(end_name(to))
+            .arg(from)
+            .arg(to)
     }
 }
 
@@ -214,7 +228,12 @@ fn blocking_move(ctx: &mut ExecContext<'_>, args: &[Bytes], wait: ListWait, time
         (&args[1], destination.clone(), *from, *to, *rpoplpush);
     match ctx.db().lmove(source, &destination, from, to) {
         Ok(Some(moved)) => {
-            ctx.propagate(|| move_record(source, &destination, from, to, rpoplpush));
+            let (from_word, to_word) = if rpoplpush {
+                (&b""[..], &b""[..])
+            } else {
+                (&args[3][..], &args[4][..])
+            };
+            ctx.propagate(|| move_record(source, &destination, from_word, to_word, rpoplpush));
             ctx.reply_bulk(&moved.element);
         }
         Ok(None) if ctx.deny_blocking => ctx.reply_null(),

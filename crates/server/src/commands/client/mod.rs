@@ -55,7 +55,12 @@ fn handle_client_info(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
 /// reply, or the `UNBLOCKED` error; `1` if it was blocked, else `0`.
 fn handle_client_unblock(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     if args.len() > 4 {
-        ctx.reply_error(&errors::unknown_subcommand(&args[1], b"client"));
+        // Redis's `addReplySubcommandSyntaxError`, the subcommand as sent.
+        let sub = String::from_utf8_lossy(super::arguments::c_str(&args[1])).into_owned();
+        ctx.reply_error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            sub.chars().take(128).collect::<String>()
+        ));
         return;
     }
     let error = match args.get(3) {
