@@ -261,7 +261,7 @@ fn an_immediate_pop_is_logged_as_the_plain_command() {
     );
     assert_eq!(h.run(&["BRPOPLPUSH", "a", "b", "0"]), b"$1\r\n3\r\n");
     assert_eq!(
-        h.run(&["BLMOVE", "a", "b", "LEFT", "RIGHT", "0"]),
+        h.run(&["BLMOVE", "a", "b", "left", "RIGHT", "0"]),
         b"$1\r\n2\r\n"
     );
     assert_eq!(h.run(&["SET", "s", "x"]), b"+OK\r\n");
