@@ -364,3 +364,28 @@ fn blocked_clients_show_in_client_list_and_info() {
     assert!(info.contains("blocked_clients:1\r\n"), "{info}");
     assert!(info.contains("clients_in_timeout_table:1\r\n"), "{info}");
 }
+
+#[test]
+fn sort_store_is_logged_as_sent_when_it_changed_something_and_serves_waiters() {
+    let mut h = Harness::new();
+    let mut waiter = blocked(&mut h, 10, &["BLPOP", "dst", "0"]);
+    h.run(&["RPUSH", "l", "3", "1", "2"]);
+    assert_eq!(h.run(&["SORT", "l", "STORE", "dst"]), b":3\r\n");
+    assert_eq!(
+        sent(&mut waiter).as_deref(),
+        Some("*2\r\n$3\r\ndst\r\n$1\r\n1\r\n")
+    );
+    assert_eq!(h.run(&["SORT", "missing", "STORE", "dst"]), b":0\r\n");
+    assert_eq!(h.run(&["EXISTS", "dst"]), b":0\r\n");
+    assert_eq!(h.run(&["SORT", "missing", "STORE", "dst"]), b":0\r\n");
+    assert_eq!(
+        records(&h),
+        [
+            "0 RPUSH l 3 1 2",
+            "0 SORT l STORE dst",
+            "0 LPOP dst",
+            "0 SORT missing STORE dst"
+        ],
+        "the last SORT deleted nothing and is not logged"
+    );
+}
