@@ -252,7 +252,7 @@ fn handle_blmove(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Err(error) => return ctx.reply_error(error),
     };
     let wait = ListWait::Move {
-        destination: args[2].clone(),
+        destination: Bytes::copy_from_slice(&args[2]),
         from,
         to,
         rpoplpush: false,
@@ -266,7 +266,7 @@ fn handle_brpoplpush(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Err(error) => return ctx.reply_error(error),
     };
     let wait = ListWait::Move {
-        destination: args[2].clone(),
+        destination: Bytes::copy_from_slice(&args[2]),
         from: End::Right,
         to: End::Left,
         rpoplpush: true,
