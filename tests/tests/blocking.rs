@@ -275,3 +275,17 @@ fn client_list_shows_the_blocked_client() {
     b.same(1, "RPUSH k v");
     b.read(0);
 }
+
+#[test]
+fn client_help_lists_unblock_as_redis_words_it() {
+    let Some(mut b) = Both::start(1) else { return };
+    for side in &mut b.sides {
+        let help = show(&side.conns[0].roundtrip(&encode("CLIENT HELP")));
+        assert!(
+            help.contains(
+                "+UNBLOCK <clientid> [TIMEOUT|ERROR]\r\n+    Unblock the specified blocked client.\r\n"
+            ),
+            "{help}"
+        );
+    }
+}

@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::commands::MultiState;
 use crate::config::ClassLimit;
 
 /// Size of Redis's per-client static reply buffer (`PROTO_REPLY_CHUNK_BYTES`).
@@ -82,6 +83,8 @@ pub struct ClientState {
     /// The wait a blocking command just began, for the connection to take
     /// (see [`crate::blocking`]).
     pub block_wait: Option<crate::blocking::BlockWait>,
+    /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
+    pub multi: MultiState,
 }
 
 impl ClientState {
@@ -110,6 +113,7 @@ impl ClientState {
             kill_requested: false,
             blocked: false,
             block_wait: None,
+            multi: MultiState::default(),
         }
     }
 
@@ -154,6 +158,25 @@ impl ClientState {
         }
     }
 
+    /// The `flags=` letters, in Redis 7.0's order (`catClientInfoString`):
+    /// `x` in `MULTI`, `d` a watched key changed; `N` when none applies.
+    fn flags(&self) -> String {
+        let mut flags = String::new();
+        if self.multi.in_multi() {
+            flags.push('x');
+        }
+        if self.blocked {
+            flags.push('b');
+        }
+        if self.multi.dirty_cas() {
+            flags.push('d');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        flags
+    }
+
     /// One `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline),
     /// with Redis 7.0's fields in Redis 7.0's order. The buffer figures are
     /// the connection's real ones as last published (see the module docs):
@@ -174,16 +197,18 @@ impl ClientState {
             + std::mem::size_of::<ClientState>();
         format!(
             "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
-             flags={flags} db={db} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qfree} \
-             argv-mem={argv} multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
+             flags={flags} db={db} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={qfree} \
+             argv-mem={argv} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
              tot-mem={tot} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
             id = self.id,
             addr = self.addr,
             laddr = self.laddr,
             fd = self.fd,
             name = self.name,
-            flags = if self.blocked { "b" } else { "N" },
+            flags = self.flags(),
             db = self.db,
+            multi = self.multi.queued_count(),
+            multi_mem = self.multi.memory(),
             qbuf = self.query_buffer_len,
             qfree = self.query_buffer_free,
             argv = self.argv_mem,

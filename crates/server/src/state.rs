@@ -14,6 +14,7 @@ use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
 use crate::memory_release::MemoryRelease;
 use crate::stats::Stats;
+use crate::watch::WatchRegistry;
 
 /// The version of Redis whose behaviour Redigo follows (`redis_version` in
 /// `INFO`, `version` in `HELLO`).
@@ -52,6 +53,8 @@ pub struct ServerState {
     pub command_stats: CommandStats,
     /// Connected clients.
     pub clients: ClientRegistry,
+    /// Who `WATCH`es which keys (used under the dataset lock).
+    pub watches: WatchRegistry,
     /// The AOF is being replayed (`loading` in `INFO persistence`).
     loading: AtomicBool,
     /// What turning the AOF on at run time needs (set once at start-up).
@@ -94,6 +97,7 @@ impl ServerState {
             stats: Stats::default(),
             memory_release: MemoryRelease::default(),
             clients: ClientRegistry::default(),
+            watches: WatchRegistry::default(),
             loading: AtomicBool::new(false),
             aof_runtime: OnceLock::new(),
             offline_rewrite: Arc::default(),

@@ -76,6 +76,8 @@ FAMILIES = {
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
         'memory:usage,help']),
+    'transactions': ('the transaction commands', [
+        'multi', 'exec', 'discard', 'watch', 'unwatch']),
 }
 
 TOOL = 'crates/server/tools/gen_command_specs.py'

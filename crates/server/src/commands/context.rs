@@ -88,6 +88,22 @@ impl ExecContext<'_> {
         self.propagation.record(self.client.db, build);
     }
 
+    /// Whether this command runs inside `EXEC` (see
+    /// `commands::transactions`).
+    pub fn in_exec(&self) -> bool {
+        self.client.multi.in_exec()
+    }
+
+    /// Whether the command must not block (Redis's `CLIENT_DENY_BLOCKING`):
+    /// true inside `EXEC`, or when the caller set the
+    /// [`ExecContext::deny_blocking`] field (the AOF loader, scripts). A
+    /// blocking command (`BLPOP`...) then answers at once as if its timeout
+    /// had expired, as Redis does inside `MULTI`, and keys made ready are
+    /// served once the enclosing command (`EXEC`) has finished.
+    pub fn deny_blocking(&self) -> bool {
+        self.deny_blocking || self.in_exec()
+    }
+
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a
     /// read command found its key.
     pub fn keyspace_hit(&self) {
@@ -190,7 +206,7 @@ impl ExecContext<'_> {
     /// Blocks the calling client on `keys` of its database until `timeout_ms`
     /// (0 = for ever), to be served by `op` (see [`crate::blocking`]). The
     /// command writes no reply: the connection stops running the client's
-    /// pipeline and waits. The caller checks [`ExecContext::deny_blocking`]
+    /// pipeline and waits. The caller checks [`ExecContext::deny_blocking()`]
     /// first and replies instead when it is set.
     pub fn block(&mut self, keys: &[Bytes], timeout_ms: u64, op: Box<dyn BlockedOp>) {
         let deadline = crate::blocking::deadline_after(timeout_ms);

@@ -91,6 +91,7 @@ mod sort;
 mod spec;
 mod strings;
 mod table;
+pub(crate) mod transactions;
 
 pub use call_stats::{CommandCounters, CommandStats};
 pub use context::{Effects, ExecContext};
@@ -99,6 +100,7 @@ pub use spec::{
     Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, Handler, KeySpec, container_handler,
 };
 pub use table::{CommandTable, Lookup};
+pub use transactions::MultiState;
 
 /// Every command family, each a folder of this module.
 pub const FAMILIES: &[&[CommandSpec]] = &[
@@ -119,4 +121,5 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
+    transactions::COMMANDS,
 ];

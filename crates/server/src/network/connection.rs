@@ -115,6 +115,11 @@ pub(crate) async fn serve(
         // Closed while blocked: it leaves no trace in the blocking registry.
         leave_blocking(&dataset, &handle, id);
     }
+    // Its watched keys go with it (dataset lock first, as for a batch).
+    {
+        let mut data = dataset::lock(&dataset);
+        commands::transactions::release_client(&server, &mut data.store, &handle.lock());
+    }
     // Unregistered first, so a peer that sees the connection end never finds
     // it still listed.
     server.clients.unregister(id);

@@ -182,7 +182,7 @@ fn blocking_pop(
                 ctx.reply_bulk(popped.elements.first().map_or(&[][..], |e| &e[..]));
             }
         },
-        Ok(None) if ctx.deny_blocking => ctx.reply_null_array(),
+        Ok(None) if ctx.deny_blocking() => ctx.reply_null_array(),
         Ok(None) => {
             let wait = match count {
                 Some(count) => ListWait::MultiPop { end, count },
@@ -236,7 +236,7 @@ fn blocking_move(ctx: &mut ExecContext<'_>, args: &[Bytes], wait: ListWait, time
             ctx.propagate(|| move_record(source, &destination, from_word, to_word, rpoplpush));
             ctx.reply_bulk(&moved.element);
         }
-        Ok(None) if ctx.deny_blocking => ctx.reply_null(),
+        Ok(None) if ctx.deny_blocking() => ctx.reply_null(),
         Ok(None) => ctx.block(&args[1..2], timeout_ms, Box::new(wait)),
         Err(error) => ctx.reply_error(&error.to_string()),
     }

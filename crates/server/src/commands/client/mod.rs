@@ -1,4 +1,4 @@
-//! CLIENT SETNAME, GETNAME, ID, LIST, INFO, KILL, HELP.
+//! CLIENT SETNAME, GETNAME, ID, LIST, INFO, KILL, UNBLOCK, HELP.
 //!
 //! `LIST` and `KILL` look at every connected client through the registry.
 //! They run under the dataset lock, holding the caller's own state; other
@@ -314,7 +314,9 @@ LIST [options ...]
     * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)
       Return clients of specified type.
 SETNAME <name>
-    Assign the name <name> to the current connection.";
+    Assign the name <name> to the current connection.
+UNBLOCK <clientid> [TIMEOUT|ERROR]
+    Unblock the specified blocked client.";
 
 fn handle_client_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.reply_help("CLIENT", CLIENT_HELP);
