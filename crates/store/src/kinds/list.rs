@@ -413,6 +413,29 @@ impl BigList {
         Some(element)
     }
 
+    /// Removes `front` elements from the head and `back` from the tail
+    /// (`LTRIM`): whole chunks are dropped, at most one chunk per end is
+    /// edited, so the work is O(chunks), not O(elements).
+    pub(crate) fn drop_ends(&mut self, front: usize, back: usize) {
+        for (end, mut left) in [(End::Left, front), (End::Right, back)] {
+            while left > 0 && self.len > 0 {
+                let index = match end {
+                    End::Left => 0,
+                    End::Right => self.chunks.len() - 1,
+                };
+                let count = self.chunks[index].count;
+                if count <= left {
+                    self.remove_chunk(index);
+                    self.len -= count;
+                    left -= count;
+                } else {
+                    self.pop(end);
+                    left -= 1;
+                }
+            }
+        }
+    }
+
     /// The chunk holding element `index` (`index < len`) and the index
     /// inside it, walking chunk counts from the nearer end.
     fn find(&self, index: usize) -> (usize, usize) {
@@ -909,6 +932,21 @@ mod tests {
         assert_eq!(list.get(1001), &big[..]);
         assert_eq!(list.get(500), &big[..]);
         assert_eq!(list.len(), 2001);
+    }
+
+    #[test]
+    fn drop_ends_removes_whole_chunks_and_keeps_the_middle() {
+        let mut list = BigList::new();
+        for i in 0..10_000 {
+            list.push(End::Right, &item(i), -2);
+        }
+        list.drop_ends(3_001, 2_999);
+        assert_eq!(list.len(), 4_000);
+        let expected: Vec<Vec<u8>> = (3_001..7_001).map(item).collect();
+        assert_eq!(contents(&list), expected);
+        assert_eq!(list.get(0), b"e3001");
+        list.drop_ends(4_000, 0);
+        assert_eq!((list.len(), list.chunks.len(), list.bytes), (0, 0, 0));
     }
 
     #[test]

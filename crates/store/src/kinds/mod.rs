@@ -27,9 +27,9 @@
 //! view of the collection's chunks ([`chunked`]), so capturing a big value
 //! costs O(chunks) and a later write copies one chunk.
 //!
-//! Lists and sorted sets fit the same model: a compact encoding inline in
-//! the block, a chunked big encoding in a new [`Big`] variant, a new
-//! owned form in [`Value`].
+//! Lists follow the same model ([`list`]: a packed run inline, a deque of
+//! copy-on-write chunks in [`Big::List`], [`ListValue`](list::ListValue));
+//! sorted sets will too.
 
 pub(crate) mod chunked;
 pub mod hash;

@@ -387,15 +387,19 @@ impl DbHandle<'_> {
                 key_deleted: false,
             });
         }
+        if kept == 0 {
+            // The whole list goes, as a deleted key does (a big one to the
+            // background freer, not freed here).
+            let entry = self.db_mut().remove_at(slot);
+            self.dispose(entry);
+            return Ok(Trimmed {
+                removed: len,
+                key_deleted: true,
+            });
+        }
         let (_, key_deleted) = self.change_at(slot, |list| {
-            // The ends go by pops (O(1) each, whole chunks dropped), the
-            // middle stays untouched.
-            for _ in 0..from {
-                list.pop(End::Left);
-            }
-            while list.len() > kept {
-                list.pop(End::Right);
-            }
+            // Whole chunks go at each end; the middle stays untouched.
+            list.drop_ends(from.min(len), len - from.min(len) - kept);
         });
         Ok(Trimmed {
             removed: len - kept,
@@ -419,27 +423,32 @@ impl DbHandle<'_> {
         let Some(list) = self.list_view(key)? else {
             return Ok(None);
         };
-        let mut skip = rank.unsigned_abs() - 1;
-        let mut matches = Vec::new();
+        // Redis's loop, including its arithmetic: `RANK -9223372036854775808`
+        // negates to itself, so every match qualifies and a `COUNT` never
+        // ends the walk early.
+        let forward = rank > 0;
+        let rank = if forward { rank } else { rank.wrapping_neg() };
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        let mut found = Vec::new();
+        let mut matches = 0i64;
         let mut compared = 0usize;
-        list.walk(rank > 0, |i, e| {
+        list.walk(forward, |i, e| {
             if maxlen != 0 && compared >= maxlen {
                 return false;
             }
             compared += 1;
             if e == element {
-                if skip > 0 {
-                    skip -= 1;
-                } else {
-                    matches.push(i);
-                    if count != 0 && matches.len() == count {
+                matches += 1;
+                if matches >= rank {
+                    found.push(i);
+                    if count != 0 && matches.wrapping_sub(rank).wrapping_add(1) >= count {
                         return false;
                     }
                 }
             }
             true
         });
-        Ok(Some(matches))
+        Ok(Some(found))
     }
 
     /// `LMOVE source destination wherefrom whereto` (`RPOPLPUSH` is

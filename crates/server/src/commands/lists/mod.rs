@@ -184,10 +184,31 @@ fn handle_lrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 }
 
+/// `LINDEX` and `LSET` look their key up before reading the index (Redis's
+/// order): with an index that is not a number, a missing key answers
+/// `missing`, a key of another kind `WRONGTYPE`, a list the number error.
+fn index_after_lookup(
+    ctx: &mut ExecContext<'_>,
+    args: &[Bytes],
+    missing: impl FnOnce(&mut ExecContext<'_>),
+) -> Option<i64> {
+    if let Ok(index) = long_or_reply(&args[2]) {
+        return Some(index);
+    }
+    match ctx.db().llen(&args[1]) {
+        Ok(0) => missing(ctx),
+        Ok(_) => ctx.reply_error(errors::NOT_INTEGER),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+    None
+}
+
 fn handle_lindex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let index = match long_or_reply(&args[2]) {
-        Ok(index) => index,
-        Err(error) => return ctx.reply_error(error),
+    let Some(index) = index_after_lookup(ctx, args, |ctx| {
+        ctx.keyspace_miss();
+        ctx.reply_null();
+    }) else {
+        return;
     };
     match ctx.db().lindex(&args[1], index) {
         Ok(Some(element)) => {
@@ -203,9 +224,10 @@ fn handle_lindex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 fn handle_lset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let index = match long_or_reply(&args[2]) {
-        Ok(index) => index,
-        Err(error) => return ctx.reply_error(error),
+    let Some(index) = index_after_lookup(ctx, args, |ctx| {
+        ctx.reply_error(errors::NO_SUCH_KEY);
+    }) else {
+        return;
     };
     match ctx.db().lset(&args[1], index, &args[3]) {
         Ok(()) => {
