@@ -289,3 +289,22 @@ fn client_help_lists_unblock_as_redis_words_it() {
         );
     }
 }
+
+#[test]
+fn inside_a_transaction_blocking_commands_do_not_block_and_exec_serves_waiters() {
+    let Some(mut b) = Both::start(2) else { return };
+    b.same(0, "MULTI");
+    b.same(0, "BLPOP k 0");
+    b.same(0, "BLMOVE k d LEFT LEFT 0");
+    b.same(0, "BRPOPLPUSH k d 0");
+    b.same(0, "BLMPOP 0 1 k LEFT");
+    b.same(0, "EXEC");
+    b.block(1, "BLPOP k 0", 1);
+    b.same(0, "MULTI");
+    b.same(0, "RPUSH k a b");
+    b.same(0, "LLEN k");
+    b.same(0, "EXEC");
+    b.read(1);
+    b.until_blocked(0);
+    b.same(0, "LRANGE k 0 -1");
+}

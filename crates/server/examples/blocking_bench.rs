@@ -32,8 +32,9 @@ const CLIENTS: usize = 10_000;
 const PRODUCERS: usize = 50;
 /// Queue consumers.
 const CONSUMERS: usize = 50;
-/// Jobs pushed in all.
+/// Jobs pushed in all (a multiple of [`PRODUCERS`]).
 const JOBS: usize = 200_000;
+const _: () = assert!(JOBS % PRODUCERS == 0);
 
 fn encode(args: &[&str]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
@@ -164,9 +165,9 @@ fn queue(name: &str, port: u16) {
         .collect();
     let started = Instant::now();
     let producers: Vec<_> = (0..PRODUCERS)
-        .map(|p| {
+        .map(|_| {
             let mut conn = Conn::connect(port);
-            let jobs = JOBS / PRODUCERS + usize::from(p < JOBS % PRODUCERS);
+            let jobs = JOBS / PRODUCERS;
             std::thread::spawn(move || {
                 for _ in 0..jobs {
                     let now = epoch.elapsed().as_nanos().to_string();
