@@ -77,6 +77,12 @@ pub struct ClientState {
     /// Set by `CLIENT KILL` or an output limit: the connection closes
     /// without sending anything more.
     pub kill_requested: bool,
+    /// Blocked by a blocking command (`flags=b`); cleared by the connection
+    /// once the wait is over.
+    pub blocked: bool,
+    /// The wait a blocking command just began, for the connection to take
+    /// (see [`crate::blocking`]).
+    pub block_wait: Option<crate::blocking::BlockWait>,
     /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
     pub multi: MultiState,
 }
@@ -105,6 +111,8 @@ impl ClientState {
             output_pending: 0,
             soft_limit_since: None,
             kill_requested: false,
+            blocked: false,
+            block_wait: None,
             multi: MultiState::default(),
         }
     }
@@ -156,6 +164,9 @@ impl ClientState {
         let mut flags = String::new();
         if self.multi.in_multi() {
             flags.push('x');
+        }
+        if self.blocked {
+            flags.push('b');
         }
         if self.multi.dirty_cas() {
             flags.push('d');

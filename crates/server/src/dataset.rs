@@ -11,6 +11,7 @@ use redigo_store::{Store, StoreConfig};
 
 use crate::aof::Persistence;
 use crate::background_free::BackgroundFreer;
+use crate::blocking::BlockingRegistry;
 use crate::config::Config;
 use crate::propagation::{PropagatedCommand, PropagationLog};
 use crate::stats::Stats;
@@ -43,6 +44,8 @@ pub struct Dataset {
     pub store: Store,
     /// Writes waiting for the sink, and the sink.
     pub propagation: PropagationLog,
+    /// The clients blocked on keys, which change with the store.
+    pub blocking: BlockingRegistry,
     /// Frees big values off the command path, once started.
     freer: Option<BackgroundFreer>,
 }
@@ -62,6 +65,7 @@ impl Dataset {
         Dataset {
             store,
             propagation: PropagationLog::new(config.aof_enabled),
+            blocking: BlockingRegistry::default(),
             freer: None,
         }
     }

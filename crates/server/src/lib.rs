@@ -66,6 +66,7 @@
 mod active_expiry;
 pub mod aof;
 pub mod background_free;
+pub mod blocking;
 pub mod client;
 pub mod commands;
 pub mod config;

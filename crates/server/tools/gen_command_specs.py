@@ -39,7 +39,7 @@ FAMILIES = {
     'connection': ('the connection commands', [
         'ping', 'echo', 'hello', 'auth', 'quit', 'reset']),
     'client': ('`CLIENT` and its subcommands', [
-        'client:setname,getname,id,list,info,kill,help']),
+        'client:setname,getname,id,list,info,kill,unblock,help']),
     'config': ('`CONFIG` and its subcommands', [
         'config:get,set,resetstat,help']),
     'info': ('`INFO`', ['info']),
@@ -79,6 +79,9 @@ FAMILIES = {
     'geo': ('the geospatial commands', [
         'geoadd', 'geopos', 'geodist', 'geohash', 'geosearch', 'geosearchstore', 'georadius',
         'georadius_ro', 'georadiusbymember', 'georadiusbymember_ro']),
+    'blocking': ('the blocking list commands', [
+        'blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop']),
+    'sort': ('`SORT` and `SORT_RO`', ['sort', 'sort_ro']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [

@@ -455,6 +455,9 @@ impl<'a> Loader<'a> {
             now_ms: unix_time_ms(),
             out: &mut self.out,
             effects: &mut effects,
+            blocking: &mut data.blocking,
+            // Redis's AOF client may not block either.
+            deny_blocking: true,
         };
         commands::execute(&mut ctx, args);
         // The records are already in the file. The store is loading, so it

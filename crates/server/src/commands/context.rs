@@ -7,6 +7,7 @@ use redigo_aof::Record;
 use redigo_resp::encode;
 use redigo_store::{DbHandle, Store};
 
+use crate::blocking::{BlockedOp, BlockingRegistry};
 use crate::client::ClientState;
 use crate::propagation::PropagationLog;
 use crate::state::{ServerState, ShutdownMode};
@@ -49,6 +50,14 @@ pub struct ExecContext<'a> {
     pub out: &'a mut BytesMut,
     /// Out-of-band effects requested by the command.
     pub effects: &'a mut Effects,
+    /// The clients blocked on keys (see [`crate::blocking`]).
+    pub blocking: &'a mut BlockingRegistry,
+    /// Set while the command runs as part of a larger unit (a command of
+    /// `EXEC` or of a script, a command replayed from the AOF), as Redis's
+    /// `CLIENT_DENY_BLOCKING`: a blocking command then answers as with a
+    /// zero timeout instead of blocking, and keys made ready are served
+    /// when the unit, run with this unset, finishes.
+    pub deny_blocking: bool,
 }
 
 impl ExecContext<'_> {
@@ -86,10 +95,13 @@ impl ExecContext<'_> {
     }
 
     /// Whether the command must not block (Redis's `CLIENT_DENY_BLOCKING`):
-    /// true inside `EXEC`. A blocking command (`BLPOP`...) then answers at
-    /// once as if its timeout had expired, as Redis does inside `MULTI`.
+    /// true inside `EXEC`, or when the caller set the
+    /// [`ExecContext::deny_blocking`] field (the AOF loader, scripts). A
+    /// blocking command (`BLPOP`...) then answers at once as if its timeout
+    /// had expired, as Redis does inside `MULTI`, and keys made ready are
+    /// served once the enclosing command (`EXEC`) has finished.
     pub fn deny_blocking(&self) -> bool {
-        self.in_exec()
+        self.deny_blocking || self.in_exec()
     }
 
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a
@@ -191,6 +203,20 @@ impl ExecContext<'_> {
         }
     }
 
+    /// Blocks the calling client on `keys` of its database until `timeout_ms`
+    /// (0 = for ever), to be served by `op` (see [`crate::blocking`]). The
+    /// command writes no reply: the connection stops running the client's
+    /// pipeline and waits. The caller checks [`ExecContext::deny_blocking()`]
+    /// first and replies instead when it is set.
+    pub fn block(&mut self, keys: &[Bytes], timeout_ms: u64, op: Box<dyn BlockedOp>) {
+        let deadline = crate::blocking::deadline_after(timeout_ms);
+        let wait = self
+            .blocking
+            .block(self.client.id, self.client.db, keys, deadline, op);
+        self.client.blocked = true;
+        self.client.block_wait = Some(wait);
+    }
+
     /// The argument at `index` (the command name is 0), empty if absent.
     pub fn arg(args: &[Bytes], index: usize) -> &[u8] {
         args.get(index).map(|a| a.as_ref()).unwrap_or_default()
@@ -221,6 +247,8 @@ mod tests {
             now_ms: 0,
             out: &mut out,
             effects: &mut h.effects,
+            blocking: &mut h.dataset.blocking,
+            deny_blocking: false,
         };
         ctx.reply_error_bytes(b"ERR Unsupported option \xff\r\n");
         assert_eq!(&out[..], b"-ERR Unsupported option \xff  \r\n");

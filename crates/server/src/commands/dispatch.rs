@@ -38,6 +38,27 @@ fn propagate_lazy_expiry(ctx: &mut ExecContext<'_>, records_start: usize) {
         .insert_expired_before(records_start, &expired);
 }
 
+/// Blocked clients (see [`crate::blocking`]): a write may have created a
+/// key some client waits on, so its keys (by its key specs, as Redis's
+/// `dbAdd` signals) are queued as ready; then, unless the command is part of
+/// a larger unit (`deny_blocking`: `EXEC` or a script serves once it is
+/// over), the ready keys are served. One load when nobody is blocked.
+fn serve_blocked_clients(
+    ctx: &mut ExecContext<'_>,
+    spec: &'static super::CommandSpec,
+    args: &[Bytes],
+) {
+    if spec.has(Flag::Write) && ctx.blocking.has_waiters() {
+        let keys = super::introspection::key_positions(spec, args);
+        let databases = ctx.store.databases();
+        ctx.blocking
+            .signal_keys(databases, keys.iter().map(|&(index, _)| &args[index]));
+    }
+    if !ctx.deny_blocking() && ctx.blocking.has_ready() {
+        crate::blocking::serve_ready(ctx.blocking, ctx.store, ctx.propagation, ctx.now_ms);
+    }
+}
+
 /// Runs `args` (a decoded request, never empty) on the context: lookup,
 /// arity, authentication, then the handler. Exactly one reply is written,
 /// except for a cross-protocol attack, which only closes the connection.
@@ -139,6 +160,9 @@ pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: 
     // place counts only if the command propagated something).
     let wrote = ctx.propagation.writes() != writes_before;
     ctx.server.watches.apply(ctx.store, wrote, ctx.now_ms);
+    // After the command's own records are wrapped: what serving blocked
+    // clients logs is separate, as Redis propagates it after the command.
+    serve_blocked_clients(ctx, spec, args);
     ctx.server
         .stats
         .total_commands_processed

@@ -35,6 +35,7 @@ pub(crate) const ACL_WRITE_GEO_SLOW: &[&str] = &["@write", "@geo", "@slow"];
 pub(crate) const ACL_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
 pub(crate) const ACL_WRITE_LIST_FAST: &[&str] = &["@write", "@list", "@fast"];
 pub(crate) const ACL_WRITE_LIST_SLOW: &[&str] = &["@write", "@list", "@slow"];
+pub(crate) const ACL_WRITE_LIST_SLOW_BLOCKING: &[&str] = &["@write", "@list", "@slow", "@blocking"];
 pub(crate) const ACL_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
 pub(crate) const ACL_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
 pub(crate) const ACL_WRITE_SORTEDSET_FAST: &[&str] = &["@write", "@sortedset", "@fast"];
@@ -142,9 +143,20 @@ pub(crate) const ARG_ORDER_OPTIONAL: Arg = Arg::new("order", "oneof")
 pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
     .token("MATCH")
     .flags(&["optional"]);
+pub(crate) const ARG_PATTERN_OPTIONAL_2: Arg = Arg::new("pattern", "pattern")
+    .key_spec(1)
+    .token("BY")
+    .flags(&["optional"]);
+pub(crate) const ARG_PATTERN_OPTIONAL_MULTIPLE_MULTIPLE_TOKEN: Arg = Arg::new("pattern", "pattern")
+    .key_spec(1)
+    .token("GET")
+    .flags(&["optional", "multiple", "multiple_token"]);
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
 pub(crate) const ARG_RADIUS: Arg = Arg::new("radius", "double").token("BYRADIUS");
 pub(crate) const ARG_RIGHT: Arg = Arg::new("right", "pure-token").token("RIGHT");
+pub(crate) const ARG_SORTING_OPTIONAL: Arg = Arg::new("sorting", "pure-token")
+    .token("ALPHA")
+    .flags(&["optional"]);
 pub(crate) const ARG_SOURCE: Arg = Arg::new("source", "key").key_spec(0);
 pub(crate) const ARG_SUM: Arg = Arg::new("sum", "pure-token").token("SUM");
 pub(crate) const ARG_SYNC: Arg = Arg::new("sync", "pure-token").token("SYNC").since("6.2.0");
@@ -153,6 +165,10 @@ pub(crate) const ARG_UNIT: Arg =
 pub(crate) const ARG_WEIGHT_OPTIONAL_MULTIPLE: Arg = Arg::new("weight", "integer")
     .token("WEIGHTS")
     .flags(&["optional", "multiple"]);
+pub(crate) const ARG_WHERE: Arg = Arg::new("where", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
+pub(crate) const ARG_WHEREFROM: Arg =
+    Arg::new("wherefrom", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
+pub(crate) const ARG_WHERETO: Arg = Arg::new("whereto", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
 pub(crate) const ARG_WIDTH: Arg = Arg::new("width", "double").token("BYBOX");
 pub(crate) const ARG_WITHCOORD_OPTIONAL: Arg = Arg::new("withcoord", "pure-token")
     .token("WITHCOORD")
@@ -196,8 +212,12 @@ pub(crate) const FLAGS_WRITE_DENYOOM: &[Flag] = &[Flag::Write, Flag::Denyoom];
 pub(crate) const FLAGS_WRITE_DENYOOM_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
 pub(crate) const FLAGS_WRITE_DENYOOM_MOVABLEKEYS: &[Flag] =
     &[Flag::Write, Flag::Denyoom, Flag::MovableKeys];
+pub(crate) const FLAGS_WRITE_DENYOOM_NOSCRIPT_BLOCKING: &[Flag] =
+    &[Flag::Write, Flag::Denyoom, Flag::Noscript, Flag::Blocking];
 pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
 pub(crate) const FLAGS_WRITE_MOVABLEKEYS: &[Flag] = &[Flag::Write, Flag::MovableKeys];
+pub(crate) const FLAGS_WRITE_NOSCRIPT_BLOCKING: &[Flag] =
+    &[Flag::Write, Flag::Noscript, Flag::Blocking];
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);
 pub(crate) const RM_DELETE_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RM", "delete"], 1);
@@ -213,6 +233,7 @@ pub(crate) const RO_ACCESS_KEYS_INDEX_2_KEYNUM_0_1_1: KeySpec = KeySpec::new(
     BeginSearch::Index(2),
     FindKeys::keynum(0, 1, 1),
 );
+pub(crate) const RO_ACCESS_KEYS_UNKNOWN_UNKNOWN: KeySpec = KeySpec::new(&["RO", "access"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort");
 pub(crate) const RO_ACCESS_KEY_AT_1: KeySpec = KeySpec::key_at(&["RO", "access"], 1);
 pub(crate) const RO_ACCESS_KEY_AT_2: KeySpec = KeySpec::key_at(&["RO", "access"], 2);
 pub(crate) const RO_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RO"], 1);
@@ -222,6 +243,11 @@ pub(crate) const RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1: KeySpec = KeySpec::
     &["RW", "access", "delete"],
     BeginSearch::Index(1),
     FindKeys::keynum(0, 1, 1),
+);
+pub(crate) const RW_ACCESS_DELETE_KEYS_INDEX_1_RANGE_M2_1_0: KeySpec = KeySpec::new(
+    &["RW", "access", "delete"],
+    BeginSearch::Index(1),
+    FindKeys::range(-2, 1, 0),
 );
 pub(crate) const RW_ACCESS_DELETE_KEY_AT_1: KeySpec =
     KeySpec::key_at(&["RW", "access", "delete"], 1);

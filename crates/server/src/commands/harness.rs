@@ -74,6 +74,8 @@ fn run_request<A: AsRef<[u8]>>(
         now_ms,
         out: &mut out,
         effects,
+        blocking: &mut dataset.blocking,
+        deny_blocking: false,
     };
     execute(&mut ctx, &args);
     out.to_vec()

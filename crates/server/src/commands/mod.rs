@@ -64,6 +64,7 @@
 //!   shut the server down) are requested through `ctx.effects`.
 
 mod arguments;
+mod blocking;
 mod call_stats;
 mod client;
 mod collection_reply;
@@ -87,6 +88,7 @@ mod memory;
 mod object;
 mod server_admin;
 mod sets;
+mod sort;
 mod sorted_sets;
 mod spec;
 mod strings;
@@ -119,6 +121,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     lists::COMMANDS,
     sorted_sets::COMMANDS,
     geo::COMMANDS,
+    blocking::COMMANDS,
+    sort::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
     transactions::COMMANDS,

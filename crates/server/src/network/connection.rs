@@ -52,7 +52,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use redigo_resp::{Limits, ProtocolError, Request, RequestCodec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -60,6 +60,7 @@ use tokio::sync::watch;
 use tokio_util::codec::Decoder;
 
 use crate::aof::Aof;
+use crate::blocking::BlockWait;
 use crate::client::{ClientHandle, ClientState, REPLY_CHUNK_BYTES};
 use crate::commands::{self, Effects, ExecContext};
 use crate::config::ClientClass;
@@ -110,6 +111,10 @@ pub(crate) async fn serve(
     let id = handle.lock().id;
     let outcome = run(&mut socket, &server, &dataset, &handle).await;
     tracing::debug!(client = id, ?outcome, "connection closed");
+    if handle.lock().blocked {
+        // Closed while blocked: it leaves no trace in the blocking registry.
+        leave_blocking(&dataset, &handle, id);
+    }
     // Its watched keys go with it (dataset lock first, as for a batch).
     {
         let mut data = dataset::lock(&dataset);
@@ -235,6 +240,17 @@ async fn run(
             if effects.close_after_reply {
                 let _ = conn.write_out().await;
                 return Close::Server;
+            }
+            let block_wait = handle.lock().block_wait.take();
+            if let Some(wait) = block_wait {
+                // Replies before the blocking command go out now; its own
+                // comes when it is served, unblocked or timed out.
+                if let Err(close) = conn.write_out().await {
+                    return close;
+                }
+                if let Err(close) = conn.wait_unblocked(wait, dataset, client_id).await {
+                    return close;
+                }
             }
             codec.set_auth_required(!handle.lock().authenticated && server.auth_required());
             if conn.out.len() >= MAX_BATCH_OUTPUT
@@ -472,6 +488,89 @@ impl Conn<'_> {
     }
 }
 
+/// Ends client `id`'s wait in the blocking registry (if it is still there)
+/// and clears its `flags=b`. Returns whether it was still blocked: if not, it
+/// was served or unblocked and its reply is in its channel.
+fn leave_blocking(dataset: &SharedDataset, handle: &ClientHandle, id: u64) -> bool {
+    let was_blocked = dataset::lock(dataset).blocking.unblock(id);
+    handle.lock().blocked = false;
+    was_blocked
+}
+
+/// Most bytes a blocked client's query buffer takes in while it waits: the
+/// socket is still read, to see the peer close, but a client that keeps
+/// sending is left in the kernel's buffers beyond this.
+const MAX_READ_WHILE_BLOCKED: usize = 1024 * 1024;
+
+impl Conn<'_> {
+    /// Waits until the blocked client is served, unblocked or times out,
+    /// and puts its reply in `out`; gives up when the client is to be
+    /// closed (killed, shutdown, the peer gone), leaving the registry. No
+    /// idle `timeout` applies meanwhile, as in Redis.
+    async fn wait_unblocked(
+        &mut self,
+        mut wait: BlockWait,
+        dataset: &SharedDataset,
+        id: u64,
+    ) -> Result<(), Close> {
+        let deadline = wait.deadline.map(tokio::time::Instant::from_std);
+        self.publish(None, 0);
+        let reply = loop {
+            let reading = self.read_buf.len() < MAX_READ_WHILE_BLOCKED;
+            if self.read_buf.capacity() - self.read_buf.len() < READ_BUFFER_LEN / 2 {
+                self.read_buf.reserve(READ_BUFFER_LEN);
+            }
+            tokio::select! {
+                reply = &mut wait.reply => {
+                    // A dropped sender would be a registry bug: answer as a
+                    // timeout rather than hang.
+                    break reply.unwrap_or_else(|_| Bytes::from_static(wait.timeout_reply));
+                }
+                _ = sleep_until(deadline) => {
+                    if leave_blocking(dataset, self.handle, id) {
+                        break Bytes::from_static(wait.timeout_reply);
+                    }
+                    // Served (or unblocked) just before: the reply is sent.
+                    match wait.reply.try_recv() {
+                        Ok(reply) => break reply,
+                        Err(_) => break Bytes::from_static(wait.timeout_reply),
+                    }
+                }
+                _ = self.handle.kill.notified() => return Err(Close::Server),
+                _ = self.shutdown.wait_for(Option::is_some) => return Err(Close::Server),
+                read = self.socket.read_buf(&mut self.read_buf), if reading => match read {
+                    Ok(0) | Err(_) => return Err(Close::Peer),
+                    Ok(n) => {
+                        self.server
+                            .stats
+                            .total_net_input_bytes
+                            .fetch_add(n as u64, Ordering::Relaxed);
+                        self.last_activity = Instant::now();
+                    }
+                },
+            }
+        };
+        self.handle.lock().blocked = false;
+        self.out.extend_from_slice(&reply);
+        // A served reply shows what the serve wrote (queued in the AOF by
+        // the command that served it): it waits for that as any reply does.
+        let hold = dataset::lock(dataset).aof().and_then(|live| {
+            let seq = live.aof.queued_seq();
+            live.aof
+                .reply_must_wait(seq)
+                .then(|| (Arc::clone(&live.aof), seq))
+        });
+        if let Some((aof, seq)) = hold {
+            tokio::select! {
+                _ = aof.hold_reply(seq, None) => {}
+                _ = self.handle.kill.notified() => return Err(Close::Server),
+                _ = self.shutdown.wait_for(Option::is_some) => return Err(Close::Server),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Redis's warning for a client closed by `client-output-buffer-limit`.
 fn log_output_limit(state: &ClientState) {
     tracing::warn!(
@@ -556,9 +655,16 @@ fn execute_batch(
             now_ms: unix_time_ms(),
             out,
             effects: &mut effects,
+            blocking: &mut data.blocking,
+            deny_blocking: false,
         };
         commands::execute(&mut ctx, request.args());
         ran += 1;
+        if client.block_wait.is_some() {
+            // The command blocked the client: the rest of its pipeline
+            // waits until the wait is over (see `Conn::wait_unblocked`).
+            break;
+        }
         // Nothing is over a limit until output overflows Redis's static
         // buffer, and a soft limit's clock only restarts when checked.
         if out.len() > REPLY_CHUNK_BYTES || client.soft_limit_since.is_some() {

@@ -1,4 +1,4 @@
-//! CLIENT SETNAME, GETNAME, ID, LIST, INFO, KILL, HELP.
+//! CLIENT SETNAME, GETNAME, ID, LIST, INFO, KILL, UNBLOCK, HELP.
 //!
 //! `LIST` and `KILL` look at every connected client through the registry.
 //! They run under the dataset lock, holding the caller's own state; other
@@ -48,6 +48,42 @@ fn handle_client_info(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     let mut line = ctx.client.describe(Instant::now());
     line.push('\n');
     ctx.reply_bulk(line.as_bytes());
+}
+
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]` (Redis 7.0's order: the reason is
+/// checked before the id). A blocked client gets its command's timeout
+/// reply, or the `UNBLOCKED` error; `1` if it was blocked, else `0`.
+fn handle_client_unblock(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    if args.len() > 4 {
+        // Redis's `addReplySubcommandSyntaxError`, the subcommand as sent.
+        let sub = String::from_utf8_lossy(super::arguments::c_str(&args[1])).into_owned();
+        ctx.reply_error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            sub.chars().take(128).collect::<String>()
+        ));
+        return;
+    }
+    let error = match args.get(3) {
+        None => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"TIMEOUT") => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"ERROR") => true,
+        Some(_) => {
+            ctx.reply_error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    };
+    let Some(id) = super::arguments::integer(&args[2]) else {
+        ctx.reply_error(errors::NOT_INTEGER);
+        return;
+    };
+    let message = error.then_some(crate::blocking::UNBLOCKED_ERROR);
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.blocking.unblock_with(id, message));
+    if unblocked && let Some(message) = message {
+        // The error reply goes to the unblocked client; it counts as Redis's
+        // `addReplyError` counts it.
+        ctx.server.stats.count_error(message);
+    }
+    ctx.reply_integer(i64::from(unblocked));
 }
 
 /// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`; every Redigo
@@ -278,7 +314,9 @@ LIST [options ...]
     * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)
       Return clients of specified type.
 SETNAME <name>
-    Assign the name <name> to the current connection.";
+    Assign the name <name> to the current connection.
+UNBLOCK <clientid> [TIMEOUT|ERROR]
+    Unblock the specified blocked client.";
 
 fn handle_client_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.reply_help("CLIENT", CLIENT_HELP);

@@ -23,6 +23,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("client|list", -2, handle_client_list).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).tips(TIPS_NONDETERMINISTIC_OUTPUT).docs(CommandDocs::new("Get the list of client connections", "2.4.0", "connection", "O(N) where N is the number of client connections").history(&[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")]).arguments(CLIENT_LIST_ARGS)),
     CommandSpec::new("client|info", 2, handle_client_info).flags(FLAGS_NOSCRIPT_LOADING_STALE).acl(ACL_SLOW_CONNECTION).tips(TIPS_NONDETERMINISTIC_OUTPUT).docs(CommandDocs::new("Returns information about the current client connection.", "6.2.0", "connection", "O(1)")),
     CommandSpec::new("client|kill", -3, handle_client_kill).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Kill the connection of a client", "2.4.0", "connection", "O(N) where N is the number of client connections").history(&[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")]).arguments(CLIENT_KILL_ARGS)),
+    CommandSpec::new("client|unblock", -3, handle_client_unblock).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Unblock a client blocked in a blocking command from a different connection", "5.0.0", "connection", "O(log N) where N is the number of client connections").arguments(CLIENT_UNBLOCK_ARGS)),
     CommandSpec::new("client|help", 2, handle_client_help).flags(FLAGS_LOADING_STALE).acl(ACL_SLOW_CONNECTION).docs(CommandDocs::new("Show helpful text about the different subcommands", "5.0.0", "connection", "O(1)")),
 ];
 
@@ -53,5 +54,14 @@ const CLIENT_KILL_ARGS: &[Arg] = &[
             Arg::new("ip:port", "string").token("LADDR").since("6.2.0").flags(&["optional"]),
             Arg::new("yes/no", "string").token("SKIPME").flags(&["optional"]),
         ]),
+    ]),
+];
+
+#[rustfmt::skip]
+const CLIENT_UNBLOCK_ARGS: &[Arg] = &[
+    Arg::new("client-id", "integer"),
+    Arg::new("timeout_error", "oneof").flags(&["optional"]).arguments(&[
+        Arg::new("timeout", "pure-token").token("TIMEOUT"),
+        Arg::new("error", "pure-token").token("ERROR"),
     ]),
 ];

@@ -59,6 +59,10 @@ fn handle_swapdb(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         return;
     }
     ctx.propagate(|| Record::swapdb(&args[1], &args[2]));
+    // Clients blocked in either database stay there and are served from
+    // what it holds now (Redis's `scanDatabaseForReadyKeys`).
+    ctx.blocking.signal_database(a);
+    ctx.blocking.signal_database(b);
     ctx.reply_ok();
 }
 

@@ -144,9 +144,13 @@ fn clients_section(ctx: &ExecContext<'_>, out: &mut String) {
     field!(out, "maxclients", ctx.server.config().maxclients);
     field!(out, "client_recent_max_input_buffer", 0);
     field!(out, "client_recent_max_output_buffer", 0);
-    field!(out, "blocked_clients", 0);
+    field!(out, "blocked_clients", ctx.blocking.blocked_clients());
     field!(out, "tracking_clients", 0);
-    field!(out, "clients_in_timeout_table", 0);
+    field!(
+        out,
+        "clients_in_timeout_table",
+        ctx.blocking.clients_with_timeout()
+    );
 }
 
 /// Redis's `bytesToHuman`: `512B`, `1.09M`, `2.00G`.

@@ -45,7 +45,7 @@ fn count_reply(n: usize) -> i64 {
 
 /// `getListPositionFromObjectOrReply`: `LEFT` or `RIGHT`, else a syntax
 /// error.
-fn end_or_reply(arg: &[u8]) -> Result<End, &'static str> {
+pub(crate) fn end_or_reply(arg: &[u8]) -> Result<End, &'static str> {
     if is_keyword(arg, "LEFT") {
         Ok(End::Left)
     } else if is_keyword(arg, "RIGHT") {

@@ -6,9 +6,9 @@ use super::*;
 use crate::commands::fragments::{
     ACL_READ_LIST_SLOW, ACL_WRITE_LIST_FAST, ACL_WRITE_LIST_SLOW, ARG_COUNT_OPTIONAL,
     ARG_COUNT_OPTIONAL_2, ARG_DESTINATION, ARG_ELEMENT_MULTIPLE, ARG_KEY, ARG_KEY_MULTIPLE,
-    ARG_LEFT, ARG_RIGHT, ARG_SOURCE, FLAGS_READONLY, FLAGS_READONLY_FAST, FLAGS_WRITE,
-    FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_FAST, FLAGS_WRITE_FAST, FLAGS_WRITE_MOVABLEKEYS,
-    RO_ACCESS_KEY_AT_1, RO_KEY_AT_1, RW_ACCESS_DELETE_KEY_AT_1,
+    ARG_SOURCE, ARG_WHERE, ARG_WHEREFROM, ARG_WHERETO, FLAGS_READONLY, FLAGS_READONLY_FAST,
+    FLAGS_WRITE, FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_FAST, FLAGS_WRITE_FAST,
+    FLAGS_WRITE_MOVABLEKEYS, RO_ACCESS_KEY_AT_1, RO_KEY_AT_1, RW_ACCESS_DELETE_KEY_AT_1,
     RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1, RW_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_1,
     RW_INSERT_KEY_AT_2, RW_UPDATE_KEY_AT_1,
 };
@@ -30,9 +30,9 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("lrem", 4, handle_lrem).flags(FLAGS_WRITE).keys(1, 1, 1).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_DELETE_KEY_AT_1]).docs(CommandDocs::new("Remove elements from a list", "1.0.0", "list", "O(N+M) where N is the length of the list and M is the number of elements removed.").arguments(&[ARG_KEY, Arg::new("count", "integer"), Arg::new("element", "string")])),
     CommandSpec::new("ltrim", 4, handle_ltrim).flags(FLAGS_WRITE).keys(1, 1, 1).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_DELETE_KEY_AT_1]).docs(CommandDocs::new("Trim a list to the specified range", "1.0.0", "list", "O(N) where N is the number of elements to be removed by the operation.").arguments(&[ARG_KEY, Arg::new("start", "integer"), Arg::new("stop", "integer")])),
     CommandSpec::new("lpos", -3, handle_lpos).flags(FLAGS_READONLY).keys(1, 1, 1).acl(ACL_READ_LIST_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1]).docs(CommandDocs::new("Return the index of matching elements on a list", "6.0.6", "list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.").arguments(LPOS_ARGS)),
-    CommandSpec::new("lmove", 5, handle_lmove).flags(FLAGS_WRITE_DENYOOM).keys(1, 2, 1).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_2]).docs(CommandDocs::new("Pop an element from a list, push it to another list and return it", "6.2.0", "list", "O(1)").arguments(LMOVE_ARGS)),
+    CommandSpec::new("lmove", 5, handle_lmove).flags(FLAGS_WRITE_DENYOOM).keys(1, 2, 1).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_2]).docs(CommandDocs::new("Pop an element from a list, push it to another list and return it", "6.2.0", "list", "O(1)").arguments(&[ARG_SOURCE, ARG_DESTINATION, ARG_WHEREFROM, ARG_WHERETO])),
     CommandSpec::new("rpoplpush", 3, handle_rpoplpush).flags(FLAGS_WRITE_DENYOOM).keys(1, 2, 1).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_2]).docs(CommandDocs::new("Remove the last element in a list, prepend it to another list and return it", "1.2.0", "list", "O(1)").doc_flags(&["deprecated"]).deprecated_since("6.2.0").replaced_by("`LMOVE` with the `RIGHT` and `LEFT` arguments").arguments(&[ARG_SOURCE, ARG_DESTINATION])),
-    CommandSpec::new("lmpop", -4, handle_lmpop).flags(FLAGS_WRITE_MOVABLEKEYS).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Pop elements from a list", "7.0.0", "list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.").arguments(LMPOP_ARGS)),
+    CommandSpec::new("lmpop", -4, handle_lmpop).flags(FLAGS_WRITE_MOVABLEKEYS).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Pop elements from a list", "7.0.0", "list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.").arguments(&[Arg::new("numkeys", "integer"), ARG_KEY_MULTIPLE, ARG_WHERE, ARG_COUNT_OPTIONAL])),
 ];
 
 #[rustfmt::skip]
@@ -51,16 +51,4 @@ const LPOS_ARGS: &[Arg] = &[
     Arg::new("rank", "integer").token("RANK").flags(&["optional"]),
     Arg::new("num-matches", "integer").token("COUNT").flags(&["optional"]),
     Arg::new("len", "integer").token("MAXLEN").flags(&["optional"]),
-];
-
-#[rustfmt::skip]
-const LMOVE_ARGS: &[Arg] = &[
-    ARG_SOURCE, ARG_DESTINATION, Arg::new("wherefrom", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]),
-    Arg::new("whereto", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]),
-];
-
-#[rustfmt::skip]
-const LMPOP_ARGS: &[Arg] = &[
-    Arg::new("numkeys", "integer"), ARG_KEY_MULTIPLE,
-    Arg::new("where", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]), ARG_COUNT_OPTIONAL,
 ];
