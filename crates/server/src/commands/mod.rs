@@ -83,6 +83,7 @@ mod introspection;
 mod keyspace;
 mod memory;
 mod object;
+mod pubsub;
 mod server_admin;
 mod sets;
 mod spec;
@@ -113,4 +114,5 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     sets::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
+    pubsub::COMMANDS,
 ];
