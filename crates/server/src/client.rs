@@ -197,7 +197,11 @@ impl ClientState {
             laddr = self.laddr,
             fd = self.fd,
             name = self.name,
-            flags = if self.pubsub.is_subscribed() { "P" } else { "N" },
+            flags = if self.pubsub.is_subscribed() {
+                "P"
+            } else {
+                "N"
+            },
             db = self.db,
             sub = self.pubsub.channel_count(),
             psub = self.pubsub.pattern_count(),

@@ -98,8 +98,28 @@ impl ExecContext<'_> {
     /// may create a key asks before writing and, if so, calls
     /// [`ExecContext::notify_new`] after (Redis fires `new` in `dbAdd`).
     pub fn creates_key(&mut self, key: &[u8]) -> bool {
-        let flags = self.server.pubsub.notify_flags();
-        notifications::enabled(flags, EventClass::NEW) && self.db().type_of(key).is_none()
+        self.wants_new_events() && self.db().type_of(key).is_none()
+    }
+
+    /// Whether keyspace notifications are on (for a handler that would do
+    /// extra work only to name the keys its events are about).
+    pub fn notifications_on(&self) -> bool {
+        self.server.pubsub.notify_flags() != 0
+    }
+
+    /// Whether `new` events are published now.
+    pub fn wants_new_events(&self) -> bool {
+        notifications::enabled(self.server.pubsub.notify_flags(), EventClass::NEW)
+    }
+
+    /// [`ExecContext::notify`] in database `db` rather than the client's
+    /// (`MOVE`'s `move_to`, `COPY ... DB`'s `copy_to`).
+    pub fn notify_in_db(&mut self, class: EventClass, event: &str, key: &[u8], db: usize) {
+        if self.server.pubsub.notify_flags() == 0 {
+            return;
+        }
+        self.announce_lazy_expiry();
+        notifications::notify(self.server, Some(self.client), class, event, key, db);
     }
 
     /// The `new` event of a key [`ExecContext::creates_key`] found absent.
@@ -118,7 +138,7 @@ impl ExecContext<'_> {
         if expired.is_empty() {
             return;
         }
-        for key in expired.to_vec() {
+        for key in expired {
             notifications::notify(
                 self.server,
                 Some(&mut *self.client),

@@ -79,8 +79,7 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         None
     };
     // A subscribed RESP2 client may only (un)subscribe, PING, QUIT, RESET.
-    let rejection =
-        rejection.or_else(|| crate::pubsub::context_rejection(ctx.client, spec.name));
+    let rejection = rejection.or_else(|| crate::pubsub::context_rejection(ctx.client, spec.name));
     if let Some(error) = rejection {
         if let Some(counters) = counters {
             counters.rejected_calls.fetch_add(1, Ordering::Relaxed);

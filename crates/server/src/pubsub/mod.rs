@@ -362,9 +362,7 @@ impl PubSub {
             let mut registry = self.lock();
             match registry.patterns.iter_mut().find(|(p, _)| p == pattern) {
                 Some((_, subscribers)) => subscribers.push(subscriber),
-                None => registry
-                    .patterns
-                    .push((pattern.clone(), vec![subscriber])),
+                None => registry.patterns.push((pattern.clone(), vec![subscriber])),
             }
         }
         let count = client.pubsub.count(Namespace::Global);
@@ -400,7 +398,12 @@ impl PubSub {
     pub fn unsubscribe_all(&self, client: &mut ClientState) {
         let taken = std::mem::take(&mut client.pubsub);
         client.pubsub.queued = taken.queued;
-        self.forget(client.id, taken.channels, taken.patterns, taken.shard_channels);
+        self.forget(
+            client.id,
+            taken.channels,
+            taken.patterns,
+            taken.shard_channels,
+        );
     }
 
     /// Removes a closed connection's subscriptions. Takes them out of its

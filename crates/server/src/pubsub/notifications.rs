@@ -174,13 +174,7 @@ pub fn notify(
     }
     if flags & EventClass::KEYEVENT.0 != 0 {
         let channel = format!("__keyevent@{db}__:{event}");
-        publish(
-            server,
-            me.as_deref_mut(),
-            Namespace::Global,
-            channel.as_bytes(),
-            key,
-        );
+        publish(server, me, Namespace::Global, channel.as_bytes(), key);
     }
 }
 

@@ -150,6 +150,3 @@ SHARDCHANNELS [<pattern>]
     Return the currently active shard level channels matching a <pattern> (default: '*').
 SHARDNUMSUB [<shardchannel> ...]
     Return the number of subscribers for the specified shard level channel(s)";
-
-#[cfg(test)]
-mod tests;
