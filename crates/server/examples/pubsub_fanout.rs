@@ -26,7 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// `PUBLISH`es a publisher keeps in flight.
@@ -163,7 +163,7 @@ fn request(args: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Reads one RESP2 line (without its CRLF).
-async fn read_line(reader: &mut BufReader<TcpStream>, line: &mut Vec<u8>) {
+async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, line: &mut Vec<u8>) {
     line.clear();
     loop {
         let byte = reader.read_u8().await.expect("connection closed");
@@ -176,7 +176,7 @@ async fn read_line(reader: &mut BufReader<TcpStream>, line: &mut Vec<u8>) {
 }
 
 /// Reads one bulk string's payload.
-async fn read_bulk(reader: &mut BufReader<TcpStream>, line: &mut Vec<u8>) -> Vec<u8> {
+async fn read_bulk<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, line: &mut Vec<u8>) -> Vec<u8> {
     read_line(reader, line).await;
     assert_eq!(
         line.first(),

@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::commands::MultiState;
 use crate::config::{ClassLimit, ClientClass};
 use crate::pubsub::ClientPubSub;
 use crate::stats::Stats;
@@ -81,6 +82,8 @@ pub struct ClientState {
     /// Pub/sub subscriptions and the messages published to this client
     /// not yet moved to its reply buffer (see [`crate::pubsub`]).
     pub pubsub: ClientPubSub,
+    /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
+    pub multi: MultiState,
 }
 
 impl ClientState {
@@ -108,6 +111,7 @@ impl ClientState {
             soft_limit_since: None,
             kill_requested: false,
             pubsub: ClientPubSub::default(),
+            multi: MultiState::default(),
         }
     }
 
@@ -168,6 +172,26 @@ impl ClientState {
         }
     }
 
+    /// The `flags=` letters, in Redis 7.0's order (`catClientInfoString`):
+    /// `x` in `MULTI`, `d` a watched key changed; `N` when none applies.
+    fn flags(&self) -> String {
+        let mut flags = String::new();
+        // Redis's order: P (subscribed) comes before x.
+        if self.pubsub.is_subscribed() {
+            flags.push('P');
+        }
+        if self.multi.in_multi() {
+            flags.push('x');
+        }
+        if self.multi.dirty_cas() {
+            flags.push('d');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        flags
+    }
+
     /// One `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline),
     /// with Redis 7.0's fields in Redis 7.0's order. The buffer figures are
     /// the connection's real ones as last published (see the module docs):
@@ -189,23 +213,21 @@ impl ClientState {
             + std::mem::size_of::<ClientState>();
         format!(
             "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
-             flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf={qbuf} qbuf-free={qfree} \
-             argv-mem={argv} multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
+             flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={qfree} \
+             argv-mem={argv} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
              tot-mem={tot} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
             id = self.id,
             addr = self.addr,
             laddr = self.laddr,
             fd = self.fd,
             name = self.name,
-            flags = if self.pubsub.is_subscribed() {
-                "P"
-            } else {
-                "N"
-            },
+            flags = self.flags(),
             db = self.db,
             sub = self.pubsub.channel_count(),
             psub = self.pubsub.pattern_count(),
             ssub = self.pubsub.shard_channel_count(),
+            multi = self.multi.queued_count(),
+            multi_mem = self.multi.memory(),
             qbuf = self.query_buffer_len,
             qfree = self.query_buffer_free,
             argv = self.argv_mem,

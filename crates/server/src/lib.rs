@@ -84,6 +84,7 @@ pub mod state;
 pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod watch;
 
 pub use config::Config;
 pub use server::{Server, ServerError, ServerOptions, run, shutdown_signal};

@@ -41,6 +41,9 @@ pub struct PropagationLog {
     /// The sequence number the sink gave the last records handed over
     /// since [`PropagationLog::take_appended`].
     appended: Option<u64>,
+    /// Calls of [`PropagationLog::record`], counted even while nothing is
+    /// kept: whether a command wrote (see [`PropagationLog::writes`]).
+    writes: u64,
 }
 
 impl std::fmt::Debug for PropagationLog {
@@ -62,6 +65,7 @@ impl PropagationLog {
             records: Vec::new(),
             sink: None,
             appended: None,
+            writes: 0,
         }
     }
 
@@ -128,6 +132,7 @@ impl PropagationLog {
     /// Records the record `build` makes as run in database `db`; `build`
     /// runs only when records are kept (the AOF is on).
     pub fn record(&mut self, db: usize, build: impl FnOnce() -> Record) {
+        self.writes = self.writes.wrapping_add(1);
         if self.enabled {
             self.push(db, build());
         }
@@ -150,23 +155,51 @@ impl PropagationLog {
     /// Recording them after the command instead (at the end of the batch)
     /// would replay `SET k new` then `DEL k`, losing an acknowledged write.
     pub fn record_expired_before(&mut self, mark: usize, expired: &[ExpiredKey]) {
+        self.insert_expired_before(mark, expired);
+        self.wrap_since(mark);
+    }
+
+    /// The `DEL`s of [`PropagationLog::record_expired_before`] without the
+    /// wrapping: for commands inside `EXEC`, whose records are wrapped
+    /// together by [`PropagationLog::wrap_since`] once `EXEC` ends.
+    pub fn insert_expired_before(&mut self, mark: usize, expired: &[ExpiredKey]) {
         if !self.enabled || expired.is_empty() {
             return;
         }
         let mark = mark.min(self.records.len());
         let own = self.records.split_off(mark);
-        let wrap = expired.len() + own.len() > 1;
-        if wrap {
-            self.push(expired[0].db, Record::multi());
-        }
         for key in expired {
             self.push(key.db, Record::del(&key.key));
         }
         self.records.extend(own);
-        if wrap {
-            let last_db = self.records.last().map_or(0, |record| record.db);
-            self.push(last_db, Record::exec());
+    }
+
+    /// Wraps the records from `mark` on in `MULTI`/`EXEC` when there are
+    /// more than one: they are one command's (or one transaction's) and a
+    /// replay must apply all or none, as Redis 7.0's
+    /// `propagatePendingCommands` wraps them (one record stays bare). The
+    /// `MULTI` goes in the first record's database, so the AOF's `SELECT`
+    /// comes before it, as in Redis.
+    pub fn wrap_since(&mut self, mark: usize) {
+        if !self.enabled || self.records.len() <= mark + 1 {
+            return;
         }
+        let first_db = self.records[mark].db;
+        let last_db = self.records.last().map_or(0, |record| record.db);
+        self.records.insert(
+            mark,
+            PropagatedCommand {
+                db: first_db,
+                args: Record::multi().into_args(),
+            },
+        );
+        self.push(last_db, Record::exec());
+    }
+
+    /// How many writes were recorded so far, kept or not (the AOF may be
+    /// off): compare two readings to learn whether a command wrote.
+    pub fn writes(&self) -> u64 {
+        self.writes
     }
 
     fn push(&mut self, db: usize, record: Record) {

@@ -15,6 +15,7 @@ use crate::config::{Config, LogLevel};
 use crate::memory_release::MemoryRelease;
 use crate::pubsub::PubSub;
 use crate::stats::Stats;
+use crate::watch::WatchRegistry;
 
 /// The version of Redis whose behaviour Redigo follows (`redis_version` in
 /// `INFO`, `version` in `HELLO`).
@@ -55,6 +56,8 @@ pub struct ServerState {
     pub clients: ClientRegistry,
     /// Pub/sub subscriptions and keyspace notification flags.
     pub pubsub: PubSub,
+    /// Who `WATCH`es which keys (used under the dataset lock).
+    pub watches: WatchRegistry,
     /// The AOF is being replayed (`loading` in `INFO persistence`).
     loading: AtomicBool,
     /// What turning the AOF on at run time needs (set once at start-up).
@@ -100,6 +103,7 @@ impl ServerState {
             memory_release: MemoryRelease::default(),
             clients: ClientRegistry::default(),
             pubsub,
+            watches: WatchRegistry::default(),
             loading: AtomicBool::new(false),
             aof_runtime: OnceLock::new(),
             offline_rewrite: Arc::default(),

@@ -74,6 +74,8 @@ FAMILIES = {
         'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish',
         'pubsub:channels,numsub,numpat,shardchannels,shardnumsub,help',
         'ssubscribe', 'sunsubscribe', 'spublish']),
+    'transactions': ('the transaction commands', [
+        'multi', 'exec', 'discard', 'watch', 'unwatch']),
 }
 
 TOOL = 'crates/server/tools/gen_command_specs.py'

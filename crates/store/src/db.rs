@@ -12,6 +12,7 @@ use crate::entry::Entry;
 use crate::expiry_heap::ExpiryHeap;
 use crate::garbage::Disposal;
 use crate::table::{KeyHasher, Slot, Table};
+use crate::watch::{SignalCause, WatchedKeys};
 
 /// A key removed because its TTL passed, for the server to count in
 /// `expired_keys` and propagate as `DEL` to the AOF.
@@ -36,6 +37,9 @@ pub(crate) struct Db {
     expires: usize,
     /// Sum of those deadlines, for the exact average TTL.
     deadline_sum: u128,
+    /// Keys clients `WATCH` here, and their signals: every mutation below
+    /// signals through it (see [`crate::watch`]).
+    pub(crate) watch: WatchedKeys,
 }
 
 impl Db {
@@ -45,6 +49,7 @@ impl Db {
             expiry: ExpiryHeap::new(),
             expires: 0,
             deadline_sum: 0,
+            watch: WatchedKeys::default(),
         }
     }
 
@@ -118,7 +123,9 @@ impl Db {
     ) -> Option<Slot> {
         let slot = self.table.locate(key)?;
         if now.is_some_and(|now| self.table.entry_at(slot).is_expired(now)) {
-            let entry = self.remove_at(slot);
+            let entry = self.table.remove_at(slot);
+            self.track_deadline_removed(entry.expire_at());
+            self.watch.signal(entry.key(), SignalCause::Expired);
             expired.push(ExpiredKey {
                 db,
                 key: Bytes::copy_from_slice(entry.key()),
@@ -138,6 +145,8 @@ impl Db {
     pub(crate) fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
+        self.watch
+            .signal(entry.key(), SignalCause::Written { present: true });
         let old = self.table.insert(entry);
         self.track_deadline_removed(old.as_ref().and_then(Entry::expire_at));
         if let Some(hash) = heap_hash {
@@ -151,6 +160,8 @@ impl Db {
     pub(crate) fn replace_at(&mut self, slot: Slot, entry: Entry) -> Entry {
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
+        self.watch
+            .signal(entry.key(), SignalCause::Written { present: true });
         let old = self
             .table
             .update_at(slot, |current| std::mem::replace(current, entry));
@@ -165,6 +176,8 @@ impl Db {
     pub(crate) fn insert_absent(&mut self, entry: Entry) {
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
+        self.watch
+            .signal(entry.key(), SignalCause::Written { present: true });
         self.table.insert_absent(entry);
         if let Some(hash) = heap_hash {
             self.track_deadline_added(hash, deadline);
@@ -176,6 +189,8 @@ impl Db {
     pub(crate) fn remove_at(&mut self, slot: Slot) -> Entry {
         let entry = self.table.remove_at(slot);
         self.track_deadline_removed(entry.expire_at());
+        self.watch
+            .signal(entry.key(), SignalCause::Written { present: false });
         entry
     }
 
@@ -186,12 +201,21 @@ impl Db {
         slot: Slot,
         change: impl FnOnce(&mut Entry) -> R,
     ) -> R {
+        self.watch.signal(
+            self.table.entry_at(slot).key(),
+            SignalCause::Written { present: true },
+        );
         self.table.update_at(slot, change)
     }
 
     /// Sets or clears the deadline of the entry at `slot`.
     pub(crate) fn set_deadline(&mut self, slot: Slot, deadline: Option<u64>) {
         let old = self.table.entry_at(slot).expire_at();
+        // Redis signals a TTL command even when the deadline is unchanged.
+        self.watch.signal(
+            self.table.entry_at(slot).key(),
+            SignalCause::Written { present: true },
+        );
         if old == deadline {
             return;
         }
@@ -233,6 +257,7 @@ impl Db {
             // The popped heap entry was this deadline's only record; the
             // bookkeeping below must not look for it again.
             let entry = self.table.remove_at(slot);
+            self.watch.signal(entry.key(), SignalCause::Expired);
             self.expires -= 1;
             self.deadline_sum -= deadline as u128;
             out.push(ExpiredKey {

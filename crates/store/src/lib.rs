@@ -100,6 +100,7 @@ pub mod store;
 mod table;
 pub mod value;
 mod varint;
+pub mod watch;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::ExpiredKey;
@@ -116,3 +117,4 @@ pub use store::{
     SET_MAX_INTSET_ENTRIES_CAP, SNAPSHOT_STEP_MAX_TABLES, Store, StoreConfig,
 };
 pub use value::{HashValue, SetValue, Value, ValueKind};
+pub use watch::{KeyPresence, SignalCause, WatchSignal};

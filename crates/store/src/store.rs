@@ -14,6 +14,8 @@ use crate::garbage::{Disposal, Garbage};
 use crate::snapshot::{SnapshotEntry, SnapshotHandle, SnapshotState};
 use crate::table::{KeyHasher, Slot};
 use crate::value::ValueKind;
+use crate::watch::{KeyPresence, SignalCause, WatchSignal};
+use bytes::Bytes;
 use std::hash::BuildHasher;
 
 /// Redis's default number of databases.
@@ -125,6 +127,9 @@ pub struct Store {
     next_snapshot_id: u64,
     rng: u64,
     reap_cursor: usize,
+    /// Distinct (database, key) pairs watched (see [`crate::watch`]): while
+    /// 0, [`Store::take_watch_signals`] does nothing.
+    watched_keys: usize,
 }
 
 impl Default for Store {
@@ -160,6 +165,7 @@ impl Store {
             next_snapshot_id: 1,
             rng,
             reap_cursor: 0,
+            watched_keys: 0,
         }
     }
 
@@ -259,7 +265,17 @@ impl Store {
         self.check_db(b)?;
         self.touch(a);
         self.touch(b);
+        if a != b {
+            self.signal_replaced(a, b);
+            self.signal_replaced(b, a);
+        }
         self.dbs.swap(a, b);
+        // Watched keys belong to the index, not to the contents.
+        if a != b {
+            let (low, high) = (a.min(b), a.max(b));
+            let (left, right) = self.dbs.split_at_mut(high);
+            std::mem::swap(&mut left[low].watch, &mut right[0].watch);
+        }
         if let Some(snapshot) = self.snapshot.as_mut() {
             snapshot.moved(&self.dbs[a].table, a);
             snapshot.moved(&self.dbs[b].table, b);
@@ -311,8 +327,10 @@ impl Store {
             return;
         }
         self.touch(index);
-        let fresh = Db::new(self.hasher.clone(), self.next_table_id);
+        self.signal_replaced(index, index);
+        let mut fresh = Db::new(self.hasher.clone(), self.next_table_id);
         self.next_table_id += 1;
+        fresh.watch = std::mem::take(&mut self.dbs[index].watch);
         let old = std::mem::replace(&mut self.dbs[index], fresh);
         // A fresh table is empty and owes no snapshot anything.
         self.touched.remove(index);
@@ -366,6 +384,80 @@ impl Store {
             }
         }
         removed
+    }
+
+    /// Signals the watched keys of database `emptied` about to lose its
+    /// contents for those of `replaced_with` (itself for `FLUSHDB`, which
+    /// empties it): each watched key in either, as Redis's
+    /// `touchAllWatchedKeysInDb`.
+    fn signal_replaced(&mut self, emptied: usize, replaced_with: usize) {
+        if self.dbs[emptied].watch.is_empty() {
+            return;
+        }
+        let flush = emptied == replaced_with;
+        let hits: Vec<(Bytes, bool)> = self.dbs[emptied]
+            .watch
+            .keys()
+            .filter_map(|key| {
+                let existed = self.dbs[emptied].table.locate(key).is_some();
+                let in_other = !flush && self.dbs[replaced_with].table.locate(key).is_some();
+                (existed || in_other).then(|| (key.clone(), existed))
+            })
+            .collect();
+        for (key, existed) in hits {
+            self.dbs[emptied]
+                .watch
+                .push(key, SignalCause::DbReplaced { existed });
+        }
+    }
+
+    /// One more watcher of `key` in database `index` (`WATCH`); from now on
+    /// every change of the key is signalled (see [`crate::watch`]).
+    pub fn watch_key(&mut self, index: usize, key: &[u8]) {
+        if let Some(db) = self.dbs.get_mut(index)
+            && db.watch.add(key)
+        {
+            self.watched_keys += 1;
+        }
+    }
+
+    /// One watcher fewer of `key` in database `index` (`UNWATCH`, `EXEC`,
+    /// a client leaving).
+    pub fn unwatch_key(&mut self, index: usize, key: &[u8]) {
+        if let Some(db) = self.dbs.get_mut(index)
+            && db.watch.remove(key)
+        {
+            self.watched_keys -= 1;
+        }
+    }
+
+    /// Takes the signals of watched keys that changed since the last call,
+    /// oldest first per database; nothing to do while no key is watched.
+    pub fn take_watch_signals(&mut self) -> Vec<WatchSignal> {
+        let mut out = Vec::new();
+        if self.watched_keys == 0 {
+            return out;
+        }
+        for (index, db) in self.dbs.iter_mut().enumerate() {
+            db.watch.drain_into(index, &mut out);
+        }
+        out
+    }
+
+    /// Whether `key` is in database `index` at `now_ms`, without removing
+    /// it (Redis's `dictFind` plus `keyIsExpired`; nothing is expired while
+    /// loading).
+    pub fn key_presence(&self, index: usize, key: &[u8], now_ms: u64) -> KeyPresence {
+        let Some(db) = self.dbs.get(index) else {
+            return KeyPresence::Absent;
+        };
+        match db.table.locate(key) {
+            None => KeyPresence::Absent,
+            Some(slot) if !self.loading && db.entry_at(slot).is_expired(now_ms) => {
+                KeyPresence::Expired
+            }
+            Some(_) => KeyPresence::Live,
+        }
     }
 
     /// Takes the keys removed by lazy expiry since the last call, for the

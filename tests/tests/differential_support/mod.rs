@@ -36,6 +36,15 @@ impl Pair {
         })
     }
 
+    /// Another connection to each server: (Redis, Redigo), for tests that
+    /// drive two clients.
+    pub fn connect_again(&self) -> (RawConn, RawConn) {
+        (
+            RawConn::connect(self._oracle.port()),
+            RawConn::connect(self._server.port()),
+        )
+    }
+
     /// Sends `args` to both servers and returns (Redis's, Redigo's) replies.
     pub fn both_args(&mut self, args: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
         (self.redis.command(args), self.redigo.command(args))

@@ -26,7 +26,13 @@
 //! * Anything else is damage in the middle: start-up stops with the offset
 //!   and the advice to run `redigo check-aof --fix <file>`.
 //! * Like Redis, a `MULTI` is applied only at its `EXEC`; a transaction left
-//!   open by a truncation is dropped and the file is cut before its `MULTI`.
+//!   open at the end of the file (a crash while it was written) is dropped
+//!   whole, with Redis's "Revert incomplete MULTI/EXEC transaction" warning,
+//!   and the file is cut before its `MULTI` (with `aof-load-truncated yes`;
+//!   start-up stops with `no`). A `MULTI` inside an open transaction (one
+//!   whose `EXEC` never came, followed by more) or an `EXEC` without
+//!   `MULTI` is damage in the middle: start-up stops, as `check-aof`
+//!   reports "Unexpected MULTI" / "Unexpected EXEC".
 //!
 //! Progress (bytes and commands per second) is logged every
 //! [`PROGRESS_INTERVAL`].
@@ -350,12 +356,19 @@ impl<'a> Loader<'a> {
         for entry in batch.drain(..) {
             let name = entry.name();
             if name.eq_ignore_ascii_case(b"MULTI") {
+                if self.multi.is_some() {
+                    // A transaction that never reached its EXEC, followed
+                    // by more: damage in the middle, which neither half-
+                    // applying nor dropping it silently would repair.
+                    return Err(self.unexpected(entry.offset, "MULTI"));
+                }
                 self.multi = Some((entry.offset, Vec::new()));
             } else if name.eq_ignore_ascii_case(b"EXEC") {
-                if let Some((_, queued)) = self.multi.take() {
-                    for (offset, args) in queued {
-                        self.apply_one(data, &args, offset)?;
-                    }
+                let Some((_, queued)) = self.multi.take() else {
+                    return Err(self.unexpected(entry.offset, "EXEC"));
+                };
+                for (offset, args) in queued {
+                    self.apply_one(data, &args, offset)?;
                 }
             } else if let Some((_, queued)) = self.multi.as_mut() {
                 // SELECT is queued too: inside a transaction it takes
@@ -368,6 +381,16 @@ impl<'a> Loader<'a> {
         }
         data.dispose_garbage();
         Ok(())
+    }
+
+    /// A `MULTI` inside a transaction or an `EXEC` outside one: the file is
+    /// corrupt, as `redigo check-aof` (and `redis-check-aof`) report it.
+    fn unexpected(&self, offset: u64, what: &str) -> LoadError {
+        LoadError::Corrupt {
+            path: self.path.to_owned(),
+            offset,
+            detail: format!("Unexpected {what}"),
+        }
     }
 
     /// Applies one record: `SELECT` moves the fake client, anything else

@@ -150,6 +150,19 @@ impl ExecContext<'_> {
         }
     }
 
+    /// Whether this command runs inside `EXEC` (see
+    /// `commands::transactions`).
+    pub fn in_exec(&self) -> bool {
+        self.client.multi.in_exec()
+    }
+
+    /// Whether the command must not block (Redis's `CLIENT_DENY_BLOCKING`):
+    /// true inside `EXEC`. A blocking command (`BLPOP`...) then answers at
+    /// once as if its timeout had expired, as Redis does inside `MULTI`.
+    pub fn deny_blocking(&self) -> bool {
+        self.in_exec()
+    }
+
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a
     /// read command found its key.
     pub fn keyspace_hit(&self) {

@@ -8,16 +8,23 @@ use bytes::Bytes;
 
 use super::context::ExecContext;
 use super::errors;
-use super::spec::Flag;
+use super::spec::{CommandSpec, Flag};
 use super::table::Lookup;
+use super::transactions;
 
 /// Commands Redis treats as a cross-protocol attack (an HTTP request sent to
 /// the Redis port): the connection is closed without a reply.
 const CROSS_PROTOCOL_NAMES: [&[u8]; 2] = [b"post", b"host:"];
 
+/// Commands that may lazily expire arbitrary keys (Redis 7.0's
+/// `CMD_TOUCHES_ARBITRARY_KEYS`): run directly, their `DEL`s are not
+/// wrapped in `MULTI`/`EXEC` (`propagatePendingCommands`), as the active
+/// cycle's are not; inside `EXEC` they are wrapped with the transaction.
+const TOUCHES_ARBITRARY_KEYS: [&str; 2] = ["randomkey", "scan"];
+
 /// Counts the keys the command found expired (`expired_keys`) and records a
 /// `DEL` for each ahead of the command's own records (see
-/// [`PropagationLog::record_expired_before`](crate::propagation::PropagationLog::record_expired_before)).
+/// [`PropagationLog::insert_expired_before`](crate::propagation::PropagationLog::insert_expired_before)).
 fn propagate_lazy_expiry(ctx: &mut ExecContext<'_>, records_start: usize) {
     let expired = ctx.store.drain_expired();
     if expired.is_empty() {
@@ -28,7 +35,7 @@ fn propagate_lazy_expiry(ctx: &mut ExecContext<'_>, records_start: usize) {
         .expired_keys
         .fetch_add(expired.len() as u64, Ordering::Relaxed);
     ctx.propagation
-        .record_expired_before(records_start, &expired);
+        .insert_expired_before(records_start, &expired);
 }
 
 /// Runs `args` (a decoded request, never empty) on the context: lookup,
@@ -53,21 +60,29 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let spec = match ctx.server.commands.lookup(args) {
         Lookup::Found(spec) => spec,
         Lookup::UnknownCommand => {
+            // Every rejection inside MULTI dooms the transaction (Redis's
+            // `rejectCommand` calls `flagTransaction`).
+            ctx.client.multi.flag();
             ctx.reply_error(&errors::unknown_command(args));
             return;
         }
         Lookup::UnknownSubcommand(container) => {
+            ctx.client.multi.flag();
             let sub = ExecContext::arg(args, 1);
             ctx.reply_error(&errors::unknown_subcommand(sub, container.name.as_bytes()));
             return;
         }
     };
     let counters = ctx.server.command_stats.get(spec.name);
-    let writes = spec.has(Flag::Write);
+    // EXEC counts as a write when it would run one (Redis's
+    // `processCommand`), so a failing AOF refuses it as a whole.
+    let writes = spec.has(Flag::Write) || (spec.name == "exec" && ctx.client.multi.exec_writes());
     let rejection = if !spec.arity_ok(args.len()) {
         Some(errors::wrong_arity(spec.name))
     } else if !ctx.client.authenticated && !spec.has(Flag::NoAuth) && ctx.server.auth_required() {
         Some(errors::NOAUTH.to_string())
+    } else if spec.has(Flag::NoMulti) && ctx.client.multi.in_multi() {
+        Some("ERR Command not allowed inside a transaction".to_string())
     } else if writes || spec.name == "ping" {
         // Writes (and PING, as in Redis's `processCommand`) are refused
         // while the AOF cannot be written: one atomic load while it can.
@@ -84,16 +99,35 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         if let Some(counters) = counters {
             counters.rejected_calls.fetch_add(1, Ordering::Relaxed);
         }
-        ctx.reply_error(&error);
+        ctx.client.multi.flag();
+        if spec.name == "exec" {
+            transactions::abort_exec(ctx, &error);
+        } else {
+            ctx.reply_error(&error);
+        }
         return;
     }
 
     ctx.client.last_command = spec.name;
-    if writes || spec.has(Flag::Readonly) {
+    // Inside MULTI, commands wait for EXEC (see `transactions`).
+    if ctx.client.multi.in_multi() && transactions::is_queued(spec) {
+        transactions::queue(ctx, spec, args);
+        return;
+    }
+    call(ctx, spec, args);
+}
+
+/// Runs a checked command: the handler, then lazy-expiry propagation, the
+/// watched keys it touched, and the statistics (Redis's `call`). `EXEC`
+/// calls it for each queued command.
+pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: &[Bytes]) {
+    let counters = ctx.server.command_stats.get(spec.name);
+    if spec.has(Flag::Write) || spec.has(Flag::Readonly) {
         ctx.effects.touched_keyspace = true;
     }
     let reply_start = ctx.out.len();
     let records_start = ctx.propagation.mark();
+    let writes_before = ctx.propagation.writes();
     let started = Instant::now();
     (spec.handler)(ctx, args);
     let elapsed = started.elapsed();
@@ -101,6 +135,15 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // announce through a notification of its own.
     ctx.announce_lazy_expiry();
     propagate_lazy_expiry(ctx, records_start);
+    // A command's records are one unit: wrapped in MULTI/EXEC when there
+    // are several, except inside EXEC, whose own call wraps them all.
+    if !ctx.client.multi.in_exec() && !TOUCHES_ARBITRARY_KEYS.contains(&spec.name) {
+        ctx.propagation.wrap_since(records_start);
+    }
+    // WATCH: mark the clients watching what changed (a no-op write in
+    // place counts only if the command propagated something).
+    let wrote = ctx.propagation.writes() != writes_before;
+    ctx.server.watches.apply(ctx.store, wrote, ctx.now_ms);
     ctx.server
         .stats
         .total_commands_processed

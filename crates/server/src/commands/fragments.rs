@@ -12,6 +12,7 @@ pub(crate) const ACL_ADMIN_SLOW_DANGEROUS: &[&str] = &["@admin", "@slow", "@dang
 pub(crate) const ACL_ADMIN_SLOW_DANGEROUS_CONNECTION: &[&str] =
     &["@admin", "@slow", "@dangerous", "@connection"];
 pub(crate) const ACL_FAST_CONNECTION: &[&str] = &["@fast", "@connection"];
+pub(crate) const ACL_FAST_TRANSACTION: &[&str] = &["@fast", "@transaction"];
 pub(crate) const ACL_KEYSPACE_READ_FAST: &[&str] = &["@keyspace", "@read", "@fast"];
 pub(crate) const ACL_KEYSPACE_READ_SLOW: &[&str] = &["@keyspace", "@read", "@slow"];
 pub(crate) const ACL_KEYSPACE_WRITE_FAST: &[&str] = &["@keyspace", "@write", "@fast"];
@@ -84,6 +85,13 @@ pub(crate) const FLAGS_LOADING_STALE: &[Flag] = &[Flag::Loading, Flag::Stale];
 pub(crate) const FLAGS_LOADING_STALE_FAST: &[Flag] = &[Flag::Loading, Flag::Stale, Flag::Fast];
 pub(crate) const FLAGS_NOSCRIPT_LOADING_STALE: &[Flag] =
     &[Flag::Noscript, Flag::Loading, Flag::Stale];
+pub(crate) const FLAGS_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY: &[Flag] = &[
+    Flag::Noscript,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::Fast,
+    Flag::AllowBusy,
+];
 pub(crate) const FLAGS_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY: &[Flag] = &[
     Flag::Noscript,
     Flag::Loading,

@@ -89,6 +89,7 @@ mod sets;
 mod spec;
 mod strings;
 mod table;
+pub(crate) mod transactions;
 
 pub use call_stats::{CommandCounters, CommandStats};
 pub use context::{Effects, ExecContext};
@@ -97,6 +98,7 @@ pub use spec::{
     Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, Handler, KeySpec, container_handler,
 };
 pub use table::{CommandTable, Lookup};
+pub use transactions::MultiState;
 
 /// Every command family, each a folder of this module.
 pub const FAMILIES: &[&[CommandSpec]] = &[
@@ -115,4 +117,5 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     object::COMMANDS,
     memory::COMMANDS,
     pubsub::COMMANDS,
+    transactions::COMMANDS,
 ];

@@ -109,6 +109,11 @@ pub(crate) async fn serve(
     let id = handle.lock().id;
     let outcome = run(&mut socket, &server, &dataset, &handle).await;
     tracing::debug!(client = id, ?outcome, "connection closed");
+    // Its watched keys go with it (dataset lock first, as for a batch).
+    {
+        let mut data = dataset::lock(&dataset);
+        commands::transactions::release_client(&server, &mut data.store, &handle.lock());
+    }
     // Unregistered first, so a peer that sees the connection end never finds
     // it still listed.
     server.clients.unregister(id);

@@ -201,7 +201,8 @@ fn handle_quit(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
 
 fn handle_reset(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     // clearClientConnectionState: database 0, RESP2, no name, default-user
-    // authentication as on connect.
+    // authentication as on connect; the transaction and watched keys go.
+    super::transactions::discard(ctx);
     ctx.client.db = 0;
     ctx.client.resp = 2;
     ctx.client.name.clear();
