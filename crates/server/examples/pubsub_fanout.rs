@@ -120,6 +120,13 @@ impl ServerProcess {
             .port();
         let dir = tempfile::tempdir().expect("temp dir");
         let port_arg = port.to_string();
+        // The server runs in its own directory: resolve a relative path
+        // (`target/release/redigo`) first; a bare name is looked up in PATH.
+        let binary = match std::fs::canonicalize(binary) {
+            Ok(path) if binary.contains('/') => path.display().to_string(),
+            _ => binary.to_string(),
+        };
+        let binary = binary.as_str();
         let mut command = Command::new(binary);
         command
             .args(["--port", &port_arg, "--bind", "127.0.0.1"])
