@@ -66,6 +66,9 @@ FAMILIES = {
         'sadd', 'srem', 'scard', 'sismember', 'smismember', 'smembers', 'srandmember',
         'spop', 'smove', 'sinter', 'sintercard', 'sinterstore', 'sunion', 'sunionstore',
         'sdiff', 'sdiffstore', 'sscan']),
+    'lists': ('the list commands', [
+        'lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lrange', 'lindex',
+        'lset', 'linsert', 'lrem', 'ltrim', 'lpos', 'lmove', 'rpoplpush', 'lmpop']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
