@@ -13,6 +13,7 @@ use crate::client::ClientRegistry;
 use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
 use crate::memory_release::MemoryRelease;
+use crate::pubsub::PubSub;
 use crate::stats::Stats;
 use crate::watch::WatchRegistry;
 
@@ -53,6 +54,8 @@ pub struct ServerState {
     pub command_stats: CommandStats,
     /// Connected clients.
     pub clients: ClientRegistry,
+    /// Pub/sub subscriptions and keyspace notification flags.
+    pub pubsub: PubSub,
     /// Who `WATCH`es which keys (used under the dataset lock).
     pub watches: WatchRegistry,
     /// The AOF is being replayed (`loading` in `INFO persistence`).
@@ -88,6 +91,8 @@ impl ServerState {
     ) -> ServerState {
         let (shutdown, _) = watch::channel(None);
         let commands = CommandTable::standard();
+        let pubsub = PubSub::default();
+        pubsub.set_notify_flags(config.notify_keyspace_events);
         ServerState {
             port: AtomicU16::new(config.port),
             config: RwLock::new(config),
@@ -97,6 +102,7 @@ impl ServerState {
             stats: Stats::default(),
             memory_release: MemoryRelease::default(),
             clients: ClientRegistry::default(),
+            pubsub,
             watches: WatchRegistry::default(),
             loading: AtomicBool::new(false),
             aof_runtime: OnceLock::new(),

@@ -86,6 +86,10 @@ FAMILIES = {
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
         'memory:usage,help']),
+    'pubsub': ('the pub/sub commands', [
+        'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish',
+        'pubsub:channels,numsub,numpat,shardchannels,shardnumsub,help',
+        'ssubscribe', 'sunsubscribe', 'spublish']),
     'transactions': ('the transaction commands', [
         'multi', 'exec', 'discard', 'watch', 'unwatch']),
 }

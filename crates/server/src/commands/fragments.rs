@@ -19,6 +19,8 @@ pub(crate) const ACL_KEYSPACE_WRITE_FAST: &[&str] = &["@keyspace", "@write", "@f
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW: &[&str] = &["@keyspace", "@write", "@slow"];
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW_DANGEROUS: &[&str] =
     &["@keyspace", "@write", "@slow", "@dangerous"];
+pub(crate) const ACL_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
+pub(crate) const ACL_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
 pub(crate) const ACL_READ_GEO_SLOW: &[&str] = &["@read", "@geo", "@slow"];
 pub(crate) const ACL_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
 pub(crate) const ACL_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
@@ -65,6 +67,8 @@ pub(crate) const ARG_BOX: Arg =
 pub(crate) const ARG_BY: Arg = Arg::new("by", "oneof").arguments(&[ARG_CIRCLE, ARG_BOX]);
 pub(crate) const ARG_BYLEX: Arg = Arg::new("bylex", "pure-token").token("BYLEX");
 pub(crate) const ARG_BYSCORE: Arg = Arg::new("byscore", "pure-token").token("BYSCORE");
+pub(crate) const ARG_CHANNEL_OPTIONAL_MULTIPLE: Arg =
+    Arg::new("channel", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_CIRCLE: Arg = Arg::new("circle", "block").arguments(&[ARG_RADIUS, ARG_UNIT]);
 pub(crate) const ARG_COMMAND_NAME_OPTIONAL_MULTIPLE: Arg =
     Arg::new("command-name", "string").flags(&["optional", "multiple"]);
@@ -147,6 +151,7 @@ pub(crate) const ARG_PATTERN_OPTIONAL_2: Arg = Arg::new("pattern", "pattern")
     .key_spec(1)
     .token("BY")
     .flags(&["optional"]);
+pub(crate) const ARG_PATTERN_OPTIONAL_3: Arg = Arg::new("pattern", "pattern").flags(&["optional"]);
 pub(crate) const ARG_PATTERN_OPTIONAL_MULTIPLE_MULTIPLE_TOKEN: Arg = Arg::new("pattern", "pattern")
     .key_spec(1)
     .token("GET")
@@ -154,6 +159,8 @@ pub(crate) const ARG_PATTERN_OPTIONAL_MULTIPLE_MULTIPLE_TOKEN: Arg = Arg::new("p
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
 pub(crate) const ARG_RADIUS: Arg = Arg::new("radius", "double").token("BYRADIUS");
 pub(crate) const ARG_RIGHT: Arg = Arg::new("right", "pure-token").token("RIGHT");
+pub(crate) const ARG_SHARDCHANNEL_OPTIONAL_MULTIPLE: Arg =
+    Arg::new("shardchannel", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_SORTING_OPTIONAL: Arg = Arg::new("sorting", "pure-token")
     .token("ALPHA")
     .flags(&["optional"]);
@@ -204,6 +211,11 @@ pub(crate) const FLAGS_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY: &[Flag] =
     Flag::NoAuth,
     Flag::AllowBusy,
 ];
+pub(crate) const FLAGS_PUBSUB_LOADING_STALE: &[Flag] = &[Flag::Pubsub, Flag::Loading, Flag::Stale];
+pub(crate) const FLAGS_PUBSUB_LOADING_STALE_FAST: &[Flag] =
+    &[Flag::Pubsub, Flag::Loading, Flag::Stale, Flag::Fast];
+pub(crate) const FLAGS_PUBSUB_NOSCRIPT_LOADING_STALE: &[Flag] =
+    &[Flag::Pubsub, Flag::Noscript, Flag::Loading, Flag::Stale];
 pub(crate) const FLAGS_READONLY: &[Flag] = &[Flag::Readonly];
 pub(crate) const FLAGS_READONLY_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
 pub(crate) const FLAGS_READONLY_MOVABLEKEYS: &[Flag] = &[Flag::Readonly, Flag::MovableKeys];
@@ -218,6 +230,7 @@ pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
 pub(crate) const FLAGS_WRITE_MOVABLEKEYS: &[Flag] = &[Flag::Write, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE_NOSCRIPT_BLOCKING: &[Flag] =
     &[Flag::Write, Flag::Noscript, Flag::Blocking];
+pub(crate) const NOT_KEY_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["not_key"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);
 pub(crate) const RM_DELETE_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RM", "delete"], 1);

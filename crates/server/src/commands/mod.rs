@@ -86,6 +86,7 @@ mod keyspace;
 mod lists;
 mod memory;
 mod object;
+mod pubsub;
 mod server_admin;
 mod sets;
 mod sort;
@@ -125,5 +126,6 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
+    pubsub::COMMANDS,
     transactions::COMMANDS,
 ];

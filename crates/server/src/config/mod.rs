@@ -185,6 +185,9 @@ pub struct Config {
     /// Longest member of a `listpack` sorted set, in bytes
     /// (`zset-max-listpack-value`, alias `zset-max-ziplist-value`).
     pub zset_max_listpack_value: usize,
+    /// Keyspace notification classes (`notify-keyspace-events`), as flags
+    /// (see [`crate::pubsub::notifications`]); 0 turns them off.
+    pub notify_keyspace_events: u32,
 }
 
 impl Config {
@@ -232,6 +235,7 @@ impl Default for Config {
             list_compress_depth: 0,
             zset_max_listpack_entries: DEFAULT_ENCODING_LIMITS.zset_max_listpack_entries,
             zset_max_listpack_value: DEFAULT_ENCODING_LIMITS.zset_max_listpack_value,
+            notify_keyspace_events: 0,
         }
     }
 }

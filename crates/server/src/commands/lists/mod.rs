@@ -263,7 +263,13 @@ fn handle_lrem(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Err(error) => return ctx.reply_error(error),
     };
     let result = ctx.db().lrem(&args[1], count, &args[3]);
-    super::collection_reply::reply_removed(ctx, args, result);
+    // `lrem`, then `del` if the list went (Redis's lremCommand).
+    super::collection_reply::reply_removed(
+        ctx,
+        args,
+        result,
+        (crate::pubsub::notifications::EventClass::LIST, "lrem"),
+    );
 }
 
 fn handle_ltrim(ctx: &mut ExecContext<'_>, args: &[Bytes]) {

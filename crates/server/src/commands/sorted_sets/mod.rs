@@ -46,6 +46,7 @@ use super::collection_reply::{
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -167,7 +168,7 @@ fn handle_zincrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_zrem(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().zrem(&args[1], &args[2..]);
-    reply_removed(ctx, args, result);
+    reply_removed(ctx, args, result, (EventClass::ZSET, "zrem"));
 }
 
 fn handle_zcard(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -456,13 +457,18 @@ fn handle_zrangestore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 /// `ZREMRANGEBY*`: the range is read before the key is looked up.
-fn zremrange(ctx: &mut ExecContext<'_>, args: &[Bytes], spec: Result<RangeSpec, &str>) {
+fn zremrange(
+    ctx: &mut ExecContext<'_>,
+    args: &[Bytes],
+    spec: Result<RangeSpec, &str>,
+    event: &str,
+) {
     let spec = match spec {
         Ok(spec) => spec,
         Err(error) => return ctx.reply_error(error),
     };
     let result = ctx.db().zremrange(&args[1], &spec);
-    reply_removed(ctx, args, result);
+    reply_removed(ctx, args, result, (EventClass::ZSET, event));
 }
 
 fn handle_zremrangebyrank(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -470,21 +476,21 @@ fn handle_zremrangebyrank(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         (Some(start), Some(stop)) => Ok(RangeSpec::Rank(start, stop)),
         _ => Err(errors::NOT_INTEGER),
     };
-    zremrange(ctx, args, spec);
+    zremrange(ctx, args, spec, "zremrangebyrank");
 }
 
 fn handle_zremrangebyscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let spec = score_range(&args[2], &args[3])
         .map(RangeSpec::Score)
         .ok_or(MIN_MAX_NOT_FLOAT);
-    zremrange(ctx, args, spec);
+    zremrange(ctx, args, spec, "zremrangebyscore");
 }
 
 fn handle_zremrangebylex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let spec = lex_range(&args[2], &args[3])
         .map(RangeSpec::Lex)
         .ok_or(MIN_MAX_NOT_LEX);
-    zremrange(ctx, args, spec);
+    zremrange(ctx, args, spec, "zremrangebylex");
 }
 
 /// `ZPOPMIN`/`ZPOPMAX key [count]`: a flat array of member, score pairs;
