@@ -258,6 +258,286 @@ fn set_commands_fire_redis_s_events() {
 }
 
 #[test]
+fn list_commands_fire_redis_s_events() {
+    let events = same_events(
+        "KEAn",
+        &["SET str v"],
+        &[
+            "LPUSH l a b c",
+            "RPUSH l d e",
+            "LPUSHX l f",
+            "RPUSHX l g",
+            "LPUSHX nosuch f",
+            "RPUSHX nosuch g",
+            "LPUSH str x",
+            "LINSERT l BEFORE a x",
+            "LINSERT l AFTER nosuch y",
+            "LINSERT nosuch AFTER a y",
+            "LSET l 0 z",
+            "LSET l 100 z",
+            "LSET nosuch 0 z",
+            "LREM l 1 x",
+            "LREM l 0 nosuch",
+            "LPOP l",
+            "RPOP l 2",
+            "LPOP l 0",
+            "LPOP nosuch",
+            "LTRIM l 0 -1",
+            "LTRIM l 1 -1",
+            "LTRIM nosuch 0 1",
+            "LMOVE l m LEFT RIGHT",
+            "LMOVE l m RIGHT LEFT",
+            "RPOPLPUSH l l",
+            "RPOPLPUSH nosuch m",
+            "LMPOP 2 nosuch m LEFT COUNT 1",
+            "LMPOP 1 m RIGHT COUNT 10",
+            "RPUSH one a",
+            "LPOP one",
+            "RPUSH two a",
+            "RPOP two 5",
+            "RPUSH three a b",
+            "LTRIM three 5 10",
+            "RPUSH four a a",
+            "LREM four 0 a",
+            "RPUSH five a",
+            "LMOVE five six LEFT LEFT",
+            "RPOPLPUSH six six",
+            "BLPOP nosuch six 0",
+            "RPUSH seven a b",
+            "BRPOP seven 0",
+            "BLMPOP 0 1 seven LEFT COUNT 3",
+            "RPUSH eight a",
+            "BLMOVE eight nine RIGHT LEFT 0",
+            "BRPOPLPUSH nine ten 0",
+            "DEL ten",
+        ],
+    );
+    // Not vacuous: the oracle fired events (or is absent outside CI).
+    assert!(events.len() > 80 || redigo_tests::oracle().is_none());
+}
+
+/// How many clients a server reports blocked.
+fn blocked_clients(conn: &mut RawConn) -> usize {
+    let info = show(&cmd(conn, "INFO clients"));
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("INFO clients has blocked_clients")
+}
+
+/// Like [`same_events`], with blocked clients: after `setup`, each of
+/// `blockers` is sent on a connection of its own (waiting until the server
+/// reports it blocked), then `script` runs and serves them. The blocked
+/// clients' replies are compared too.
+fn same_events_with_blockers(setup: &[&str], blockers: &[&str], script: &[&str]) -> Vec<String> {
+    let Some(oracle) = redigo_tests::oracle() else {
+        return Vec::new();
+    };
+    let server = TestServer::start(&[]);
+    let mut streams = Vec::new();
+    for port in [oracle.port(), server.port()] {
+        let mut sub = subscriber(port);
+        let mut c = RawConn::connect(port);
+        for command in setup {
+            cmd(&mut c, command);
+        }
+        cmd(&mut c, "CONFIG SET notify-keyspace-events KEAn");
+        let mut waiting = Vec::new();
+        for (n, command) in blockers.iter().enumerate() {
+            let mut blocker = RawConn::connect(port);
+            let args: Vec<&str> = command.split(' ').collect();
+            let mut request = format!("*{}\r\n", args.len());
+            for arg in args {
+                request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+            }
+            blocker.send(request.as_bytes());
+            // Polled, not timed: the server says when the client blocked.
+            while blocked_clients(&mut c) != n + 1 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            waiting.push(blocker);
+        }
+        let mut replies = Vec::new();
+        for command in script {
+            replies.push(show(&cmd(&mut c, command)));
+        }
+        for blocker in &mut waiting {
+            replies.push(show(&blocker.read_reply()));
+        }
+        cmd(&mut c, &format!("PUBLISH {END} x"));
+        streams.push((events_until_end(&mut sub), replies));
+    }
+    let redigo = streams.pop().unwrap();
+    let redis = streams.pop().unwrap();
+    assert_eq!(
+        redigo.1, redis.1,
+        "replies differ (left: Redigo, right: Redis)"
+    );
+    assert_eq!(
+        redigo.0, redis.0,
+        "events differ (left: Redigo, right: Redis)"
+    );
+    redis.0
+}
+
+#[test]
+fn served_blocked_clients_fire_their_pop_and_push_events() {
+    // BLPOP is served by the push and empties the list (`del`); BRPOP
+    // takes one of two; BLMPOP pops a range; BLMOVE's push creates `dst`
+    // (`new`, `lpush`), whose waiter is served in turn.
+    let events = same_events_with_blockers(
+        &[],
+        &[
+            "BLPOP a 0",
+            "BRPOP b 0",
+            "BLMPOP 0 1 c LEFT COUNT 5",
+            "BLMOVE d dst RIGHT LEFT 0",
+            "BLPOP dst 0",
+            "BRPOPLPUSH e f 0",
+        ],
+        &[
+            "RPUSH a 1",
+            "RPUSH b 1 2",
+            "LPUSH c 1 2 3",
+            "RPUSH d 1",
+            "RPUSH e 1",
+        ],
+    );
+    assert!(events.len() > 40 || redigo_tests::oracle().is_none());
+}
+
+#[test]
+fn sorted_set_commands_fire_redis_s_events() {
+    let events = same_events(
+        "KEAn",
+        &["SET str v"],
+        &[
+            "ZADD z 1 a 2 b 3 c",
+            "ZADD z 1 a",
+            "ZADD z XX 5 a",
+            "ZADD z NX 5 a",
+            "ZADD z GT 1 a",
+            "ZADD z CH 6 a 7 d",
+            "ZADD z INCR 1 a",
+            "ZADD nosuch XX 1 a",
+            "ZADD str 1 a",
+            "ZINCRBY z 2 b",
+            "ZINCRBY fresh 2 b",
+            "ZREM z nosuch",
+            "ZREM z a",
+            "ZREMRANGEBYSCORE z 100 200",
+            "ZREMRANGEBYRANK z 0 0",
+            "ZADD z 1 a 2 b 3 c 4 x",
+            "ZADD lex 0 a 0 b 0 c",
+            "ZREMRANGEBYLEX lex [b [b",
+            "ZREMRANGEBYLEX lex - +",
+            "ZPOPMIN z",
+            "ZPOPMAX z 2",
+            "ZPOPMIN z 0",
+            "ZPOPMIN nosuch",
+            "ZADD p 1 a 2 b",
+            "ZPOPMAX p 5",
+            "ZADD q 1 a 2 b 3 c",
+            "ZMPOP 2 nosuch q MIN COUNT 2",
+            "ZMPOP 1 q MAX COUNT 2",
+            "ZMPOP 1 q MAX",
+            "ZADD s1 1 a 2 b",
+            "ZADD s2 2 b 3 c",
+            "ZUNIONSTORE u 2 s1 s2",
+            "ZINTERSTORE i 2 s1 s2",
+            "ZDIFFSTORE d 2 s1 s2",
+            "ZUNIONSTORE u 2 s1 s2",
+            "ZINTERSTORE i 2 s1 nosuch",
+            "ZINTERSTORE i 2 s1 nosuch",
+            "ZDIFFSTORE d 2 s1 s1",
+            "ZRANGESTORE r s1 0 -1",
+            "ZRANGESTORE r s1 0 -1",
+            "ZRANGESTORE r s1 5 10",
+            "ZRANGESTORE r s1 5 10",
+            "ZRANGESTORE r2 nosuch 0 -1",
+            "ZREM s1 a b",
+        ],
+    );
+    assert!(events.len() > 80 || redigo_tests::oracle().is_none());
+}
+
+#[test]
+fn geo_commands_fire_redis_s_events() {
+    let events = same_events(
+        "KEAn",
+        &[],
+        &[
+            "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+            "GEOADD g 13.361389 38.115556 Palermo",
+            "GEOADD g XX 13.361389 38.115556 Other",
+            "GEOADD g CH 13.5 38.1 Palermo",
+            "GEOADD nosuch XX 13.361389 38.115556 Palermo",
+            "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 200 km",
+            "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST",
+            "GEOSEARCHSTORE dst g FROMLONLAT 0 0 BYRADIUS 1 km",
+            "GEOSEARCHSTORE dst g FROMLONLAT 0 0 BYRADIUS 1 km",
+            "GEORADIUS g 15 37 200 km STORE r",
+            "GEORADIUSBYMEMBER g Palermo 300 km STOREDIST r2",
+            "GEORADIUS g 0 0 1 km STORE r",
+            "GEORADIUS nosuch 0 0 1 km STORE r2",
+            "GEORADIUS nosuch 0 0 1 km STORE r2",
+            "GEOSEARCHSTORE dst nosuch FROMLONLAT 0 0 BYRADIUS 1 km",
+            "ZREM g Palermo Catania",
+        ],
+    );
+    assert!(events.len() >= 30 || redigo_tests::oracle().is_none());
+}
+
+#[test]
+fn sort_store_fires_redis_s_events() {
+    let events = same_events(
+        "KEAn",
+        &["RPUSH l 3 1 2", "SADD s c a b", "SET w_a 1"],
+        &[
+            "SORT l STORE out",
+            "SORT l STORE out",
+            "SORT s ALPHA STORE out2",
+            "SORT s ALPHA GET w_* STORE out3",
+            "SORT nosuch STORE out",
+            "SORT nosuch STORE out",
+            "SORT l STORE l",
+            "SORT l",
+        ],
+    );
+    assert!(events.len() > 10 || redigo_tests::oracle().is_none());
+}
+
+#[test]
+fn commands_inside_exec_fire_their_events() {
+    let events = same_events(
+        "KEAn",
+        &[],
+        &[
+            "MULTI",
+            "SET s 1",
+            "LPUSH l a b",
+            "ZADD z 1 a",
+            "SADD x a",
+            "HSET h f v",
+            "LPOP l 2",
+            "INCR s",
+            "EXPIRE s 100",
+            "DEL h",
+            "EXEC",
+            "MULTI",
+            "SET s 2",
+            "LPUSH s x",
+            "RPUSH l2 x",
+            "EXEC",
+            "MULTI",
+            "SET never 1",
+            "DISCARD",
+        ],
+    );
+    assert!(events.len() > 20 || redigo_tests::oracle().is_none());
+}
+
+#[test]
 fn only_the_enabled_classes_and_channels_fire() {
     let script = ["SET s 1", "HSET h a 1", "SADD x a", "EXPIRE s 100", "DEL h"];
     for flags in ["K$", "Eh", "Kgs", "E", "A", "KEg$shx", "Ex"] {

@@ -63,6 +63,8 @@ use redigo_store::Store;
 use tokio::sync::oneshot;
 
 use crate::propagation::PropagationLog;
+use crate::pubsub::notifications::{self, EventClass};
+use crate::state::ServerState;
 
 /// Redis's timeout reply of a client blocked on a list or sorted set, in
 /// RESP2 (`replyToBlockedClientTimedOut`: a null array for every kind,
@@ -96,6 +98,18 @@ pub struct ServeContext<'a> {
     /// Keys of `db` the serve wrote to (`BLMOVE`'s destination): signalled
     /// as ready once the serve is done.
     pub wrote: Vec<Bytes>,
+    /// Where the serve's keyspace events are published.
+    pub server: &'a ServerState,
+}
+
+impl ServeContext<'_> {
+    /// Publishes a keyspace event of the serve on `key` of `db`, as the
+    /// served command would (Redis fires them from
+    /// `serveClientBlockedOnList`, after the command that made the key
+    /// ready has fired its own).
+    pub fn notify(&self, class: EventClass, event: &str, key: &[u8]) {
+        notifications::notify(self.server, None, class, event, key, self.db);
+    }
 }
 
 /// A blocked command's kind: what it does once a key it waits on is ready.
@@ -362,6 +376,7 @@ pub fn serve_ready(
     store: &mut Store,
     propagation: &mut PropagationLog,
     now_ms: u64,
+    server: &ServerState,
 ) -> usize {
     let mut served = 0;
     while let Some(ready) = registry.ready.pop_front() {
@@ -381,6 +396,7 @@ pub fn serve_ready(
                 db: ready.db,
                 now_ms,
                 wrote: Vec::new(),
+                server,
             };
             let Some(reply) = blocked.op.serve(&mut ctx, &ready.key) else {
                 continue;

@@ -103,6 +103,28 @@ pub(crate) fn reply_random_picks(
     }
 }
 
+/// The events of a command that stores its result in `key` (`*STORE`,
+/// `SORT ... STORE`; Redis's `setKey` then the event, or `dbDelete`): `new`
+/// when `fresh` ([`ExecContext::creates_key`] before the write) and then
+/// `event` of `class` when `len` members were stored, `del` when an empty
+/// result deleted an existing destination, nothing otherwise.
+pub(crate) fn notify_stored(
+    ctx: &mut ExecContext<'_>,
+    key: &[u8],
+    fresh: bool,
+    (len, destination_deleted): (usize, bool),
+    (class, event): (EventClass, &str),
+) {
+    if len > 0 {
+        if fresh {
+            ctx.notify_new(key);
+        }
+        ctx.notify(class, event, key);
+    } else if destination_deleted {
+        ctx.notify(EventClass::GENERIC, "del", key);
+    }
+}
+
 /// `HDEL`/`SREM`: the number removed, propagated as sent when anything was;
 /// fires `event` (`hdel`, `srem`) of `class`, then `del` if the key went.
 pub(crate) fn reply_removed(

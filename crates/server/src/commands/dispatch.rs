@@ -55,7 +55,13 @@ fn serve_blocked_clients(
             .signal_keys(databases, keys.iter().map(|&(index, _)| &args[index]));
     }
     if !ctx.deny_blocking() && ctx.blocking.has_ready() {
-        crate::blocking::serve_ready(ctx.blocking, ctx.store, ctx.propagation, ctx.now_ms);
+        crate::blocking::serve_ready(
+            ctx.blocking,
+            ctx.store,
+            ctx.propagation,
+            ctx.now_ms,
+            ctx.server,
+        );
     }
 }
 

@@ -23,9 +23,12 @@ use redigo_store::ValueKind;
 use redigo_store::ops::lists::End;
 
 use super::context::ExecContext;
-use super::lists::{end_or_reply, lmpop_arguments, mpop_record, reply_mpop};
+use super::lists::{
+    end_event, end_or_reply, lmpop_arguments, mpop_record, notify_moved, notify_popped, reply_mpop,
+};
 use super::spec::CommandSpec;
 use crate::blocking::{BlockedOp, ServeContext, parse_timeout_seconds};
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -87,6 +90,7 @@ impl BlockedOp for ListWait {
         match self {
             ListWait::Pop { end } => {
                 let popped = db.list_pop(key, *end, None).ok()??;
+                notify_served_pop(ctx, key, *end, popped.key_deleted);
                 let element = popped.elements.into_iter().next()?;
                 ctx.propagation
                     .record(ctx.db, || Record::new(pop_name(*end)).arg(key));
@@ -96,6 +100,7 @@ impl BlockedOp for ListWait {
             }
             ListWait::MultiPop { end, count } => {
                 let popped = db.list_pop(key, *end, Some(*count)).ok()??;
+                notify_served_pop(ctx, key, *end, popped.key_deleted);
                 ctx.propagation
                     .record(ctx.db, || mpop_record(key, *end, &popped));
                 encode::array_header(&mut out, 2);
@@ -112,6 +117,12 @@ impl BlockedOp for ListWait {
                 rpoplpush,
             } => match db.lmove(key, destination, *from, *to) {
                 Ok(Some(moved)) => {
+                    // `lmoveHandlePush` fires the push side first.
+                    if moved.destination_created {
+                        ctx.notify(EventClass::NEW, "new", destination);
+                    }
+                    ctx.notify(EventClass::LIST, end_event(*to, true), destination);
+                    notify_served_pop(ctx, key, *from, moved.source_deleted);
                     ctx.propagation.record(ctx.db, || {
                         move_record(
                             key,
@@ -132,6 +143,15 @@ impl BlockedOp for ListWait {
             },
         }
         Some(out.freeze())
+    }
+}
+
+/// The pop side's events of a served client (`serveClientBlockedOnList`):
+/// `lpop`/`rpop`, then `del` if the list went.
+fn notify_served_pop(ctx: &ServeContext<'_>, key: &[u8], end: End, key_deleted: bool) {
+    ctx.notify(EventClass::LIST, end_event(end, false), key);
+    if key_deleted {
+        ctx.notify(EventClass::GENERIC, "del", key);
     }
 }
 
@@ -172,10 +192,12 @@ fn blocking_pop(
     match ctx.db().lmpop(keys, end, count.unwrap_or(1)) {
         Ok(Some((key, popped))) => match count {
             Some(_) => {
+                notify_popped(ctx, &key, end, popped.key_deleted);
                 ctx.propagate(|| mpop_record(&key, end, &popped));
                 reply_mpop(ctx, &key, popped);
             }
             None => {
+                notify_popped(ctx, &key, end, popped.key_deleted);
                 ctx.propagate(|| Record::new(pop_name(end)).arg(&key));
                 ctx.reply_array_len(2);
                 ctx.reply_bulk(&key);
@@ -228,6 +250,7 @@ fn blocking_move(ctx: &mut ExecContext<'_>, args: &[Bytes], wait: ListWait, time
         (&args[1], destination.clone(), *from, *to, *rpoplpush);
     match ctx.db().lmove(source, &destination, from, to) {
         Ok(Some(moved)) => {
+            notify_moved(ctx, (source, &destination), (from, to), &moved);
             let (from_word, to_word) = if rpoplpush {
                 (&b""[..], &b""[..])
             } else {

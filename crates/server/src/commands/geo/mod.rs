@@ -43,9 +43,11 @@ use redigo_store::{DbHandle, StoreError};
 use self::geohash::{Shape, ShapeKind};
 use self::search::{Point, Sort};
 use super::arguments::{integer, is_keyword};
+use super::collection_reply::notify_stored;
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -150,9 +152,15 @@ fn handle_geoadd(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         pairs.push((score, triple[2].clone()));
     }
     let scored: Vec<(f64, &Bytes)> = pairs.iter().map(|(s, m)| (*s as f64, m)).collect();
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().zadd(&args[1], flags, &scored) {
         Ok(outcome) => {
+            // GEOADD runs Redis's ZADD: its events are ZADD's.
+            if fresh && outcome.added > 0 {
+                ctx.notify_new(&args[1]);
+            }
             if outcome.added + outcome.updated > 0 {
+                ctx.notify(EventClass::ZSET, "zadd", &args[1]);
                 ctx.propagate(|| {
                     let mut record = Record::new("zadd").arg(&args[1]);
                     for opt in &args[2..longidx] {
@@ -347,6 +355,7 @@ fn georadius_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], src_index: usize
         return match request.store_key {
             Some(dst) => {
                 if ctx.db().del(&[dst]) > 0 {
+                    ctx.notify(EventClass::GENERIC, "del", dst);
                     ctx.propagate(|| Record::from_args(args));
                 }
                 ctx.reply_integer(0);
@@ -387,7 +396,15 @@ fn georadius_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], src_index: usize
                     (Bytes::from(p.member), score)
                 })
                 .collect();
+            let fresh = ctx.creates_key(dst);
             let stored = ctx.db().zstore_result(dst, items);
+            let event = if flags & GEOSEARCH != 0 {
+                "geosearchstore"
+            } else {
+                "georadiusstore"
+            };
+            let outcome = (stored.len, stored.destination_deleted);
+            notify_stored(ctx, dst, fresh, outcome, (EventClass::ZSET, event));
             if stored.len > 0 || stored.destination_deleted {
                 ctx.propagate(|| Record::from_args(args));
             }

@@ -34,6 +34,7 @@ use super::arguments::{integer, is_keyword, positive_or_reply, range_or_reply};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -65,10 +66,50 @@ fn to_count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
+/// The event of a push or pop at `end` (`lpush`/`rpush`, `lpop`/`rpop`).
+pub(crate) fn end_event(end: End, push: bool) -> &'static str {
+    match (end, push) {
+        (End::Left, true) => "lpush",
+        (End::Right, true) => "rpush",
+        (End::Left, false) => "lpop",
+        (End::Right, false) => "rpop",
+    }
+}
+
+/// Redis's `listElementsRemoved`: the pop event, then `del` when the pop
+/// emptied (and so deleted) the list.
+pub(crate) fn notify_popped(ctx: &mut ExecContext<'_>, key: &[u8], end: End, key_deleted: bool) {
+    ctx.notify(EventClass::LIST, end_event(end, false), key);
+    if key_deleted {
+        ctx.notify(EventClass::GENERIC, "del", key);
+    }
+}
+
+/// A move's events in Redis's order (`lmoveGenericCommand`): `new` for a
+/// created destination, its push event, the source's pop event, `del` when
+/// the source was emptied.
+pub(crate) fn notify_moved(
+    ctx: &mut ExecContext<'_>,
+    (source, destination): (&[u8], &[u8]),
+    (from, to): (End, End),
+    moved: &redigo_store::ops::lists::Moved,
+) {
+    if moved.destination_created {
+        ctx.notify_new(destination);
+    }
+    ctx.notify(EventClass::LIST, end_event(to, true), destination);
+    notify_popped(ctx, source, from, moved.source_deleted);
+}
+
 fn push(ctx: &mut ExecContext<'_>, args: &[Bytes], end: End, only_existing: bool) {
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().list_push(&args[1], end, &args[2..], only_existing) {
         Ok(len) => {
             if len > 0 {
+                if fresh {
+                    ctx.notify_new(&args[1]);
+                }
+                ctx.notify(EventClass::LIST, end_event(end, true), &args[1]);
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(count_reply(len));
@@ -115,6 +156,7 @@ fn pop(ctx: &mut ExecContext<'_>, args: &[Bytes], end: End) {
         },
         Ok(Some(popped)) => {
             if !popped.elements.is_empty() {
+                notify_popped(ctx, &args[1], end, popped.key_deleted);
                 ctx.propagate(|| Record::from_args(args));
             }
             match count {
@@ -231,6 +273,7 @@ fn handle_lset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     match ctx.db().lset(&args[1], index, &args[3]) {
         Ok(()) => {
+            ctx.notify(EventClass::LIST, "lset", &args[1]);
             ctx.propagate(|| Record::from_args(args));
             ctx.reply_ok();
         }
@@ -249,6 +292,7 @@ fn handle_linsert(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().linsert(&args[1], place, &args[3], &args[4]) {
         Ok(len) => {
             if len > 0 {
+                ctx.notify(EventClass::LIST, "linsert", &args[1]);
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(len);
@@ -264,12 +308,7 @@ fn handle_lrem(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     let result = ctx.db().lrem(&args[1], count, &args[3]);
     // `lrem`, then `del` if the list went (Redis's lremCommand).
-    super::collection_reply::reply_removed(
-        ctx,
-        args,
-        result,
-        (crate::pubsub::notifications::EventClass::LIST, "lrem"),
-    );
+    super::collection_reply::reply_removed(ctx, args, result, (EventClass::LIST, "lrem"));
 }
 
 fn handle_ltrim(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -279,6 +318,16 @@ fn handle_ltrim(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     match ctx.db().ltrim(&args[1], start, stop) {
         Ok(trimmed) => {
+            // Redis fires `ltrim` whenever the list exists, even when
+            // nothing was trimmed, then `del` if nothing is left.
+            if trimmed.removed > 0
+                || (ctx.notifications_on() && ctx.db().type_of(&args[1]).is_some())
+            {
+                ctx.notify(EventClass::LIST, "ltrim", &args[1]);
+            }
+            if trimmed.key_deleted {
+                ctx.notify(EventClass::GENERIC, "del", &args[1]);
+            }
             if trimmed.removed > 0 {
                 ctx.propagate(|| Record::from_args(args));
             }
@@ -376,6 +425,7 @@ fn handle_lpos(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn moved(ctx: &mut ExecContext<'_>, args: &[Bytes], from: End, to: End) {
     match ctx.db().lmove(&args[1], &args[2], from, to) {
         Ok(Some(moved)) => {
+            notify_moved(ctx, (&args[1], &args[2]), (from, to), &moved);
             ctx.propagate(|| Record::from_args(args));
             ctx.reply_bulk(&moved.element);
         }
@@ -462,6 +512,7 @@ fn handle_lmpop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     match ctx.db().lmpop(keys, end, count) {
         Ok(Some((key, popped))) => {
+            notify_popped(ctx, &key, end, popped.key_deleted);
             ctx.propagate(|| mpop_record(&key, end, &popped));
             reply_mpop(ctx, &key, popped);
         }

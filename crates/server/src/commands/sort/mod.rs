@@ -330,6 +330,11 @@ fn store_result(
         }
         true
     };
+    // Redis's `setKey` (`new` if the destination was absent) + `sortstore`,
+    // or `del` when an empty result deleted it.
+    let outcome = (elements.len(), deleted && elements.is_empty());
+    let stored_event = (crate::pubsub::notifications::EventClass::LIST, "sortstore");
+    super::collection_reply::notify_stored(ctx, destination, !deleted, outcome, stored_event);
     if changed {
         ctx.propagate(|| Record::from_args(args));
         // The key specs cannot name the STORE key: signal it here.

@@ -41,7 +41,7 @@ use super::arguments::{
     INVALID_CURSOR, integer, is_keyword, positive_or_reply, range_or_reply, scan_options,
 };
 use super::collection_reply::{
-    reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
+    notify_stored, reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
 };
 use super::context::ExecContext;
 use super::errors;
@@ -137,9 +137,15 @@ fn zadd_pairs(ctx: &mut ExecContext<'_>, args: &[Bytes], flags: ZaddFlags, ch: b
         };
         pairs.push((score, &pair[1]));
     }
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().zadd(&args[1], flags, &pairs) {
         Ok(outcome) => {
+            if fresh && outcome.added > 0 {
+                ctx.notify_new(&args[1]);
+            }
             if outcome.added > 0 || outcome.updated > 0 {
+                let event = if flags.incr { "zincr" } else { "zadd" };
+                ctx.notify(EventClass::ZSET, event, &args[1]);
                 ctx.propagate(|| Record::from_args(args));
             }
             if flags.incr {
@@ -432,11 +438,20 @@ fn handle_zrevrangebylex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     zrange(ctx, args, RangeType::Lex, Some(true));
 }
 
-/// Replies to a storing command and propagates it as sent when the
-/// destination changed.
-fn reply_stored(ctx: &mut ExecContext<'_>, args: &[Bytes], result: Result<ZStored, StoreError>) {
+/// Replies to a storing command, fires its events (`event` on the
+/// destination, `fresh` from [`ExecContext::creates_key`]) and propagates
+/// it as sent when the destination changed.
+fn reply_stored(
+    ctx: &mut ExecContext<'_>,
+    args: &[Bytes],
+    result: Result<ZStored, StoreError>,
+    fresh: bool,
+    event: &str,
+) {
     match result {
         Ok(stored) => {
+            let outcome = (stored.len, stored.destination_deleted);
+            notify_stored(ctx, &args[1], fresh, outcome, (EventClass::ZSET, event));
             if stored.len > 0 || stored.destination_deleted {
                 ctx.propagate(|| Record::from_args(args));
             }
@@ -452,8 +467,9 @@ fn handle_zrangestore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Ok(request) => request,
         Err(error) => return ctx.reply_error(&error),
     };
+    let fresh = ctx.creates_key(&args[1]);
     let result = ctx.db().zrangestore(&args[1], &args[2], &request.query);
-    reply_stored(ctx, args, result);
+    reply_stored(ctx, args, result, fresh, "zrangestore");
 }
 
 /// `ZREMRANGEBY*`: the range is read before the key is looked up.
@@ -493,6 +509,21 @@ fn handle_zremrangebylex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     zremrange(ctx, args, spec, "zremrangebylex");
 }
 
+/// The events of a pop that took members from `key` (`genericZpopCommand`):
+/// `zpopmin`/`zpopmax`, then `del` if the set was emptied.
+pub(crate) fn notify_zpopped(ctx: &mut ExecContext<'_>, key: &[u8], max: bool) {
+    ctx.notify(
+        EventClass::ZSET,
+        if max { "zpopmax" } else { "zpopmin" },
+        key,
+    );
+    // An emptied set is deleted; the store's pop does not say so, so the
+    // key is looked up, only when events are published.
+    if ctx.notifications_on() && ctx.db().type_of(key).is_none() {
+        ctx.notify(EventClass::GENERIC, "del", key);
+    }
+}
+
 /// `ZPOPMIN`/`ZPOPMAX key [count]`: a flat array of member, score pairs;
 /// propagated as sent when something was popped.
 fn zpop(ctx: &mut ExecContext<'_>, args: &[Bytes], max: bool) {
@@ -509,6 +540,7 @@ fn zpop(ctx: &mut ExecContext<'_>, args: &[Bytes], max: bool) {
     match ctx.db().zpop(&args[1], max, count) {
         Ok(items) => {
             if !items.is_empty() {
+                notify_zpopped(ctx, &args[1], max);
                 ctx.propagate(|| Record::from_args(args));
             }
             reply_scored(ctx, &items, true);
@@ -572,6 +604,7 @@ fn handle_zmpop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let keys = &args[2..where_at];
     match ctx.db().zmpop(keys, max, count) {
         Ok(Some((key, items))) => {
+            notify_zpopped(ctx, &key, max);
             ctx.propagate(|| {
                 Record::new(if max { "ZPOPMAX" } else { "ZPOPMIN" })
                     .arg(&key)
@@ -710,6 +743,7 @@ fn zset_op_store(ctx: &mut ExecContext<'_>, args: &[Bytes], op: ZsetOp) {
         Ok(request) => request,
         Err(error) => return ctx.reply_error(&error),
     };
+    let fresh = ctx.creates_key(&args[1]);
     let result = ctx.db().zset_op_store(
         op,
         &args[1],
@@ -717,7 +751,12 @@ fn zset_op_store(ctx: &mut ExecContext<'_>, args: &[Bytes], op: ZsetOp) {
         &request.weights,
         request.aggregate,
     );
-    reply_stored(ctx, args, result);
+    let event = match op {
+        ZsetOp::Union => "zunionstore",
+        ZsetOp::Inter => "zinterstore",
+        ZsetOp::Diff => "zdiffstore",
+    };
+    reply_stored(ctx, args, result, fresh, event);
 }
 
 fn handle_zunionstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
