@@ -36,6 +36,10 @@ pub(crate) struct Db {
     expires: usize,
     /// Sum of those deadlines, for the exact average TTL.
     deadline_sum: u128,
+    /// The access clock of the command changing this database (set by the
+    /// store before every change): every entry inserted is a new object and
+    /// is stamped with it, as Redis's `createObject` stamps `robj.lru`.
+    pub(crate) lru_clock: u32,
 }
 
 impl Db {
@@ -45,6 +49,7 @@ impl Db {
             expiry: ExpiryHeap::new(),
             expires: 0,
             deadline_sum: 0,
+            lru_clock: 0,
         }
     }
 
@@ -133,9 +138,17 @@ impl Db {
         self.table.entry_at(slot)
     }
 
+    /// Stamps the access clock of the entry at `slot` (a touching lookup).
+    /// Only while no snapshot is in progress: the write bypasses the
+    /// snapshot's copy-on-write (see [`Table::stamp_lru`]).
+    pub(crate) fn stamp_lru(&mut self, slot: Slot, clock: u32) {
+        self.table.stamp_lru(slot, clock);
+    }
+
     /// Inserts or replaces a whole entry; returns the entry it replaced.
     #[must_use = "a replaced entry goes to the store's disposal"]
-    pub(crate) fn insert(&mut self, entry: Entry) -> Option<Entry> {
+    pub(crate) fn insert(&mut self, mut entry: Entry) -> Option<Entry> {
+        entry.set_lru(self.lru_clock);
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
         let old = self.table.insert(entry);
@@ -148,7 +161,8 @@ impl Db {
 
     /// Replaces the entry at `slot` (same key) with `entry`.
     #[must_use = "a replaced entry goes to the store's disposal"]
-    pub(crate) fn replace_at(&mut self, slot: Slot, entry: Entry) -> Entry {
+    pub(crate) fn replace_at(&mut self, slot: Slot, mut entry: Entry) -> Entry {
+        entry.set_lru(self.lru_clock);
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
         let old = self
@@ -162,7 +176,8 @@ impl Db {
     }
 
     /// Inserts an entry whose key [`Db::find`] just reported absent.
-    pub(crate) fn insert_absent(&mut self, entry: Entry) {
+    pub(crate) fn insert_absent(&mut self, mut entry: Entry) {
+        entry.set_lru(self.lru_clock);
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
         self.table.insert_absent(entry);

@@ -33,8 +33,8 @@
 //! # How it is built
 //!
 //! * `entry` (private): each key, its value and its metadata live in **one**
-//!   allocation (a header with kind, flags, a 24-bit access clock kept for
-//!   LRU/LFU and varint lengths, the optional deadline, key and value),
+//!   allocation (a header with kind, flags, a 24-bit access clock for
+//!   `OBJECT IDLETIME` and varint lengths, the optional deadline, key and value),
 //!   referenced from the table by a thin 8-byte pointer.
 //! * `table` (private): each database is an extendible hash table of bounded
 //!   segments, so growth never rehashes everything at once.

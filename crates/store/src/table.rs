@@ -204,6 +204,20 @@ impl Table {
             .expect("slot used before any mutation of the table")
     }
 
+    /// Stamps the access clock of the entry at `slot`, in place and
+    /// without the snapshot's copy-on-write hook: the caller makes sure no
+    /// snapshot is in progress (Redis likewise skips the update while a
+    /// child process holds a point-in-time view, or every read would copy
+    /// pages; here it would copy a whole segment). The clock is metadata
+    /// the snapshot does not need, so nothing is lost.
+    pub(crate) fn stamp_lru(&mut self, slot: Slot, clock: u32) {
+        self.segments[slot.segment as usize]
+            .entries
+            .get_bucket_mut(slot.bucket)
+            .expect("slot used before any mutation of the table")
+            .set_lru(clock);
+    }
+
     /// Looks a key up without going through a slot.
     pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
         self.locate(key).map(|slot| self.entry_at(slot))

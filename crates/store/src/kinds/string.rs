@@ -32,6 +32,29 @@ pub(crate) fn encoding(value: &[u8], grown: bool) -> &'static str {
     }
 }
 
+/// Redis's `OBJ_SHARED_INTEGERS`: Redis holds a string whose value is an
+/// integer in `0..10000` (and `int`-encoded) as one of its shared integer
+/// objects instead of an object of its own.
+pub(crate) const OBJ_SHARED_INTEGERS: usize = 10_000;
+
+/// The shared integer object Redis would hold for this value (see
+/// [`OBJ_SHARED_INTEGERS`]), `None` when Redis would give it an object of
+/// its own. A shared object has one access clock for every key holding it,
+/// which `OBJECT IDLETIME` reports (see `crate::store`).
+pub(crate) fn shared_integer(value: &[u8], grown: bool) -> Option<usize> {
+    // At most four digits, no sign, no leading zero but "0" itself: cheap
+    // enough for every lookup of a string.
+    let canonical = !grown
+        && (1..=4).contains(&value.len())
+        && value.iter().all(u8::is_ascii_digit)
+        && (value[0] != b'0' || value.len() == 1);
+    canonical.then(|| {
+        value
+            .iter()
+            .fold(0, |n, digit| n * 10 + usize::from(digit - b'0'))
+    })
+}
+
 /// Whether `value` is the canonical decimal form of an `i64` (Redis's
 /// `string2l`: no sign but `-`, no leading zero, no spaces, in range).
 fn is_canonical_integer(value: &[u8]) -> bool {
@@ -79,6 +102,17 @@ mod tests {
         assert_eq!(encoding(&[b'x'; 44], false), "embstr");
         assert_eq!(encoding(&[b'x'; 45], false), "raw");
         assert_eq!(encoding(b"12", true), "raw");
+    }
+
+    #[test]
+    fn shared_integers_are_the_canonical_ones_below_10000() {
+        assert_eq!(shared_integer(b"0", false), Some(0));
+        assert_eq!(shared_integer(b"9999", false), Some(9999));
+        assert_eq!(shared_integer(b"10000", false), None);
+        assert_eq!(shared_integer(b"-1", false), None);
+        assert_eq!(shared_integer(b"07", false), None);
+        assert_eq!(shared_integer(b"", false), None);
+        assert_eq!(shared_integer(b"12", true), None);
     }
 
     #[test]

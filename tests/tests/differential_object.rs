@@ -1,0 +1,125 @@
+//! `OBJECT IDLETIME` against Redis 7.0: which commands count as an access
+//! of a key (Redis's `lookupKey` without `LOOKUP_NOTOUCH`) and which do not.
+//!
+//! The idle time is in whole seconds of a clock shared with the real world,
+//! so the test sleeps once (past two clock ticks) and then only classifies
+//! each key: idle at least 2 s ("kept": the command did not touch it) or at
+//! most 1 s ("reset"). Both bounds hold whatever the scheduling delays.
+
+mod differential_support;
+
+use std::time::Duration;
+
+use differential_support::{Pair, integer_reply};
+
+/// How long the keys are left alone: a little over two ticks of the 1 s
+/// clock, so an untouched key reads at least 2 on both servers (Redis's
+/// cached clock may lag its stamp by up to one `hz` period, 100 ms).
+const IDLE_PAUSE: Duration = Duration::from_millis(2300);
+
+/// One key per command: the key's set-up, and the command run on it after
+/// the pause.
+const CASES: &[(&str, &str)] = &[
+    ("SET get v", "GET get"),
+    ("SET strlen v", "STRLEN strlen"),
+    ("SET getrange hello", "GETRANGE getrange 0 1"),
+    ("SET mget v", "MGET mget nokey"),
+    ("SET touch v", "TOUCH touch nokey"),
+    ("SET append v", "APPEND append w"),
+    ("SET incr 1", "INCR incr"),
+    ("SET expire v", "EXPIRE expire 100"),
+    ("SET persist v", "PERSIST persist"),
+    ("SET copysrc v", "COPY copysrc copydst"),
+    ("SET exists v", "EXISTS exists"),
+    ("SET type v", "TYPE type"),
+    ("SET ttl v", "TTL ttl"),
+    ("SET pttl v", "PTTL pttl"),
+    ("SET expiretime v", "EXPIRETIME expiretime"),
+    ("SET pexpiretime v", "PEXPIRETIME pexpiretime"),
+    ("SET encoding v", "OBJECT ENCODING encoding"),
+    ("SET refcount 5", "OBJECT REFCOUNT refcount"),
+    ("SET idletime v", "OBJECT IDLETIME idletime"),
+    ("SET memory v", "MEMORY USAGE memory"),
+    ("HSET hget f v", "HGET hget f"),
+    ("HSET hgetall f v", "HGETALL hgetall"),
+    ("HSET hexists f v", "HEXISTS hexists nofield"),
+    ("HSET hset f v", "HSET hset g w"),
+    ("HSET hscan f v", "HSCAN hscan 0"),
+    ("SADD sismember m", "SISMEMBER sismember m"),
+    ("SADD smembers m", "SMEMBERS smembers"),
+    ("SADD sadd m", "SADD sadd m"),
+    ("SADD scard m n", "SCARD scard"),
+    ("SADD sinter m", "SINTER sinter nokey"),
+    // Redis holds small integers as shared objects with one clock: reading
+    // `sharedb` restarts `shareda`'s idle time too.
+    ("SET shareda 7", "TYPE shareda"),
+    ("SET sharedb 7", "GET sharedb"),
+    ("SET unshared 70000", "TYPE unshared"),
+];
+
+/// What the key's idle time says about the command: `"kept"` when it did
+/// not count as an access, `"reset"` when it did.
+fn classify(idle: i64) -> &'static str {
+    match idle {
+        2.. => "kept",
+        0 | 1 => "reset",
+        _ => "negative",
+    }
+}
+
+fn words(command: &str) -> Vec<&[u8]> {
+    command.split(' ').map(str::as_bytes).collect()
+}
+
+#[test]
+fn idle_time_restarts_on_the_accesses_redis_counts() {
+    let Some(mut p) = Pair::start() else { return };
+    for (setup, _) in CASES {
+        p.same(setup);
+    }
+    p.same("SET untouched v");
+    std::thread::sleep(IDLE_PAUSE);
+    // Commands over the whole keyspace, none of which is an access.
+    p.same_set("KEYS *");
+    p.both_args(&words("SCAN 0 TYPE string COUNT 1000"));
+    p.both_args(&words("RANDOMKEY"));
+    p.same("DBSIZE");
+    for (_, command) in CASES {
+        p.both_args(&words(command));
+    }
+    let mut keys: Vec<&str> = CASES
+        .iter()
+        .map(|(setup, _)| setup.split(' ').nth(1).expect("a key"))
+        .collect();
+    keys.extend(["copydst", "untouched"]);
+    let mut differences = Vec::new();
+    let mut classes = Vec::new();
+    for key in keys {
+        let (redis, redigo) = p.both_args(&words(&format!("OBJECT IDLETIME {key}")));
+        let (redis, redigo) = (
+            classify(integer_reply(&redis)),
+            classify(integer_reply(&redigo)),
+        );
+        if redis != redigo {
+            differences.push(format!("{key}: Redis {redis}, Redigo {redigo}"));
+        }
+        classes.push(redis);
+    }
+    assert!(differences.is_empty(), "idle times differ: {differences:?}");
+    // The sample covers both kinds of command.
+    assert!(classes.contains(&"kept") && classes.contains(&"reset"));
+}
+
+#[test]
+fn object_freq_without_an_lfu_policy_and_idletime_of_a_new_key() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "SET k v",
+        "OBJECT IDLETIME k",
+        "OBJECT FREQ k",
+        "OBJECT FREQ nokey",
+        "OBJECT IDLETIME nokey",
+        "HSET h f v",
+        "OBJECT FREQ h",
+    ]);
+}
