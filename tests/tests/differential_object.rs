@@ -123,3 +123,59 @@ fn object_freq_without_an_lfu_policy_and_idletime_of_a_new_key() {
         "OBJECT FREQ h",
     ]);
 }
+
+#[test]
+fn incrbyfloat_results_are_text_through_every_change_that_keeps_the_object() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "SET k 1.5",
+        "INCRBYFLOAT k 1.5",
+        "OBJECT ENCODING k",
+        "OBJECT REFCOUNT k",
+        // COPY duplicates the encoding; RENAME, RENAMENX, EXPIRE, PERSIST,
+        // GETEX and MOVE keep the object.
+        "COPY k c",
+        "OBJECT ENCODING c",
+        "RENAME c r",
+        "OBJECT ENCODING r",
+        "RENAMENX r r2",
+        "OBJECT ENCODING r2",
+        "EXPIRE r2 100",
+        "OBJECT ENCODING r2",
+        "PERSIST r2",
+        "GETEX r2 PX 100000",
+        "OBJECT ENCODING r2",
+        "MOVE r2 1",
+        "SELECT 1",
+        "OBJECT ENCODING r2",
+        "SELECT 0",
+        // Changes in place make it raw; a new value is encoded afresh.
+        "SET a 2",
+        "INCRBYFLOAT a 1",
+        "SETRANGE a 0 4",
+        "OBJECT ENCODING a",
+        "SET b 2",
+        "INCRBYFLOAT b 1",
+        "APPEND b x",
+        "OBJECT ENCODING b",
+        "SET d 2",
+        "INCRBYFLOAT d 1",
+        "INCR d",
+        "OBJECT ENCODING d",
+        "SET g 1",
+        "INCRBYFLOAT g 1",
+        "GETSET g 5",
+        "OBJECT ENCODING g",
+        "SET e 5",
+        "INCRBYFLOAT e 0",
+        "OBJECT ENCODING e",
+        "INCRBYFLOAT new 7",
+        "OBJECT ENCODING new",
+        "INCRBYFLOAT f 100000000000000000000",
+        "OBJECT ENCODING f",
+        // SET of the same text is an integer again.
+        "SET k 3",
+        "OBJECT ENCODING k",
+        "OBJECT REFCOUNT k",
+    ]);
+}

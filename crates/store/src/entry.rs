@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! byte 0       flags: bits 0..=2 value kind, bit 3 HAS_EXPIRY, bit 4 HAS_SPARE,
-//!              bit 5 OUT_OF_LINE
+//!              bit 5 OUT_OF_LINE, bit 6 AS_TEXT (strings: never `int`)
 //! bytes 1..4   access clock (24 bits, LE): Redis's LRU clock, see below
 //! varint       key length (LEB128, 1 byte below 128)
 //! varint       value length                      (without HAS_SPARE)
@@ -100,6 +100,14 @@ const KIND_MASK: u8 = 0b0000_0111;
 const HAS_EXPIRY: u8 = 0b0000_1000;
 const HAS_SPARE: u8 = 0b0001_0000;
 const OUT_OF_LINE: u8 = 0b0010_0000;
+/// A string Redis would hold as text whatever it reads as: the result of
+/// `INCRBYFLOAT`, which Redis stores with `createStringObjectFromLongDouble`
+/// and never tries to encode as an integer, so `OBJECT ENCODING` says
+/// `embstr` even for `3`. Kept by every change that keeps Redis's object
+/// (a new deadline, `RENAME`, `MOVE`) or copies its encoding (`COPY`'s
+/// `dupStringObject`); a write of a new value (`SET`, `INCR`, replaying the
+/// `SET` it was logged as) builds an entry without it.
+const AS_TEXT: u8 = 0b0100_0000;
 
 const KIND_STRING: u8 = 0;
 const KIND_HASH: u8 = 1;
@@ -211,6 +219,10 @@ impl Header {
 
     fn out_of_line(&self) -> bool {
         self.flags & OUT_OF_LINE != 0
+    }
+
+    fn as_text(&self) -> bool {
+        self.flags & AS_TEXT != 0
     }
 }
 
@@ -379,9 +391,35 @@ impl Entry {
         Self::from_parts(ValueKind::String, key, value, expire_at, 0)
     }
 
+    /// A string entry held as text (never `int` encoded, see `AS_TEXT`).
+    pub(crate) fn new_text_string(key: &[u8], value: &[u8], expire_at: Option<u64>) -> Entry {
+        let mut entry = Self::new_string(key, value, expire_at);
+        entry.add_flags(AS_TEXT);
+        entry
+    }
+
+    /// Sets `flags` in the flags byte.
+    fn add_flags(&mut self, flags: u8) {
+        // SAFETY: the flags byte is the block's first byte (module
+        // invariant); `&mut self` makes the write exclusive.
+        unsafe { *self.block.as_ptr().add(FLAGS_OFFSET) |= flags }
+    }
+
+    /// Gives `target`, a rebuilt or copied block of this entry, the flags
+    /// that describe the value rather than the block's layout (`AS_TEXT`).
+    fn carry_value_flags(&self, target: &mut Entry) {
+        target.add_flags(self.header().flags & AS_TEXT);
+    }
+
     /// A deep copy of this entry's value and deadline under another key
     /// (`COPY`, `RENAME`), of the same kind.
     pub(crate) fn copy_with_key(&self, key: &[u8]) -> Entry {
+        let mut copy = self.copy_value_with_key(key);
+        self.carry_value_flags(&mut copy);
+        copy
+    }
+
+    fn copy_value_with_key(&self, key: &[u8]) -> Entry {
         match self.payload_of_collection() {
             None => Self::from_parts(
                 self.kind(),
@@ -408,6 +446,7 @@ impl Entry {
             None => Self::from_parts(kind, key, self.value(), expire_at, self.raw_marker()),
         };
         moved.set_lru(clock);
+        self.carry_value_flags(&mut moved);
         moved
     }
 
@@ -441,15 +480,16 @@ impl Entry {
         }
         let start = header.value_start();
         let value = &self.block_with(&header)[start..start + header.value_len];
-        string::shared_integer(value, header.grown())
+        string::shared_integer(value, header.grown() || header.as_text())
     }
 
     /// Replaces this entry with a rebuilt block of the same key, keeping
-    /// the access clock (a rebuild is not an access, nor a new object).
-    fn rebuild(&mut self, rebuilt: Entry) {
-        let clock = self.lru();
+    /// the access clock (a rebuild is not an access, nor a new object) and
+    /// the value's flags.
+    fn rebuild(&mut self, mut rebuilt: Entry) {
+        rebuilt.set_lru(self.lru());
+        self.carry_value_flags(&mut rebuilt);
         *self = rebuilt;
-        self.set_lru(clock);
     }
 
     /// The spare room a rebuilt copy of this entry needs to keep its
@@ -627,7 +667,7 @@ impl Entry {
     pub(crate) fn encoding(&self) -> &'static str {
         let header = self.header();
         match header.kind() {
-            ValueKind::String => string::encoding(self.value(), header.grown()),
+            ValueKind::String => string::encoding(self.value(), header.grown(), header.as_text()),
             ValueKind::Hash => hash::encoding(self.payload_with(&header)),
             ValueKind::Set => set::encoding(self.payload_with(&header)),
         }

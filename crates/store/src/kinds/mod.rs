@@ -144,7 +144,7 @@ impl Value {
     /// ask the live key, [`DbHandle::object_encoding`](crate::DbHandle::object_encoding)).
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::String(bytes) => string::encoding(bytes, false),
+            Value::String(bytes) => string::encoding(bytes, false, false),
             Value::Hash(_) | Value::Set(_) => "hashtable",
         }
     }
