@@ -179,3 +179,160 @@ fn incrbyfloat_results_are_text_through_every_change_that_keeps_the_object() {
         "OBJECT REFCOUNT k",
     ]);
 }
+
+/// The elements of a RESP2 array reply, one level deep: each nested array
+/// is kept whole (its raw bytes), each scalar as its raw bytes.
+fn array_elements(reply: &[u8]) -> Vec<Vec<u8>> {
+    fn line_end(bytes: &[u8], from: usize) -> usize {
+        from + bytes[from..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a CRLF")
+    }
+    fn element_end(bytes: &[u8], at: usize) -> usize {
+        let end = line_end(bytes, at);
+        let header = std::str::from_utf8(&bytes[at + 1..end]).expect("ascii");
+        match bytes[at] {
+            b'$' => match header.parse::<i64>().expect("a length") {
+                -1 => end + 2,
+                len => end + 2 + len as usize + 2,
+            },
+            b'*' => {
+                let mut next = end + 2;
+                for _ in 0..header.parse::<usize>().expect("a count") {
+                    next = element_end(bytes, next);
+                }
+                next
+            }
+            _ => end + 2,
+        }
+    }
+    assert_eq!(
+        reply[0],
+        b'*',
+        "an array: {}",
+        String::from_utf8_lossy(reply)
+    );
+    let end = line_end(reply, 0);
+    let count: usize = std::str::from_utf8(&reply[1..end])
+        .expect("ascii")
+        .parse()
+        .expect("a count");
+    let mut at = end + 2;
+    (0..count)
+        .map(|_| {
+            let next = element_end(reply, at);
+            let element = reply[at..next].to_vec();
+            at = next;
+            element
+        })
+        .collect()
+}
+
+/// The field names of a `MEMORY STATS` reply (even positions), with the
+/// field names of each nested `db.N` map after its name.
+fn stats_names(reply: &[u8]) -> Vec<String> {
+    let elements = array_elements(reply);
+    let mut names = Vec::new();
+    for pair in elements.chunks(2) {
+        let name = String::from_utf8_lossy(&pair[0]).into_owned();
+        names.push(name);
+        if pair[1].starts_with(b"*") {
+            names.extend(
+                stats_names(&pair[1])
+                    .into_iter()
+                    .map(|nested| format!("  {nested}")),
+            );
+        }
+    }
+    names
+}
+
+#[test]
+fn memory_subcommands_answer_as_redis() {
+    let Some(mut p) = Pair::start() else { return };
+    // The container's subcommands come in the order of Redis's dict, whose
+    // hash seed is random per process: compare them as a set.
+    let (redis, redigo) = p.both_args(&words("COMMAND INFO memory"));
+    let subcommands = |reply: &[u8]| {
+        let command = array_elements(&array_elements(reply)[0]);
+        let mut subcommands = array_elements(&command[9]);
+        subcommands.sort();
+        (command[..9].to_vec(), subcommands)
+    };
+    assert_eq!(subcommands(&redigo), subcommands(&redis));
+    for command in [
+        "memory|usage",
+        "memory|stats",
+        "memory|doctor",
+        "memory|malloc-stats",
+        "memory|purge",
+        "memory|help",
+    ] {
+        p.same(&format!("COMMAND INFO {command}"));
+        p.same(&format!("COMMAND DOCS {command}"));
+    }
+    p.script(
+        &[
+            "MEMORY HELP",
+            "MEMORY PURGE",
+            "MEMORY DOCTOR extra",
+            "MEMORY STATS extra",
+            "MEMORY PURGE extra",
+            "MEMORY MALLOC-STATS extra",
+            // Both servers hold far less than the doctor's 5 MB: the same text.
+            "MEMORY DOCTOR",
+            "SET a 1",
+            "HSET h f v",
+            "SELECT 3",
+            "SET b 2",
+            "PEXPIRE b 100000",
+            "SELECT 0",
+            "MEMORY USAGE h SAMPLES 0",
+        ]
+        .iter()
+        .filter(|c| !c.starts_with("MEMORY USAGE"))
+        .copied()
+        .collect::<Vec<_>>(),
+    );
+    // Every field of Redis's STATS, in its order, with the same databases.
+    let (redis, redigo) = p.both_args(&words("MEMORY STATS"));
+    assert_eq!(stats_names(&redigo), stats_names(&redis));
+    let names = stats_names(&redis);
+    assert!(names.iter().any(|name| name.contains("db.3")), "{names:?}");
+    assert_eq!(
+        names.len(),
+        27 + 2 * (1 + 3),
+        "27 fields, two databases of 3"
+    );
+    // Redis built with jemalloc prints its report; Redigo answers as a
+    // build without it. Both are one bulk string.
+    let (redis, redigo) = p.both_args(&words("MEMORY MALLOC-STATS"));
+    assert!(redis.starts_with(b"$") && redigo.starts_with(b"$"));
+    assert!(redigo.ends_with(b"Stats not supported for the current allocator\r\n"));
+}
+
+#[test]
+fn memory_usage_samples_every_element_with_zero() {
+    let Some(mut p) = Pair::start() else { return };
+    let mut args: Vec<String> = vec!["HSET".into(), "h".into()];
+    for i in 0..1000 {
+        args.push(format!("field:{i}"));
+        args.push(if i == 0 {
+            "x".repeat(10_000)
+        } else {
+            "v".into()
+        });
+    }
+    let refs: Vec<&[u8]> = args.iter().map(String::as_bytes).collect();
+    p.same_args(&refs);
+    p.same("OBJECT ENCODING h");
+    for server in [&mut p.redis, &mut p.redigo] {
+        let all = integer_reply(&server.command(&words("MEMORY USAGE h SAMPLES 0")));
+        let all_again = integer_reply(&server.command(&words("MEMORY USAGE h SAMPLES 1000")));
+        assert_eq!(all, all_again, "sampling every element is exact");
+        // Sampling every element counts the one long value exactly once.
+        assert!(all > 10_000 && all < 10_000 + 1000 * 200, "{all}");
+        assert!(integer_reply(&server.command(&words("MEMORY USAGE h"))) > 0);
+    }
+}

@@ -69,7 +69,7 @@ FAMILIES = {
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
-        'memory:usage,help']),
+        'memory:purge,doctor,help,malloc-stats,usage,stats']),
 }
 
 TOOL = 'crates/server/tools/gen_command_specs.py'

@@ -75,6 +75,12 @@ impl Db {
         self.table.memory_bytes() + self.expiry.memory_bytes()
     }
 
+    /// Bytes of the expiry heap (the TTL bookkeeping, Redis's
+    /// `overhead.hashtable.expires`).
+    pub(crate) fn expiry_bytes(&self) -> usize {
+        self.expiry.memory_bytes()
+    }
+
     /// Records a new deadline for the key with hash `key_hash`.
     fn track_deadline_added(&mut self, key_hash: u64, deadline: Option<u64>) {
         if let Some(deadline) = deadline {

@@ -857,6 +857,21 @@ impl Entry {
         }
     }
 
+    /// `MEMORY USAGE`'s estimate of [`Entry::allocated_bytes`]: exact for
+    /// a string and a packed collection (one block), sampled from
+    /// `samples` elements for a big collection's elements (see
+    /// `Chunked::sampled_memory_bytes`).
+    pub(crate) fn sampled_bytes(&self, samples: usize) -> usize {
+        let header = self.header();
+        let inline = header.total();
+        match self.payload_with(&header) {
+            Payload::Big(big) if header.out_of_line() => {
+                inline + std::mem::size_of::<Big>() + big.sampled_memory_bytes(samples)
+            }
+            _ => inline,
+        }
+    }
+
     /// Ensures the value can hold `new_len` bytes, growing greedily, and
     /// zero-fills the bytes between the old and the new length.
     fn grow_value(&mut self, new_len: usize) {

@@ -112,7 +112,7 @@ pub use ops::strings::{GetExEffect, GetExTtl, SetCondition, SetOptions, SetOutco
 pub use scan::{DEFAULT_SCAN_COUNT, ScanOptions, ScanPage};
 pub use snapshot::{SnapshotEntry, SnapshotHandle};
 pub use store::{
-    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, EncodingLimits, KeyspaceInfo,
+    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, DbOverhead, EncodingLimits, KeyspaceInfo,
     SET_MAX_INTSET_ENTRIES_CAP, SNAPSHOT_STEP_MAX_TABLES, Store, StoreConfig,
 };
 pub use value::{HashValue, SetValue, Value, ValueKind};

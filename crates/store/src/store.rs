@@ -101,6 +101,20 @@ pub struct KeyspaceInfo {
     pub avg_ttl: u64,
 }
 
+/// One non-empty database's bookkeeping bytes, for `MEMORY STATS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbOverhead {
+    /// Database index.
+    pub db: usize,
+    /// Keys in it.
+    pub keys: usize,
+    /// The key table's own bytes (segments' buckets, directory), entries
+    /// excluded.
+    pub table: usize,
+    /// The expiry heap's bytes.
+    pub expiry: usize,
+}
+
 /// The whole keyspace: every numbered database. See the crate docs.
 #[derive(Debug)]
 pub struct Store {
@@ -416,6 +430,30 @@ impl Store {
             .map(|index| self.dbs[index].memory_bytes())
             .sum();
         dbs + (self.dbs.len() - touched) * empty + self.snapshot_memory()
+    }
+
+    /// The bookkeeping bytes of each non-empty database, in index order.
+    pub fn db_overheads(&self) -> Vec<DbOverhead> {
+        let mut found: Vec<DbOverhead> = self
+            .touched
+            .iter()
+            .map(|index| (index, &self.dbs[index]))
+            .filter(|(_, db)| db.len() > 0)
+            .map(|(index, db)| DbOverhead {
+                db: index,
+                keys: db.len(),
+                table: db.table.overhead_bytes(),
+                expiry: db.expiry_bytes(),
+            })
+            .collect();
+        found.sort_unstable_by_key(|overhead| overhead.db);
+        found
+    }
+
+    /// What [`Store::used_memory`] reports for this store when empty: its
+    /// databases' empty tables (`MEMORY STATS`'s `startup.allocated`).
+    pub fn empty_memory(&self) -> usize {
+        self.dbs.len() * Db::new(self.hasher.clone(), 0).memory_bytes()
     }
 
     /// Entries in the expiry heaps of all databases, stale ones included

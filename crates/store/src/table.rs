@@ -64,7 +64,7 @@ const MAX_DIRECTORY_SLOTS_PER_SEGMENT: usize = 64;
 
 /// The bytes of table bookkeeping per bucket: an 8-byte entry pointer plus
 /// hashbrown's one control byte.
-const BYTES_PER_BUCKET: usize = std::mem::size_of::<Entry>() + 1;
+pub(crate) const BYTES_PER_BUCKET: usize = std::mem::size_of::<Entry>() + 1;
 
 /// The position of a hash in the ordered keyspace (see module docs).
 pub(crate) fn position(hash: u64) -> u64 {
@@ -150,6 +150,13 @@ impl Table {
             + buckets * BYTES_PER_BUCKET
             + self.segments.capacity() * std::mem::size_of::<Segment>()
             + self.directory.capacity() * std::mem::size_of::<u32>()
+    }
+
+    /// Bytes of table bookkeeping alone: [`Table::memory_bytes`] without
+    /// the entry blocks (what Redis's `MEMORY STATS` calls a database's
+    /// `overhead.hashtable.main`).
+    pub(crate) fn overhead_bytes(&self) -> usize {
+        self.memory_bytes() - self.entry_bytes
     }
 
     pub(crate) fn segment_index_for(&self, pos: u64) -> usize {

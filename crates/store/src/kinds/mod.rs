@@ -54,6 +54,15 @@ impl Big {
         }
     }
 
+    /// `MEMORY USAGE`'s estimate of [`Big::memory_bytes`] from `samples`
+    /// elements (see `Chunked::sampled_memory_bytes`).
+    pub(crate) fn sampled_memory_bytes(&self, samples: usize) -> usize {
+        match self {
+            Big::Hash(table) => table.sampled_memory_bytes(samples),
+            Big::Set(table) => table.sampled_memory_bytes(samples),
+        }
+    }
+
     /// Whether no element is left.
     pub(crate) fn is_empty(&self) -> bool {
         match self {

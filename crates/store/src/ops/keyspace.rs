@@ -53,6 +53,19 @@ impl DbHandle<'_> {
         Some(self.db().entry_at(slot).to_value())
     }
 
+    /// `MEMORY USAGE key [SAMPLES samples]`: the bytes the key takes, `None`
+    /// when it is not in the table. Like Redis's `objectComputeSize` it
+    /// counts a small (packed) value exactly and estimates a big
+    /// collection's elements from `samples` of them (Redis's default is 5;
+    /// `usize::MAX` samples every element and is exact), with the
+    /// structure around them counted exactly; plus the key's table bucket.
+    /// As Redis (a plain `dictFind`) the lookup neither expires the key
+    /// nor counts as an access.
+    pub fn memory_usage(&self, key: &[u8], samples: usize) -> Option<usize> {
+        let entry = self.db().table.get(key)?;
+        Some(entry.sampled_bytes(samples) + crate::table::BYTES_PER_BUCKET)
+    }
+
     /// `OBJECT ENCODING`: the encoding Redis 7.0 would report for a live
     /// key's value (`None` when missing). Not an access.
     pub fn object_encoding(&mut self, key: &[u8]) -> Option<&'static str> {
