@@ -375,8 +375,9 @@ mod tests {
         assert_eq!(format_double(100.0), "100");
         assert_eq!(format_double(0.0), "0");
         // Redis's `dataset.percentage` of a float, promoted to double.
-        assert_eq!(format_double(99.856_552), "99.856552124023438");
+        assert_eq!(format_double(99.856_55), "99.856552124023438");
         assert_eq!(format_double(1.186_153_4), "1.1861534118652344");
+        assert_eq!(format_double(1.0 / 3.0), "0.3333333432674408");
         assert_eq!(format_double(f32::INFINITY), "inf");
         assert_eq!(format_double(f32::NAN), "nan");
         assert_eq!(format_double(1e20), "1.0000000200408773e+20");
