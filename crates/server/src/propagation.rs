@@ -133,6 +133,29 @@ impl PropagationLog {
         }
     }
 
+    /// Records what one command propagates as several records, `build`'s,
+    /// as run in database `db`: wrapped in `MULTI`/`EXEC` when there is more
+    /// than one, as Redis's `propagatePendingCommands` wraps a command's
+    /// `alsoPropagate` records, so a replay applies all or none (`SPOP key
+    /// count` as one `SREM` per member). A transaction's own wrapping must
+    /// not nest this one (Redis does not wrap inside `MULTI`/`EXEC`).
+    pub fn record_unit(&mut self, db: usize, build: impl FnOnce() -> Vec<Record>) {
+        if !self.enabled {
+            return;
+        }
+        let records = build();
+        let wrap = records.len() > 1;
+        if wrap {
+            self.push(db, Record::multi());
+        }
+        for record in records {
+            self.push(db, record);
+        }
+        if wrap {
+            self.push(db, Record::exec());
+        }
+    }
+
     /// Where the next record will go: pass it to
     /// [`PropagationLog::record_expired_before`] once the command that starts
     /// here has run.

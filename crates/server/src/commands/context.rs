@@ -79,6 +79,12 @@ impl ExecContext<'_> {
         self.propagation.record(self.client.db, build);
     }
 
+    /// Propagates the records `build` makes as one unit (see
+    /// [`PropagationLog::record_unit`](crate::propagation::PropagationLog::record_unit)).
+    pub fn propagate_unit(&mut self, build: impl FnOnce() -> Vec<Record>) {
+        self.propagation.record_unit(self.client.db, build);
+    }
+
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a
     /// read command found its key.
     pub fn keyspace_hit(&self) {
