@@ -85,7 +85,7 @@ FAMILIES = {
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
-        'memory:usage,help']),
+        'memory:purge,doctor,help,malloc-stats,usage,stats']),
     'pubsub': ('the pub/sub commands', [
         'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish',
         'pubsub:channels,numsub,numpat,shardchannels,shardnumsub,help',

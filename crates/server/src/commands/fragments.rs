@@ -275,4 +275,9 @@ pub(crate) const TIPS_ALL_SHARDS_ALL_SUCCEEDED: &[&str] =
 pub(crate) const TIPS_MULTI_SHARD_AGG_SUM: &[&str] =
     &["request_policy:multi_shard", "response_policy:agg_sum"];
 pub(crate) const TIPS_NONDETERMINISTIC_OUTPUT: &[&str] = &["nondeterministic_output"];
+pub(crate) const TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
+];
 pub(crate) const TIPS_NONDETERMINISTIC_OUTPUT_ORDER: &[&str] = &["nondeterministic_output_order"];
