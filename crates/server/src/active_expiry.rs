@@ -5,7 +5,8 @@
 //! [`KEYS_PER_ROUND`] keys, each under its own short dataset lock so clients
 //! interleave, repeated while rounds come back full (more keys are due) and
 //! the tick's time budget ([`TIME_BUDGET_PERCENT`] of the tick) lasts. Each
-//! removed key counts in `expired_keys` and is propagated as `DEL`.
+//! removed key counts in `expired_keys`, is propagated as `DEL` and fires
+//! an `expired` keyspace event.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::background_free::BackgroundFreer;
 use crate::dataset::{self, SharedDataset};
+use crate::pubsub::notifications::{self, EventClass};
 use crate::state::{ServerState, unix_time_ms};
 
 /// Keys one round may remove (one lock acquisition).
@@ -66,6 +68,16 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
             let expired = data.store.reap(unix_time_ms(), KEYS_PER_ROUND);
             for key in &expired {
                 data.propagation.record(key.db, || Record::del(&key.key));
+                // Published under the dataset lock, as every publish is
+                // (see `crate::pubsub`); one atomic load while off.
+                notifications::notify(
+                    server,
+                    None,
+                    EventClass::EXPIRED,
+                    "expired",
+                    &key.key,
+                    key.db,
+                );
             }
             data.flush_propagation();
             data.dispose_garbage();

@@ -24,7 +24,9 @@ use std::time::Instant;
 use tokio::sync::Notify;
 
 use crate::commands::MultiState;
-use crate::config::ClassLimit;
+use crate::config::{ClassLimit, ClientClass};
+use crate::pubsub::ClientPubSub;
+use crate::stats::Stats;
 
 /// Size of Redis's per-client static reply buffer (`PROTO_REPLY_CHUNK_BYTES`).
 /// Redigo keeps a client's replies in one contiguous buffer; `CLIENT LIST`
@@ -79,6 +81,9 @@ pub struct ClientState {
     pub kill_requested: bool,
     /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
     pub multi: MultiState,
+    /// Pub/sub subscriptions and the messages published to this client
+    /// not yet moved to its reply buffer (see [`crate::pubsub`]).
+    pub pubsub: ClientPubSub,
 }
 
 impl ClientState {
@@ -106,13 +111,30 @@ impl ClientState {
             soft_limit_since: None,
             kill_requested: false,
             multi: MultiState::default(),
+            pubsub: ClientPubSub::default(),
         }
+    }
+
+    /// Unsent output: replies not yet written plus published messages not
+    /// yet moved to the reply buffer (Redis has both in one buffer).
+    pub fn unsent_output(&self) -> usize {
+        self.output_pending + self.pubsub.queued.len()
     }
 
     /// Unsent output that does not fit Redis's static buffer (`omem=`; see
     /// [`REPLY_CHUNK_BYTES`]).
     pub fn output_list_bytes(&self) -> usize {
-        self.output_pending.saturating_sub(REPLY_CHUNK_BYTES)
+        self.unsent_output().saturating_sub(REPLY_CHUNK_BYTES)
+    }
+
+    /// The `client-output-buffer-limit` class this client falls in now:
+    /// `pubsub` while it is subscribed, as Redis's `getClientType`.
+    pub fn limit_class(&self) -> ClientClass {
+        if self.pubsub.is_subscribed() {
+            ClientClass::Pubsub
+        } else {
+            ClientClass::Normal
+        }
     }
 
     /// Redis's `checkClientOutputBufferLimits` for this client's `limit`,
@@ -154,6 +176,9 @@ impl ClientState {
     /// `x` in `MULTI`, `d` a watched key changed; `N` when none applies.
     fn flags(&self) -> String {
         let mut flags = String::new();
+        if self.pubsub.is_subscribed() {
+            flags.push('P');
+        }
         if self.multi.in_multi() {
             flags.push('x');
         }
@@ -183,10 +208,11 @@ impl ClientState {
             + self.query_buffer_free
             + self.reply_buffer_size
             + self.argv_mem
+            + self.pubsub.queued.capacity()
             + std::mem::size_of::<ClientState>();
         format!(
             "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
-             flags={flags} db={db} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={qfree} \
+             flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={qfree} \
              argv-mem={argv} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
              tot-mem={tot} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
             id = self.id,
@@ -198,14 +224,17 @@ impl ClientState {
             db = self.db,
             multi = self.multi.queued_count(),
             multi_mem = self.multi.memory(),
+            sub = self.pubsub.channel_count(),
+            psub = self.pubsub.pattern_count(),
+            ssub = self.pubsub.shard_channel_count(),
             qbuf = self.query_buffer_len,
             qfree = self.query_buffer_free,
             argv = self.argv_mem,
             rbs = self.reply_buffer_size,
             rbp = self.reply_buffer_peak,
-            obl = self.output_pending.min(REPLY_CHUNK_BYTES),
+            obl = self.unsent_output().min(REPLY_CHUNK_BYTES),
             oll = usize::from(omem > 0),
-            events = if self.output_pending > 0 { "rw" } else { "r" },
+            events = if self.unsent_output() > 0 { "rw" } else { "r" },
             cmd = self.last_command,
             resp = self.resp,
         )
@@ -220,9 +249,29 @@ pub struct ClientHandle {
     pub state: Arc<Mutex<ClientState>>,
     /// Notified by `CLIENT KILL`.
     pub kill: Arc<Notify>,
+    /// Notified when a message is queued for the client (see
+    /// [`crate::pubsub`]).
+    pub messages: Arc<Notify>,
 }
 
 impl ClientHandle {
+    /// A handle for a client no connection serves (in-process command
+    /// harnesses): what is delivered to it is never read.
+    pub fn detached() -> ClientHandle {
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        ClientHandle {
+            state: Arc::new(Mutex::new(ClientState::new(
+                0,
+                unspecified,
+                unspecified,
+                -1,
+                true,
+            ))),
+            kill: Arc::new(Notify::new()),
+            messages: Arc::new(Notify::new()),
+        }
+    }
+
     /// Locks the state, ignoring poisoning (a panicked task leaves plain data).
     pub fn lock(&self) -> MutexGuard<'_, ClientState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -235,6 +284,22 @@ impl ClientHandle {
     pub fn request_kill(&self, state: &mut ClientState) {
         state.kill_requested = true;
         self.kill.notify_one();
+    }
+
+    /// Closes the client for being over `client-output-buffer-limit`: as
+    /// Redis's `closeClientOnOutputBufferLimitReached`, logs it, counts it
+    /// (`client_output_buffer_limit_disconnections`) and sends nothing
+    /// more; queued messages are freed at once.
+    pub fn close_for_output_limit(&self, state: &mut ClientState, stats: &Stats) {
+        tracing::warn!(
+            "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            state.describe(Instant::now())
+        );
+        stats
+            .client_output_buffer_limit_disconnections
+            .fetch_add(1, Ordering::Relaxed);
+        state.pubsub.queued = bytes::BytesMut::new();
+        self.request_kill(state);
     }
 }
 
@@ -259,6 +324,11 @@ impl ClientRegistry {
     /// Removes a client.
     pub fn unregister(&self, id: u64) {
         self.lock().remove(&id);
+    }
+
+    /// The client with this id, if connected.
+    pub fn get(&self, id: u64) -> Option<ClientHandle> {
+        self.lock().get(&id).cloned()
     }
 
     /// How many clients are connected.

@@ -77,6 +77,7 @@ mod network;
 pub mod persistence;
 pub mod process_stats;
 pub mod propagation;
+pub mod pubsub;
 pub mod runtime;
 mod server;
 pub mod state;

@@ -13,6 +13,7 @@ use crate::client::ClientRegistry;
 use crate::commands::{CommandStats, CommandTable};
 use crate::config::{Config, LogLevel};
 use crate::memory_release::MemoryRelease;
+use crate::pubsub::PubSub;
 use crate::stats::Stats;
 use crate::watch::WatchRegistry;
 
@@ -55,6 +56,8 @@ pub struct ServerState {
     pub clients: ClientRegistry,
     /// Who `WATCH`es which keys (used under the dataset lock).
     pub watches: WatchRegistry,
+    /// Pub/sub subscriptions and keyspace notification flags.
+    pub pubsub: PubSub,
     /// The AOF is being replayed (`loading` in `INFO persistence`).
     loading: AtomicBool,
     /// What turning the AOF on at run time needs (set once at start-up).
@@ -88,6 +91,8 @@ impl ServerState {
     ) -> ServerState {
         let (shutdown, _) = watch::channel(None);
         let commands = CommandTable::standard();
+        let pubsub = PubSub::default();
+        pubsub.set_notify_flags(config.notify_keyspace_events);
         ServerState {
             port: AtomicU16::new(config.port),
             config: RwLock::new(config),
@@ -98,6 +103,7 @@ impl ServerState {
             memory_release: MemoryRelease::default(),
             clients: ClientRegistry::default(),
             watches: WatchRegistry::default(),
+            pubsub,
             loading: AtomicBool::new(false),
             aof_runtime: OnceLock::new(),
             offline_rewrite: Arc::default(),

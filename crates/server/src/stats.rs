@@ -36,6 +36,8 @@ pub struct Stats {
     pub total_net_output_bytes: AtomicU64,
     /// Highest `used_memory` seen (`used_memory_peak`).
     pub used_memory_peak: AtomicU64,
+    /// Clients closed for `client-output-buffer-limit`.
+    pub client_output_buffer_limit_disconnections: AtomicU64,
     ops: Mutex<OpsSampler>,
     /// Error replies by error code (`INFO errorstats`).
     errors_by_code: Mutex<BTreeMap<String, u64>>,
@@ -66,6 +68,7 @@ impl Default for Stats {
             total_net_input_bytes: AtomicU64::new(0),
             total_net_output_bytes: AtomicU64::new(0),
             used_memory_peak: AtomicU64::new(0),
+            client_output_buffer_limit_disconnections: AtomicU64::new(0),
             ops: Mutex::new(OpsSampler {
                 samples: [0; OPS_SAMPLES],
                 next: 0,
@@ -90,6 +93,7 @@ impl Stats {
             &self.total_error_replies,
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
+            &self.client_output_buffer_limit_disconnections,
         ] {
             counter.store(0, Ordering::Relaxed);
         }

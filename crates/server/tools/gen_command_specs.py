@@ -72,6 +72,10 @@ FAMILIES = {
         'memory:usage,help']),
     'transactions': ('the transaction commands', [
         'multi', 'exec', 'discard', 'watch', 'unwatch']),
+    'pubsub': ('the pub/sub commands', [
+        'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish',
+        'pubsub:channels,numsub,numpat,shardchannels,shardnumsub,help',
+        'ssubscribe', 'sunsubscribe', 'spublish']),
 }
 
 TOOL = 'crates/server/tools/gen_command_specs.py'

@@ -110,6 +110,8 @@ pub struct Store {
     pub(crate) config: StoreConfig,
     /// Keys removed by lazy expiry since the last [`Store::drain_expired`].
     pub(crate) expired: Vec<ExpiredKey>,
+    /// How many of `expired` [`Store::take_unannounced_expired`] returned.
+    expired_announced: usize,
     /// Where removed values go (see [`crate::garbage`]).
     pub(crate) disposal: Disposal,
     snapshot: Option<SnapshotState>,
@@ -153,6 +155,7 @@ impl Store {
                 ..config
             },
             expired: Vec::new(),
+            expired_announced: 0,
             disposal: Disposal::default(),
             snapshot: None,
             loading: false,
@@ -460,7 +463,19 @@ impl Store {
     /// Takes the keys removed by lazy expiry since the last call, for the
     /// server to count and propagate as `DEL`.
     pub fn drain_expired(&mut self) -> Vec<ExpiredKey> {
+        self.expired_announced = 0;
         std::mem::take(&mut self.expired)
+    }
+
+    /// The keys removed by lazy expiry that this has not returned yet since
+    /// the last [`Store::drain_expired`]: for the server's `expired`
+    /// keyspace events, which must fire when the key expires (before the
+    /// events of the command that found it expired), while the keys stay
+    /// for `drain_expired`.
+    pub fn take_unannounced_expired(&mut self) -> &[ExpiredKey] {
+        let start = self.expired_announced.min(self.expired.len());
+        self.expired_announced = self.expired.len();
+        &self.expired[start..]
     }
 
     /// `INFO keyspace` lines for the non-empty databases.

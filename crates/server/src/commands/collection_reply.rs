@@ -9,6 +9,7 @@ use redigo_store::ops::collections::{CollectionScanPage, PickSink};
 use redigo_store::{DbHandle, StoreError};
 
 use super::context::ExecContext;
+use crate::pubsub::notifications::EventClass;
 
 /// Most bytes one `HRANDFIELD`/`SRANDMEMBER` reply may take. A negative
 /// count asks for that many independent picks, up to `LONG_MAX`: Redis
@@ -102,15 +103,21 @@ pub(crate) fn reply_random_picks(
     }
 }
 
-/// `HDEL`/`SREM`: the number removed, propagated as sent when anything was.
+/// `HDEL`/`SREM`: the number removed, propagated as sent when anything was;
+/// fires `event` (`hdel`, `srem`) of `class`, then `del` if the key went.
 pub(crate) fn reply_removed(
     ctx: &mut ExecContext<'_>,
     args: &[bytes::Bytes],
     result: Result<redigo_store::ops::collections::Removed, StoreError>,
+    (class, event): (EventClass, &str),
 ) {
     match result {
         Ok(outcome) => {
             if outcome.removed > 0 {
+                ctx.notify(class, event, &args[1]);
+                if outcome.key_deleted {
+                    ctx.notify(EventClass::GENERIC, "del", &args[1]);
+                }
                 ctx.propagate(|| redigo_aof::Record::from_args(args));
             }
             ctx.reply_integer(i64::try_from(outcome.removed).unwrap_or(i64::MAX));

@@ -9,6 +9,7 @@ use redigo_store::{DbHandle, Store};
 
 use crate::client::ClientState;
 use crate::propagation::PropagationLog;
+use crate::pubsub::notifications::{self, EventClass};
 use crate::state::{ServerState, ShutdownMode};
 
 /// Out-of-band effects a command asks for; the connection acts on them after
@@ -90,6 +91,76 @@ impl ExecContext<'_> {
     /// once as if its timeout had expired, as Redis does inside `MULTI`.
     pub fn deny_blocking(&self) -> bool {
         self.in_exec()
+    }
+
+    /// Fires a keyspace event (Redis's `notifyKeyspaceEvent`) for `key` of
+    /// the client's database: call it after each change, with Redis's
+    /// event name and class (see [`crate::pubsub::notifications`]). One
+    /// atomic load while notifications are off.
+    pub fn notify(&mut self, class: EventClass, event: &str, key: &[u8]) {
+        if self.server.pubsub.notify_flags() == 0 {
+            return;
+        }
+        self.announce_lazy_expiry();
+        let db = self.client.db;
+        notifications::notify(self.server, Some(self.client), class, event, key, db);
+    }
+
+    /// Whether `key` is absent, so that writing it creates it; only looked
+    /// up when `new` events (`n`) are on, false otherwise. A command that
+    /// may create a key asks before writing and, if so, calls
+    /// [`ExecContext::notify_new`] after (Redis fires `new` in `dbAdd`).
+    pub fn creates_key(&mut self, key: &[u8]) -> bool {
+        self.wants_new_events() && self.db().type_of(key).is_none()
+    }
+
+    /// Whether keyspace notifications are on (for a handler that would do
+    /// extra work only to name the keys its events are about).
+    pub fn notifications_on(&self) -> bool {
+        self.server.pubsub.notify_flags() != 0
+    }
+
+    /// Whether `new` events are published now.
+    pub fn wants_new_events(&self) -> bool {
+        notifications::enabled(self.server.pubsub.notify_flags(), EventClass::NEW)
+    }
+
+    /// [`ExecContext::notify`] in database `db` rather than the client's
+    /// (`MOVE`'s `move_to`, `COPY ... DB`'s `copy_to`).
+    pub fn notify_in_db(&mut self, class: EventClass, event: &str, key: &[u8], db: usize) {
+        if self.server.pubsub.notify_flags() == 0 {
+            return;
+        }
+        self.announce_lazy_expiry();
+        notifications::notify(self.server, Some(self.client), class, event, key, db);
+    }
+
+    /// The `new` event of a key [`ExecContext::creates_key`] found absent.
+    pub fn notify_new(&mut self, key: &[u8]) {
+        self.notify(EventClass::NEW, "new", key);
+    }
+
+    /// Fires `expired` for the keys the store expired lazily during this
+    /// command and not yet announced (the dispatcher calls it after the
+    /// handler; [`ExecContext::notify`] before each event).
+    pub fn announce_lazy_expiry(&mut self) {
+        if self.server.pubsub.notify_flags() == 0 {
+            return;
+        }
+        let expired = self.store.take_unannounced_expired();
+        if expired.is_empty() {
+            return;
+        }
+        for key in expired {
+            notifications::notify(
+                self.server,
+                Some(&mut *self.client),
+                EventClass::EXPIRED,
+                "expired",
+                &key.key,
+                key.db,
+            );
+        }
     }
 
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a

@@ -87,6 +87,8 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     } else {
         None
     };
+    // A subscribed RESP2 client may only (un)subscribe, PING, QUIT, RESET.
+    let rejection = rejection.or_else(|| crate::pubsub::context_rejection(ctx.client, spec.name));
     if let Some(error) = rejection {
         if let Some(counters) = counters {
             counters.rejected_calls.fetch_add(1, Ordering::Relaxed);
@@ -123,6 +125,9 @@ pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: 
     let started = Instant::now();
     (spec.handler)(ctx, args);
     let elapsed = started.elapsed();
+    // `expired` events of keys the handler found expired and did not
+    // announce through a notification of its own.
+    ctx.announce_lazy_expiry();
     propagate_lazy_expiry(ctx, records_start);
     // A command's records are one unit: wrapped in MULTI/EXEC when there
     // are several, except inside EXEC, whose own call wraps them all.

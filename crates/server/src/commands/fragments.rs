@@ -19,6 +19,8 @@ pub(crate) const ACL_KEYSPACE_WRITE_FAST: &[&str] = &["@keyspace", "@write", "@f
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW: &[&str] = &["@keyspace", "@write", "@slow"];
 pub(crate) const ACL_KEYSPACE_WRITE_SLOW_DANGEROUS: &[&str] =
     &["@keyspace", "@write", "@slow", "@dangerous"];
+pub(crate) const ACL_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
+pub(crate) const ACL_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
 pub(crate) const ACL_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
 pub(crate) const ACL_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
 pub(crate) const ACL_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
@@ -38,6 +40,8 @@ pub(crate) const ARG_ASYNC: Arg = Arg::new("async", "pure-token")
 pub(crate) const ARG_ASYNC_OPTIONAL: Arg = Arg::new("async", "oneof")
     .flags(&["optional"])
     .arguments(&[ARG_ASYNC, ARG_SYNC]);
+pub(crate) const ARG_CHANNEL_OPTIONAL_MULTIPLE: Arg =
+    Arg::new("channel", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_COMMAND_NAME_OPTIONAL_MULTIPLE: Arg =
     Arg::new("command-name", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_CONDITION_OPTIONAL: Arg = Arg::new("condition", "oneof")
@@ -68,7 +72,10 @@ pub(crate) const ARG_NX: Arg = Arg::new("nx", "pure-token").token("NX");
 pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
     .token("MATCH")
     .flags(&["optional"]);
+pub(crate) const ARG_PATTERN_OPTIONAL_2: Arg = Arg::new("pattern", "pattern").flags(&["optional"]);
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
+pub(crate) const ARG_SHARDCHANNEL_OPTIONAL_MULTIPLE: Arg =
+    Arg::new("shardchannel", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_SOURCE: Arg = Arg::new("source", "key").key_spec(0);
 pub(crate) const ARG_SYNC: Arg = Arg::new("sync", "pure-token").token("SYNC").since("6.2.0");
 pub(crate) const ARG_XX: Arg = Arg::new("xx", "pure-token").token("XX");
@@ -93,12 +100,18 @@ pub(crate) const FLAGS_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY: &[Flag] =
     Flag::NoAuth,
     Flag::AllowBusy,
 ];
+pub(crate) const FLAGS_PUBSUB_LOADING_STALE: &[Flag] = &[Flag::Pubsub, Flag::Loading, Flag::Stale];
+pub(crate) const FLAGS_PUBSUB_LOADING_STALE_FAST: &[Flag] =
+    &[Flag::Pubsub, Flag::Loading, Flag::Stale, Flag::Fast];
+pub(crate) const FLAGS_PUBSUB_NOSCRIPT_LOADING_STALE: &[Flag] =
+    &[Flag::Pubsub, Flag::Noscript, Flag::Loading, Flag::Stale];
 pub(crate) const FLAGS_READONLY: &[Flag] = &[Flag::Readonly];
 pub(crate) const FLAGS_READONLY_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
 pub(crate) const FLAGS_WRITE: &[Flag] = &[Flag::Write];
 pub(crate) const FLAGS_WRITE_DENYOOM: &[Flag] = &[Flag::Write, Flag::Denyoom];
 pub(crate) const FLAGS_WRITE_DENYOOM_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
 pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
+pub(crate) const NOT_KEY_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["not_key"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);
 pub(crate) const RM_DELETE_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RM", "delete"], 1);

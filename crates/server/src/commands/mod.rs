@@ -83,6 +83,7 @@ mod introspection;
 mod keyspace;
 mod memory;
 mod object;
+mod pubsub;
 mod server_admin;
 mod sets;
 mod spec;
@@ -116,4 +117,5 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     object::COMMANDS,
     memory::COMMANDS,
     transactions::COMMANDS,
+    pubsub::COMMANDS,
 ];

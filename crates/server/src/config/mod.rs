@@ -169,6 +169,9 @@ pub struct Config {
     /// Most members of a set in the compact `intset` encoding
     /// (`set-max-intset-entries`).
     pub set_max_intset_entries: usize,
+    /// Keyspace notification classes (`notify-keyspace-events`), as flags
+    /// (see [`crate::pubsub::notifications`]); 0 turns them off.
+    pub notify_keyspace_events: u32,
 }
 
 impl Config {
@@ -209,6 +212,7 @@ impl Default for Config {
             hash_max_listpack_entries: DEFAULT_ENCODING_LIMITS.hash_max_listpack_entries,
             hash_max_listpack_value: DEFAULT_ENCODING_LIMITS.hash_max_listpack_value,
             set_max_intset_entries: DEFAULT_ENCODING_LIMITS.set_max_intset_entries,
+            notify_keyspace_events: 0,
         }
     }
 }

@@ -276,6 +276,18 @@ pub const PARAMS: &[Param] = &[
         set: |c, v| c.client_output_buffer_limit.apply(v),
     },
     Param {
+        name: "notify-keyspace-events",
+        help: "Keyspace notification classes, letters of Ag$lshzxeKEtmdn (empty: off)",
+        mutable: true,
+        boolean: false,
+        get: |c| crate::pubsub::notifications::format_flags(c.notify_keyspace_events),
+        set: |c, v| {
+            c.notify_keyspace_events = crate::pubsub::notifications::parse_flags(v)
+                .ok_or_else(|| crate::pubsub::notifications::INVALID_CLASS.to_string())?;
+            Ok(())
+        },
+    },
+    Param {
         name: "hash-max-listpack-entries",
         help: "Most fields of a hash kept in the compact listpack encoding \
                (alias hash-max-ziplist-entries)",

@@ -62,7 +62,6 @@ use tokio_util::codec::Decoder;
 use crate::aof::Aof;
 use crate::client::{ClientHandle, ClientState, REPLY_CHUNK_BYTES};
 use crate::commands::{self, Effects, ExecContext};
-use crate::config::ClientClass;
 use crate::dataset::{self, SharedDataset};
 use crate::shared::{ServerState, ShutdownMode, unix_time_ms};
 
@@ -118,6 +117,7 @@ pub(crate) async fn serve(
     // Unregistered first, so a peer that sees the connection end never finds
     // it still listed.
     server.clients.unregister(id);
+    server.pubsub.forget_client(&handle);
     let _ = socket.shutdown().await;
 }
 
@@ -249,6 +249,9 @@ async fn run(
             let _ = conn.write_out().await;
             return Close::Server;
         }
+        // Messages published to this client since its last batch follow
+        // that batch's replies.
+        handle.lock().pubsub.drain_into(&mut conn.out);
         if let Err(close) = conn.write_out().await {
             return close;
         }
@@ -284,6 +287,8 @@ enum Wake {
     Closed,
     /// Time to check limits again or to release buffers.
     Tick,
+    /// Pub/sub messages were queued for the client.
+    Messages,
 }
 
 impl Conn<'_> {
@@ -381,6 +386,9 @@ impl Conn<'_> {
                         return Err(Close::Server);
                     }
                 }
+                // Left queued until this write is done (counted meanwhile
+                // by the publishers' limit checks).
+                Wake::Messages => {}
             }
         }
         self.publish(None, 0);
@@ -390,18 +398,15 @@ impl Conn<'_> {
     /// Checks `client-output-buffer-limit` with `pending` bytes unsent
     /// (logging as Redis does when the client must go).
     fn output_limit_reached(&self, pending: usize) -> bool {
-        let limit = self
-            .server
-            .config()
-            .client_output_buffer_limit
-            .get(ClientClass::Normal);
+        let limits = self.server.config().client_output_buffer_limit;
         let auth_required = self.server.auth_required();
         let mut state = self.handle.lock();
         state.output_pending = pending;
+        let limit = limits.get(state.limit_class());
         let auth_pending = auth_required && !state.authenticated;
         if state.output_limit_reached(&limit, auth_pending, Instant::now()) {
-            state.kill_requested = true;
-            log_output_limit(&state);
+            self.handle
+                .close_for_output_limit(&mut state, &self.server.stats);
             return true;
         }
         false
@@ -433,6 +438,7 @@ impl Conn<'_> {
                     Wake::Closed
                 }
                 _ = sleep_until(release_deadline) => Wake::Tick,
+                _ = self.handle.messages.notified() => Wake::Messages,
             };
             match wake {
                 Wake::Io(n) => {
@@ -446,6 +452,8 @@ impl Conn<'_> {
                 Wake::Failed => return Err(Close::Peer),
                 Wake::Closed => return Err(Close::Server),
                 Wake::Tick => self.release_spare_room(),
+                // Back to the loop, which writes them.
+                Wake::Messages => return Ok(()),
             }
         }
     }
@@ -470,14 +478,6 @@ impl Conn<'_> {
         }
         self.out_peak = 0;
     }
-}
-
-/// Redis's warning for a client closed by `client-output-buffer-limit`.
-fn log_output_limit(state: &ClientState) {
-    tracing::warn!(
-        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-        state.describe(Instant::now())
-    );
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -525,10 +525,7 @@ fn execute_batch(
     out: &mut BytesMut,
     figures: QueryBufferFigures,
 ) -> (Effects, Option<ReplyHold>) {
-    let limit = server
-        .config()
-        .client_output_buffer_limit
-        .get(ClientClass::Normal);
+    let limits = server.config().client_output_buffer_limit;
     let auth_required = server.auth_required();
     let mut effects = Effects::default();
     let mut guard = dataset::lock(dataset);
@@ -538,6 +535,8 @@ fn execute_batch(
     client.query_buffer_len = figures.len;
     client.query_buffer_free = figures.free;
     client.argv_mem = figures.argv_mem;
+    // Messages published before this batch precede its replies.
+    client.pubsub.drain_into(out);
     let mut ran = 0;
     for request in requests.iter() {
         if effects.close_after_reply || effects.shutdown.is_some() {
@@ -565,9 +564,9 @@ fn execute_batch(
             client.output_pending = out.len();
             client.reply_buffer_size = out.capacity();
             let auth_pending = auth_required && !client.authenticated;
+            let limit = limits.get(client.limit_class());
             if client.output_limit_reached(&limit, auth_pending, Instant::now()) {
-                client.kill_requested = true;
-                log_output_limit(&client);
+                handle.close_for_output_limit(&mut client, &server.stats);
                 ran = requests.len();
                 break;
             }

@@ -149,6 +149,7 @@ async fn admit(
     let handle = ClientHandle {
         state: Arc::new(std::sync::Mutex::new(state)),
         kill: Arc::new(tokio::sync::Notify::new()),
+        messages: Arc::new(tokio::sync::Notify::new()),
     };
     server.clients.register(handle.clone(), id);
     tracing::debug!(%peer, client = id, "accepted connection");

@@ -169,6 +169,10 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // Later writes convert collections by the new thresholds; existing
     // values keep their encoding, as in Redis.
     ctx.store.set_encoding_limits(candidate.encoding_limits());
+    // Notifications read their flags from one atomic, not the config lock.
+    ctx.server
+        .pubsub
+        .set_notify_flags(candidate.notify_keyspace_events);
     ctx.reply_ok();
 }
 

@@ -21,6 +21,14 @@ const DEFAULT_USER: &[u8] = b"default";
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 fn handle_ping(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    if ctx.client.pubsub.is_subscribed() && ctx.client.resp == 2 && args.len() <= 2 {
+        // A subscribed RESP2 client gets PING's answer in the shape of a
+        // message, as Redis's pingCommand.
+        ctx.reply_array_len(2);
+        ctx.reply_bulk(b"pong");
+        ctx.reply_bulk(ExecContext::arg(args, 1));
+        return;
+    }
     // Arity -1 lets `PING a b` through; Redis's pingCommand rejects it itself.
     match args {
         [_] => ctx.reply_simple("PONG"),
@@ -199,6 +207,8 @@ fn handle_reset(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.client.resp = 2;
     ctx.client.name.clear();
     ctx.client.authenticated = !ctx.server.auth_required();
+    // pubsubUnsubscribeAll*(c, 0): every subscription, without replies.
+    ctx.server.pubsub.unsubscribe_all(ctx.client);
     ctx.reply_simple("RESET");
 }
 

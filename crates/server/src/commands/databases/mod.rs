@@ -15,6 +15,7 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
 use crate::commands::arguments::{int_or_reply, parse_int};
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -80,6 +81,12 @@ fn handle_move(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     match moved {
         Ok(true) => {
+            // Redis's moveCommand: added to the target (`new`), then
+            // `move_from` in the source database and `move_to` in the target.
+            let source = ctx.client.db;
+            ctx.notify_in_db(EventClass::NEW, "new", &args[1], target);
+            ctx.notify_in_db(EventClass::GENERIC, "move_from", &args[1], source);
+            ctx.notify_in_db(EventClass::GENERIC, "move_to", &args[1], target);
             ctx.propagate(|| Record::move_key(&args[1], &args[2]));
             ctx.reply_integer(1);
         }

@@ -20,6 +20,7 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
 use crate::commands::arguments::{c_str, integer, is_keyword};
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -119,10 +120,12 @@ fn expire_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], expiry: fn(i64) -> 
     match outcome {
         Ok(ExpireOutcome::NotSet) => ctx.reply_integer(0),
         Ok(ExpireOutcome::Set(deadline)) => {
+            ctx.notify(EventClass::GENERIC, "expire", key);
             ctx.propagate(|| Record::pexpireat(key, deadline));
             ctx.reply_integer(1);
         }
         Ok(ExpireOutcome::Deleted) => {
+            ctx.notify(EventClass::GENERIC, "del", key);
             ctx.propagate(|| Record::del(key));
             ctx.reply_integer(1);
         }
@@ -180,6 +183,7 @@ fn handle_pexpiretime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_persist(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let removed = ctx.db().persist(&args[1]);
     if removed {
+        ctx.notify(EventClass::GENERIC, "persist", &args[1]);
         ctx.propagate(|| Record::persist(&args[1]));
     }
     ctx.reply_integer(i64::from(removed));

@@ -35,6 +35,7 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
 use crate::commands::arguments::integer;
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -56,8 +57,13 @@ fn hset(ctx: &mut ExecContext<'_>, args: &[Bytes], name: &str, hmset: bool) {
     let Some(pairs) = field_pairs(args) else {
         return ctx.reply_error(&errors::wrong_arity(name));
     };
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().hset(&args[1], &pairs) {
         Ok(added) => {
+            if fresh {
+                ctx.notify_new(&args[1]);
+            }
+            ctx.notify(EventClass::HASH, "hset", &args[1]);
             ctx.propagate(|| Record::from_args(args));
             if hmset {
                 ctx.reply_ok();
@@ -78,9 +84,14 @@ fn handle_hmset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 fn handle_hsetnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().hsetnx(&args[1], &args[2], &args[3]) {
         Ok(set) => {
             if set {
+                if fresh {
+                    ctx.notify_new(&args[1]);
+                }
+                ctx.notify(EventClass::HASH, "hset", &args[1]);
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(set));
@@ -137,7 +148,7 @@ fn handle_hmget(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_hdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().hdel(&args[1], &args[2..]);
-    reply_removed(ctx, args, result);
+    reply_removed(ctx, args, result, (EventClass::HASH, "hdel"));
 }
 
 /// A read answering a number or a boolean: `exists` tells whether the
@@ -228,8 +239,13 @@ fn handle_hincrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let Some(delta) = integer(&args[3]) else {
         return ctx.reply_error(errors::NOT_INTEGER);
     };
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().hincrby(&args[1], &args[2], delta) {
         Ok(value) => {
+            if fresh {
+                ctx.notify_new(&args[1]);
+            }
+            ctx.notify(EventClass::HASH, "hincrby", &args[1]);
             ctx.propagate(|| Record::from_args(args));
             ctx.reply_integer(value);
         }
@@ -239,8 +255,13 @@ fn handle_hincrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_hincrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let (key, field) = (&args[1], &args[2]);
+    let fresh = ctx.creates_key(key);
     match ctx.db().hincrbyfloat(key, field, &args[3]) {
         Ok(value) => {
+            if fresh {
+                ctx.notify_new(key);
+            }
+            ctx.notify(EventClass::HASH, "hincrbyfloat", key);
             // Redis rewrites the command as `HSET key field <result>`.
             ctx.propagate(|| Record::new("HSET").arg(key).arg(field).arg(&value));
             ctx.reply_bulk(&value);

@@ -315,9 +315,21 @@ fn stats_section(ctx: &ExecContext<'_>, out: &mut String) {
     field!(out, "evicted_keys", 0);
     field!(out, "keyspace_hits", get(&stats.keyspace_hits));
     field!(out, "keyspace_misses", get(&stats.keyspace_misses));
-    field!(out, "pubsub_channels", 0);
-    field!(out, "pubsub_patterns", 0);
+    field!(out, "pubsub_channels", ctx.server.pubsub.channel_count());
+    field!(out, "pubsub_patterns", ctx.server.pubsub.pattern_count());
+    field!(
+        out,
+        "pubsubshard_channels",
+        ctx.server.pubsub.shard_channel_count()
+    );
     field!(out, "total_error_replies", get(&stats.total_error_replies));
+    // Not in Redis 7.0's INFO (later versions have it): how many clients
+    // `client-output-buffer-limit` closed.
+    field!(
+        out,
+        "client_output_buffer_limit_disconnections",
+        get(&stats.client_output_buffer_limit_disconnections)
+    );
 }
 
 fn replication_section(ctx: &ExecContext<'_>, out: &mut String) {

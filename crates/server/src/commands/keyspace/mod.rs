@@ -22,6 +22,7 @@ use super::arguments::{int_or_reply, is_keyword};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
+use crate::pubsub::notifications::EventClass;
 use scan::{handle_keys, handle_randomkey, handle_scan};
 
 /// The commands of this family.
@@ -38,7 +39,20 @@ use self::handle_del as handle_unlink;
 use self::handle_exists as handle_touch;
 
 fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let removed = ctx.db().del(&args[1..]);
+    let removed = if ctx.notifications_on() {
+        // One `del` event per key removed, in order (a repeated key is
+        // removed once), as Redis's delGenericCommand.
+        let mut removed = 0;
+        for key in &args[1..] {
+            if ctx.db().del(std::slice::from_ref(key)) > 0 {
+                removed += 1;
+                ctx.notify(EventClass::GENERIC, "del", key);
+            }
+        }
+        removed
+    } else {
+        ctx.db().del(&args[1..])
+    };
     if removed > 0 {
         ctx.propagate(|| Record::from_args(args));
     }
@@ -77,6 +91,7 @@ fn handle_rename(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().rename(src, dst) {
         Ok(()) => {
             if src != dst {
+                notify_rename(ctx, src, dst);
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_ok();
@@ -90,12 +105,21 @@ fn handle_renamenx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().rename_nx(src, dst) {
         Ok(renamed) => {
             if renamed {
+                notify_rename(ctx, src, dst);
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(renamed));
         }
         Err(error) => ctx.reply_error(&error.to_string()),
     }
+}
+
+/// The events of a rename (Redis's renameGenericCommand): the destination
+/// is added anew (`new`), then `rename_from` and `rename_to`.
+fn notify_rename(ctx: &mut ExecContext<'_>, src: &[u8], dst: &[u8]) {
+    ctx.notify_new(dst);
+    ctx.notify(EventClass::GENERIC, "rename_from", src);
+    ctx.notify(EventClass::GENERIC, "rename_to", dst);
 }
 
 /// The options of `COPY source destination [DB index] [REPLACE]`.
@@ -158,6 +182,9 @@ fn handle_copy(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match result {
         Ok(copied) => {
             if copied {
+                let target = options.db.unwrap_or(ctx.client.db);
+                ctx.notify_in_db(EventClass::NEW, "new", dst, target);
+                ctx.notify_in_db(EventClass::GENERIC, "copy_to", dst, target);
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(copied));

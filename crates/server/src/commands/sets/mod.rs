@@ -42,6 +42,7 @@ use super::collection_reply::{
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
+use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -52,9 +53,14 @@ fn count_reply(n: usize) -> i64 {
 }
 
 fn handle_sadd(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().sadd(&args[1], &args[2..]) {
         Ok(added) => {
             if added > 0 {
+                if fresh {
+                    ctx.notify_new(&args[1]);
+                }
+                ctx.notify(EventClass::SET, "sadd", &args[1]);
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(count_reply(added));
@@ -65,7 +71,7 @@ fn handle_sadd(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_srem(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().srem(&args[1], &args[2..]);
-    reply_removed(ctx, args, result);
+    reply_removed(ctx, args, result, (EventClass::SET, "srem"));
 }
 
 /// Replies to a read of one key with a number; `proves_key` tells whether
@@ -200,6 +206,13 @@ fn handle_spop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         Ok(popped) => popped,
         Err(error) => return ctx.reply_error(&error.to_string()),
     };
+    if !popped.members.is_empty() && ctx.notifications_on() {
+        // `spop`, then `del` when the set went (Redis's spop*Command).
+        ctx.notify(EventClass::SET, "spop", key);
+        if ctx.db().type_of(key).is_none() {
+            ctx.notify(EventClass::GENERIC, "del", key);
+        }
+    }
     if popped.whole_set {
         ctx.propagate(|| Record::del(key));
     } else if !popped.members.is_empty() {
@@ -221,11 +234,34 @@ fn handle_spop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 fn handle_smove(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    match ctx.db().smove(&args[1], &args[2], &args[3]) {
+    let (src, dst, member) = (&args[1], &args[2], &args[3]);
+    // What the events need to know, looked up only while they are on: is
+    // the destination created, does it gain the member.
+    let (fresh, dst_gains) = if ctx.notifications_on() && src != dst {
+        let fresh = ctx.creates_key(dst);
+        let has = matches!(ctx.db().sismember(dst, member), Ok(true));
+        (fresh, !has)
+    } else {
+        (false, false)
+    };
+    match ctx.db().smove(src, dst, member) {
         Ok(moved) => {
             // A move within one set answers whether the member is there
             // and changes nothing: Redis propagates nothing.
-            if moved && args[1] != args[2] {
+            if moved && src != dst {
+                // Redis's smoveCommand: `srem`, `del` if the source went,
+                // `new` if the destination was made, `sadd` if it gained
+                // the member.
+                ctx.notify(EventClass::SET, "srem", src);
+                if ctx.notifications_on() && ctx.db().type_of(src).is_none() {
+                    ctx.notify(EventClass::GENERIC, "del", src);
+                }
+                if fresh {
+                    ctx.notify_new(dst);
+                }
+                if dst_gains {
+                    ctx.notify(EventClass::SET, "sadd", dst);
+                }
                 ctx.propagate(|| Record::from_args(args));
             }
             ctx.reply_integer(i64::from(moved));
@@ -316,10 +352,19 @@ type StoreOp = fn(&mut DbHandle<'_>, &[u8], &[Bytes]) -> Result<Stored, StoreErr
 
 /// `SINTERSTORE`, `SUNIONSTORE`, `SDIFFSTORE`: propagated as sent when the
 /// destination changed (written, or deleted by an empty result).
-fn set_store(ctx: &mut ExecContext<'_>, args: &[Bytes], op: StoreOp) {
+fn set_store(ctx: &mut ExecContext<'_>, args: &[Bytes], op: StoreOp, event: &str) {
+    let fresh = ctx.creates_key(&args[1]);
     let result = op(&mut ctx.db(), &args[1], &args[2..]);
     match result {
         Ok(stored) => {
+            if stored.len > 0 {
+                if fresh {
+                    ctx.notify_new(&args[1]);
+                }
+                ctx.notify(EventClass::SET, event, &args[1]);
+            } else if stored.destination_deleted {
+                ctx.notify(EventClass::GENERIC, "del", &args[1]);
+            }
             if stored.len > 0 || stored.destination_deleted {
                 ctx.propagate(|| Record::from_args(args));
             }
@@ -330,15 +375,30 @@ fn set_store(ctx: &mut ExecContext<'_>, args: &[Bytes], op: StoreOp) {
 }
 
 fn handle_sinterstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    set_store(ctx, args, |db, dst, keys| db.sinterstore(dst, keys));
+    set_store(
+        ctx,
+        args,
+        |db, dst, keys| db.sinterstore(dst, keys),
+        "sinterstore",
+    );
 }
 
 fn handle_sunionstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    set_store(ctx, args, |db, dst, keys| db.sunionstore(dst, keys));
+    set_store(
+        ctx,
+        args,
+        |db, dst, keys| db.sunionstore(dst, keys),
+        "sunionstore",
+    );
 }
 
 fn handle_sdiffstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    set_store(ctx, args, |db, dst, keys| db.sdiffstore(dst, keys));
+    set_store(
+        ctx,
+        args,
+        |db, dst, keys| db.sdiffstore(dst, keys),
+        "sdiffstore",
+    );
 }
 
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order (as

@@ -32,6 +32,7 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
 use crate::commands::arguments::{integer, is_keyword};
+use crate::pubsub::notifications::EventClass;
 use set_options::{Grammar, StringOptions};
 
 /// The commands of this family.
@@ -99,6 +100,7 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         None => SetTtl::Clear,
     };
     let (key, value) = (&args[1], &args[2]);
+    let fresh = ctx.creates_key(key);
     let outcome = ctx.db().set(
         key,
         value,
@@ -124,6 +126,7 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         count_lookup(ctx, outcome.previous.is_some());
     }
     if outcome.written {
+        notify_set(ctx, key, fresh, expire.is_some());
         match outcome.expire_at_ms {
             Some(deadline) if expire.is_some() => propagate_set_pxat(ctx, key, value, deadline),
             _ => {
@@ -146,9 +149,24 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 }
 
+/// The events of a string write by `SET` and its variants (Redis's
+/// `setGenericCommand`): `new` if it created the key, `set`, and `expire`
+/// when it gave the key a TTL.
+fn notify_set(ctx: &mut ExecContext<'_>, key: &[u8], fresh: bool, expire: bool) {
+    if fresh {
+        ctx.notify_new(key);
+    }
+    ctx.notify(EventClass::STRING, "set", key);
+    if expire {
+        ctx.notify(EventClass::GENERIC, "expire", key);
+    }
+}
+
 fn handle_setnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let fresh = ctx.creates_key(&args[1]);
     let written = ctx.db().set_nx(&args[1], &args[2]);
     if written {
+        notify_set(ctx, &args[1], fresh, false);
         ctx.propagate(|| Record::setnx(&args[1], &args[2]));
     }
     ctx.reply_integer(i64::from(written));
@@ -161,6 +179,7 @@ fn set_with_expire(ctx: &mut ExecContext<'_>, args: &[Bytes], millis: bool) {
         return;
     };
     let (key, value) = (&args[1], &args[3]);
+    let fresh = ctx.creates_key(key);
     let result = if millis {
         ctx.db().pset_ex(key, amount, value)
     } else {
@@ -168,6 +187,7 @@ fn set_with_expire(ctx: &mut ExecContext<'_>, args: &[Bytes], millis: bool) {
     };
     match result {
         Ok(deadline) => {
+            notify_set(ctx, key, fresh, true);
             propagate_set_pxat(ctx, key, value, deadline);
             ctx.reply_ok();
         }
@@ -184,9 +204,11 @@ fn handle_psetex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 fn handle_getset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let fresh = ctx.creates_key(&args[1]);
     let result = ctx.db().get_set(&args[1], &args[2]);
     count_lookup(ctx, is_found(&result));
     if result.is_ok() {
+        notify_set(ctx, &args[1], fresh, false);
         ctx.propagate(|| Record::set(&args[1], &args[2]));
     }
     reply_value(ctx, result);
@@ -196,6 +218,7 @@ fn handle_getdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get_del(&args[1]);
     count_lookup(ctx, is_found(&result));
     if matches!(result, Ok(Some(_))) {
+        ctx.notify(EventClass::GENERIC, "del", &args[1]);
         ctx.propagate(|| Record::del(&args[1]));
     }
     reply_value(ctx, result);
@@ -242,9 +265,18 @@ fn handle_getex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     match effect {
         GetExEffect::None => {}
-        GetExEffect::Expire(deadline) => ctx.propagate(|| Record::pexpireat(key, deadline)),
-        GetExEffect::Persisted => ctx.propagate(|| Record::persist(key)),
-        GetExEffect::Deleted => ctx.propagate(|| Record::del(key)),
+        GetExEffect::Expire(deadline) => {
+            ctx.notify(EventClass::GENERIC, "expire", key);
+            ctx.propagate(|| Record::pexpireat(key, deadline));
+        }
+        GetExEffect::Persisted => {
+            ctx.notify(EventClass::GENERIC, "persist", key);
+            ctx.propagate(|| Record::persist(key));
+        }
+        GetExEffect::Deleted => {
+            ctx.notify(EventClass::GENERIC, "del", key);
+            ctx.propagate(|| Record::del(key));
+        }
     }
     reply_value(ctx, Ok(value));
 }
@@ -287,6 +319,16 @@ fn mset_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], only_if_none_exist: b
         ctx.reply_error(&errors::wrong_arity(&name));
         return;
     };
+    // Which keys each write creates, for `new` events (only looked up
+    // while those are on): a key repeated in the command is new once.
+    let mut fresh = Vec::new();
+    if ctx.wants_new_events() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, _) in &pairs {
+            let created = seen.insert(&key[..]) && ctx.creates_key(key);
+            fresh.push(created);
+        }
+    }
     let written = if only_if_none_exist {
         ctx.db().mset_nx(&pairs)
     } else {
@@ -294,6 +336,9 @@ fn mset_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], only_if_none_exist: b
         true
     };
     if written {
+        for (i, (key, _)) in pairs.iter().enumerate() {
+            notify_set(ctx, key, fresh.get(i).copied().unwrap_or(false), false);
+        }
         ctx.propagate(|| Record::from_args(args));
     }
     if only_if_none_exist {
@@ -311,10 +356,20 @@ fn handle_msetnx(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     mset_generic(ctx, args, true);
 }
 
-/// Applies an integer increment and replies with the new value.
-fn increment(ctx: &mut ExecContext<'_>, args: &[Bytes], result: Result<i64, StoreError>) {
+/// Applies an integer increment and replies with the new value; `fresh`
+/// when it created the key.
+fn increment(
+    ctx: &mut ExecContext<'_>,
+    args: &[Bytes],
+    fresh: bool,
+    result: Result<i64, StoreError>,
+) {
     match result {
         Ok(value) => {
+            if fresh {
+                ctx.notify_new(&args[1]);
+            }
+            ctx.notify(EventClass::STRING, "incrby", &args[1]);
             ctx.propagate(|| Record::from_args(args));
             ctx.reply_integer(value);
         }
@@ -323,13 +378,15 @@ fn increment(ctx: &mut ExecContext<'_>, args: &[Bytes], result: Result<i64, Stor
 }
 
 fn handle_incr(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let fresh = ctx.creates_key(&args[1]);
     let result = ctx.db().incr_by(&args[1], 1);
-    increment(ctx, args, result);
+    increment(ctx, args, fresh, result);
 }
 
 fn handle_decr(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let fresh = ctx.creates_key(&args[1]);
     let result = ctx.db().incr_by(&args[1], -1);
-    increment(ctx, args, result);
+    increment(ctx, args, fresh, result);
 }
 
 /// `INCRBY`/`DECRBY key delta`: `apply` the integer delta to the key.
@@ -342,8 +399,9 @@ fn increment_by(
         ctx.reply_error(errors::NOT_INTEGER);
         return;
     };
+    let fresh = ctx.creates_key(&args[1]);
     let result = apply(&mut ctx.db(), &args[1], delta);
-    increment(ctx, args, result);
+    increment(ctx, args, fresh, result);
 }
 
 fn handle_incrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
@@ -356,8 +414,13 @@ fn handle_decrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_incrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let key = &args[1];
+    let fresh = ctx.creates_key(key);
     match ctx.db().incr_by_float(key, &args[2]) {
         Ok(value) => {
+            if fresh {
+                ctx.notify_new(key);
+            }
+            ctx.notify(EventClass::STRING, "incrbyfloat", key);
             ctx.propagate(|| Record::set_keep_ttl(key, &value));
             ctx.reply_bulk(&value);
         }
@@ -394,6 +457,10 @@ fn handle_append(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
     match ctx.db().append(key, value) {
         Ok(len) => {
+            if current.is_none() {
+                ctx.notify_new(key);
+            }
+            ctx.notify(EventClass::STRING, "append", key);
             ctx.propagate(|| Record::append(key, value));
             ctx.reply_integer(length_reply(len));
         }
@@ -459,10 +526,15 @@ fn handle_setrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             return;
         }
     }
+    let fresh = ctx.creates_key(&args[1]);
     match ctx.db().set_range(&args[1], offset, value) {
         Ok(len) => {
             // An empty value changes nothing.
             if !value.is_empty() {
+                if fresh {
+                    ctx.notify_new(&args[1]);
+                }
+                ctx.notify(EventClass::STRING, "setrange", &args[1]);
                 ctx.propagate(|| Record::setrange(&args[1], &args[2], value));
             }
             ctx.reply_integer(length_reply(len));
