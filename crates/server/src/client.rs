@@ -84,6 +84,45 @@ pub struct ClientState {
     /// Pub/sub subscriptions and the messages published to this client
     /// not yet moved to its reply buffer (see [`crate::pubsub`]).
     pub pubsub: ClientPubSub,
+    /// `CLIENT REPLY` state (see [`ReplyControl`]).
+    pub reply: ReplyControl,
+    /// In `MONITOR` mode (Redis's `CLIENT_MONITOR`, flag `O`): every
+    /// executed command is streamed to it through its outbox
+    /// ([`ClientPubSub::queued`]); see [`crate::monitor`].
+    pub monitor: bool,
+    /// `CLIENT NO-EVICT on` (flag `e`).
+    pub no_evict: bool,
+    /// Waiting for a `CLIENT PAUSE` to end before its next command runs
+    /// (Redis blocks it with `BLOCKED_POSTPONE`: flag `b`).
+    pub postponed: bool,
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP`, as Redis 7.0's `CLIENT_REPLY_OFF`,
+/// `CLIENT_REPLY_SKIP` and `CLIENT_REPLY_SKIP_NEXT` flags: while `off` or
+/// `skip` is set nothing is added to the client's output (replies, errors,
+/// messages). `SKIP` sets `skip_next`, which becomes `skip` for the one
+/// command after it ([`ReplyControl::command_done`], Redis's `resetClient`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReplyControl {
+    /// `CLIENT REPLY OFF` is in force.
+    pub off: bool,
+    /// The current command's reply is dropped.
+    pub skip: bool,
+    /// The next command's reply is dropped.
+    pub skip_next: bool,
+}
+
+impl ReplyControl {
+    /// Whether output is dropped now.
+    pub fn suppressed(&self) -> bool {
+        self.off || self.skip
+    }
+
+    /// After each command, processed or rejected: the skip of this
+    /// command ends and a `SKIP` just run applies to the next one.
+    pub fn command_done(&mut self) {
+        self.skip = std::mem::take(&mut self.skip_next);
+    }
 }
 
 impl ClientState {
@@ -112,6 +151,10 @@ impl ClientState {
             kill_requested: false,
             multi: MultiState::default(),
             pubsub: ClientPubSub::default(),
+            reply: ReplyControl::default(),
+            monitor: false,
+            no_evict: false,
+            postponed: false,
         }
     }
 
@@ -173,17 +216,27 @@ impl ClientState {
     }
 
     /// The `flags=` letters, in Redis 7.0's order (`catClientInfoString`):
-    /// `x` in `MULTI`, `d` a watched key changed; `N` when none applies.
+    /// `O` a monitor, `P` subscribed, `x` in `MULTI`, `b` postponed by a
+    /// pause, `d` a watched key changed, `e` no-evict; `N` when none applies.
     fn flags(&self) -> String {
         let mut flags = String::new();
+        if self.monitor {
+            flags.push('O');
+        }
         if self.pubsub.is_subscribed() {
             flags.push('P');
         }
         if self.multi.in_multi() {
             flags.push('x');
         }
+        if self.postponed {
+            flags.push('b');
+        }
         if self.multi.dirty_cas() {
             flags.push('d');
+        }
+        if self.no_evict {
+            flags.push('e');
         }
         if flags.is_empty() {
             flags.push('N');

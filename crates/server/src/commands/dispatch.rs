@@ -34,8 +34,26 @@ fn propagate_lazy_expiry(ctx: &mut ExecContext<'_>, records_start: usize) {
 
 /// Runs `args` (a decoded request, never empty) on the context: lookup,
 /// arity, authentication, then the handler. Exactly one reply is written,
-/// except for a cross-protocol attack, which only closes the connection.
+/// except for a cross-protocol attack, which only closes the connection,
+/// and while `CLIENT REPLY OFF|SKIP` drops it.
 pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let reply_start = ctx.out.len();
+    process(ctx, args);
+    if ctx.effects.postponed {
+        // Not run yet (CLIENT PAUSE): it comes back through here.
+        return;
+    }
+    // CLIENT REPLY: what a command added while replies are off or skipped
+    // is dropped (Redis's `prepareClientToWrite` refuses it); then a SKIP
+    // ends, or begins for the next command (Redis's `resetClient`).
+    if ctx.client.reply.suppressed() {
+        ctx.out.truncate(reply_start);
+    }
+    ctx.client.reply.command_done();
+}
+
+/// Redis's `processCommand`: the checks, then the call or the queueing.
+fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let Some(name) = args.first() else {
         return;
     };
@@ -84,6 +102,12 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             .aof()
             .and_then(|live| live.aof.write_error())
             .map(|reason| format!("MISCONF Errors writing to the AOF file: {reason}"))
+    } else if ctx.client.monitor
+        && (writes || spec.has(Flag::Readonly) || spec.has(Flag::MayReplicate))
+    {
+        // A monitor is a replica to Redis, which may not touch keys (its
+        // queue cannot hold any: they are refused while queuing).
+        Some("ERR Replica can't interact with the keyspace".to_string())
     } else {
         None
     };
@@ -103,6 +127,15 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 
     ctx.client.last_command = spec.name;
+    // CLIENT PAUSE holds every command, or (WRITE) those that may write or
+    // replicate; never a monitor (a replica to Redis). See `client_pause`.
+    let may_write = writes || spec.has(Flag::MayReplicate);
+    if !ctx.client.monitor && ctx.server.pause.postpones(may_write) {
+        ctx.client.postponed = true;
+        ctx.effects.postponed = true;
+        return;
+    }
+    ctx.client.postponed = false;
     // Inside MULTI, commands wait for EXEC (see `transactions`).
     if ctx.client.multi.in_multi() && transactions::is_queued(spec) {
         transactions::queue(ctx, spec, args);
@@ -138,6 +171,11 @@ pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: 
     // place counts only if the command propagated something).
     let wrote = ctx.propagation.writes() != writes_before;
     ctx.server.watches.apply(ctx.store, wrote, ctx.now_ms);
+    // MONITOR sees the command once it ran, unless it is an admin command
+    // or hidden from monitors (Redis's `call`).
+    if ctx.server.monitors.any() && !spec.has(Flag::SkipMonitor) && !spec.has(Flag::Admin) {
+        crate::monitor::feed(ctx.server, ctx.client, args);
+    }
     ctx.server
         .stats
         .total_commands_processed

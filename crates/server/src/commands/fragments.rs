@@ -69,6 +69,8 @@ pub(crate) const ARG_MEMBER_MULTIPLE: Arg = Arg::new("member", "string").flags(&
 pub(crate) const ARG_NEWKEY: Arg = Arg::new("newkey", "key").key_spec(1);
 pub(crate) const ARG_NORMAL: Arg = Arg::new("normal", "pure-token").token("NORMAL");
 pub(crate) const ARG_NX: Arg = Arg::new("nx", "pure-token").token("NX");
+pub(crate) const ARG_OFF: Arg = Arg::new("off", "pure-token").token("OFF");
+pub(crate) const ARG_ON: Arg = Arg::new("on", "pure-token").token("ON");
 pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
     .token("MATCH")
     .flags(&["optional"]);
