@@ -54,13 +54,16 @@ pub(crate) fn handle_client_pause(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.reply_error("ERR timeout is negative");
         return;
     }
-    // Redis adds the timeout to the current Unix time in milliseconds and
-    // refuses a sum that would overflow.
-    if timeout > 0 && timeout > i64::MAX - ctx.now_ms as i64 {
-        ctx.reply_error("ERR timeout is out of range");
-        return;
-    }
-    ctx.server.pause.pause(mode, timeout as u64);
+    // Redis 7.0 adds the timeout to the current Unix time in milliseconds
+    // without an overflow check: a sum past `i64::MAX` wraps to an end in
+    // the past, so the pause ends at once (its mode still applies to a
+    // pause already in force, as here).
+    let duration_ms = if timeout > i64::MAX - ctx.now_ms as i64 {
+        0
+    } else {
+        timeout as u64
+    };
+    ctx.server.pause.pause(mode, duration_ms);
     ctx.reply_ok();
 }
 
