@@ -1,5 +1,5 @@
-//! Random command sequences mixing the hash, set, string and key commands
-//! over three keys, sent to Redis 7.0 and to Redigo: every reply must be
+//! Random command sequences mixing the hash, set, list, string and key
+//! commands over three keys, sent to Redis 7.0 and to Redigo: every reply must be
 //! the same. Keys keep changing kind (`SET` over a hash, `SADD` on a
 //! string, `SUNIONSTORE` over anything, `RENAME`, `DEL`), so `WRONGTYPE`
 //! and the deletion of emptied collections are exercised on every path.
@@ -10,7 +10,7 @@
 //! compared as sorted lists. Random commands (`SPOP`, `SRANDMEMBER`,
 //! `HRANDFIELD`) are left out: their shapes are checked in
 //! `differential_sets`/`differential_hashes`. The final state is compared
-//! key by key with `TYPE`, `HGETALL` and `SMEMBERS`.
+//! key by key with `TYPE`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1` and `GET`.
 
 mod differential_support;
 
@@ -30,6 +30,54 @@ const KEYS: &[&str] = &["a", "b", "c"];
 const FIELDS: &[&str] = &["f", "g", "h"];
 const VALUES: &[&str] = &["", "0", "1", "-7", "10", "x", "1.5", "9223372036854775807"];
 const MEMBERS: &[&str] = &["1", "2", "-3", "10", "x", "y", "01"];
+
+/// List elements: few, so that pivots, `LREM` and `LPOS` find matches.
+const ELEMENTS: &[&str] = &["x", "y", "1", "zz"];
+/// Indexes, counts and ranks of the list commands.
+const INDEXES: &[&str] = &["0", "1", "2", "-1", "-2", "-5", "5", "x"];
+
+/// A list command.
+fn list_command() -> impl Strategy<Value = Vec<String>> {
+    let key = || pick(KEYS);
+    let element = || pick(ELEMENTS);
+    let index = || pick(INDEXES);
+    let end = || pick(&["LEFT", "RIGHT"]);
+    prop_oneof![
+        (
+            pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]),
+            key(),
+            element(),
+            element()
+        )
+            .prop_map(|(c, k, e, f)| words(&[&c, &k, &e, &f])),
+        (pick(&["LPOP", "RPOP"]), key()).prop_map(|(c, k)| words(&[&c, &k])),
+        (pick(&["LPOP", "RPOP"]), key(), pick(&["0", "1", "3", "-1"]))
+            .prop_map(|(c, k, n)| words(&[&c, &k, &n])),
+        key().prop_map(|k| words(&["LLEN", &k])),
+        (key(), index(), index()).prop_map(|(k, s, e)| words(&["LRANGE", &k, &s, &e])),
+        (key(), index()).prop_map(|(k, i)| words(&["LINDEX", &k, &i])),
+        (key(), index(), element()).prop_map(|(k, i, e)| words(&["LSET", &k, &i, &e])),
+        (key(), pick(&["BEFORE", "AFTER"]), element(), element())
+            .prop_map(|(k, w, p, e)| words(&["LINSERT", &k, &w, &p, &e])),
+        (key(), index(), element()).prop_map(|(k, n, e)| words(&["LREM", &k, &n, &e])),
+        (key(), index(), index()).prop_map(|(k, s, e)| words(&["LTRIM", &k, &s, &e])),
+        (
+            key(),
+            element(),
+            index(),
+            pick(&["0", "1", "2"]),
+            pick(&["0", "2"])
+        )
+            .prop_map(|(k, e, r, c, m)| words(&[
+                "LPOS", &k, &e, "RANK", &r, "COUNT", &c, "MAXLEN", &m
+            ])),
+        (key(), element()).prop_map(|(k, e)| words(&["LPOS", &k, &e])),
+        (key(), key(), end(), end()).prop_map(|(a, b, f, t)| words(&["LMOVE", &a, &b, &f, &t])),
+        (key(), key()).prop_map(|(a, b)| words(&["RPOPLPUSH", &a, &b])),
+        (key(), key(), end(), pick(&["1", "2", "5"]))
+            .prop_map(|(a, b, e, n)| words(&["LMPOP", "2", &a, &b, &e, "COUNT", &n])),
+    ]
+}
 
 fn pick(options: &'static [&'static str]) -> impl Strategy<Value = String> {
     proptest::sample::select(options).prop_map(String::from)
@@ -142,7 +190,8 @@ fn random_collection_sequences_reply_as_redis_does() {
         failure_persistence: None,
         ..Config::default()
     });
-    let sequences = proptest::collection::vec(command(), MIN_COMMANDS..=MAX_COMMANDS);
+    let any_command = prop_oneof![3 => command(), 2 => list_command()];
+    let sequences = proptest::collection::vec(any_command, MIN_COMMANDS..=MAX_COMMANDS);
     let result = runner.run(&sequences, |sequence| {
         let mut pair = pair.borrow_mut();
         compare(&mut pair, &words(&["FLUSHALL"])).map_err(TestCaseError::fail)?;
@@ -155,6 +204,7 @@ fn random_collection_sequences_reply_as_redis_does() {
                 words(&["TYPE", key]),
                 words(&["HGETALL", key]),
                 words(&["SMEMBERS", key]),
+                words(&["LRANGE", key, "0", "-1"]),
                 words(&["GET", key]),
             ] {
                 compare(&mut pair, &check).map_err(TestCaseError::fail)?;

@@ -79,11 +79,11 @@ pub struct ClientState {
     /// Set by `CLIENT KILL` or an output limit: the connection closes
     /// without sending anything more.
     pub kill_requested: bool,
-    /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
-    pub multi: MultiState,
     /// Pub/sub subscriptions and the messages published to this client
     /// not yet moved to its reply buffer (see [`crate::pubsub`]).
     pub pubsub: ClientPubSub,
+    /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
+    pub multi: MultiState,
     /// `CLIENT REPLY` state (see [`ReplyControl`]).
     pub reply: ReplyControl,
     /// In `MONITOR` mode (Redis's `CLIENT_MONITOR`, flag `O`): every
@@ -100,8 +100,9 @@ pub struct ClientState {
 /// `CLIENT REPLY ON|OFF|SKIP`, as Redis 7.0's `CLIENT_REPLY_OFF`,
 /// `CLIENT_REPLY_SKIP` and `CLIENT_REPLY_SKIP_NEXT` flags: while `off` or
 /// `skip` is set nothing is added to the client's output (replies, errors,
-/// messages). `SKIP` sets `skip_next`, which becomes `skip` for the one
-/// command after it ([`ReplyControl::command_done`], Redis's `resetClient`).
+/// monitor lines) but pushed pub/sub replies and messages. `SKIP` sets
+/// `skip_next`, which becomes `skip` for the one command after it
+/// ([`ReplyControl::command_done`], Redis's `resetClient`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ReplyControl {
     /// `CLIENT REPLY OFF` is in force.
@@ -149,8 +150,8 @@ impl ClientState {
             output_pending: 0,
             soft_limit_since: None,
             kill_requested: false,
-            multi: MultiState::default(),
             pubsub: ClientPubSub::default(),
+            multi: MultiState::default(),
             reply: ReplyControl::default(),
             monitor: false,
             no_evict: false,
@@ -223,6 +224,7 @@ impl ClientState {
         if self.monitor {
             flags.push('O');
         }
+        // Redis's order: P (subscribed) comes before x.
         if self.pubsub.is_subscribed() {
             flags.push('P');
         }
@@ -275,11 +277,11 @@ impl ClientState {
             name = self.name,
             flags = self.flags(),
             db = self.db,
-            multi = self.multi.queued_count(),
-            multi_mem = self.multi.memory(),
             sub = self.pubsub.channel_count(),
             psub = self.pubsub.pattern_count(),
             ssub = self.pubsub.shard_channel_count(),
+            multi = self.multi.queued_count(),
+            multi_mem = self.multi.memory(),
             qbuf = self.query_buffer_len,
             qfree = self.query_buffer_free,
             argv = self.argv_mem,

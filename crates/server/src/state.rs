@@ -54,10 +54,10 @@ pub struct ServerState {
     pub command_stats: CommandStats,
     /// Connected clients.
     pub clients: ClientRegistry,
-    /// Who `WATCH`es which keys (used under the dataset lock).
-    pub watches: WatchRegistry,
     /// Pub/sub subscriptions and keyspace notification flags.
     pub pubsub: PubSub,
+    /// Who `WATCH`es which keys (used under the dataset lock).
+    pub watches: WatchRegistry,
     /// `CLIENT PAUSE` in force, if any.
     pub pause: crate::client_pause::ClientPause,
     /// Clients in `MONITOR` mode.
@@ -106,8 +106,8 @@ impl ServerState {
             stats: Stats::default(),
             memory_release: MemoryRelease::default(),
             clients: ClientRegistry::default(),
-            watches: WatchRegistry::default(),
             pubsub,
+            watches: WatchRegistry::default(),
             pause: Default::default(),
             monitors: Default::default(),
             loading: AtomicBool::new(false),

@@ -7,8 +7,8 @@ mod aof_support;
 use std::time::Duration;
 
 use aof_support::{
-    FAR_DEADLINE, del, del_locked, live_model, now_ms, record_count, replay_model, set, set_locked,
-    start, wait_until,
+    FAR_DEADLINE, del, del_locked, live_model, now_ms, record_count, replay_model, run_locked, set,
+    set_locked, start, wait_until,
 };
 use proptest::prelude::*;
 use redigo_server::aof::{
@@ -31,6 +31,15 @@ enum Op {
         db: usize,
         key: u8,
     },
+    /// Pushes `elements` at one end of a list, then pops `pop` from the
+    /// other (a key holding a string answers WRONGTYPE and stays).
+    List {
+        db: usize,
+        key: u8,
+        left: bool,
+        elements: Vec<Vec<u8>>,
+        pop: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -38,6 +47,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..4usize, any::<u8>(), prop::collection::vec(any::<u8>(), 0..12), prop::option::of(1..1_000_000u32))
             .prop_map(|(db, key, value, ttl)| Op::Set { db, key, value, ttl }),
         1 => (0..4usize, any::<u8>()).prop_map(|(db, key)| Op::Del { db, key }),
+        1 => (0..4usize, any::<u8>(), any::<bool>(), prop::collection::vec(prop::collection::vec(any::<u8>(), 0..6), 1..40), 0..30u8)
+            .prop_map(|(db, key, left, elements, pop)| Op::List { db, key, left, elements, pop }),
     ]
 }
 
@@ -70,6 +81,27 @@ fn apply(data: &mut dataset::Dataset, op: &Op) {
             ttl.map(|t| FAR_DEADLINE + u64::from(t)),
         ),
         Op::Del { db, key: k } => del_locked(data, *db, &key(*k)),
+        Op::List {
+            db,
+            key: k,
+            left,
+            elements,
+            pop,
+        } => {
+            let key = key(*k);
+            let (push, pop_end): (&[u8], &[u8]) = if *left {
+                (b"LPUSH", b"RPOP")
+            } else {
+                (b"RPUSH", b"LPOP")
+            };
+            let mut args: Vec<&[u8]> = vec![push, &key];
+            args.extend(elements.iter().map(Vec::as_slice));
+            run_locked(data, *db, &args);
+            if *pop > 0 {
+                let count = pop.to_string();
+                run_locked(data, *db, &[pop_end, &key, count.as_bytes()]);
+            }
+        }
     }
 }
 

@@ -67,16 +67,19 @@ FAMILIES = {
         'sadd', 'srem', 'scard', 'sismember', 'smismember', 'smembers', 'srandmember',
         'spop', 'smove', 'sinter', 'sintercard', 'sinterstore', 'sunion', 'sunionstore',
         'sdiff', 'sdiffstore', 'sscan']),
+    'lists': ('the list commands', [
+        'lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lrange', 'lindex',
+        'lset', 'linsert', 'lrem', 'ltrim', 'lpos', 'lmove', 'rpoplpush', 'lmpop']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
         'memory:usage,help']),
-    'transactions': ('the transaction commands', [
-        'multi', 'exec', 'discard', 'watch', 'unwatch']),
     'pubsub': ('the pub/sub commands', [
         'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish',
         'pubsub:channels,numsub,numpat,shardchannels,shardnumsub,help',
         'ssubscribe', 'sunsubscribe', 'spublish']),
+    'transactions': ('the transaction commands', [
+        'multi', 'exec', 'discard', 'watch', 'unwatch']),
 }
 
 TOOL = 'crates/server/tools/gen_command_specs.py'

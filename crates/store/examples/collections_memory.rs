@@ -1,9 +1,9 @@
-//! Bytes per element of hashes and sets, measured as the growth of the
+//! Bytes per element of hashes, sets and lists, measured as the growth of the
 //! process's resident set size (RSS) while they are loaded: the four cases
 //! of issue 15, one per run so that each starts from a clean heap.
 //!
 //! ```sh
-//! cargo run --release -p redigo-store --example collections_memory -- a   # or b, c, d
+//! cargo run --release -p redigo-store --example collections_memory -- a   # or b .. f
 //! # The same data for redis-server, as RESP commands for `redis-cli --pipe`:
 //! cargo run --release -p redigo-store --example collections_memory -- a --resp | redis-cli -p PORT --pipe
 //! ```
@@ -12,7 +12,10 @@
 //!   value 8 digits (`00000000`..: strings, not integers, for Redis too);
 //! * `b`: one hash of 1,000,000 fields `field:N` with values `value:N`;
 //! * `c`: 100,000 sets `set:000000`.. of 10 small integers (`0`..`9`);
-//! * `d`: one set of 1,000,000 8-byte strings (`00000000`..).
+//! * `d`: one set of 1,000,000 8-byte strings (`00000000`..);
+//! * `e`: 100,000 lists `list:000000`.. of 10 short elements (`e0`..`e9`);
+//! * `f`: one list of 1,000,000 8-byte elements (`e0000000`..: not
+//!   integers, which Redis would pack smaller).
 //!
 //! Linux only (reads `/proc/self/statm`).
 
@@ -21,6 +24,7 @@ mod common;
 use common::resident_bytes;
 use std::io::Write;
 
+use redigo_store::ops::lists::End;
 use redigo_store::{Store, StoreConfig};
 
 const SMALL_KEYS: usize = 100_000;
@@ -70,7 +74,23 @@ fn commands(case: &str, run: &mut dyn FnMut(&[Vec<u8>])) -> usize {
             }
             BIG
         }
-        other => panic!("unknown case {other:?}: use a, b, c or d"),
+        "e" => {
+            for i in 0..SMALL_KEYS {
+                let mut args = vec![b"RPUSH".to_vec(), format!("list:{i:06}").into_bytes()];
+                args.extend((0..SMALL_FIELDS).map(|j| format!("e{j}").into_bytes()));
+                run(&args);
+            }
+            SMALL_KEYS * SMALL_FIELDS
+        }
+        "f" => {
+            for start in (0..BIG).step_by(BATCH) {
+                let mut args = vec![b"RPUSH".to_vec(), b"biglist".to_vec()];
+                args.extend((start..start + BATCH).map(|i| format!("e{i:07}").into_bytes()));
+                run(&args);
+            }
+            BIG
+        }
+        other => panic!("unknown case {other:?}: use a, b, c, d, e or f"),
     }
 }
 
@@ -104,6 +124,9 @@ fn main() {
                     .map(|p| (&p[0][..], &p[1][..]))
                     .collect();
                 db.hset(key, &pairs).expect("HSET");
+            } else if args[0] == b"RPUSH" {
+                db.list_push(key, End::Right, &args[2..], false)
+                    .expect("RPUSH");
             } else {
                 db.sadd(key, &args[2..]).expect("SADD");
             }
@@ -112,16 +135,13 @@ fn main() {
     let elapsed = started.elapsed();
     let grown = resident_bytes().saturating_sub(before);
     let mut db = store.db(0, 0).expect("db 0");
-    let sample = if case == "a" || case == "b" {
-        if case == "a" {
-            "hash:000000"
-        } else {
-            "bighash"
-        }
-    } else if case == "c" {
-        "set:000000"
-    } else {
-        "bigset"
+    let sample = match case.as_str() {
+        "a" => "hash:000000",
+        "b" => "bighash",
+        "c" => "set:000000",
+        "d" => "bigset",
+        "e" => "list:000000",
+        _ => "biglist",
     };
     println!(
         "case {case}: {elements} elements, {} keys, sample encoding {:?}",

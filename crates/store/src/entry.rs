@@ -67,7 +67,7 @@
 
 use std::ptr::NonNull;
 
-use crate::kinds::{Big, FrozenBig, hash, set, string};
+use crate::kinds::{Big, FrozenBig, hash, list, set, string};
 use crate::value::{Value, ValueKind};
 
 /// Bytes of the out-of-line pointer stored as the value of a big
@@ -89,6 +89,7 @@ const OUT_OF_LINE: u8 = 0b0010_0000;
 const KIND_STRING: u8 = 0;
 const KIND_HASH: u8 = 1;
 const KIND_SET: u8 = 2;
+const KIND_LIST: u8 = 3;
 
 /// Spare room given to a string changed in place without growing, only to
 /// select the spare layout that marks it `raw` (see `grow_value`).
@@ -162,6 +163,7 @@ impl Header {
             KIND_STRING => ValueKind::String,
             KIND_HASH => ValueKind::Hash,
             KIND_SET => ValueKind::Set,
+            KIND_LIST => ValueKind::List,
             other => unreachable!("entry kind tag {other} is never written"),
         }
     }
@@ -181,6 +183,7 @@ const fn kind_tag(kind: ValueKind) -> u8 {
         ValueKind::String => KIND_STRING,
         ValueKind::Hash => KIND_HASH,
         ValueKind::Set => KIND_SET,
+        ValueKind::List => KIND_LIST,
     }
 }
 
@@ -377,7 +380,7 @@ impl Entry {
         let header = self.header();
         match header.kind() {
             ValueKind::String if header.flags & HAS_SPARE != 0 => RAW_MARK_SPARE,
-            ValueKind::String | ValueKind::Hash | ValueKind::Set => 0,
+            ValueKind::String | ValueKind::Hash | ValueKind::Set | ValueKind::List => 0,
         }
     }
 
@@ -507,6 +510,7 @@ impl Entry {
             (ValueKind::String, _) => false,
             (ValueKind::Hash, Payload::Packed(run)) => run.is_empty(),
             (ValueKind::Set, Payload::Packed(ints)) => ints.len() <= 1,
+            (ValueKind::List, Payload::Packed(run)) => list::run_is_empty(run),
             (_, Payload::Big(big)) => big.is_empty(),
         }
     }
@@ -517,6 +521,7 @@ impl Entry {
             (ValueKind::String, _) => 0,
             (ValueKind::Hash, payload) => hash::len(payload),
             (ValueKind::Set, payload) => set::len(payload),
+            (ValueKind::List, payload) => list::len(payload),
         }
     }
 
@@ -527,6 +532,7 @@ impl Entry {
             ValueKind::String => Value::String(bytes::Bytes::copy_from_slice(self.value())),
             ValueKind::Hash => Value::Hash(hash::to_value(self.payload())),
             ValueKind::Set => Value::Set(set::to_value(self.payload())),
+            ValueKind::List => Value::List(list::to_value(self.payload())),
         }
     }
 
@@ -537,6 +543,7 @@ impl Entry {
             ValueKind::String => string::encoding(self.value(), header.grown()),
             ValueKind::Hash => hash::encoding(self.payload_with(&header)),
             ValueKind::Set => set::encoding(self.payload_with(&header)),
+            ValueKind::List => list::encoding(self.payload_with(&header)),
         }
     }
 

@@ -39,6 +39,9 @@ pub enum StoreError {
         /// The lower-case command name Redis puts in the message.
         command: &'static str,
     },
+    /// `LSET` at an index outside the list.
+    #[error("ERR index out of range")]
+    IndexOutOfRange,
     /// `RENAME`/`RENAMENX` of a missing key.
     #[error("ERR no such key")]
     NoSuchKey,

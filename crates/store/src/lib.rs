@@ -116,5 +116,5 @@ pub use store::{
     DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, EncodingLimits, KeyspaceInfo,
     SET_MAX_INTSET_ENTRIES_CAP, SNAPSHOT_STEP_MAX_TABLES, Store, StoreConfig,
 };
-pub use value::{HashValue, SetValue, Value, ValueKind};
+pub use value::{HashValue, ListValue, SetValue, Value, ValueKind};
 pub use watch::{KeyPresence, SignalCause, WatchSignal};

@@ -71,7 +71,7 @@ use crate::db_set::DbSet;
 use crate::entry::{BlockParts, Entry};
 use crate::kinds::FrozenBig;
 use crate::table::{Segment, Table};
-use crate::value::{HashValue, SetValue, Value, ValueKind};
+use crate::value::{HashValue, ListValue, SetValue, Value, ValueKind};
 
 /// One key of a snapshot, with the database it belonged to at time T.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +200,7 @@ impl SegmentImage {
                     ValueKind::String => Value::String(value_bytes),
                     ValueKind::Hash => Value::Hash(HashValue::from_packed(&value_bytes)),
                     ValueKind::Set => Value::Set(SetValue::from_intset(&value_bytes)),
+                    ValueKind::List => Value::List(ListValue::from_packed(&value_bytes)),
                 }
             };
             emit(key, value, parts.expire_at);

@@ -74,6 +74,10 @@ pub struct EncodingLimits {
     /// `set-max-intset-entries`: most members of an `intset` set (Redis
     /// caps it at 2^30 internally; so does the store).
     pub set_max_intset_entries: usize,
+    /// `list-max-listpack-size` (alias `list-max-ziplist-size`): a list
+    /// chunk's limit, bytes when negative (-1 to -5: 4 to 64 KiB), elements
+    /// when positive (see `kinds::list`).
+    pub list_max_listpack_size: i64,
 }
 
 /// Redis's cap on `set-max-intset-entries` (`setTypeAdd`).
@@ -85,6 +89,7 @@ impl Default for EncodingLimits {
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            list_max_listpack_size: crate::kinds::list::DEFAULT_LIST_MAX_LISTPACK_SIZE,
         }
     }
 }

@@ -8,6 +8,7 @@
 use bytes::Bytes;
 
 pub use crate::kinds::hash::HashValue;
+pub use crate::kinds::list::ListValue;
 pub use crate::kinds::set::SetValue;
 
 /// The kind of value a key holds, as `TYPE` names it.
@@ -19,12 +20,19 @@ pub enum ValueKind {
     Hash,
     /// A set of distinct members.
     Set,
+    /// A sequence of elements.
+    List,
 }
 
 impl ValueKind {
     /// Every kind, in tag order (`SCAN ... TYPE` looks names up here: a new
     /// kind goes here too).
-    pub const ALL: [ValueKind; 3] = [ValueKind::String, ValueKind::Hash, ValueKind::Set];
+    pub const ALL: [ValueKind; 4] = [
+        ValueKind::String,
+        ValueKind::Hash,
+        ValueKind::Set,
+        ValueKind::List,
+    ];
 }
 
 /// An owned copy of a value, as snapshots hand them out.
@@ -36,4 +44,6 @@ pub enum Value {
     Hash(HashValue),
     /// A set (a big one as a frozen, copy-on-write view of its chunks).
     Set(SetValue),
+    /// A list (a big one as a frozen, copy-on-write view of its chunks).
+    List(ListValue),
 }

@@ -13,9 +13,10 @@ use proptest::prelude::*;
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
+use redigo_store::ops::lists::{End, InsertWhere};
 use redigo_store::{
-    EncodingLimits, ExpireCondition, ExpireOutcome, Expiry, GetExTtl, HashValue, ScanOptions,
-    SetCondition, SetOptions, SetTtl, SetValue, Store, StoreConfig, StoreError, Value,
+    EncodingLimits, ExpireCondition, ExpireOutcome, Expiry, GetExTtl, HashValue, ListValue,
+    ScanOptions, SetCondition, SetOptions, SetTtl, SetValue, Store, StoreConfig, StoreError, Value,
 };
 
 const DATABASES: usize = 3;
@@ -42,6 +43,7 @@ const LIMITS: EncodingLimits = EncodingLimits {
     hash_max_listpack_entries: 2,
     hash_max_listpack_value: 3,
     set_max_intset_entries: 2,
+    list_max_listpack_size: 2,
 };
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -127,6 +129,24 @@ enum Op {
     SUnion(Vec<usize>),
     SDiff(Vec<usize>),
     SMove(usize, usize, usize),
+    LPush(usize, End, Vec<usize>, bool),
+    LPop(usize, End, Option<usize>),
+    LRange(usize, i64, i64),
+    LIndex(usize, i64),
+    LSet(usize, i64, usize),
+    LInsert(usize, bool, usize, usize),
+    LRem(usize, i64, usize),
+    LTrim(usize, i64, i64),
+    LPos(usize, usize, i64, usize, usize),
+    LMove(usize, usize, End, End),
+    LMPop(Vec<usize>, End, usize),
+}
+
+/// List elements (few, so that pivots and matches are found).
+const ELEMENTS: &[&str] = &["x", "y", "zz", "1"];
+
+fn end() -> impl Strategy<Value = End> {
+    prop_oneof![Just(End::Left), Just(End::Right)]
 }
 
 fn expiry() -> impl Strategy<Value = Expiry> {
@@ -226,6 +246,17 @@ fn op() -> impl Strategy<Value = Op> {
         1 => keys().prop_map(Op::SUnion),
         1 => keys().prop_map(Op::SDiff),
         2 => (key(), key(), 0..MEMBERS.len()).prop_map(|(s, d, m)| Op::SMove(s, d, m)),
+        6 => (key(), end(), prop::collection::vec(0..ELEMENTS.len(), 1..5), any::<bool>()).prop_map(|(k, e, v, x)| Op::LPush(k, e, v, x)),
+        3 => (key(), end(), prop::option::of(0..4usize)).prop_map(|(k, e, c)| Op::LPop(k, e, c)),
+        2 => (key(), index(), index()).prop_map(|(k, s, e)| Op::LRange(k, s, e)),
+        1 => (key(), index()).prop_map(|(k, i)| Op::LIndex(k, i)),
+        1 => (key(), index(), 0..ELEMENTS.len()).prop_map(|(k, i, v)| Op::LSet(k, i, v)),
+        1 => (key(), any::<bool>(), 0..ELEMENTS.len(), 0..ELEMENTS.len()).prop_map(|(k, b, p, v)| Op::LInsert(k, b, p, v)),
+        1 => (key(), prop::sample::select(vec![0i64, 1, 2, -1, -2]), 0..ELEMENTS.len()).prop_map(|(k, c, v)| Op::LRem(k, c, v)),
+        1 => (key(), index(), index()).prop_map(|(k, s, e)| Op::LTrim(k, s, e)),
+        1 => (key(), 0..ELEMENTS.len(), prop::sample::select(vec![1i64, 2, -1, -2, i64::MIN]), 0..3usize, 0..4usize).prop_map(|(k, v, r, c, m)| Op::LPos(k, v, r, c, m)),
+        2 => (key(), key(), end(), end()).prop_map(|(s, d, f, t)| Op::LMove(s, d, f, t)),
+        1 => (keys(), end(), 1..4usize).prop_map(|(ks, e, c)| Op::LMPop(ks, e, c)),
     ]
 }
 
@@ -255,6 +286,35 @@ fn set_value(set: &ModelSet) -> Value {
     Value::Set(SetValue::from_members(
         set.iter().map(|m| Bytes::from(m.clone())).collect(),
     ))
+}
+
+type ModelList = Vec<Vec<u8>>;
+
+fn list_value(list: &ModelList) -> Value {
+    Value::List(ListValue::from_elements(
+        list.iter().map(|e| Bytes::from(e.clone())).collect(),
+    ))
+}
+
+/// Redis's LRANGE/LTRIM bounds.
+fn list_bounds(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 {
+        len + stop
+    } else {
+        stop.min(len - 1)
+    };
+    (start <= stop && start < len).then_some((start as usize, stop as usize))
+}
+
+fn list_index(index: i64, len: usize) -> Option<usize> {
+    let index = if index < 0 { len as i64 + index } else { index };
+    (0..len as i64).contains(&index).then_some(index as usize)
 }
 
 fn wrongtype() -> Reply {
@@ -306,7 +366,7 @@ impl Model {
         };
         match value {
             Value::String(bytes) => Ok(Some((bytes.to_vec(), deadline))),
-            Value::Hash(_) | Value::Set(_) => Err(wrongtype()),
+            Value::Hash(_) | Value::Set(_) | Value::List(_) => Err(wrongtype()),
         }
     }
 
@@ -323,7 +383,7 @@ impl Model {
                     .collect(),
                 deadline,
             ))),
-            Value::String(_) | Value::Set(_) => Err(wrongtype()),
+            Value::String(_) | Value::Set(_) | Value::List(_) => Err(wrongtype()),
         }
     }
 
@@ -337,7 +397,214 @@ impl Model {
                 set.to_sorted().into_iter().map(|m| m.to_vec()).collect(),
                 deadline,
             ))),
-            Value::String(_) | Value::Hash(_) => Err(wrongtype()),
+            Value::String(_) | Value::Hash(_) | Value::List(_) => Err(wrongtype()),
+        }
+    }
+
+    /// A lookup by a list command.
+    fn lookup_list(&mut self, key: &[u8]) -> Lookup<ModelList> {
+        let Some((value, deadline)) = self.lookup(key) else {
+            return Ok(None);
+        };
+        match value {
+            Value::List(list) => Ok(Some((
+                list.to_vec().into_iter().map(|e| e.to_vec()).collect(),
+                deadline,
+            ))),
+            Value::String(_) | Value::Hash(_) | Value::Set(_) => Err(wrongtype()),
+        }
+    }
+
+    /// Stores a list back (or deletes the key when it is empty).
+    fn put_list(&mut self, key: &[u8], list: &ModelList, deadline: Option<u64>) {
+        let value = (!list.is_empty()).then(|| list_value(list));
+        self.put(key, value, deadline);
+    }
+
+    fn apply_list(&mut self, op: &Op) -> Reply {
+        let k = |i: usize| KEYS[i].as_bytes().to_vec();
+        let bulks =
+            |items: &[Vec<u8>]| Reply::Array(items.iter().cloned().map(Reply::Bulk).collect());
+        match op {
+            Op::LPush(key, end, values, only_existing) => {
+                let found = or_reply!(self.lookup_list(&k(*key)));
+                if found.is_none() && *only_existing {
+                    return Reply::Int(0);
+                }
+                let (mut list, deadline) = found.unwrap_or_default();
+                for v in values {
+                    let v = ELEMENTS[*v].as_bytes().to_vec();
+                    match end {
+                        End::Left => list.insert(0, v),
+                        End::Right => list.push(v),
+                    }
+                }
+                self.put_list(&k(*key), &list, deadline);
+                Reply::Int(list.len() as i64)
+            }
+            Op::LPop(key, end, count) => {
+                let Some((mut list, deadline)) = or_reply!(self.lookup_list(&k(*key))) else {
+                    return Reply::Nil;
+                };
+                let take = count.unwrap_or(1).min(list.len());
+                let popped: Vec<Vec<u8>> = match end {
+                    End::Left => list.drain(..take).collect(),
+                    End::Right => list.drain(list.len() - take..).rev().collect(),
+                };
+                self.put_list(&k(*key), &list, deadline);
+                match count {
+                    None => Reply::Bulk(popped[0].clone()),
+                    Some(_) => bulks(&popped),
+                }
+            }
+            Op::LRange(key, start, stop) => {
+                let list = or_reply!(self.lookup_list(&k(*key))).unwrap_or_default().0;
+                match list_bounds(*start, *stop, list.len()) {
+                    Some((from, to)) => bulks(&list[from..=to]),
+                    None => Reply::Array(Vec::new()),
+                }
+            }
+            Op::LIndex(key, index) => {
+                let list = or_reply!(self.lookup_list(&k(*key))).unwrap_or_default().0;
+                bulk(list_index(*index, list.len()).map(|i| &list[i][..]))
+            }
+            Op::LSet(key, index, v) => {
+                let Some((mut list, deadline)) = or_reply!(self.lookup_list(&k(*key))) else {
+                    return Reply::Err("ERR no such key".into());
+                };
+                let Some(i) = list_index(*index, list.len()) else {
+                    return Reply::Err("ERR index out of range".into());
+                };
+                list[i] = ELEMENTS[*v].as_bytes().to_vec();
+                self.put_list(&k(*key), &list, deadline);
+                Reply::Ok
+            }
+            Op::LInsert(key, before, pivot, v) => {
+                let Some((mut list, deadline)) = or_reply!(self.lookup_list(&k(*key))) else {
+                    return Reply::Int(0);
+                };
+                let Some(at) = list.iter().position(|e| e == ELEMENTS[*pivot].as_bytes()) else {
+                    return Reply::Int(-1);
+                };
+                list.insert(
+                    if *before { at } else { at + 1 },
+                    ELEMENTS[*v].as_bytes().to_vec(),
+                );
+                self.put_list(&k(*key), &list, deadline);
+                Reply::Int(list.len() as i64)
+            }
+            Op::LRem(key, count, v) => {
+                let Some((list, deadline)) = or_reply!(self.lookup_list(&k(*key))) else {
+                    return Reply::Int(0);
+                };
+                let target = ELEMENTS[*v].as_bytes();
+                let limit = if *count == 0 {
+                    usize::MAX
+                } else {
+                    count.unsigned_abs() as usize
+                };
+                let mut removed = 0;
+                let mut keep = vec![true; list.len()];
+                let order: Vec<usize> = if *count >= 0 {
+                    (0..list.len()).collect()
+                } else {
+                    (0..list.len()).rev().collect()
+                };
+                for i in order {
+                    if removed < limit && list[i] == target {
+                        keep[i] = false;
+                        removed += 1;
+                    }
+                }
+                let list: ModelList = list
+                    .into_iter()
+                    .zip(keep)
+                    .filter(|(_, k)| *k)
+                    .map(|(e, _)| e)
+                    .collect();
+                self.put_list(&k(*key), &list, deadline);
+                Reply::Int(removed as i64)
+            }
+            Op::LTrim(key, start, stop) => {
+                let Some((list, deadline)) = or_reply!(self.lookup_list(&k(*key))) else {
+                    return Reply::Ok;
+                };
+                let list = match list_bounds(*start, *stop, list.len()) {
+                    Some((from, to)) => list[from..=to].to_vec(),
+                    None => Vec::new(),
+                };
+                self.put_list(&k(*key), &list, deadline);
+                Reply::Ok
+            }
+            Op::LPos(key, v, rank, count, maxlen) => {
+                let Some((list, _)) = or_reply!(self.lookup_list(&k(*key))) else {
+                    return Reply::Array(Vec::new());
+                };
+                // Redis's loop, with its wrapping arithmetic for RANK LONG_MIN.
+                let target = ELEMENTS[*v].as_bytes();
+                let backwards = *rank < 0;
+                let rank = if backwards {
+                    rank.wrapping_neg()
+                } else {
+                    *rank
+                };
+                let mut matches = 0i64;
+                let mut out = Vec::new();
+                for step in 0..list.len() {
+                    if *maxlen != 0 && step >= *maxlen {
+                        break;
+                    }
+                    let i = if backwards {
+                        list.len() - 1 - step
+                    } else {
+                        step
+                    };
+                    if list[i] == target {
+                        matches += 1;
+                        if matches >= rank {
+                            out.push(Reply::Int(i as i64));
+                            if *count != 0
+                                && matches.wrapping_sub(rank).wrapping_add(1) >= *count as i64
+                            {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Reply::Array(out)
+            }
+            Op::LMove(src, dst, from, to) => {
+                let Some((mut list, deadline)) = or_reply!(self.lookup_list(&k(*src))) else {
+                    return Reply::Nil;
+                };
+                let dst_found = or_reply!(self.lookup_list(&k(*dst)));
+                let element = match from {
+                    End::Left => list.remove(0),
+                    End::Right => list.pop().expect("not empty"),
+                };
+                let (mut target, target_deadline) = if src == dst {
+                    (list, deadline)
+                } else {
+                    self.put_list(&k(*src), &list, deadline);
+                    dst_found.unwrap_or_default()
+                };
+                match to {
+                    End::Left => target.insert(0, element.clone()),
+                    End::Right => target.push(element.clone()),
+                }
+                self.put_list(&k(*dst), &target, target_deadline);
+                Reply::Bulk(element)
+            }
+            Op::LMPop(keys, end, count) => {
+                for key in keys {
+                    if let Some((_, _)) = or_reply!(self.lookup_list(&k(*key))) {
+                        let popped = self.apply_list(&Op::LPop(*key, *end, Some(*count)));
+                        return Reply::Array(vec![Reply::Bulk(k(*key)), popped]);
+                    }
+                }
+                Reply::Nil
+            }
+            _ => unreachable!("not a list op"),
         }
     }
 
@@ -393,6 +660,17 @@ impl Model {
         let v = |i: usize| VALUES[i].as_bytes().to_vec();
         let db = self.db;
         match op {
+            Op::LPush(..)
+            | Op::LPop(..)
+            | Op::LRange(..)
+            | Op::LIndex(..)
+            | Op::LSet(..)
+            | Op::LInsert(..)
+            | Op::LRem(..)
+            | Op::LTrim(..)
+            | Op::LPos(..)
+            | Op::LMove(..)
+            | Op::LMPop(..) => self.apply_list(op),
             Op::Advance(ms) => {
                 self.now += ms;
                 Reply::Ok
@@ -695,6 +973,7 @@ impl Model {
                     Some((Value::String(_), _)) => "string",
                     Some((Value::Hash(_), _)) => "hash",
                     Some((Value::Set(_), _)) => "set",
+                    Some((Value::List(_), _)) => "list",
                 }
                 .as_bytes()
                 .to_vec(),
@@ -1188,6 +1467,87 @@ fn run(store: &mut Store, db_index: &mut usize, now: &mut u64, op: &Op) -> Reply
         Op::SMove(src, dst, m) => db
             .smove(k(*src), k(*dst), MEMBERS[*m].as_bytes())
             .map_or_else(err, |b| Reply::Int(i64::from(b))),
+        Op::LPush(key, end, values, only_existing) => {
+            let values: Vec<&str> = values.iter().map(|v| ELEMENTS[*v]).collect();
+            db.list_push(k(*key), *end, &values, *only_existing)
+                .map_or_else(err, int)
+        }
+        Op::LPop(key, end, count) => match db.list_pop(k(*key), *end, *count) {
+            Err(e) => err(e),
+            Ok(None) => Reply::Nil,
+            Ok(Some(popped)) => match count {
+                None => Reply::Bulk(popped.elements[0].to_vec()),
+                Some(_) => Reply::Array(
+                    popped
+                        .elements
+                        .iter()
+                        .map(|e| Reply::Bulk(e.to_vec()))
+                        .collect(),
+                ),
+            },
+        },
+        Op::LRange(key, start, stop) => {
+            db.lrange(k(*key), *start, *stop).map_or_else(err, |items| {
+                Reply::Array(items.iter().map(|e| Reply::Bulk(e.to_vec())).collect())
+            })
+        }
+        Op::LIndex(key, index) => db
+            .lindex(k(*key), *index)
+            .map_or_else(err, |e| bulk(e.as_deref())),
+        Op::LSet(key, index, v) => db
+            .lset(k(*key), *index, ELEMENTS[*v].as_bytes())
+            .map_or_else(err, |()| Reply::Ok),
+        Op::LInsert(key, before, pivot, v) => {
+            let place = if *before {
+                InsertWhere::Before
+            } else {
+                InsertWhere::After
+            };
+            db.linsert(
+                k(*key),
+                place,
+                ELEMENTS[*pivot].as_bytes(),
+                ELEMENTS[*v].as_bytes(),
+            )
+            .map_or_else(err, Reply::Int)
+        }
+        Op::LRem(key, count, v) => db
+            .lrem(k(*key), *count, ELEMENTS[*v].as_bytes())
+            .map_or_else(err, |r| int(r.removed)),
+        Op::LTrim(key, start, stop) => db
+            .ltrim(k(*key), *start, *stop)
+            .map_or_else(err, |_| Reply::Ok),
+        Op::LPos(key, v, rank, count, maxlen) => db
+            .lpos(k(*key), ELEMENTS[*v].as_bytes(), *rank, *count, *maxlen)
+            .map_or_else(err, |found| {
+                Reply::Array(
+                    found
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|i| Reply::Int(i as i64))
+                        .collect(),
+                )
+            }),
+        Op::LMove(src, dst, from, to) => db
+            .lmove(k(*src), k(*dst), *from, *to)
+            .map_or_else(err, |moved| bulk(moved.as_ref().map(|m| &m.element[..]))),
+        Op::LMPop(keys, end, count) => {
+            let keys: Vec<&[u8]> = keys.iter().map(|i| k(*i)).collect();
+            match db.lmpop(&keys, *end, *count) {
+                Err(e) => err(e),
+                Ok(None) => Reply::Nil,
+                Ok(Some((key, popped))) => Reply::Array(vec![
+                    Reply::Bulk(key.to_vec()),
+                    Reply::Array(
+                        popped
+                            .elements
+                            .iter()
+                            .map(|e| Reply::Bulk(e.to_vec()))
+                            .collect(),
+                    ),
+                ]),
+            }
+        }
         Op::Advance(_) | Op::Select(_) | Op::SwapDb(..) | Op::Reap(_) => {
             unreachable!("handled above")
         }

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
+use redigo_store::ops::lists::End;
 use redigo_store::{Expiry, SetOptions, SetTtl, SnapshotEntry, Store, StoreConfig, Value};
 
 const DATABASES: usize = 3;
@@ -49,7 +50,12 @@ fn populated_store() -> Store {
             // Some keys hold collections instead (none of the already
             // expired ones, which EXPIRE would delete): small hashes,
             // intsets and sets of strings, and one big hash per database.
-            let kind = if i == 2 { 5 } else { i % 5 };
+            // Key 3 of each database is a big list (many chunks).
+            let kind = match i {
+                2 => 5,
+                3 => 6,
+                _ => i % 5,
+            };
             if i % 7 != 1 && kind >= 3 {
                 db.del(&[key(i)]);
                 match kind {
@@ -60,6 +66,11 @@ fn populated_store() -> Store {
                     4 => {
                         let members = if i % 2 == 0 { ["1", "2"] } else { ["x", "y"] };
                         db.sadd(&key(i), &members).expect("SADD");
+                    }
+                    6 => {
+                        let elements: Vec<String> = (0..5000).map(|e| format!("e{e}")).collect();
+                        db.list_push(&key(i), End::Right, &elements, false)
+                            .expect("RPUSH");
                     }
                     _ => {
                         let pairs: Vec<(String, String)> = (0..600)
@@ -104,6 +115,10 @@ fn state(store: &mut Store, now: u64) -> BTreeSet<Row> {
                     members.sort();
                     format!("set {members:?}").into_bytes()
                 }
+                redigo_store::ValueKind::List => {
+                    let elements = db.lrange(&k, 0, -1).expect("list");
+                    format!("list {elements:?}").into_bytes()
+                }
             };
             let deadline = db.pexpire_time(&k);
             rows.insert((
@@ -123,6 +138,7 @@ fn render(value: Value) -> Vec<u8> {
         Value::String(value) => value.to_vec(),
         Value::Hash(hash) => format!("hash {:?}", hash.to_sorted_pairs()).into_bytes(),
         Value::Set(set) => format!("set {:?}", set.to_sorted()).into_bytes(),
+        Value::List(list) => format!("list {:?}", list.to_vec()).into_bytes(),
     }
 }
 
@@ -150,6 +166,10 @@ enum Write {
     HSet(usize, usize, usize),
     HDel(usize, usize, usize),
     SAdd(usize, usize, usize),
+    /// Push at one end and pop at the other, on `k` and on the big list.
+    ListPushPop(usize, usize, usize),
+    /// `LSET` in the middle of the big list.
+    ListSet(usize, usize),
 }
 
 fn write() -> impl Strategy<Value = Write> {
@@ -170,6 +190,8 @@ fn write() -> impl Strategy<Value = Write> {
         8 => (db(), k(), 0..700usize).prop_map(|(d, k, f)| Write::HSet(d, k, f)),
         4 => (db(), k(), 0..700usize).prop_map(|(d, k, f)| Write::HDel(d, k, f)),
         6 => (db(), k(), 0..20usize).prop_map(|(d, k, m)| Write::SAdd(d, k, m)),
+        8 => (db(), k(), 0..4usize).prop_map(|(d, k, m)| Write::ListPushPop(d, k, m)),
+        3 => (db(), 0..6000usize).prop_map(|(d, i)| Write::ListSet(d, i)),
     ]
 }
 
@@ -238,6 +260,26 @@ fn apply(store: &mut Store, write: &Write, now: u64) {
                 format!("m{m}")
             };
             let _ = store.db(d, now).expect("valid db").sadd(&key(k), &[member]);
+        }
+        Write::ListPushPop(d, k, m) => {
+            let (push, pop) = if m % 2 == 0 {
+                (End::Left, End::Right)
+            } else {
+                (End::Right, End::Left)
+            };
+            for target in [key(k), key(3)] {
+                let mut db = store.db(d, now).expect("valid db");
+                let _ = db.list_push(&target, push, &[format!("p{m}")], false);
+                if m >= 2 {
+                    let _ = db.list_pop(&target, pop, Some(m));
+                }
+            }
+        }
+        Write::ListSet(d, i) => {
+            let _ = store
+                .db(d, now)
+                .expect("valid db")
+                .lset(&key(3), i as i64, b"set");
         }
         Write::Copy(d, k, t) => {
             let _ = store

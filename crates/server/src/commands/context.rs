@@ -84,19 +84,6 @@ impl ExecContext<'_> {
         self.propagation.record(self.client.db, build);
     }
 
-    /// Whether this command runs inside `EXEC` (see
-    /// `commands::transactions`).
-    pub fn in_exec(&self) -> bool {
-        self.client.multi.in_exec()
-    }
-
-    /// Whether the command must not block (Redis's `CLIENT_DENY_BLOCKING`):
-    /// true inside `EXEC`. A blocking command (`BLPOP`...) then answers at
-    /// once as if its timeout had expired, as Redis does inside `MULTI`.
-    pub fn deny_blocking(&self) -> bool {
-        self.in_exec()
-    }
-
     /// Fires a keyspace event (Redis's `notifyKeyspaceEvent`) for `key` of
     /// the client's database: call it after each change, with Redis's
     /// event name and class (see [`crate::pubsub::notifications`]). One
@@ -165,6 +152,19 @@ impl ExecContext<'_> {
                 key.db,
             );
         }
+    }
+
+    /// Whether this command runs inside `EXEC` (see
+    /// `commands::transactions`).
+    pub fn in_exec(&self) -> bool {
+        self.client.multi.in_exec()
+    }
+
+    /// Whether the command must not block (Redis's `CLIENT_DENY_BLOCKING`):
+    /// true inside `EXEC`. A blocking command (`BLPOP`...) then answers at
+    /// once as if its timeout had expired, as Redis does inside `MULTI`.
+    pub fn deny_blocking(&self) -> bool {
+        self.in_exec()
     }
 
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a

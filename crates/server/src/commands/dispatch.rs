@@ -27,6 +27,12 @@ fn may_replicate(spec: &CommandSpec) -> bool {
     spec.has(Flag::MayReplicate) || MAY_REPLICATE.contains(&spec.name)
 }
 
+/// Commands that may lazily expire arbitrary keys (Redis 7.0's
+/// `CMD_TOUCHES_ARBITRARY_KEYS`): run directly, their `DEL`s are not
+/// wrapped in `MULTI`/`EXEC` (`propagatePendingCommands`), as the active
+/// cycle's are not; inside `EXEC` they are wrapped with the transaction.
+const TOUCHES_ARBITRARY_KEYS: [&str; 2] = ["randomkey", "scan"];
+
 /// Counts the keys the command found expired (`expired_keys`) and records a
 /// `DEL` for each ahead of the command's own records (see
 /// [`PropagationLog::insert_expired_before`](crate::propagation::PropagationLog::insert_expired_before)).
@@ -198,7 +204,7 @@ pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: 
     propagate_lazy_expiry(ctx, records_start);
     // A command's records are one unit: wrapped in MULTI/EXEC when there
     // are several, except inside EXEC, whose own call wraps them all.
-    if !ctx.client.multi.in_exec() {
+    if !ctx.client.multi.in_exec() && !TOUCHES_ARBITRARY_KEYS.contains(&spec.name) {
         ctx.propagation.wrap_since(records_start);
     }
     // WATCH: mark the clients watching what changed (a no-op write in

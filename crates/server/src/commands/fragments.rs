@@ -23,6 +23,7 @@ pub(crate) const ACL_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
 pub(crate) const ACL_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
 pub(crate) const ACL_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
 pub(crate) const ACL_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
+pub(crate) const ACL_READ_LIST_SLOW: &[&str] = &["@read", "@list", "@slow"];
 pub(crate) const ACL_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
 pub(crate) const ACL_READ_SET_SLOW: &[&str] = &["@read", "@set", "@slow"];
 pub(crate) const ACL_READ_STRING_FAST: &[&str] = &["@read", "@string", "@fast"];
@@ -30,6 +31,8 @@ pub(crate) const ACL_READ_STRING_SLOW: &[&str] = &["@read", "@string", "@slow"];
 pub(crate) const ACL_SLOW: &[&str] = &["@slow"];
 pub(crate) const ACL_SLOW_CONNECTION: &[&str] = &["@slow", "@connection"];
 pub(crate) const ACL_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
+pub(crate) const ACL_WRITE_LIST_FAST: &[&str] = &["@write", "@list", "@fast"];
+pub(crate) const ACL_WRITE_LIST_SLOW: &[&str] = &["@write", "@list", "@slow"];
 pub(crate) const ACL_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
 pub(crate) const ACL_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
 pub(crate) const ACL_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
@@ -51,8 +54,12 @@ pub(crate) const ARG_CONDITION_OPTIONAL: Arg = Arg::new("condition", "oneof")
 pub(crate) const ARG_COUNT_OPTIONAL: Arg = Arg::new("count", "integer")
     .token("COUNT")
     .flags(&["optional"]);
+pub(crate) const ARG_COUNT_OPTIONAL_2: Arg = Arg::new("count", "integer")
+    .since("6.2.0")
+    .flags(&["optional"]);
 pub(crate) const ARG_DESTINATION: Arg = Arg::new("destination", "key").key_spec(1);
 pub(crate) const ARG_DESTINATION_2: Arg = Arg::new("destination", "key").key_spec(0);
+pub(crate) const ARG_ELEMENT_MULTIPLE: Arg = Arg::new("element", "string").flags(&["multiple"]);
 pub(crate) const ARG_FIELD_MULTIPLE: Arg = Arg::new("field", "string").flags(&["multiple"]);
 pub(crate) const ARG_FIELD_VALUE_MULTIPLE: Arg = Arg::new("field_value", "block")
     .flags(&["multiple"])
@@ -64,6 +71,7 @@ pub(crate) const ARG_KEY_MULTIPLE_2: Arg = Arg::new("key", "key").key_spec(1).fl
 pub(crate) const ARG_KEY_VALUE_MULTIPLE: Arg = Arg::new("key_value", "block")
     .flags(&["multiple"])
     .arguments(&[ARG_KEY, Arg::new("value", "string")]);
+pub(crate) const ARG_LEFT: Arg = Arg::new("left", "pure-token").token("LEFT");
 pub(crate) const ARG_LT: Arg = Arg::new("lt", "pure-token").token("LT");
 pub(crate) const ARG_MEMBER_MULTIPLE: Arg = Arg::new("member", "string").flags(&["multiple"]);
 pub(crate) const ARG_NEWKEY: Arg = Arg::new("newkey", "key").key_spec(1);
@@ -76,6 +84,7 @@ pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
     .flags(&["optional"]);
 pub(crate) const ARG_PATTERN_OPTIONAL_2: Arg = Arg::new("pattern", "pattern").flags(&["optional"]);
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
+pub(crate) const ARG_RIGHT: Arg = Arg::new("right", "pure-token").token("RIGHT");
 pub(crate) const ARG_SHARDCHANNEL_OPTIONAL_MULTIPLE: Arg =
     Arg::new("shardchannel", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_SOURCE: Arg = Arg::new("source", "key").key_spec(0);
@@ -129,6 +138,7 @@ pub(crate) const RW_ACCESS_UPDATE_KEY_AT_1: KeySpec =
     KeySpec::key_at(&["RW", "access", "update"], 1);
 pub(crate) const RW_DELETE_KEY_AT_1: KeySpec = KeySpec::key_at(&["RW", "delete"], 1);
 pub(crate) const RW_INSERT_KEY_AT_1: KeySpec = KeySpec::key_at(&["RW", "insert"], 1);
+pub(crate) const RW_INSERT_KEY_AT_2: KeySpec = KeySpec::key_at(&["RW", "insert"], 2);
 pub(crate) const RW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["RW", "update"], 1);
 pub(crate) const TIPS_ALL_SHARDS_ALL_SUCCEEDED: &[&str] =
     &["request_policy:all_shards", "response_policy:all_succeeded"];

@@ -81,6 +81,7 @@ mod hashes;
 mod info;
 mod introspection;
 mod keyspace;
+mod lists;
 mod memory;
 mod object;
 mod pubsub;
@@ -114,8 +115,9 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     expiry::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    lists::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
-    transactions::COMMANDS,
     pubsub::COMMANDS,
+    transactions::COMMANDS,
 ];

@@ -106,6 +106,7 @@ const DEFAULT_ENCODING_LIMITS: redigo_store::EncodingLimits = redigo_store::Enco
     hash_max_listpack_entries: 512,
     hash_max_listpack_value: 64,
     set_max_intset_entries: 512,
+    list_max_listpack_size: -2,
 };
 
 /// The server configuration. [`Config::default`] is what `redigo.toml` lists.
@@ -169,6 +170,13 @@ pub struct Config {
     /// Most members of a set in the compact `intset` encoding
     /// (`set-max-intset-entries`).
     pub set_max_intset_entries: usize,
+    /// A list chunk's limit (`list-max-listpack-size`, alias
+    /// `list-max-ziplist-size`): -1 to -5 for 4 to 64 KiB, a positive value
+    /// for a number of elements.
+    pub list_max_listpack_size: i64,
+    /// `list-compress-depth`: accepted and reported, but Redigo never
+    /// compresses list chunks (see `kinds::list` in redigo-store).
+    pub list_compress_depth: i64,
     /// Keyspace notification classes (`notify-keyspace-events`), as flags
     /// (see [`crate::pubsub::notifications`]); 0 turns them off.
     pub notify_keyspace_events: u32,
@@ -182,6 +190,7 @@ impl Config {
             hash_max_listpack_entries: self.hash_max_listpack_entries,
             hash_max_listpack_value: self.hash_max_listpack_value,
             set_max_intset_entries: self.set_max_intset_entries,
+            list_max_listpack_size: self.list_max_listpack_size,
         }
     }
 }
@@ -212,6 +221,8 @@ impl Default for Config {
             hash_max_listpack_entries: DEFAULT_ENCODING_LIMITS.hash_max_listpack_entries,
             hash_max_listpack_value: DEFAULT_ENCODING_LIMITS.hash_max_listpack_value,
             set_max_intset_entries: DEFAULT_ENCODING_LIMITS.set_max_intset_entries,
+            list_max_listpack_size: DEFAULT_ENCODING_LIMITS.list_max_listpack_size,
+            list_compress_depth: 0,
             notify_keyspace_events: 0,
         }
     }

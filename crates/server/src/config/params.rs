@@ -322,7 +322,34 @@ pub const PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "list-max-listpack-size",
+        help: "Limit of a list chunk: -1..-5 for 4..64 KiB, or a positive number of \
+               elements (alias list-max-ziplist-size)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, v| {
+            c.list_max_listpack_size = parse_integer(v, INT_MIN, INT_MAX)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "list-compress-depth",
+        help: "List chunks left uncompressed at each end; accepted, but Redigo \
+               never compresses",
+        mutable: true,
+        boolean: false,
+        get: |c| c.list_compress_depth.to_string(),
+        set: |c, v| {
+            c.list_compress_depth = parse_integer(v, 0, INT_MAX)?;
+            Ok(())
+        },
+    },
 ];
+
+/// Redis's `INT_MIN`, the lower bound of its signed `int` configs.
+const INT_MIN: i64 = i32::MIN as i64;
 
 /// Redis's `LONG_MAX`, the upper bound of its `size_t` configs.
 const LONG_MAX: i64 = i64::MAX;
@@ -339,6 +366,7 @@ fn size_config(n: i64) -> usize {
 pub const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("list-max-ziplist-size", "list-max-listpack-size"),
 ];
 
 /// The parameter called `name` (any case), through its alias too.

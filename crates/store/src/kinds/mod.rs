@@ -27,12 +27,13 @@
 //! view of the collection's chunks ([`chunked`]), so capturing a big value
 //! costs O(chunks) and a later write copies one chunk.
 //!
-//! Lists and sorted sets fit the same model: a compact encoding inline in
-//! the block, a chunked big encoding in a new [`Big`] variant, a new
-//! owned form in [`Value`].
+//! Lists follow the same model ([`list`]: a packed run inline, a deque of
+//! copy-on-write chunks in [`Big::List`], [`ListValue`](list::ListValue));
+//! sorted sets will too.
 
 pub(crate) mod chunked;
 pub mod hash;
+pub mod list;
 pub mod set;
 pub(crate) mod string;
 
@@ -43,6 +44,7 @@ use crate::value::{Value, ValueKind};
 pub(crate) enum Big {
     Hash(hash::BigHash),
     Set(set::BigSet),
+    List(list::BigList),
 }
 
 impl Big {
@@ -51,6 +53,7 @@ impl Big {
         match self {
             Big::Hash(table) => table.memory_bytes(),
             Big::Set(table) => table.memory_bytes(),
+            Big::List(list) => list.memory_bytes(),
         }
     }
 
@@ -59,6 +62,7 @@ impl Big {
         match self {
             Big::Hash(table) => table.len() == 0,
             Big::Set(table) => table.len() == 0,
+            Big::List(list) => list.len() == 0,
         }
     }
 
@@ -67,6 +71,7 @@ impl Big {
         match self {
             Big::Hash(table) => FrozenBig::Hash(table.freeze()),
             Big::Set(table) => FrozenBig::Set(table.freeze()),
+            Big::List(list) => FrozenBig::List(list.freeze()),
         }
     }
 }
@@ -75,6 +80,7 @@ impl Big {
 pub(crate) enum FrozenBig {
     Hash(chunked::Frozen),
     Set(chunked::Frozen),
+    List(list::FrozenList),
 }
 
 impl FrozenBig {
@@ -83,6 +89,7 @@ impl FrozenBig {
         match self {
             FrozenBig::Hash(frozen) => Value::Hash(hash::HashValue::from_frozen(frozen)),
             FrozenBig::Set(frozen) => Value::Set(set::SetValue::from_frozen(frozen)),
+            FrozenBig::List(frozen) => Value::List(list::ListValue::from_frozen(frozen)),
         }
     }
 }
@@ -117,6 +124,7 @@ impl ValueKind {
             ValueKind::String => string::TYPE_NAME,
             ValueKind::Hash => hash::TYPE_NAME,
             ValueKind::Set => set::TYPE_NAME,
+            ValueKind::List => list::TYPE_NAME,
         }
     }
 
@@ -136,6 +144,7 @@ impl Value {
             Value::String(_) => ValueKind::String,
             Value::Hash(_) => ValueKind::Hash,
             Value::Set(_) => ValueKind::Set,
+            Value::List(_) => ValueKind::List,
         }
     }
 
@@ -146,6 +155,7 @@ impl Value {
         match self {
             Value::String(bytes) => string::encoding(bytes, false),
             Value::Hash(_) | Value::Set(_) => "hashtable",
+            Value::List(_) => "quicklist",
         }
     }
 
@@ -156,6 +166,7 @@ impl Value {
             Value::String(bytes) => string::memory(bytes),
             Value::Hash(hash) => hash.memory_bytes(),
             Value::Set(set) => set.memory_bytes(),
+            Value::List(list) => list.memory_bytes(),
         }
     }
 
@@ -169,6 +180,7 @@ impl Value {
             Value::String(bytes) => string::rewrite(key, bytes, expire_at_ms, emit),
             Value::Hash(hash) => hash.rewrite(key, expire_at_ms, emit),
             Value::Set(set) => set.rewrite(key, expire_at_ms, emit),
+            Value::List(list) => list.rewrite(key, expire_at_ms, emit),
         }
     }
 }

@@ -6,5 +6,6 @@ pub mod collections;
 pub mod expire;
 pub mod hashes;
 pub mod keyspace;
+pub mod lists;
 pub mod sets;
 pub mod strings;

@@ -53,15 +53,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
-
-pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
+use redigo_store::Store;
 
 use super::context::ExecContext;
 use super::spec::CommandSpec;
-use redigo_store::Store;
-
 use crate::client::ClientState;
 use crate::state::ServerState;
+
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 /// `EXEC` after an error while queuing.
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";

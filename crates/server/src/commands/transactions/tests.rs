@@ -272,3 +272,26 @@ fn a_queue_past_its_byte_limit_is_freed_and_the_transaction_doomed() {
     );
     assert_eq!(run(&mut h, &["EXISTS", "a", "b", "big"]), b":0\r\n");
 }
+
+#[test]
+fn keys_expired_by_scan_or_randomkey_are_wrapped_only_inside_exec() {
+    let mut h = Harness::new();
+    for key in ["a", "b", "c"] {
+        run(&mut h, &["SET", key, "x", "PXAT", &(NOW + 10).to_string()]);
+    }
+    let later = NOW + 1_000;
+    // Run directly: each DEL bare, as Redis 7.0 (CMD_TOUCHES_ARBITRARY_KEYS).
+    h.run_at(later, &["SCAN", "0", "COUNT", "100"]);
+    let dels = &h.propagated()[3..];
+    assert_eq!(dels.len(), 3, "{dels:?}");
+    assert!(dels.iter().all(|r| r[1] == "DEL"), "{dels:?}");
+    for key in ["a", "b"] {
+        run(&mut h, &["SET", key, "x", "PXAT", &(NOW + 10).to_string()]);
+    }
+    h.run_at(later, &["MULTI"]);
+    h.run_at(later, &["SCAN", "0", "COUNT", "100"]);
+    h.run_at(later, &["EXEC"]);
+    let propagated = h.propagated();
+    let logged: Vec<&str> = propagated[8..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(logged, ["MULTI", "DEL", "DEL", "EXEC"]);
+}

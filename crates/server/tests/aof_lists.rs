@@ -1,0 +1,184 @@
+//! Lists in the AOF: every write logged in a form that replays to the live
+//! state (`LMPOP` as `LPOP|RPOP key <n>`, the rest as sent), and
+//! `BGREWRITEAOF` writing each list as `RPUSH` commands of at most 64
+//! elements (then `PEXPIREAT`) that `redis-check-aof` accepts and
+//! redis-server 7.0 loads to the same list, in order.
+
+mod aof_support;
+
+use std::time::Duration;
+
+use aof_support::{FAR_DEADLINE, live_model, now_ms, replay_model, run_locked, start, wait_until};
+use redigo_aof::Replay;
+use redigo_server::aof::{AofOptions, RewriteHooks};
+use redigo_server::dataset::{self, SharedDataset};
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
+const ITEMS_PER_COMMAND: usize = 64;
+
+/// Runs each command in db 0 as its own batch (propagation included).
+fn run_all(data: &SharedDataset, commands: &[&[&str]]) {
+    for command in commands {
+        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
+        let mut guard = dataset::lock(data);
+        run_locked(&mut guard, 0, &args);
+        guard.propagation.flush();
+    }
+}
+
+/// The commands of the AOF at `path`, as strings.
+fn records(path: &std::path::Path) -> Vec<Vec<String>> {
+    Replay::open(path)
+        .unwrap()
+        .map(|entry| {
+            entry
+                .unwrap()
+                .args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn list_writes_replay_to_the_live_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, data, persistence) = start(dir.path(), "always", AofOptions::default());
+    let deadline = FAR_DEADLINE.to_string();
+    run_all(
+        &data,
+        &[
+            &["RPUSH", "l", "a", "b", "c", "d", "e", "f"],
+            &["LPUSH", "l", "z"],
+            &["LPUSHX", "l", "y"],
+            &["RPUSHX", "nokey", "y"],
+            &["LPOP", "l"],
+            &["RPOP", "l", "2"],
+            &["LPOP", "l", "0"],
+            &["LSET", "l", "1", "B"],
+            &["LINSERT", "l", "AFTER", "B", "b2"],
+            &["LINSERT", "l", "BEFORE", "missing", "x"],
+            &["LREM", "l", "0", "b2"],
+            &["LTRIM", "l", "0", "-1"],
+            &["LMOVE", "l", "m", "LEFT", "RIGHT"],
+            &["RPOPLPUSH", "l", "m"],
+            &["LMPOP", "2", "nokey", "l", "RIGHT", "COUNT", "1"],
+            &["RPUSH", "gone", "1", "2"],
+            &["LMPOP", "1", "gone", "LEFT", "COUNT", "9"],
+            &["RPUSH", "t", "1", "2", "3"],
+            &["LTRIM", "t", "5", "9"],
+            &["PEXPIREAT", "m", &deadline],
+        ],
+    );
+    let live = live_model(&data);
+    assert_eq!(live.len(), 2, "{live:?}");
+    persistence.aof.shutdown();
+    let path = persistence.aof.path().to_path_buf();
+    assert_eq!(replay_model(&path), live);
+    let pops: Vec<Vec<String>> = records(&path)
+        .into_iter()
+        .filter(|r| r[0] == "LPOP" || r[0] == "RPOP")
+        .collect();
+    assert_eq!(
+        pops[2..],
+        [
+            ["RPOP", "l", "1"].map(String::from).to_vec(),
+            ["LPOP", "gone", "2"].map(String::from).to_vec(),
+        ],
+        "LMPOP is logged as the pop it did"
+    );
+}
+
+#[test]
+fn bgrewriteaof_writes_lists_as_rpush_batches_of_64_that_redis_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, data, persistence) = start(dir.path(), "always", AofOptions::default());
+    let aof = &persistence.aof;
+    // 3000 elements (many chunks), pushed at both ends.
+    const ELEMENTS: usize = 3000;
+    for start in (0..ELEMENTS).step_by(100) {
+        let push = if start % 200 == 0 { "RPUSH" } else { "LPUSH" };
+        let mut command = vec![push.to_string(), "biglist".to_string()];
+        command.extend((start..start + 100).map(|i| format!("element:{i}")));
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        run_all(&data, &[&args]);
+    }
+    let deadline = FAR_DEADLINE.to_string();
+    run_all(
+        &data,
+        &[
+            &["RPUSH", "small", "a", "b"],
+            &["PEXPIREAT", "biglist", &deadline],
+        ],
+    );
+    {
+        let mut guard = dataset::lock(&data);
+        let d = &mut *guard;
+        aof.start_rewrite(
+            &mut d.store,
+            &mut d.propagation,
+            now_ms(),
+            RewriteHooks::default(),
+        )
+        .unwrap();
+    }
+    assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
+    assert!(aof.report().last_bgrewrite_ok);
+    let expected: Vec<u8> = {
+        let mut guard = dataset::lock(&data);
+        run_locked(&mut guard, 0, &[b"LRANGE", b"biglist", b"0", b"-1"])
+    };
+    let live = live_model(&data);
+    aof.shutdown();
+    let path = aof.path().to_path_buf();
+    assert_eq!(replay_model(&path), live);
+
+    let records = records(&path);
+    let batches: Vec<usize> = records
+        .iter()
+        .filter(|r| r[0] == "RPUSH" && r[1] == "biglist")
+        .map(|r| r.len() - 2)
+        .collect();
+    assert!(
+        batches.iter().all(|&n| n <= ITEMS_PER_COMMAND),
+        "{batches:?}"
+    );
+    assert_eq!(batches.iter().sum::<usize>(), ELEMENTS);
+    assert_eq!(batches.len(), ELEMENTS.div_ceil(ITEMS_PER_COMMAND));
+    let position =
+        |name: &str, key: &str| records.iter().rposition(|r| r[0] == name && r[1] == key);
+    assert!(position("PEXPIREAT", "biglist") > position("RPUSH", "biglist"));
+
+    // redis-check-aof accepts the file and redis-server 7.0 loads it.
+    if !redigo_tests::tool_available("redis-check-aof") {
+        return;
+    }
+    let out = std::process::Command::new("redis-check-aof")
+        .arg(&path)
+        .output()
+        .expect("run redis-check-aof");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("is valid"), "{text}");
+    let redis_dir = dir.path().join("redis");
+    std::fs::create_dir_all(&redis_dir).unwrap();
+    std::fs::copy(&path, redis_dir.join("appendonly.aof")).unwrap();
+    let redis = redigo_tests::oracle_loading_aof(&redis_dir).expect("redis-server is installed");
+    let mut conn = redis.connect();
+    redigo_tests::wait_until_loaded(&mut conn);
+    assert_eq!(
+        conn.command(&[b"LRANGE", b"biglist", b"0", b"-1"]),
+        expected
+    );
+    assert_eq!(
+        conn.command(&[b"LRANGE", b"small", b"0", b"-1"]),
+        b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+    assert_eq!(
+        conn.command(&[b"PEXPIRETIME", b"biglist"]),
+        format!(":{FAR_DEADLINE}\r\n").into_bytes()
+    );
+}
