@@ -228,6 +228,24 @@ fn client_pause_write_holds_writes_and_lets_reads_go() {
 }
 
 #[test]
+fn client_pause_pauses_expiry() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&["SET ek v PX 100", "SET keep v", "CLIENT PAUSE 100000 WRITE"]);
+    for conn in [&mut p.redis, &mut p.redigo] {
+        // Wait (generously) for the deadline to pass: the key then reads
+        // as absent, on both servers.
+        let started = Instant::now();
+        while command(conn, "EXISTS ek") != ":0\r\n" {
+            assert!(started.elapsed() < PATIENCE, "ek never expired");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    // Not removed while paused (neither by the reads nor by the active
+    // cycle), then removed by the first read after the pause.
+    p.script(&["GET ek", "DBSIZE", "CLIENT UNPAUSE", "GET ek", "DBSIZE"]);
+}
+
+#[test]
 fn client_pause_all_holds_every_command_until_it_ends() {
     let Some(mut p) = Pair::start() else { return };
     // A short pause: the PING after it is answered once it ends.

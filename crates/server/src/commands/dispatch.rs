@@ -55,6 +55,9 @@ fn propagate_lazy_expiry(ctx: &mut ExecContext<'_>, records_start: usize) {
 /// and while `CLIENT REPLY OFF|SKIP` drops it.
 pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let reply_start = ctx.out.len();
+    // CLIENT PAUSE also pauses lazy expiry (see `client_pause`).
+    ctx.store
+        .set_expiry_paused(ctx.server.pause.mode().is_some());
     process(ctx, args);
     if ctx.effects.postponed {
         // Not run yet (CLIENT PAUSE): it comes back through here.
