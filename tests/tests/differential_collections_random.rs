@@ -1,5 +1,5 @@
-//! Random command sequences mixing the hash, set, list, string and key
-//! commands over three keys, sent to Redis 7.0 and to Redigo: every reply must be
+//! Random command sequences mixing the hash, set, list, sorted set, string
+//! and key commands over three keys, sent to Redis 7.0 and to Redigo: every reply must be
 //! the same. Keys keep changing kind (`SET` over a hash, `SADD` on a
 //! string, `SUNIONSTORE` over anything, `RENAME`, `DEL`), so `WRONGTYPE`
 //! and the deletion of emptied collections are exercised on every path.
@@ -9,8 +9,13 @@
 //! a `hashtable` whose order is each server's own, so set replies are
 //! compared as sorted lists. Random commands (`SPOP`, `SRANDMEMBER`,
 //! `HRANDFIELD`) are left out: their shapes are checked in
-//! `differential_sets`/`differential_hashes`. The final state is compared
-//! key by key with `TYPE`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1` and `GET`.
+//! `differential_sets`/`differential_hashes`. Sorted sets stay small too
+//! (`listpack` in both), with scores drawn to tie, to be infinite, `-0` or
+//! very close doubles; lexical ranges are only read forwards (over mixed
+//! scores their result is, as Redis documents, unspecified, and a reversed
+//! one differs). The final state is compared key by key with `TYPE`,
+//! `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `ZRANGE key 0 -1 WITHSCORES` and
+//! `GET`.
 
 mod differential_support;
 
@@ -30,6 +35,26 @@ const KEYS: &[&str] = &["a", "b", "c"];
 const FIELDS: &[&str] = &["f", "g", "h"];
 const VALUES: &[&str] = &["", "0", "1", "-7", "10", "x", "1.5", "9223372036854775807"];
 const MEMBERS: &[&str] = &["1", "2", "-3", "10", "x", "y", "01"];
+/// Sorted-set scores: ties, infinities, `-0`, doubles one ulp apart, and a
+/// non-number.
+const SCORES: &[&str] = &[
+    "0",
+    "-0",
+    "1",
+    "1",
+    "2.5",
+    "inf",
+    "-inf",
+    "0.1",
+    "0.30000000000000004",
+    "0.30000000000000001",
+    "1e300",
+    "x",
+];
+/// Score range bounds.
+const BOUNDS: &[&str] = &["-inf", "(0", "0", "1", "(2.5", "+inf", "(inf", "x"];
+/// Lexical range bounds.
+const LEX_BOUNDS: &[&str] = &["-", "+", "[1", "(x", "[y", "x"];
 
 /// List elements: few, so that pivots, `LREM` and `LPOS` find matches.
 const ELEMENTS: &[&str] = &["x", "y", "1", "zz"];
@@ -93,6 +118,9 @@ fn command() -> impl Strategy<Value = Vec<String>> {
     let field = || pick(FIELDS);
     let value = || pick(VALUES);
     let member = || pick(MEMBERS);
+    let score = || pick(SCORES);
+    let bound = || pick(BOUNDS);
+    let lex = || pick(LEX_BOUNDS);
     prop_oneof![
         (key(), field(), value(), field(), value())
             .prop_map(|(k, f, v, g, w)| words(&["HSET", &k, &f, &v, &g, &w])),
@@ -133,6 +161,72 @@ fn command() -> impl Strategy<Value = Vec<String>> {
         (key(), key(), key()).prop_map(|(d, a, b)| words(&["SUNIONSTORE", &d, &a, &b])),
         (key(), key(), key()).prop_map(|(d, a, b)| words(&["SDIFFSTORE", &d, &a, &b])),
         key().prop_map(|k| words(&["SSCAN", &k, "0"])),
+        (key(), score(), member(), score(), member())
+            .prop_map(|(k, s, m, t, n)| words(&["ZADD", &k, &s, &m, &t, &n])),
+        (
+            key(),
+            pick(&["NX", "XX", "GT", "LT", "CH", "INCR"]),
+            score(),
+            member()
+        )
+            .prop_map(|(k, o, s, m)| words(&["ZADD", &k, &o, &s, &m])),
+        (key(), score(), member()).prop_map(|(k, s, m)| words(&["ZINCRBY", &k, &s, &m])),
+        (key(), member(), member()).prop_map(|(k, m, n)| words(&["ZREM", &k, &m, &n])),
+        (key(), member()).prop_map(|(k, m)| words(&["ZSCORE", &k, &m])),
+        (key(), member(), member()).prop_map(|(k, m, n)| words(&["ZMSCORE", &k, &m, &n])),
+        (key(), member()).prop_map(|(k, m)| words(&["ZRANK", &k, &m])),
+        (key(), member()).prop_map(|(k, m)| words(&["ZREVRANK", &k, &m])),
+        key().prop_map(|k| words(&["ZCARD", &k])),
+        (key(), bound(), bound()).prop_map(|(k, a, b)| words(&["ZCOUNT", &k, &a, &b])),
+        (key(), lex(), lex()).prop_map(|(k, a, b)| words(&["ZLEXCOUNT", &k, &a, &b])),
+        (
+            key(),
+            pick(&["0", "1", "-1", "-2"]),
+            pick(&["0", "1", "-1", "5"])
+        )
+            .prop_map(|(k, a, b)| words(&["ZRANGE", &k, &a, &b, "WITHSCORES"])),
+        (key(), pick(&["0", "-1"]), pick(&["0", "2", "-1"]))
+            .prop_map(|(k, a, b)| words(&["ZRANGE", &k, &a, &b, "REV"])),
+        (key(), bound(), bound()).prop_map(|(k, a, b)| words(&[
+            "ZRANGEBYSCORE",
+            &k,
+            &a,
+            &b,
+            "WITHSCORES",
+            "LIMIT",
+            "1",
+            "2"
+        ])),
+        (key(), bound(), bound()).prop_map(|(k, a, b)| words(&[
+            "ZREVRANGEBYSCORE",
+            &k,
+            &a,
+            &b,
+            "WITHSCORES"
+        ])),
+        (key(), lex(), lex()).prop_map(|(k, a, b)| words(&["ZRANGEBYLEX", &k, &a, &b])),
+        (key(), bound(), bound()).prop_map(|(k, a, b)| words(&["ZREMRANGEBYSCORE", &k, &a, &b])),
+        key().prop_map(|k| words(&["ZREMRANGEBYRANK", &k, "0", "0"])),
+        key().prop_map(|k| words(&["ZPOPMIN", &k])),
+        key().prop_map(|k| words(&["ZPOPMAX", &k, "2"])),
+        (key(), key()).prop_map(|(a, b)| words(&["ZMPOP", "2", &a, &b, "MIN", "COUNT", "2"])),
+        (key(), key()).prop_map(|(a, b)| words(&["ZUNION", "2", &a, &b, "WITHSCORES"])),
+        (key(), key(), key()).prop_map(|(d, a, b)| words(&["ZUNIONSTORE", &d, "2", &a, &b])),
+        (key(), key(), key()).prop_map(|(d, a, b)| words(&[
+            "ZINTERSTORE",
+            &d,
+            "2",
+            &a,
+            &b,
+            "WEIGHTS",
+            "2",
+            "-0.5",
+            "AGGREGATE",
+            "MAX"
+        ])),
+        (key(), key(), key()).prop_map(|(d, a, b)| words(&["ZDIFFSTORE", &d, "2", &a, &b])),
+        (key(), key()).prop_map(|(d, a)| words(&["ZRANGESTORE", &d, &a, "0", "1"])),
+        (key(), key()).prop_map(|(a, b)| words(&["ZINTERCARD", "2", &a, &b])),
         (key(), value()).prop_map(|(k, v)| words(&["SET", &k, &v])),
         key().prop_map(|k| words(&["GET", &k])),
         (key(), value()).prop_map(|(k, v)| words(&["APPEND", &k, &v])),
@@ -203,6 +297,7 @@ fn random_collection_sequences_reply_as_redis_does() {
             for check in [
                 words(&["TYPE", key]),
                 words(&["HGETALL", key]),
+                words(&["ZRANGE", key, "0", "-1", "WITHSCORES"]),
                 words(&["SMEMBERS", key]),
                 words(&["LRANGE", key, "0", "-1"]),
                 words(&["GET", key]),

@@ -70,6 +70,16 @@ FAMILIES = {
     'lists': ('the list commands', [
         'lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lrange', 'lindex',
         'lset', 'linsert', 'lrem', 'ltrim', 'lpos', 'lmove', 'rpoplpush', 'lmpop']),
+    'sorted_sets': ('the sorted set commands', [
+        'zadd', 'zincrby', 'zrem', 'zcard', 'zscore', 'zmscore', 'zrank', 'zrevrank',
+        'zcount', 'zlexcount', 'zrange', 'zrangestore', 'zrevrange', 'zrangebyscore',
+        'zrevrangebyscore', 'zrangebylex', 'zrevrangebylex', 'zremrangebyrank',
+        'zremrangebyscore', 'zremrangebylex', 'zpopmin', 'zpopmax', 'zmpop', 'zunion',
+        'zinter', 'zdiff', 'zunionstore', 'zinterstore', 'zdiffstore', 'zintercard',
+        'zrandmember', 'zscan']),
+    'geo': ('the geospatial commands', [
+        'geoadd', 'geopos', 'geodist', 'geohash', 'geosearch', 'geosearchstore', 'georadius',
+        'georadius_ro', 'georadiusbymember', 'georadiusbymember_ro']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
@@ -203,7 +213,7 @@ def key_spec_name(m, begin, find):
     elif begin[0] == 'index' and find == ('range', -1, 1, 0):
         words += ['KEYS', 'FROM', str(begin[1])]
     else:
-        words += ['KEYS'] + [str(x).replace('-', 'M') for x in begin + find]
+        words += ['KEYS'] + [str(x).replace('-', 'M').upper() for x in begin + find]
     return '_'.join(words)
 
 

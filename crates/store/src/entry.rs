@@ -67,7 +67,7 @@
 
 use std::ptr::NonNull;
 
-use crate::kinds::{Big, FrozenBig, hash, list, set, string};
+use crate::kinds::{Big, FrozenBig, hash, list, set, string, zset};
 use crate::value::{Value, ValueKind};
 
 /// Bytes of the out-of-line pointer stored as the value of a big
@@ -90,6 +90,7 @@ const KIND_STRING: u8 = 0;
 const KIND_HASH: u8 = 1;
 const KIND_SET: u8 = 2;
 const KIND_LIST: u8 = 3;
+const KIND_ZSET: u8 = 4;
 
 /// Spare room given to a string changed in place without growing, only to
 /// select the spare layout that marks it `raw` (see `grow_value`).
@@ -164,6 +165,7 @@ impl Header {
             KIND_HASH => ValueKind::Hash,
             KIND_SET => ValueKind::Set,
             KIND_LIST => ValueKind::List,
+            KIND_ZSET => ValueKind::Zset,
             other => unreachable!("entry kind tag {other} is never written"),
         }
     }
@@ -184,6 +186,7 @@ const fn kind_tag(kind: ValueKind) -> u8 {
         ValueKind::Hash => KIND_HASH,
         ValueKind::Set => KIND_SET,
         ValueKind::List => KIND_LIST,
+        ValueKind::Zset => KIND_ZSET,
     }
 }
 
@@ -380,7 +383,11 @@ impl Entry {
         let header = self.header();
         match header.kind() {
             ValueKind::String if header.flags & HAS_SPARE != 0 => RAW_MARK_SPARE,
-            ValueKind::String | ValueKind::Hash | ValueKind::Set | ValueKind::List => 0,
+            ValueKind::String
+            | ValueKind::Hash
+            | ValueKind::Set
+            | ValueKind::List
+            | ValueKind::Zset => 0,
         }
     }
 
@@ -511,6 +518,7 @@ impl Entry {
             (ValueKind::Hash, Payload::Packed(run)) => run.is_empty(),
             (ValueKind::Set, Payload::Packed(ints)) => ints.len() <= 1,
             (ValueKind::List, Payload::Packed(run)) => list::run_is_empty(run),
+            (ValueKind::Zset, Payload::Packed(run)) => run.is_empty(),
             (_, Payload::Big(big)) => big.is_empty(),
         }
     }
@@ -522,6 +530,7 @@ impl Entry {
             (ValueKind::Hash, payload) => hash::len(payload),
             (ValueKind::Set, payload) => set::len(payload),
             (ValueKind::List, payload) => list::len(payload),
+            (ValueKind::Zset, payload) => zset::len(payload),
         }
     }
 
@@ -533,6 +542,7 @@ impl Entry {
             ValueKind::Hash => Value::Hash(hash::to_value(self.payload())),
             ValueKind::Set => Value::Set(set::to_value(self.payload())),
             ValueKind::List => Value::List(list::to_value(self.payload())),
+            ValueKind::Zset => Value::Zset(zset::to_value(self.payload())),
         }
     }
 
@@ -544,6 +554,7 @@ impl Entry {
             ValueKind::Hash => hash::encoding(self.payload_with(&header)),
             ValueKind::Set => set::encoding(self.payload_with(&header)),
             ValueKind::List => list::encoding(self.payload_with(&header)),
+            ValueKind::Zset => zset::encoding(self.payload_with(&header)),
         }
     }
 

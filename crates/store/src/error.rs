@@ -60,6 +60,10 @@ pub enum StoreError {
     /// `HINCRBYFLOAT` with a NaN or infinite increment.
     #[error("ERR value is NaN or Infinity")]
     NanOrInfinity,
+    /// A sorted-set score computation gave NaN (`ZINCRBY` of `-inf` to
+    /// `inf`).
+    #[error("ERR resulting score is not a number (NaN)")]
+    ScoreNan,
     /// A snapshot was requested while another one is still being iterated.
     #[error("ERR a snapshot is already in progress")]
     SnapshotInProgress,

@@ -1,5 +1,5 @@
 //! The in-memory keyspace of Redigo, usable on its own: numbered databases of
-//! binary-safe keys holding strings, hashes and sets, Redis 7.0 command
+//! binary-safe keys holding strings, hashes, sets and sorted sets, Redis 7.0 command
 //! semantics (replies and error texts),
 //! TTLs with lazy and active expiry, `SCAN` with Redis's guarantee, and
 //! point-in-time snapshots taken while writers carry on.
@@ -53,7 +53,9 @@
 //!   and sets are packed inline in their entry (`listpack`, `intset`); big
 //!   ones live out of line in a chunked, copy-on-write table of packed
 //!   arenas (`kinds::chunked`), so a snapshot freezes O(chunks) handles and a
-//!   writer copies one chunk.
+//!   writer copies one chunk. A big sorted set is an order-statistic B-tree
+//!   of `Arc`-shared nodes beside such a table ([`kinds::zset`]): a snapshot
+//!   clones its root, a writer copies one root-to-leaf path.
 //! * [`garbage`]: big values leaving the keyspace are handed to the caller
 //!   to free on another thread, never freed on the command path.
 //!
@@ -116,5 +118,5 @@ pub use store::{
     DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, EncodingLimits, KeyspaceInfo,
     SET_MAX_INTSET_ENTRIES_CAP, SNAPSHOT_STEP_MAX_TABLES, Store, StoreConfig,
 };
-pub use value::{HashValue, ListValue, SetValue, Value, ValueKind};
+pub use value::{HashValue, ListValue, SetValue, Value, ValueKind, ZsetValue};
 pub use watch::{KeyPresence, SignalCause, WatchSignal};

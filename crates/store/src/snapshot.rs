@@ -71,7 +71,7 @@ use crate::db_set::DbSet;
 use crate::entry::{BlockParts, Entry};
 use crate::kinds::FrozenBig;
 use crate::table::{Segment, Table};
-use crate::value::{HashValue, ListValue, SetValue, Value, ValueKind};
+use crate::value::{HashValue, ListValue, SetValue, Value, ValueKind, ZsetValue};
 
 /// One key of a snapshot, with the database it belonged to at time T.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +201,7 @@ impl SegmentImage {
                     ValueKind::Hash => Value::Hash(HashValue::from_packed(&value_bytes)),
                     ValueKind::Set => Value::Set(SetValue::from_intset(&value_bytes)),
                     ValueKind::List => Value::List(ListValue::from_packed(&value_bytes)),
+                    ValueKind::Zset => Value::Zset(ZsetValue::from_packed(&value_bytes)),
                 }
             };
             emit(key, value, parts.expire_at);

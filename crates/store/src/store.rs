@@ -78,6 +78,12 @@ pub struct EncodingLimits {
     /// chunk's limit, bytes when negative (-1 to -5: 4 to 64 KiB), elements
     /// when positive (see `kinds::list`).
     pub list_max_listpack_size: i64,
+    /// `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): most
+    /// members of a `listpack` sorted set.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value` (alias `zset-max-ziplist-value`): longest
+    /// member of a `listpack` sorted set.
+    pub zset_max_listpack_value: usize,
 }
 
 /// Redis's cap on `set-max-intset-entries` (`setTypeAdd`).
@@ -90,6 +96,8 @@ impl Default for EncodingLimits {
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: crate::kinds::list::DEFAULT_LIST_MAX_LISTPACK_SIZE,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }

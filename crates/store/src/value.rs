@@ -10,6 +10,7 @@ use bytes::Bytes;
 pub use crate::kinds::hash::HashValue;
 pub use crate::kinds::list::ListValue;
 pub use crate::kinds::set::SetValue;
+pub use crate::kinds::zset::ZsetValue;
 
 /// The kind of value a key holds, as `TYPE` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,16 +23,19 @@ pub enum ValueKind {
     Set,
     /// A sequence of elements.
     List,
+    /// A sorted set: distinct members ordered by score.
+    Zset,
 }
 
 impl ValueKind {
     /// Every kind, in tag order (`SCAN ... TYPE` looks names up here: a new
     /// kind goes here too).
-    pub const ALL: [ValueKind; 4] = [
+    pub const ALL: [ValueKind; 5] = [
         ValueKind::String,
         ValueKind::Hash,
         ValueKind::Set,
         ValueKind::List,
+        ValueKind::Zset,
     ];
 }
 
@@ -46,4 +50,6 @@ pub enum Value {
     Set(SetValue),
     /// A list (a big one as a frozen, copy-on-write view of its chunks).
     List(ListValue),
+    /// A sorted set (a big one as a frozen, copy-on-write view of its tree).
+    Zset(ZsetValue),
 }

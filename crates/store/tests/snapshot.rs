@@ -119,6 +119,15 @@ fn state(store: &mut Store, now: u64) -> BTreeSet<Row> {
                     let elements = db.lrange(&k, 0, -1).expect("list");
                     format!("list {elements:?}").into_bytes()
                 }
+                redigo_store::ValueKind::Zset => {
+                    let all = redigo_store::ops::zsets::RangeQuery {
+                        spec: redigo_store::ops::zsets::RangeSpec::Rank(0, -1),
+                        rev: false,
+                        limit: None,
+                    };
+                    let items = db.zrange(&k, &all).expect("zset").expect("live");
+                    render_zset(items)
+                }
             };
             let deadline = db.pexpire_time(&k);
             rows.insert((
@@ -139,7 +148,15 @@ fn render(value: Value) -> Vec<u8> {
         Value::Hash(hash) => format!("hash {:?}", hash.to_sorted_pairs()).into_bytes(),
         Value::Set(set) => format!("set {:?}", set.to_sorted()).into_bytes(),
         Value::List(list) => format!("list {:?}", list.to_vec()).into_bytes(),
+        Value::Zset(zset) => render_zset(zset.to_vec()),
     }
+}
+
+/// A sorted set in order, scores as bits (so `-0` and `0` differ).
+fn render_zset(items: Vec<(bytes::Bytes, f64)>) -> Vec<u8> {
+    let items: Vec<(bytes::Bytes, u64)> =
+        items.into_iter().map(|(m, s)| (m, s.to_bits())).collect();
+    format!("zset {items:?}").into_bytes()
 }
 
 fn row(entry: SnapshotEntry) -> Row {

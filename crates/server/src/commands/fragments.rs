@@ -6,7 +6,7 @@
 //! is the one key at argument 1, `KEYS_FROM_1` every argument from 1) and
 //! argument nodes (`ARG_`, then the argument's name, flags and children).
 
-use super::spec::{Arg, Flag, KeySpec};
+use super::spec::{Arg, BeginSearch, FindKeys, Flag, KeySpec};
 
 pub(crate) const ACL_ADMIN_SLOW_DANGEROUS: &[&str] = &["@admin", "@slow", "@dangerous"];
 pub(crate) const ACL_ADMIN_SLOW_DANGEROUS_CONNECTION: &[&str] =
@@ -21,42 +21,75 @@ pub(crate) const ACL_KEYSPACE_WRITE_SLOW_DANGEROUS: &[&str] =
     &["@keyspace", "@write", "@slow", "@dangerous"];
 pub(crate) const ACL_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
 pub(crate) const ACL_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
+pub(crate) const ACL_READ_GEO_SLOW: &[&str] = &["@read", "@geo", "@slow"];
 pub(crate) const ACL_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
 pub(crate) const ACL_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
 pub(crate) const ACL_READ_LIST_SLOW: &[&str] = &["@read", "@list", "@slow"];
 pub(crate) const ACL_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
 pub(crate) const ACL_READ_SET_SLOW: &[&str] = &["@read", "@set", "@slow"];
+pub(crate) const ACL_READ_SORTEDSET_FAST: &[&str] = &["@read", "@sortedset", "@fast"];
+pub(crate) const ACL_READ_SORTEDSET_SLOW: &[&str] = &["@read", "@sortedset", "@slow"];
 pub(crate) const ACL_READ_STRING_FAST: &[&str] = &["@read", "@string", "@fast"];
 pub(crate) const ACL_READ_STRING_SLOW: &[&str] = &["@read", "@string", "@slow"];
 pub(crate) const ACL_SLOW: &[&str] = &["@slow"];
 pub(crate) const ACL_SLOW_CONNECTION: &[&str] = &["@slow", "@connection"];
+pub(crate) const ACL_WRITE_GEO_SLOW: &[&str] = &["@write", "@geo", "@slow"];
 pub(crate) const ACL_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
 pub(crate) const ACL_WRITE_LIST_FAST: &[&str] = &["@write", "@list", "@fast"];
 pub(crate) const ACL_WRITE_LIST_SLOW: &[&str] = &["@write", "@list", "@slow"];
 pub(crate) const ACL_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
 pub(crate) const ACL_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
+pub(crate) const ACL_WRITE_SORTEDSET_FAST: &[&str] = &["@write", "@sortedset", "@fast"];
+pub(crate) const ACL_WRITE_SORTEDSET_SLOW: &[&str] = &["@write", "@sortedset", "@slow"];
 pub(crate) const ACL_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
 pub(crate) const ACL_WRITE_STRING_SLOW: &[&str] = &["@write", "@string", "@slow"];
+pub(crate) const ARG_AGGREGATE_OPTIONAL: Arg = Arg::new("aggregate", "oneof")
+    .token("AGGREGATE")
+    .flags(&["optional"])
+    .arguments(&[ARG_SUM, ARG_MIN, ARG_MAX]);
+pub(crate) const ARG_ANY_OPTIONAL: Arg = Arg::new("any", "pure-token")
+    .token("ANY")
+    .flags(&["optional"]);
+pub(crate) const ARG_ANY_OPTIONAL_2: Arg = Arg::new("any", "pure-token")
+    .token("ANY")
+    .since("6.2.0")
+    .flags(&["optional"]);
+pub(crate) const ARG_ASC: Arg = Arg::new("asc", "pure-token").token("ASC");
 pub(crate) const ARG_ASYNC: Arg = Arg::new("async", "pure-token")
     .token("ASYNC")
     .since("4.0.0");
 pub(crate) const ARG_ASYNC_OPTIONAL: Arg = Arg::new("async", "oneof")
     .flags(&["optional"])
     .arguments(&[ARG_ASYNC, ARG_SYNC]);
+pub(crate) const ARG_BOX: Arg =
+    Arg::new("box", "block").arguments(&[ARG_WIDTH, Arg::new("height", "double"), ARG_UNIT]);
+pub(crate) const ARG_BY: Arg = Arg::new("by", "oneof").arguments(&[ARG_CIRCLE, ARG_BOX]);
+pub(crate) const ARG_BYLEX: Arg = Arg::new("bylex", "pure-token").token("BYLEX");
+pub(crate) const ARG_BYSCORE: Arg = Arg::new("byscore", "pure-token").token("BYSCORE");
 pub(crate) const ARG_CHANNEL_OPTIONAL_MULTIPLE: Arg =
     Arg::new("channel", "string").flags(&["optional", "multiple"]);
+pub(crate) const ARG_CIRCLE: Arg = Arg::new("circle", "block").arguments(&[ARG_RADIUS, ARG_UNIT]);
 pub(crate) const ARG_COMMAND_NAME_OPTIONAL_MULTIPLE: Arg =
     Arg::new("command-name", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_CONDITION_OPTIONAL: Arg = Arg::new("condition", "oneof")
     .since("7.0.0")
     .flags(&["optional"])
     .arguments(&[ARG_NX, ARG_XX, ARG_GT, ARG_LT]);
+pub(crate) const ARG_COUNT: Arg = Arg::new("count", "integer").token("COUNT");
 pub(crate) const ARG_COUNT_OPTIONAL: Arg = Arg::new("count", "integer")
     .token("COUNT")
     .flags(&["optional"]);
 pub(crate) const ARG_COUNT_OPTIONAL_2: Arg = Arg::new("count", "integer")
     .since("6.2.0")
     .flags(&["optional"]);
+pub(crate) const ARG_COUNT_OPTIONAL_3: Arg = Arg::new("count", "integer").flags(&["optional"]);
+pub(crate) const ARG_COUNT_OPTIONAL_4: Arg = Arg::new("count", "block")
+    .flags(&["optional"])
+    .arguments(&[ARG_COUNT, ARG_ANY_OPTIONAL_2]);
+pub(crate) const ARG_COUNT_OPTIONAL_COUNT_ANY: Arg = Arg::new("count", "block")
+    .flags(&["optional"])
+    .arguments(&[ARG_COUNT, ARG_ANY_OPTIONAL]);
+pub(crate) const ARG_DESC: Arg = Arg::new("desc", "pure-token").token("DESC");
 pub(crate) const ARG_DESTINATION: Arg = Arg::new("destination", "key").key_spec(1);
 pub(crate) const ARG_DESTINATION_2: Arg = Arg::new("destination", "key").key_spec(0);
 pub(crate) const ARG_ELEMENT_MULTIPLE: Arg = Arg::new("element", "string").flags(&["multiple"]);
@@ -64,31 +97,84 @@ pub(crate) const ARG_FIELD_MULTIPLE: Arg = Arg::new("field", "string").flags(&["
 pub(crate) const ARG_FIELD_VALUE_MULTIPLE: Arg = Arg::new("field_value", "block")
     .flags(&["multiple"])
     .arguments(&[Arg::new("field", "string"), Arg::new("value", "string")]);
+pub(crate) const ARG_FROM: Arg =
+    Arg::new("from", "oneof").arguments(&[ARG_MEMBER, ARG_LONGITUDE_LATITUDE]);
+pub(crate) const ARG_FT: Arg = Arg::new("ft", "pure-token").token("FT");
 pub(crate) const ARG_GT: Arg = Arg::new("gt", "pure-token").token("GT");
 pub(crate) const ARG_KEY: Arg = Arg::new("key", "key").key_spec(0);
 pub(crate) const ARG_KEY_MULTIPLE: Arg = Arg::new("key", "key").key_spec(0).flags(&["multiple"]);
 pub(crate) const ARG_KEY_MULTIPLE_2: Arg = Arg::new("key", "key").key_spec(1).flags(&["multiple"]);
+pub(crate) const ARG_KEY_OPTIONAL: Arg = Arg::new("key", "key")
+    .key_spec(1)
+    .token("STORE")
+    .flags(&["optional"]);
+pub(crate) const ARG_KEY_OPTIONAL_2: Arg = Arg::new("key", "key")
+    .key_spec(2)
+    .token("STOREDIST")
+    .flags(&["optional"]);
 pub(crate) const ARG_KEY_VALUE_MULTIPLE: Arg = Arg::new("key_value", "block")
     .flags(&["multiple"])
     .arguments(&[ARG_KEY, Arg::new("value", "string")]);
+pub(crate) const ARG_KM: Arg = Arg::new("km", "pure-token").token("KM");
 pub(crate) const ARG_LEFT: Arg = Arg::new("left", "pure-token").token("LEFT");
+pub(crate) const ARG_LIMIT_OPTIONAL: Arg = Arg::new("limit", "integer")
+    .token("LIMIT")
+    .flags(&["optional"]);
+pub(crate) const ARG_LONGITUDE_LATITUDE: Arg = Arg::new("longitude_latitude", "block")
+    .token("FROMLONLAT")
+    .arguments(&[
+        Arg::new("longitude", "double"),
+        Arg::new("latitude", "double"),
+    ]);
 pub(crate) const ARG_LT: Arg = Arg::new("lt", "pure-token").token("LT");
+pub(crate) const ARG_M: Arg = Arg::new("m", "pure-token").token("M");
+pub(crate) const ARG_MAX: Arg = Arg::new("max", "pure-token").token("MAX");
+pub(crate) const ARG_MEMBER: Arg = Arg::new("member", "string").token("FROMMEMBER");
 pub(crate) const ARG_MEMBER_MULTIPLE: Arg = Arg::new("member", "string").flags(&["multiple"]);
+pub(crate) const ARG_MI: Arg = Arg::new("mi", "pure-token").token("MI");
+pub(crate) const ARG_MIN: Arg = Arg::new("min", "pure-token").token("MIN");
 pub(crate) const ARG_NEWKEY: Arg = Arg::new("newkey", "key").key_spec(1);
 pub(crate) const ARG_NORMAL: Arg = Arg::new("normal", "pure-token").token("NORMAL");
 pub(crate) const ARG_NX: Arg = Arg::new("nx", "pure-token").token("NX");
 pub(crate) const ARG_OFF: Arg = Arg::new("off", "pure-token").token("OFF");
+pub(crate) const ARG_OFFSET_COUNT_OPTIONAL: Arg = Arg::new("offset_count", "block")
+    .token("LIMIT")
+    .flags(&["optional"])
+    .arguments(&[Arg::new("offset", "integer"), Arg::new("count", "integer")]);
 pub(crate) const ARG_ON: Arg = Arg::new("on", "pure-token").token("ON");
+pub(crate) const ARG_ORDER_OPTIONAL: Arg = Arg::new("order", "oneof")
+    .flags(&["optional"])
+    .arguments(&[ARG_ASC, ARG_DESC]);
 pub(crate) const ARG_PATTERN_OPTIONAL: Arg = Arg::new("pattern", "pattern")
     .token("MATCH")
     .flags(&["optional"]);
 pub(crate) const ARG_PATTERN_OPTIONAL_2: Arg = Arg::new("pattern", "pattern").flags(&["optional"]);
 pub(crate) const ARG_PUBSUB: Arg = Arg::new("pubsub", "pure-token").token("PUBSUB");
+pub(crate) const ARG_RADIUS: Arg = Arg::new("radius", "double").token("BYRADIUS");
 pub(crate) const ARG_RIGHT: Arg = Arg::new("right", "pure-token").token("RIGHT");
 pub(crate) const ARG_SHARDCHANNEL_OPTIONAL_MULTIPLE: Arg =
     Arg::new("shardchannel", "string").flags(&["optional", "multiple"]);
 pub(crate) const ARG_SOURCE: Arg = Arg::new("source", "key").key_spec(0);
+pub(crate) const ARG_SUM: Arg = Arg::new("sum", "pure-token").token("SUM");
 pub(crate) const ARG_SYNC: Arg = Arg::new("sync", "pure-token").token("SYNC").since("6.2.0");
+pub(crate) const ARG_UNIT: Arg =
+    Arg::new("unit", "oneof").arguments(&[ARG_M, ARG_KM, ARG_FT, ARG_MI]);
+pub(crate) const ARG_WEIGHT_OPTIONAL_MULTIPLE: Arg = Arg::new("weight", "integer")
+    .token("WEIGHTS")
+    .flags(&["optional", "multiple"]);
+pub(crate) const ARG_WIDTH: Arg = Arg::new("width", "double").token("BYBOX");
+pub(crate) const ARG_WITHCOORD_OPTIONAL: Arg = Arg::new("withcoord", "pure-token")
+    .token("WITHCOORD")
+    .flags(&["optional"]);
+pub(crate) const ARG_WITHDIST_OPTIONAL: Arg = Arg::new("withdist", "pure-token")
+    .token("WITHDIST")
+    .flags(&["optional"]);
+pub(crate) const ARG_WITHHASH_OPTIONAL: Arg = Arg::new("withhash", "pure-token")
+    .token("WITHHASH")
+    .flags(&["optional"]);
+pub(crate) const ARG_WITHSCORES_OPTIONAL: Arg = Arg::new("withscores", "pure-token")
+    .token("WITHSCORES")
+    .flags(&["optional"]);
 pub(crate) const ARG_XX: Arg = Arg::new("xx", "pure-token").token("XX");
 pub(crate) const FLAGS_ADMIN_NOSCRIPT_LOADING_STALE: &[Flag] =
     &[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale];
@@ -118,20 +204,40 @@ pub(crate) const FLAGS_PUBSUB_NOSCRIPT_LOADING_STALE: &[Flag] =
     &[Flag::Pubsub, Flag::Noscript, Flag::Loading, Flag::Stale];
 pub(crate) const FLAGS_READONLY: &[Flag] = &[Flag::Readonly];
 pub(crate) const FLAGS_READONLY_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
+pub(crate) const FLAGS_READONLY_MOVABLEKEYS: &[Flag] = &[Flag::Readonly, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE: &[Flag] = &[Flag::Write];
 pub(crate) const FLAGS_WRITE_DENYOOM: &[Flag] = &[Flag::Write, Flag::Denyoom];
 pub(crate) const FLAGS_WRITE_DENYOOM_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
+pub(crate) const FLAGS_WRITE_DENYOOM_MOVABLEKEYS: &[Flag] =
+    &[Flag::Write, Flag::Denyoom, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
+pub(crate) const FLAGS_WRITE_MOVABLEKEYS: &[Flag] = &[Flag::Write, Flag::MovableKeys];
 pub(crate) const NOT_KEY_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["not_key"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);
 pub(crate) const RM_DELETE_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RM", "delete"], 1);
 pub(crate) const RO_ACCESS_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RO", "access"], 1);
 pub(crate) const RO_ACCESS_KEYS_FROM_2: KeySpec = KeySpec::keys_from(&["RO", "access"], 2);
+pub(crate) const RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1: KeySpec = KeySpec::new(
+    &["RO", "access"],
+    BeginSearch::Index(1),
+    FindKeys::keynum(0, 1, 1),
+);
+pub(crate) const RO_ACCESS_KEYS_INDEX_2_KEYNUM_0_1_1: KeySpec = KeySpec::new(
+    &["RO", "access"],
+    BeginSearch::Index(2),
+    FindKeys::keynum(0, 1, 1),
+);
 pub(crate) const RO_ACCESS_KEY_AT_1: KeySpec = KeySpec::key_at(&["RO", "access"], 1);
+pub(crate) const RO_ACCESS_KEY_AT_2: KeySpec = KeySpec::key_at(&["RO", "access"], 2);
 pub(crate) const RO_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["RO"], 1);
 pub(crate) const RO_KEY_AT_1: KeySpec = KeySpec::key_at(&["RO"], 1);
 pub(crate) const RO_KEY_AT_2: KeySpec = KeySpec::key_at(&["RO"], 2);
+pub(crate) const RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1: KeySpec = KeySpec::new(
+    &["RW", "access", "delete"],
+    BeginSearch::Index(1),
+    FindKeys::keynum(0, 1, 1),
+);
 pub(crate) const RW_ACCESS_DELETE_KEY_AT_1: KeySpec =
     KeySpec::key_at(&["RW", "access", "delete"], 1);
 pub(crate) const RW_ACCESS_UPDATE_KEY_AT_1: KeySpec =

@@ -75,6 +75,7 @@ mod dispatch;
 pub mod errors;
 mod expiry;
 mod fragments;
+mod geo;
 #[cfg(any(test, feature = "testing"))]
 pub mod harness;
 mod hashes;
@@ -87,6 +88,7 @@ mod object;
 mod pubsub;
 mod server_admin;
 mod sets;
+mod sorted_sets;
 mod spec;
 mod strings;
 mod table;
@@ -116,6 +118,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
+    sorted_sets::COMMANDS,
+    geo::COMMANDS,
     object::COMMANDS,
     memory::COMMANDS,
     pubsub::COMMANDS,

@@ -107,6 +107,8 @@ const DEFAULT_ENCODING_LIMITS: redigo_store::EncodingLimits = redigo_store::Enco
     hash_max_listpack_value: 64,
     set_max_intset_entries: 512,
     list_max_listpack_size: -2,
+    zset_max_listpack_entries: 128,
+    zset_max_listpack_value: 64,
 };
 
 /// The server configuration. [`Config::default`] is what `redigo.toml` lists.
@@ -180,6 +182,12 @@ pub struct Config {
     /// Keyspace notification classes (`notify-keyspace-events`), as flags
     /// (see [`crate::pubsub::notifications`]); 0 turns them off.
     pub notify_keyspace_events: u32,
+    /// Most members of a sorted set in the compact `listpack` encoding
+    /// (`zset-max-listpack-entries`, alias `zset-max-ziplist-entries`).
+    pub zset_max_listpack_entries: usize,
+    /// Longest member of a `listpack` sorted set, in bytes
+    /// (`zset-max-listpack-value`, alias `zset-max-ziplist-value`).
+    pub zset_max_listpack_value: usize,
 }
 
 impl Config {
@@ -191,6 +199,8 @@ impl Config {
             hash_max_listpack_value: self.hash_max_listpack_value,
             set_max_intset_entries: self.set_max_intset_entries,
             list_max_listpack_size: self.list_max_listpack_size,
+            zset_max_listpack_entries: self.zset_max_listpack_entries,
+            zset_max_listpack_value: self.zset_max_listpack_value,
         }
     }
 }
@@ -224,6 +234,8 @@ impl Default for Config {
             list_max_listpack_size: DEFAULT_ENCODING_LIMITS.list_max_listpack_size,
             list_compress_depth: 0,
             notify_keyspace_events: 0,
+            zset_max_listpack_entries: DEFAULT_ENCODING_LIMITS.zset_max_listpack_entries,
+            zset_max_listpack_value: DEFAULT_ENCODING_LIMITS.zset_max_listpack_value,
         }
     }
 }

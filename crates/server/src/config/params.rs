@@ -335,6 +335,18 @@ pub const PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "zset-max-listpack-entries",
+        help: "Most members of a sorted set kept in the compact listpack encoding \
+               (alias zset-max-ziplist-entries)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = size_config(parse_integer(v, 0, LONG_MAX)?);
+            Ok(())
+        },
+    },
+    Param {
         name: "list-compress-depth",
         help: "List chunks left uncompressed at each end; accepted, but Redigo \
                never compresses",
@@ -343,6 +355,18 @@ pub const PARAMS: &[Param] = &[
         get: |c| c.list_compress_depth.to_string(),
         set: |c, v| {
             c.list_compress_depth = parse_integer(v, 0, INT_MAX)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        help: "Longest member of a listpack sorted set, bytes (memory units; \
+               alias zset-max-ziplist-value)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = size_config(parse_memory(v, 0, LLONG_MAX)? as i64);
             Ok(())
         },
     },
@@ -367,6 +391,8 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
 ];
 
 /// The parameter called `name` (any case), through its alias too.

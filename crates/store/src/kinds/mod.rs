@@ -28,14 +28,17 @@
 //! costs O(chunks) and a later write copies one chunk.
 //!
 //! Lists follow the same model ([`list`]: a packed run inline, a deque of
-//! copy-on-write chunks in [`Big::List`], [`ListValue`](list::ListValue));
-//! sorted sets will too.
+//! copy-on-write chunks in [`Big::List`], [`ListValue`](list::ListValue)).
+//! Sorted sets ([`zset`]) are the first kind whose big encoding is not a
+//! [`chunked`] table alone: an order-statistic B-tree of `Arc`-shared nodes
+//! beside one, frozen in O(1) by cloning its root.
 
 pub(crate) mod chunked;
 pub mod hash;
 pub mod list;
 pub mod set;
 pub(crate) mod string;
+pub mod zset;
 
 use crate::value::{Value, ValueKind};
 
@@ -45,6 +48,7 @@ pub(crate) enum Big {
     Hash(hash::BigHash),
     Set(set::BigSet),
     List(list::BigList),
+    Zset(zset::BigZset),
 }
 
 impl Big {
@@ -54,6 +58,7 @@ impl Big {
             Big::Hash(table) => table.memory_bytes(),
             Big::Set(table) => table.memory_bytes(),
             Big::List(list) => list.memory_bytes(),
+            Big::Zset(zset) => zset.memory_bytes(),
         }
     }
 
@@ -63,6 +68,7 @@ impl Big {
             Big::Hash(table) => table.len() == 0,
             Big::Set(table) => table.len() == 0,
             Big::List(list) => list.len() == 0,
+            Big::Zset(zset) => zset.len() == 0,
         }
     }
 
@@ -72,6 +78,7 @@ impl Big {
             Big::Hash(table) => FrozenBig::Hash(table.freeze()),
             Big::Set(table) => FrozenBig::Set(table.freeze()),
             Big::List(list) => FrozenBig::List(list.freeze()),
+            Big::Zset(zset) => FrozenBig::Zset(zset.freeze()),
         }
     }
 }
@@ -81,6 +88,7 @@ pub(crate) enum FrozenBig {
     Hash(chunked::Frozen),
     Set(chunked::Frozen),
     List(list::FrozenList),
+    Zset(zset::Tree),
 }
 
 impl FrozenBig {
@@ -90,6 +98,7 @@ impl FrozenBig {
             FrozenBig::Hash(frozen) => Value::Hash(hash::HashValue::from_frozen(frozen)),
             FrozenBig::Set(frozen) => Value::Set(set::SetValue::from_frozen(frozen)),
             FrozenBig::List(frozen) => Value::List(list::ListValue::from_frozen(frozen)),
+            FrozenBig::Zset(tree) => Value::Zset(zset::ZsetValue::from_frozen(tree)),
         }
     }
 }
@@ -125,6 +134,7 @@ impl ValueKind {
             ValueKind::Hash => hash::TYPE_NAME,
             ValueKind::Set => set::TYPE_NAME,
             ValueKind::List => list::TYPE_NAME,
+            ValueKind::Zset => zset::TYPE_NAME,
         }
     }
 
@@ -145,6 +155,7 @@ impl Value {
             Value::Hash(_) => ValueKind::Hash,
             Value::Set(_) => ValueKind::Set,
             Value::List(_) => ValueKind::List,
+            Value::Zset(_) => ValueKind::Zset,
         }
     }
 
@@ -156,6 +167,7 @@ impl Value {
             Value::String(bytes) => string::encoding(bytes, false),
             Value::Hash(_) | Value::Set(_) => "hashtable",
             Value::List(_) => "quicklist",
+            Value::Zset(_) => "skiplist",
         }
     }
 
@@ -167,6 +179,7 @@ impl Value {
             Value::Hash(hash) => hash.memory_bytes(),
             Value::Set(set) => set.memory_bytes(),
             Value::List(list) => list.memory_bytes(),
+            Value::Zset(zset) => zset.memory_bytes(),
         }
     }
 
@@ -181,6 +194,7 @@ impl Value {
             Value::Hash(hash) => hash.rewrite(key, expire_at_ms, emit),
             Value::Set(set) => set.rewrite(key, expire_at_ms, emit),
             Value::List(list) => list.rewrite(key, expire_at_ms, emit),
+            Value::Zset(zset) => zset.rewrite(key, expire_at_ms, emit),
         }
     }
 }

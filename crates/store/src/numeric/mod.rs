@@ -26,8 +26,10 @@ mod integer;
 mod long_double;
 mod long_double_format;
 mod long_double_parse;
+mod score;
 
 pub use integer::{FormattedI64, MAX_I64_CHARS, format_i64, parse_i64, parse_scan_cursor};
 pub use long_double::{LongDouble, MANTISSA_BITS};
 pub use long_double_format::HUMAN_DECIMALS;
 pub use long_double_parse::MAX_LONG_DOUBLE_CHARS;
+pub use score::{format_score, parse_range_bound, parse_score};

@@ -9,3 +9,4 @@ pub mod keyspace;
 pub mod lists;
 pub mod sets;
 pub mod strings;
+pub mod zsets;

@@ -7,11 +7,12 @@ use crate::commands::fragments::{
     ACL_READ_LIST_SLOW, ACL_WRITE_LIST_FAST, ACL_WRITE_LIST_SLOW, ARG_COUNT_OPTIONAL,
     ARG_COUNT_OPTIONAL_2, ARG_DESTINATION, ARG_ELEMENT_MULTIPLE, ARG_KEY, ARG_KEY_MULTIPLE,
     ARG_LEFT, ARG_RIGHT, ARG_SOURCE, FLAGS_READONLY, FLAGS_READONLY_FAST, FLAGS_WRITE,
-    FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_FAST, FLAGS_WRITE_FAST, RO_ACCESS_KEY_AT_1,
-    RO_KEY_AT_1, RW_ACCESS_DELETE_KEY_AT_1, RW_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_1,
+    FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_FAST, FLAGS_WRITE_FAST, FLAGS_WRITE_MOVABLEKEYS,
+    RO_ACCESS_KEY_AT_1, RO_KEY_AT_1, RW_ACCESS_DELETE_KEY_AT_1,
+    RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1, RW_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_1,
     RW_INSERT_KEY_AT_2, RW_UPDATE_KEY_AT_1,
 };
-use crate::commands::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, KeySpec};
+use crate::commands::spec::{Arg, CommandDocs, CommandSpec};
 
 #[rustfmt::skip]
 pub(super) const COMMANDS: &[CommandSpec] = &[
@@ -31,7 +32,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("lpos", -3, handle_lpos).flags(FLAGS_READONLY).keys(1, 1, 1).acl(ACL_READ_LIST_SLOW).key_specs(&[RO_ACCESS_KEY_AT_1]).docs(CommandDocs::new("Return the index of matching elements on a list", "6.0.6", "list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.").arguments(LPOS_ARGS)),
     CommandSpec::new("lmove", 5, handle_lmove).flags(FLAGS_WRITE_DENYOOM).keys(1, 2, 1).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_2]).docs(CommandDocs::new("Pop an element from a list, push it to another list and return it", "6.2.0", "list", "O(1)").arguments(LMOVE_ARGS)),
     CommandSpec::new("rpoplpush", 3, handle_rpoplpush).flags(FLAGS_WRITE_DENYOOM).keys(1, 2, 1).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_2]).docs(CommandDocs::new("Remove the last element in a list, prepend it to another list and return it", "1.2.0", "list", "O(1)").doc_flags(&["deprecated"]).deprecated_since("6.2.0").replaced_by("`LMOVE` with the `RIGHT` and `LEFT` arguments").arguments(&[ARG_SOURCE, ARG_DESTINATION])),
-    CommandSpec::new("lmpop", -4, handle_lmpop).flags(&[Flag::Write, Flag::MovableKeys]).acl(ACL_WRITE_LIST_SLOW).key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::keynum(0, 1, 1))]).docs(CommandDocs::new("Pop elements from a list", "7.0.0", "list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.").arguments(LMPOP_ARGS)),
+    CommandSpec::new("lmpop", -4, handle_lmpop).flags(FLAGS_WRITE_MOVABLEKEYS).acl(ACL_WRITE_LIST_SLOW).key_specs(&[RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Pop elements from a list", "7.0.0", "list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.").arguments(LMPOP_ARGS)),
 ];
 
 #[rustfmt::skip]

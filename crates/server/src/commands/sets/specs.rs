@@ -6,14 +6,14 @@ use super::*;
 use crate::commands::fragments::{
     ACL_READ_SET_FAST, ACL_READ_SET_SLOW, ACL_WRITE_SET_FAST, ACL_WRITE_SET_SLOW,
     ARG_COUNT_OPTIONAL, ARG_DESTINATION, ARG_DESTINATION_2, ARG_KEY, ARG_KEY_MULTIPLE,
-    ARG_KEY_MULTIPLE_2, ARG_MEMBER_MULTIPLE, ARG_PATTERN_OPTIONAL, ARG_SOURCE, FLAGS_READONLY,
-    FLAGS_READONLY_FAST, FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_FAST, FLAGS_WRITE_FAST,
-    OW_UPDATE_KEY_AT_1, RO_ACCESS_KEY_AT_1, RO_ACCESS_KEYS_FROM_1, RO_ACCESS_KEYS_FROM_2,
-    RO_KEY_AT_1, RW_ACCESS_DELETE_KEY_AT_1, RW_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_1,
-    RW_INSERT_KEY_AT_2, RW_UPDATE_KEY_AT_1, TIPS_NONDETERMINISTIC_OUTPUT,
-    TIPS_NONDETERMINISTIC_OUTPUT_ORDER,
+    ARG_KEY_MULTIPLE_2, ARG_LIMIT_OPTIONAL, ARG_MEMBER_MULTIPLE, ARG_PATTERN_OPTIONAL, ARG_SOURCE,
+    FLAGS_READONLY, FLAGS_READONLY_FAST, FLAGS_READONLY_MOVABLEKEYS, FLAGS_WRITE_DENYOOM,
+    FLAGS_WRITE_DENYOOM_FAST, FLAGS_WRITE_FAST, OW_UPDATE_KEY_AT_1, RO_ACCESS_KEY_AT_1,
+    RO_ACCESS_KEYS_FROM_1, RO_ACCESS_KEYS_FROM_2, RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1, RO_KEY_AT_1,
+    RW_ACCESS_DELETE_KEY_AT_1, RW_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_1, RW_INSERT_KEY_AT_2,
+    RW_UPDATE_KEY_AT_1, TIPS_NONDETERMINISTIC_OUTPUT, TIPS_NONDETERMINISTIC_OUTPUT_ORDER,
 };
-use crate::commands::spec::{Arg, BeginSearch, CommandDocs, CommandSpec, FindKeys, Flag, KeySpec};
+use crate::commands::spec::{Arg, CommandDocs, CommandSpec};
 
 #[rustfmt::skip]
 pub(super) const COMMANDS: &[CommandSpec] = &[
@@ -27,7 +27,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("spop", -2, handle_spop).flags(FLAGS_WRITE_FAST).keys(1, 1, 1).acl(ACL_WRITE_SET_FAST).tips(TIPS_NONDETERMINISTIC_OUTPUT).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1]).docs(CommandDocs::new("Remove and return one or multiple random members from a set", "1.0.0", "set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.").history(&[("3.2.0", "Added the `count` argument.")]).arguments(&[ARG_KEY, Arg::new("count", "integer").since("3.2.0").flags(&["optional"])])),
     CommandSpec::new("smove", 4, handle_smove).flags(FLAGS_WRITE_FAST).keys(1, 2, 1).acl(ACL_WRITE_SET_FAST).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1, RW_INSERT_KEY_AT_2]).docs(CommandDocs::new("Move a member from one set to another", "1.0.0", "set", "O(1)").arguments(&[ARG_SOURCE, ARG_DESTINATION, Arg::new("member", "string")])),
     CommandSpec::new("sinter", -2, handle_sinter).flags(FLAGS_READONLY).keys(1, -1, 1).acl(ACL_READ_SET_SLOW).tips(TIPS_NONDETERMINISTIC_OUTPUT_ORDER).key_specs(&[RO_ACCESS_KEYS_FROM_1]).docs(CommandDocs::new("Intersect multiple sets", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").arguments(&[ARG_KEY_MULTIPLE])),
-    CommandSpec::new("sintercard", -3, handle_sintercard).flags(&[Flag::Readonly, Flag::MovableKeys]).acl(ACL_READ_SET_SLOW).key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::keynum(0, 1, 1))]).docs(CommandDocs::new("Intersect multiple sets and return the cardinality of the result", "7.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").arguments(&[Arg::new("numkeys", "integer"), ARG_KEY_MULTIPLE, Arg::new("limit", "integer").token("LIMIT").flags(&["optional"])])),
+    CommandSpec::new("sintercard", -3, handle_sintercard).flags(FLAGS_READONLY_MOVABLEKEYS).acl(ACL_READ_SET_SLOW).key_specs(&[RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Intersect multiple sets and return the cardinality of the result", "7.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").arguments(&[Arg::new("numkeys", "integer"), ARG_KEY_MULTIPLE, ARG_LIMIT_OPTIONAL])),
     CommandSpec::new("sinterstore", -3, handle_sinterstore).flags(FLAGS_WRITE_DENYOOM).keys(1, -1, 1).acl(ACL_WRITE_SET_SLOW).key_specs(&[RW_UPDATE_KEY_AT_1, RO_ACCESS_KEYS_FROM_2]).docs(CommandDocs::new("Intersect multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").arguments(&[ARG_DESTINATION_2, ARG_KEY_MULTIPLE_2])),
     CommandSpec::new("sunion", -2, handle_sunion).flags(FLAGS_READONLY).keys(1, -1, 1).acl(ACL_READ_SET_SLOW).tips(TIPS_NONDETERMINISTIC_OUTPUT_ORDER).key_specs(&[RO_ACCESS_KEYS_FROM_1]).docs(CommandDocs::new("Add multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.").arguments(&[ARG_KEY_MULTIPLE])),
     CommandSpec::new("sunionstore", -3, handle_sunionstore).flags(FLAGS_WRITE_DENYOOM).keys(1, -1, 1).acl(ACL_WRITE_SET_SLOW).key_specs(&[OW_UPDATE_KEY_AT_1, RO_ACCESS_KEYS_FROM_2]).docs(CommandDocs::new("Add multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.").arguments(&[ARG_DESTINATION_2, ARG_KEY_MULTIPLE_2])),

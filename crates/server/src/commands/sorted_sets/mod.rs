@@ -1,0 +1,814 @@
+//! The sorted set commands: `ZADD`, `ZINCRBY`, `ZREM`, the reads (`ZCARD`,
+//! `ZSCORE`, `ZMSCORE`, `ZRANK`, `ZREVRANK`, `ZCOUNT`, `ZLEXCOUNT`), the
+//! `ZRANGE` family (`ZRANGE` with `BYSCORE BYLEX REV LIMIT WITHSCORES`,
+//! `ZRANGESTORE`, and the older `ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE
+//! ZRANGEBYLEX ZREVRANGEBYLEX`), `ZREMRANGEBYRANK/SCORE/LEX`, the pops
+//! (`ZPOPMIN ZPOPMAX ZMPOP`), the algebra (`ZUNION ZINTER ZDIFF`, their
+//! `STORE` forms, `ZINTERCARD`), `ZRANDMEMBER` and `ZSCAN`. The blocking
+//! pops (`BZPOPMIN BZPOPMAX BZMPOP`) come with the blocking machinery.
+//!
+//! The store owns what each command means and the encodings
+//! (`ops::zsets` of redigo-store); the handlers read the arguments in Redis
+//! 7.0's order (`t_zset.c`: options, then scores or ranges, then the key),
+//! reply, and propagate each effective write as Redis 7.0 does:
+//!
+//! * `ZADD` (`INCR` included), `ZINCRBY`, `ZREM`, `ZREMRANGEBY*`,
+//!   `ZPOPMIN`/`ZPOPMAX` and the `STORE` commands as sent, when they changed
+//!   something: each is deterministic given the dataset, and IEEE additions
+//!   replay bit for bit (a `*STORE` with an empty result deletes its
+//!   destination, which the replayed command does too);
+//! * `ZMPOP` as `ZPOPMIN`/`ZPOPMAX key count` of the key it popped from,
+//!   with the count it popped, as Redis rewrites it.
+//!
+//! Scores are replied as Redis's `addReplyDouble` prints them over RESP2
+//! ([`format_score`]: `%.17g`, `inf`, `-inf`).
+
+mod specs;
+
+#[cfg(test)]
+mod propagation_tests;
+
+use bytes::Bytes;
+
+use crate::pubsub::notifications::EventClass;
+use redigo_aof::Record;
+use redigo_store::numeric::{format_score, parse_range_bound, parse_scan_cursor, parse_score};
+use redigo_store::ops::zsets::{
+    Aggregate, LexBound, LexRange, RangeQuery, RangeSpec, ScoreBound, ScoreRange, ScoredMember,
+    ZStored, ZaddFlags, ZsetOp,
+};
+use redigo_store::{StoreError, ValueKind};
+
+use super::arguments::{
+    INVALID_CURSOR, integer, is_keyword, positive_or_reply, range_or_reply, scan_options,
+};
+use super::collection_reply::{
+    reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
+};
+use super::context::ExecContext;
+use super::errors;
+use super::spec::CommandSpec;
+
+/// The commands of this family.
+pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
+
+/// `getDoubleFromObjectOrReply`'s default text.
+const NOT_A_FLOAT: &str = "ERR value is not a valid float";
+/// `zslParseRange` failed.
+const MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+/// `zslParseLexRange` failed.
+const MIN_MAX_NOT_LEX: &str = "ERR min or max not valid string range item";
+
+/// A count as an integer reply.
+fn count_reply(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Replies a flat array of members, with their scores after each under
+/// `with_scores`.
+fn reply_scored(ctx: &mut ExecContext<'_>, items: &[ScoredMember], with_scores: bool) {
+    ctx.reply_array_len(if with_scores {
+        items.len() * 2
+    } else {
+        items.len()
+    });
+    for (member, score) in items {
+        ctx.reply_bulk(member);
+        if with_scores {
+            ctx.reply_bulk(format_score(*score).as_bytes());
+        }
+    }
+}
+
+fn reply_score(ctx: &mut ExecContext<'_>, score: Option<f64>) {
+    match score {
+        Some(score) => ctx.reply_bulk(format_score(score).as_bytes()),
+        None => ctx.reply_null(),
+    }
+}
+
+/// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`,
+/// read as Redis 7.0's `zaddGenericCommand`.
+fn handle_zadd(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let mut flags = ZaddFlags::default();
+    let mut ch = false;
+    let mut at = 2;
+    while at < args.len() {
+        let option = &args[at];
+        if is_keyword(option, "NX") {
+            flags.nx = true;
+        } else if is_keyword(option, "XX") {
+            flags.xx = true;
+        } else if is_keyword(option, "CH") {
+            ch = true;
+        } else if is_keyword(option, "INCR") {
+            flags.incr = true;
+        } else if is_keyword(option, "GT") {
+            flags.gt = true;
+        } else if is_keyword(option, "LT") {
+            flags.lt = true;
+        } else {
+            break;
+        }
+        at += 1;
+    }
+    let elements = args.len() - at;
+    if elements % 2 == 1 || elements == 0 {
+        return ctx.reply_error(errors::SYNTAX);
+    }
+    if flags.nx && flags.xx {
+        return ctx.reply_error("ERR XX and NX options at the same time are not compatible");
+    }
+    if ((flags.gt || flags.lt) && flags.nx) || (flags.gt && flags.lt) {
+        return ctx
+            .reply_error("ERR GT, LT, and/or NX options at the same time are not compatible");
+    }
+    if flags.incr && elements > 2 {
+        return ctx.reply_error("ERR INCR option supports a single increment-element pair");
+    }
+    zadd_pairs(ctx, args, flags, ch, at);
+}
+
+/// Parses the score-member pairs from `args[at..]` and runs `ZADD`.
+fn zadd_pairs(ctx: &mut ExecContext<'_>, args: &[Bytes], flags: ZaddFlags, ch: bool, at: usize) {
+    let mut pairs = Vec::with_capacity((args.len() - at) / 2);
+    for pair in args[at..].chunks_exact(2) {
+        let Some(score) = parse_score(&pair[0]) else {
+            return ctx.reply_error(NOT_A_FLOAT);
+        };
+        pairs.push((score, &pair[1]));
+    }
+    match ctx.db().zadd(&args[1], flags, &pairs) {
+        Ok(outcome) => {
+            if outcome.added > 0 || outcome.updated > 0 {
+                ctx.propagate(|| Record::from_args(args));
+            }
+            if flags.incr {
+                reply_score(ctx, outcome.incr_score);
+            } else {
+                let n = if ch {
+                    outcome.added + outcome.updated
+                } else {
+                    outcome.added
+                };
+                ctx.reply_integer(count_reply(n));
+            }
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// `ZINCRBY key increment member`: `ZADD key INCR increment member`.
+fn handle_zincrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let flags = ZaddFlags {
+        incr: true,
+        ..ZaddFlags::default()
+    };
+    zadd_pairs(ctx, args, flags, false, 2);
+}
+
+fn handle_zrem(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().zrem(&args[1], &args[2..]);
+    reply_removed(ctx, args, result, (EventClass::ZSET, "zrem"));
+}
+
+fn handle_zcard(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    match ctx.db().zcard(&args[1]) {
+        Ok(n) => {
+            ctx.count_lookup(n > 0);
+            ctx.reply_integer(count_reply(n));
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_zscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().zscore(&args[1], &args[2]);
+    match result {
+        Ok(score) => {
+            ctx.count_key_lookup(&args[1]);
+            reply_score(ctx, score);
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_zmscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let result = ctx.db().zmscore(&args[1], &args[2..]);
+    match result {
+        Ok(scores) => {
+            ctx.count_key_lookup(&args[1]);
+            ctx.reply_array_len(scores.len());
+            for score in scores {
+                reply_score(ctx, score);
+            }
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn zrank(ctx: &mut ExecContext<'_>, args: &[Bytes], rev: bool) {
+    let result = ctx.db().zrank(&args[1], &args[2], rev);
+    match result {
+        Ok(rank) => {
+            ctx.count_key_lookup(&args[1]);
+            match rank {
+                Some((rank, _)) => ctx.reply_integer(count_reply(rank)),
+                None => ctx.reply_null(),
+            }
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_zrank(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrank(ctx, args, false);
+}
+
+fn handle_zrevrank(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrank(ctx, args, true);
+}
+
+/// Redis's `zslParseRange`.
+fn score_range(min: &[u8], max: &[u8]) -> Option<ScoreRange> {
+    let (min_value, min_ex) = parse_range_bound(min)?;
+    let (max_value, max_ex) = parse_range_bound(max)?;
+    Some(ScoreRange {
+        min: ScoreBound {
+            value: min_value,
+            exclusive: min_ex,
+        },
+        max: ScoreBound {
+            value: max_value,
+            exclusive: max_ex,
+        },
+    })
+}
+
+/// Redis's `zslParseLexRange`.
+fn lex_range(min: &[u8], max: &[u8]) -> Option<LexRange> {
+    Some(LexRange {
+        min: LexBound::parse(min)?,
+        max: LexBound::parse(max)?,
+    })
+}
+
+/// Runs a count over a parsed range (`ZCOUNT`, `ZLEXCOUNT`).
+fn zcount(ctx: &mut ExecContext<'_>, key: &[u8], spec: Result<RangeSpec, &str>) {
+    let spec = match spec {
+        Ok(spec) => spec,
+        Err(error) => return ctx.reply_error(error),
+    };
+    match ctx.db().zcount(key, &spec) {
+        Ok(n) => {
+            ctx.count_key_lookup(key);
+            ctx.reply_integer(count_reply(n));
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_zcount(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let spec = score_range(&args[2], &args[3])
+        .map(RangeSpec::Score)
+        .ok_or(MIN_MAX_NOT_FLOAT);
+    zcount(ctx, &args[1], spec);
+}
+
+fn handle_zlexcount(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let spec = lex_range(&args[2], &args[3])
+        .map(RangeSpec::Lex)
+        .ok_or(MIN_MAX_NOT_LEX);
+    zcount(ctx, &args[1], spec);
+}
+
+/// Which range a `ZRANGE`-family command reads, when fixed by its name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RangeType {
+    Auto,
+    Rank,
+    Score,
+    Lex,
+}
+
+/// A parsed `ZRANGE`-family request.
+struct RangeRequest {
+    query: RangeQuery,
+    with_scores: bool,
+}
+
+/// Redis 7.0's `zrangeGenericCommand` argument reading: `args[first]` is
+/// the source key, then min, max and the options. `Err` is the reply.
+fn parse_range_request(
+    args: &[Bytes],
+    first: usize,
+    store: bool,
+    mut range_type: RangeType,
+    rev_fixed: Option<bool>,
+) -> Result<RangeRequest, String> {
+    let mut with_scores = false;
+    let mut limit: Option<(i64, i64)> = None;
+    let mut rev = rev_fixed;
+    let mut j = first + 3;
+    while j < args.len() {
+        let left = args.len() - j - 1;
+        let arg = &args[j];
+        if !store && is_keyword(arg, "WITHSCORES") {
+            with_scores = true;
+        } else if is_keyword(arg, "LIMIT") && left >= 2 {
+            let offset = integer(&args[j + 1]).ok_or(errors::NOT_INTEGER)?;
+            let count = integer(&args[j + 2]).ok_or(errors::NOT_INTEGER)?;
+            limit = Some((offset, count));
+            j += 2;
+        } else if rev.is_none() && is_keyword(arg, "REV") {
+            rev = Some(true);
+        } else if range_type == RangeType::Auto && is_keyword(arg, "BYLEX") {
+            range_type = RangeType::Lex;
+        } else if range_type == RangeType::Auto && is_keyword(arg, "BYSCORE") {
+            range_type = RangeType::Score;
+        } else {
+            return Err(errors::SYNTAX.to_string());
+        }
+        j += 1;
+    }
+    let rev = rev.unwrap_or(false);
+    if range_type == RangeType::Auto {
+        range_type = RangeType::Rank;
+    }
+    if limit.is_some_and(|(_, count)| count != -1) && range_type == RangeType::Rank {
+        return Err(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+                .into(),
+        );
+    }
+    if with_scores && range_type == RangeType::Lex {
+        return Err("ERR syntax error, WITHSCORES not supported in combination with BYLEX".into());
+    }
+    let (mut min, mut max) = (&args[first + 1], &args[first + 2]);
+    if rev && range_type != RangeType::Rank {
+        std::mem::swap(&mut min, &mut max);
+    }
+    let spec = match range_type {
+        RangeType::Auto | RangeType::Rank => {
+            let start = integer(min).ok_or(errors::NOT_INTEGER)?;
+            let stop = integer(max).ok_or(errors::NOT_INTEGER)?;
+            RangeSpec::Rank(start, stop)
+        }
+        RangeType::Score => RangeSpec::Score(score_range(min, max).ok_or(MIN_MAX_NOT_FLOAT)?),
+        RangeType::Lex => RangeSpec::Lex(lex_range(min, max).ok_or(MIN_MAX_NOT_LEX)?),
+    };
+    Ok(RangeRequest {
+        query: RangeQuery {
+            spec,
+            rev,
+            limit: if range_type == RangeType::Rank {
+                None
+            } else {
+                limit
+            },
+        },
+        with_scores,
+    })
+}
+
+/// A read of the `ZRANGE` family.
+fn zrange(ctx: &mut ExecContext<'_>, args: &[Bytes], range_type: RangeType, rev: Option<bool>) {
+    let request = match parse_range_request(args, 1, false, range_type, rev) {
+        Ok(request) => request,
+        Err(error) => return ctx.reply_error(&error),
+    };
+    let result = ctx.db().zrange(&args[1], &request.query);
+    match result {
+        Ok(Some(items)) => {
+            ctx.keyspace_hit();
+            reply_scored(ctx, &items, request.with_scores);
+        }
+        Ok(None) => {
+            ctx.keyspace_miss();
+            ctx.reply_array_len(0);
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+fn handle_zrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrange(ctx, args, RangeType::Auto, None);
+}
+
+fn handle_zrevrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrange(ctx, args, RangeType::Rank, Some(true));
+}
+
+fn handle_zrangebyscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrange(ctx, args, RangeType::Score, Some(false));
+}
+
+fn handle_zrevrangebyscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrange(ctx, args, RangeType::Score, Some(true));
+}
+
+fn handle_zrangebylex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrange(ctx, args, RangeType::Lex, Some(false));
+}
+
+fn handle_zrevrangebylex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zrange(ctx, args, RangeType::Lex, Some(true));
+}
+
+/// Replies to a storing command and propagates it as sent when the
+/// destination changed.
+fn reply_stored(ctx: &mut ExecContext<'_>, args: &[Bytes], result: Result<ZStored, StoreError>) {
+    match result {
+        Ok(stored) => {
+            if stored.len > 0 || stored.destination_deleted {
+                ctx.propagate(|| Record::from_args(args));
+            }
+            ctx.reply_integer(count_reply(stored.len));
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// `ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]`.
+fn handle_zrangestore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let request = match parse_range_request(args, 2, true, RangeType::Auto, None) {
+        Ok(request) => request,
+        Err(error) => return ctx.reply_error(&error),
+    };
+    let result = ctx.db().zrangestore(&args[1], &args[2], &request.query);
+    reply_stored(ctx, args, result);
+}
+
+/// `ZREMRANGEBY*`: the range is read before the key is looked up.
+fn zremrange(ctx: &mut ExecContext<'_>, args: &[Bytes], spec: Result<RangeSpec, &str>) {
+    let spec = match spec {
+        Ok(spec) => spec,
+        Err(error) => return ctx.reply_error(error),
+    };
+    let result = ctx.db().zremrange(&args[1], &spec);
+    // Redis's event is the command's name (`zremrangebyscore`...).
+    let event = if args[0].eq_ignore_ascii_case(b"zremrangebyrank") {
+        "zremrangebyrank"
+    } else if args[0].eq_ignore_ascii_case(b"zremrangebylex") {
+        "zremrangebylex"
+    } else {
+        "zremrangebyscore"
+    };
+    reply_removed(ctx, args, result, (EventClass::ZSET, event));
+}
+
+fn handle_zremrangebyrank(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let spec = match (integer(&args[2]), integer(&args[3])) {
+        (Some(start), Some(stop)) => Ok(RangeSpec::Rank(start, stop)),
+        _ => Err(errors::NOT_INTEGER),
+    };
+    zremrange(ctx, args, spec);
+}
+
+fn handle_zremrangebyscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let spec = score_range(&args[2], &args[3])
+        .map(RangeSpec::Score)
+        .ok_or(MIN_MAX_NOT_FLOAT);
+    zremrange(ctx, args, spec);
+}
+
+fn handle_zremrangebylex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let spec = lex_range(&args[2], &args[3])
+        .map(RangeSpec::Lex)
+        .ok_or(MIN_MAX_NOT_LEX);
+    zremrange(ctx, args, spec);
+}
+
+/// `ZPOPMIN`/`ZPOPMAX key [count]`: a flat array of member, score pairs;
+/// propagated as sent when something was popped.
+fn zpop(ctx: &mut ExecContext<'_>, args: &[Bytes], max: bool) {
+    if args.len() > 3 {
+        return ctx.reply_error(errors::SYNTAX);
+    }
+    let count = match args.get(2) {
+        None => 1,
+        Some(arg) => match positive_or_reply(arg, None) {
+            Ok(count) => usize::try_from(count).unwrap_or(usize::MAX),
+            Err(error) => return ctx.reply_error(&error),
+        },
+    };
+    match ctx.db().zpop(&args[1], max, count) {
+        Ok(items) => {
+            if !items.is_empty() {
+                ctx.propagate(|| Record::from_args(args));
+            }
+            reply_scored(ctx, &items, true);
+        }
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_zpopmin(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zpop(ctx, args, false);
+}
+
+fn handle_zpopmax(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zpop(ctx, args, true);
+}
+
+/// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`, read as Redis 7.0's
+/// `zmpopGenericCommand`; propagated as the `ZPOPMIN`/`ZPOPMAX key count`
+/// it performed.
+fn handle_zmpop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let numkeys = match range_or_reply(
+        &args[1],
+        1,
+        i64::MAX,
+        Some("numkeys should be greater than 0"),
+    ) {
+        Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        Err(error) => return ctx.reply_error(&error),
+    };
+    let where_at = numkeys.saturating_add(2);
+    if where_at >= args.len() {
+        return ctx.reply_error(errors::SYNTAX);
+    }
+    let max = if is_keyword(&args[where_at], "MIN") {
+        false
+    } else if is_keyword(&args[where_at], "MAX") {
+        true
+    } else {
+        return ctx.reply_error(errors::SYNTAX);
+    };
+    let mut count = None;
+    let mut j = where_at + 1;
+    while j < args.len() {
+        if count.is_none() && is_keyword(&args[j], "COUNT") && j + 1 < args.len() {
+            j += 1;
+            match range_or_reply(
+                &args[j],
+                1,
+                i64::MAX,
+                Some("count should be greater than 0"),
+            ) {
+                Ok(n) => count = Some(usize::try_from(n).unwrap_or(usize::MAX)),
+                Err(error) => return ctx.reply_error(&error),
+            }
+        } else {
+            return ctx.reply_error(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    let count = count.unwrap_or(1);
+    let keys = &args[2..where_at];
+    match ctx.db().zmpop(keys, max, count) {
+        Ok(Some((key, items))) => {
+            ctx.propagate(|| {
+                Record::new(if max { "ZPOPMAX" } else { "ZPOPMIN" })
+                    .arg(&key)
+                    .arg(items.len().to_string())
+            });
+            ctx.reply_array_len(2);
+            ctx.reply_bulk(&key);
+            ctx.reply_array_len(items.len());
+            for (member, score) in &items {
+                ctx.reply_array_len(2);
+                ctx.reply_bulk(member);
+                ctx.reply_bulk(format_score(*score).as_bytes());
+            }
+        }
+        Ok(None) => ctx.reply_null_array(),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// What the algebra commands read from their arguments.
+struct AlgebraRequest {
+    keys: Vec<Bytes>,
+    weights: Vec<f64>,
+    aggregate: Aggregate,
+    with_scores: bool,
+    limit: usize,
+}
+
+/// Redis 7.0's `zunionInterDiffGenericCommand` argument reading, keys
+/// checked before the options as Redis does. `numkeys_at` is where
+/// `numkeys` is; `store` and `card` say which form this is. `Err` is the
+/// reply.
+fn parse_algebra(
+    ctx: &mut ExecContext<'_>,
+    args: &[Bytes],
+    op: ZsetOp,
+    numkeys_at: usize,
+    store: bool,
+    card: bool,
+) -> Result<AlgebraRequest, String> {
+    let numkeys = integer(&args[numkeys_at]).ok_or(errors::NOT_INTEGER)?;
+    if numkeys < 1 {
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        return Err(format!(
+            "ERR at least 1 input key is needed for '{name}' command"
+        ));
+    }
+    let numkeys = usize::try_from(numkeys).unwrap_or(usize::MAX);
+    if numkeys > args.len() - (numkeys_at + 1) {
+        return Err(errors::SYNTAX.to_string());
+    }
+    let keys: Vec<Bytes> = args[numkeys_at + 1..numkeys_at + 1 + numkeys].to_vec();
+    for key in &keys {
+        let kind = ctx.db().type_of(key);
+        ctx.count_lookup(kind.is_some());
+        if kind.is_some_and(|k| k != ValueKind::Zset && k != ValueKind::Set) {
+            break;
+        }
+    }
+    ctx.db()
+        .zset_op_check(&keys)
+        .map_err(|error| error.to_string())?;
+    let mut request = AlgebraRequest {
+        weights: vec![1.0; keys.len()],
+        keys,
+        aggregate: Aggregate::Sum,
+        with_scores: false,
+        limit: 0,
+    };
+    let mut j = numkeys_at + 1 + numkeys;
+    while j < args.len() {
+        let remaining = args.len() - j;
+        let arg = &args[j];
+        if op != ZsetOp::Diff && !card && remaining > numkeys && is_keyword(arg, "WEIGHTS") {
+            j += 1;
+            for weight in request.weights.iter_mut() {
+                *weight = parse_score(&args[j]).ok_or("ERR weight value is not a float")?;
+                j += 1;
+            }
+        } else if op != ZsetOp::Diff && !card && remaining >= 2 && is_keyword(arg, "AGGREGATE") {
+            let name = &args[j + 1];
+            request.aggregate = if is_keyword(name, "SUM") {
+                Aggregate::Sum
+            } else if is_keyword(name, "MIN") {
+                Aggregate::Min
+            } else if is_keyword(name, "MAX") {
+                Aggregate::Max
+            } else {
+                return Err(errors::SYNTAX.to_string());
+            };
+            j += 2;
+        } else if !store && !card && is_keyword(arg, "WITHSCORES") {
+            request.with_scores = true;
+            j += 1;
+        } else if card && remaining >= 2 && is_keyword(arg, "LIMIT") {
+            let limit = positive_or_reply(&args[j + 1], Some("LIMIT can't be negative"))?;
+            request.limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            j += 2;
+        } else {
+            return Err(errors::SYNTAX.to_string());
+        }
+    }
+    Ok(request)
+}
+
+/// `ZUNION`/`ZINTER`/`ZDIFF numkeys key ... [...] [WITHSCORES]`.
+fn zset_op(ctx: &mut ExecContext<'_>, args: &[Bytes], op: ZsetOp) {
+    let request = match parse_algebra(ctx, args, op, 1, false, false) {
+        Ok(request) => request,
+        Err(error) => return ctx.reply_error(&error),
+    };
+    let result = ctx
+        .db()
+        .zset_op(op, &request.keys, &request.weights, request.aggregate);
+    match result {
+        Ok(items) => reply_scored(ctx, &items, request.with_scores),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+fn handle_zunion(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zset_op(ctx, args, ZsetOp::Union);
+}
+
+fn handle_zinter(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zset_op(ctx, args, ZsetOp::Inter);
+}
+
+fn handle_zdiff(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zset_op(ctx, args, ZsetOp::Diff);
+}
+
+/// `ZUNIONSTORE`/`ZINTERSTORE`/`ZDIFFSTORE dst numkeys key ...`.
+fn zset_op_store(ctx: &mut ExecContext<'_>, args: &[Bytes], op: ZsetOp) {
+    let request = match parse_algebra(ctx, args, op, 2, true, false) {
+        Ok(request) => request,
+        Err(error) => return ctx.reply_error(&error),
+    };
+    let result = ctx.db().zset_op_store(
+        op,
+        &args[1],
+        &request.keys,
+        &request.weights,
+        request.aggregate,
+    );
+    reply_stored(ctx, args, result);
+}
+
+fn handle_zunionstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zset_op_store(ctx, args, ZsetOp::Union);
+}
+
+fn handle_zinterstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zset_op_store(ctx, args, ZsetOp::Inter);
+}
+
+fn handle_zdiffstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    zset_op_store(ctx, args, ZsetOp::Diff);
+}
+
+/// `ZINTERCARD numkeys key ... [LIMIT limit]`.
+fn handle_zintercard(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let request = match parse_algebra(ctx, args, ZsetOp::Inter, 1, false, true) {
+        Ok(request) => request,
+        Err(error) => return ctx.reply_error(&error),
+    };
+    match ctx.db().zintercard(&request.keys, request.limit) {
+        Ok(n) => ctx.reply_integer(count_reply(n)),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
+
+/// `ZRANDMEMBER key [count [WITHSCORES]]`, read as Redis 7.0's
+/// `zrandmemberCommand` (as `HRANDFIELD`).
+fn handle_zrandmember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let key = &args[1];
+    if args.len() < 3 {
+        let picked = ctx.db().zrandmember(key);
+        return match picked {
+            Ok(Some(member)) => {
+                ctx.keyspace_hit();
+                ctx.reply_bulk(&member);
+            }
+            Ok(None) => {
+                ctx.keyspace_miss();
+                ctx.reply_null();
+            }
+            Err(error) => {
+                ctx.keyspace_hit();
+                ctx.reply_error(&error.to_string());
+            }
+        };
+    }
+    let count = match range_or_reply(&args[2], -i64::MAX, i64::MAX, None) {
+        Ok(count) => count,
+        Err(error) => return ctx.reply_error(&error),
+    };
+    if args.len() > 4 || (args.len() == 4 && !is_keyword(&args[3], "WITHSCORES")) {
+        return ctx.reply_error(errors::SYNTAX);
+    }
+    let with_scores = args.len() == 4;
+    if with_scores && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+        return ctx.reply_error("ERR value is out of range");
+    }
+    reply_random_picks(ctx, key, count, with_scores, |db, sink| {
+        db.zrandmember_with_count(key, count, with_scores, sink)
+    });
+}
+
+/// `ZSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order (as
+/// `HSCAN`).
+fn handle_zscan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let key = &args[1];
+    let Some(cursor) = parse_scan_cursor(&args[2]) else {
+        return ctx.reply_error(INVALID_CURSOR);
+    };
+    match ctx.db().type_of(key) {
+        None => {
+            ctx.keyspace_miss();
+            return reply_empty_scan(ctx);
+        }
+        Some(ValueKind::Zset) => ctx.keyspace_hit(),
+        Some(_) => {
+            ctx.keyspace_hit();
+            return ctx.reply_error(errors::WRONG_TYPE);
+        }
+    }
+    let options = match scan_options(args, 3, false) {
+        Ok(options) => options,
+        Err(error) => return ctx.reply_error(error),
+    };
+    match ctx.db().zscan(key, cursor, options.pattern, options.count) {
+        Ok(page) => reply_scan_page(ctx, page),
+        Err(error) => ctx.reply_error(&error.to_string()),
+    }
+}
