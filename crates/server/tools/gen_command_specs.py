@@ -39,7 +39,8 @@ FAMILIES = {
     'connection': ('the connection commands', [
         'ping', 'echo', 'hello', 'auth', 'quit', 'reset']),
     'client': ('`CLIENT` and its subcommands', [
-        'client:setname,getname,id,list,info,kill,unblock,help']),
+        'client:setname,getname,id,list,info,kill,unblock,help,reply,pause,unpause,no-evict',
+        'monitor']),
     'config': ('`CONFIG` and its subcommands', [
         'config:get,set,resetstat,help']),
     'info': ('`INFO`', ['info']),

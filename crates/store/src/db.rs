@@ -147,6 +147,14 @@ impl Db {
         Some(slot)
     }
 
+    /// Finds a key live at `now` without removing an expired one (see
+    /// [`crate::Store::set_expiry_paused`]).
+    pub(crate) fn find_unexpired(&self, key: &[u8], now: Option<u64>) -> Option<Slot> {
+        let slot = self.table.locate(key)?;
+        let expired = now.is_some_and(|now| self.table.entry_at(slot).is_expired(now));
+        (!expired).then_some(slot)
+    }
+
     pub(crate) fn entry_at(&self, slot: Slot) -> &Entry {
         self.table.entry_at(slot)
     }

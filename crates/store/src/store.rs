@@ -145,6 +145,8 @@ pub struct Store {
     snapshot: Option<SnapshotState>,
     /// Set while the server replays its AOF: see [`Store::set_loading`].
     loading: bool,
+    /// Set while `CLIENT PAUSE` holds: see [`Store::set_expiry_paused`].
+    expiry_paused: bool,
     /// Databases that may be non-empty or carry snapshot state: store-wide
     /// operations visit only these (see [`crate::db_set`]).
     touched: DbSet,
@@ -197,6 +199,7 @@ impl Store {
             disposal: Disposal::default(),
             snapshot: None,
             loading: false,
+            expiry_paused: false,
             touched: DbSet::new(databases),
             tables_examined: 0,
             next_table_id: databases as u64,
@@ -269,6 +272,14 @@ impl Store {
     /// deadline passed are expired after loading, by the normal paths.
     pub fn set_loading(&mut self, loading: bool) {
         self.loading = loading;
+    }
+
+    /// Pauses lazy expiry (the server sets it while `CLIENT PAUSE` holds,
+    /// before each command): a key whose deadline passed reads as absent
+    /// but is not removed, as Redis's `expireIfNeeded` does while clients
+    /// are paused, so the dataset does not change under the pause.
+    pub fn set_expiry_paused(&mut self, paused: bool) {
+        self.expiry_paused = paused;
     }
 
     /// Whether the store is loading (see [`Store::set_loading`]).
@@ -743,6 +754,10 @@ impl DbHandle<'_> {
 
     fn lookup_in(&mut self, index: usize, key: &[u8], touch: bool) -> Option<Slot> {
         let now = self.expiry_now();
+        if self.store.expiry_paused {
+            // CLIENT PAUSE: an expired key is absent but stays.
+            return self.store.dbs[index].find_unexpired(key, now);
+        }
         // A lookup may remove the key it finds expired: a change.
         self.store.touch(index);
         let store = &mut *self.store;

@@ -27,6 +27,10 @@ pub struct Effects {
     /// they wait until every write they could show is committed (see
     /// `network::connection`).
     pub touched_keyspace: bool,
+    /// The command was not run because of `CLIENT PAUSE`: the connection
+    /// keeps it, waits for the pause to end and runs it again (see
+    /// [`crate::client_pause`]).
+    pub postponed: bool,
 }
 
 /// The execution context of one command.
