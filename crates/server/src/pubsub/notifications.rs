@@ -21,6 +21,12 @@
 //! [`EventClass::LIST`], sorted sets `zadd`/`zincr`/`zrem`... with
 //! [`EventClass::ZSET`] (geo commands fire the zset events Redis fires).
 //!
+//! A client served after blocking (`BLPOP`, `BLMOVE`...) fires its events
+//! through [`ServeContext::notify`](crate::blocking::ServeContext::notify),
+//! after those of the command that woke it, as Redis's
+//! `serveClientBlockedOnList` does. Commands that store a result
+//! (`*STORE`, `SORT ... STORE`) share `collection_reply::notify_stored`.
+//!
 //! Keys a command finds expired fire `expired` at the moment they expire,
 //! before the command's own events: `notify` first announces the store's
 //! not yet announced lazy expirations, and the dispatcher announces the

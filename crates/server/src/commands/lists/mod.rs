@@ -16,6 +16,10 @@
 //!   pivot was there, `LREM`/`LTRIM` when they removed elements; `LPOP
 //!   key 0`, `LPUSHX` of a missing key and the like propagate nothing.
 //!
+//! Each effective write fires Redis's keyspace events in `t_list.c`'s order
+//! ([`notify_popped`], [`notify_moved`]; `LTRIM` fires `ltrim` whenever the
+//! list exists, even when it trimmed nothing, as Redis does).
+//!
 //! `specs` holds the `COMMAND INFO`/`DOCS` metadata generated from the
 //! oracle.
 
