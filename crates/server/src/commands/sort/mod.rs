@@ -20,7 +20,10 @@
 //! Differences kept small and known: weights are read as `strtod` reads
 //! them (leading white space, infinities, hexadecimal floats, range
 //! errors) through Rust's float parser, and `ALPHA` compares bytes (Redis's
-//! `strcoll` in the C locale, which stops at a NUL byte).
+//! `strcoll` in the C locale, which stops at a NUL byte). Redis 7.0 also
+//! converts a `listpack` sorted set to `skiplist` before sorting it (even
+//! for `SORT_RO`), visible in `OBJECT ENCODING`; Redigo leaves the encoding
+//! alone, since that conversion would count as a write to `WATCH` here.
 
 mod specs;
 
