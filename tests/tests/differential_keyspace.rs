@@ -450,14 +450,6 @@ fn memory_usage_arguments_and_shape() {
     p.same_args(&refs);
     let big = differential_support::integer_reply(&p.redigo.command(&[b"MEMORY", b"USAGE", b"h"]));
     assert!(big > small + 1000 * 14, "{small} -> {big}");
-    // HELP lists the subcommands Redigo has, in Redis's words.
-    assert_eq!(
-        p.redigo.command(&[b"MEMORY", b"HELP"]),
-        b"*6\r\n+MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
-          +USAGE <key> [SAMPLES <count>]\r\n\
-          +    Return memory in bytes used by <key> and its value. Nested values are\r\n\
-          +    sampled up to <count> times (default: 5, 0 means sample all).\r\n\
-          +HELP\r\n+    Prints this help.\r\n"
-            .to_vec()
-    );
+    // HELP lists every subcommand, in Redis's words.
+    p.same("MEMORY HELP");
 }

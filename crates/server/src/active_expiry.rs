@@ -62,6 +62,11 @@ pub(crate) fn spawn(server: Arc<ServerState>, dataset: SharedDataset) -> JoinHan
 pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: Duration) -> usize {
     let started = Instant::now();
     let mut removed_total = 0;
+    // CLIENT PAUSE (either mode) stops expiry, as Redis's
+    // `activeExpireCycle` does, so the dataset holds still.
+    if server.pause.mode().is_some() {
+        return 0;
+    }
     loop {
         let (removed, aof) = {
             let mut data = dataset::lock(dataset);

@@ -90,6 +90,46 @@ pub struct ClientState {
     pub pubsub: ClientPubSub,
     /// `MULTI`/`EXEC`/`WATCH` state (see `commands::transactions`).
     pub multi: MultiState,
+    /// `CLIENT REPLY` state (see [`ReplyControl`]).
+    pub reply: ReplyControl,
+    /// In `MONITOR` mode (Redis's `CLIENT_MONITOR`, flag `O`): every
+    /// executed command is streamed to it through its outbox
+    /// ([`ClientPubSub::queued`]); see [`crate::monitor`].
+    pub monitor: bool,
+    /// `CLIENT NO-EVICT on` (flag `e`).
+    pub no_evict: bool,
+    /// Waiting for a `CLIENT PAUSE` to end before its next command runs
+    /// (Redis blocks it with `BLOCKED_POSTPONE`: flag `b`).
+    pub postponed: bool,
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP`, as Redis 7.0's `CLIENT_REPLY_OFF`,
+/// `CLIENT_REPLY_SKIP` and `CLIENT_REPLY_SKIP_NEXT` flags: while `off` or
+/// `skip` is set nothing is added to the client's output (replies, errors,
+/// monitor lines) but pushed pub/sub replies and messages. `SKIP` sets
+/// `skip_next`, which becomes `skip` for the one command after it
+/// ([`ReplyControl::command_done`], Redis's `resetClient`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReplyControl {
+    /// `CLIENT REPLY OFF` is in force.
+    pub off: bool,
+    /// The current command's reply is dropped.
+    pub skip: bool,
+    /// The next command's reply is dropped.
+    pub skip_next: bool,
+}
+
+impl ReplyControl {
+    /// Whether output is dropped now.
+    pub fn suppressed(&self) -> bool {
+        self.off || self.skip
+    }
+
+    /// After each command, processed or rejected: the skip of this
+    /// command ends and a `SKIP` just run applies to the next one.
+    pub fn command_done(&mut self) {
+        self.skip = std::mem::take(&mut self.skip_next);
+    }
 }
 
 impl ClientState {
@@ -120,6 +160,10 @@ impl ClientState {
             block_wait: None,
             pubsub: ClientPubSub::default(),
             multi: MultiState::default(),
+            reply: ReplyControl::default(),
+            monitor: false,
+            no_evict: false,
+            postponed: false,
         }
     }
 
@@ -181,9 +225,13 @@ impl ClientState {
     }
 
     /// The `flags=` letters, in Redis 7.0's order (`catClientInfoString`):
-    /// `x` in `MULTI`, `d` a watched key changed; `N` when none applies.
+    /// `O` a monitor, `P` subscribed, `x` in `MULTI`, `b` postponed by a
+    /// pause, `d` a watched key changed, `e` no-evict; `N` when none applies.
     fn flags(&self) -> String {
         let mut flags = String::new();
+        if self.monitor {
+            flags.push('O');
+        }
         // Redis's order: P (subscribed) comes before x.
         if self.pubsub.is_subscribed() {
             flags.push('P');
@@ -191,11 +239,14 @@ impl ClientState {
         if self.multi.in_multi() {
             flags.push('x');
         }
-        if self.blocked {
+        if self.blocked || self.postponed {
             flags.push('b');
         }
         if self.multi.dirty_cas() {
             flags.push('d');
+        }
+        if self.no_evict {
+            flags.push('e');
         }
         if flags.is_empty() {
             flags.push('N');

@@ -138,6 +138,22 @@ impl PropagationLog {
         }
     }
 
+    /// Records what one command propagates as several records, `build`'s,
+    /// as run in database `db` (`SPOP key count` as one `SREM` per member).
+    /// They are one unit: the dispatcher's `call` wraps a top-level
+    /// command's records in `MULTI`/`EXEC` when there are several (see
+    /// [`PropagationLog::wrap_since`]), and inside `EXEC` the transaction's
+    /// own wrapping covers them, so nothing is wrapped here (Redis does not
+    /// nest a `MULTI` either).
+    pub fn record_unit(&mut self, db: usize, build: impl FnOnce() -> Vec<Record>) {
+        if !self.enabled {
+            return;
+        }
+        for record in build() {
+            self.push(db, record);
+        }
+    }
+
     /// Where the next record will go: pass it to
     /// [`PropagationLog::record_expired_before`] once the command that starts
     /// here has run.

@@ -58,6 +58,10 @@ pub struct ServerState {
     pub pubsub: PubSub,
     /// Who `WATCH`es which keys (used under the dataset lock).
     pub watches: WatchRegistry,
+    /// `CLIENT PAUSE` in force, if any.
+    pub pause: crate::client_pause::ClientPause,
+    /// Clients in `MONITOR` mode.
+    pub monitors: crate::monitor::Monitors,
     /// The AOF is being replayed (`loading` in `INFO persistence`).
     loading: AtomicBool,
     /// What turning the AOF on at run time needs (set once at start-up).
@@ -104,6 +108,8 @@ impl ServerState {
             clients: ClientRegistry::default(),
             pubsub,
             watches: WatchRegistry::default(),
+            pause: Default::default(),
+            monitors: Default::default(),
             loading: AtomicBool::new(false),
             aof_runtime: OnceLock::new(),
             offline_rewrite: Arc::default(),

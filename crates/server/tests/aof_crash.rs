@@ -1,5 +1,5 @@
-//! The `redigo` binary killed at random moments (SIGKILL) and in the middle
-//! of a rewrite: with `appendfsync always`, every acknowledged write is
+//! The `redigo` binary killed at random moments (SIGKILL, with writers of
+//! strings, hashes and sets) and in the middle of a rewrite: with `appendfsync always`, every acknowledged write is
 //! there after a restart. Also start-up with a cut-short file, and
 //! `redigo check-aof`.
 
@@ -201,21 +201,171 @@ fn aof_in(dir: &Path) -> PathBuf {
     dir.join("nested").join("appendonly.aof")
 }
 
+/// A write acknowledged by the server, of the mixed workload of
+/// [`write_mixed_until_failure`].
+#[derive(Clone, Debug)]
+enum Acked {
+    /// `SET key key`.
+    String(String),
+    /// `HSET hash field value`.
+    Field {
+        hash: String,
+        field: String,
+        value: String,
+    },
+    /// `SADD set member` (never removed).
+    Member { set: String, member: String },
+    /// `SREM set member` of a member added just before.
+    Removed { set: String, member: String },
+    /// `HINCRBY hash counter 1`, the `count`th acknowledged one.
+    Increment { hash: String, count: i64 },
+}
+
+/// Writes strings, hash fields, set members, removals and increments,
+/// under `prefix`, until the connection fails; records each acknowledged
+/// write.
+fn write_mixed_until_failure(port: u16, prefix: String, acked: Arc<Mutex<Vec<Acked>>>) {
+    let Ok(mut client) = Client::connect(port) else {
+        return;
+    };
+    let (hash, set) = (format!("{prefix}:h"), format!("{prefix}:s"));
+    for n in 0i64.. {
+        let key = format!("{prefix}:{n}");
+        let (field, value) = (format!("f{n}"), n.to_string());
+        let (keep, temporary) = (format!("keep{n}"), format!("tmp{n}"));
+        let steps: [MixedStep<'_>; 5] = [
+            (
+                vec![b"SET", key.as_bytes(), key.as_bytes()],
+                b"+OK\r\n".to_vec(),
+                Acked::String(key.clone()),
+            ),
+            (
+                vec![b"HSET", hash.as_bytes(), field.as_bytes(), value.as_bytes()],
+                b":1\r\n".to_vec(),
+                Acked::Field {
+                    hash: hash.clone(),
+                    field: field.clone(),
+                    value: value.clone(),
+                },
+            ),
+            (
+                vec![
+                    b"SADD",
+                    set.as_bytes(),
+                    keep.as_bytes(),
+                    temporary.as_bytes(),
+                ],
+                b":2\r\n".to_vec(),
+                Acked::Member {
+                    set: set.clone(),
+                    member: keep.clone(),
+                },
+            ),
+            (
+                vec![b"SREM", set.as_bytes(), temporary.as_bytes()],
+                b":1\r\n".to_vec(),
+                Acked::Removed {
+                    set: set.clone(),
+                    member: temporary.clone(),
+                },
+            ),
+            (
+                vec![b"HINCRBY", hash.as_bytes(), b"counter", b"1"],
+                format!(":{}\r\n", n + 1).into_bytes(),
+                Acked::Increment {
+                    hash: hash.clone(),
+                    count: n + 1,
+                },
+            ),
+        ];
+        for (args, expected, write) in steps {
+            match client.command(&args) {
+                Ok(reply) if reply == expected => acked.lock().unwrap().push(write),
+                Ok(reply) => panic!("{args:?}: unexpected {reply:?}"),
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// A command of the mixed workload, the reply that acknowledges it, and
+/// what it acknowledges.
+type MixedStep<'a> = (Vec<&'a [u8]>, Vec<u8>, Acked);
+
+/// Asserts every acknowledged write of the mixed workload is there: keys,
+/// fields with their values, members kept, members removed gone, and each
+/// counter at least its acknowledged count (one increment in flight at the
+/// crash may be there on top).
+fn assert_mixed_present(server: &mut Redigo, writes: &[Acked]) {
+    let strings: Vec<String> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Acked::String(key) => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_all_present(server, &strings);
+    let mut client = server.client();
+    let mut read = |args: &[&[u8]]| {
+        client
+            .command(args)
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"))
+    };
+    for write in writes {
+        match write {
+            Acked::String(_) => {}
+            Acked::Field { hash, field, value } => assert_eq!(
+                String::from_utf8_lossy(&read(&[b"HGET", hash.as_bytes(), field.as_bytes()])),
+                *value,
+                "{hash} {field} lost"
+            ),
+            Acked::Member { set, member } | Acked::Removed { set, member } => {
+                let removed = matches!(write, Acked::Removed { .. });
+                let expected: &[u8] = if removed { b":0\r\n" } else { b":1\r\n" };
+                assert_eq!(
+                    read(&[b"SISMEMBER", set.as_bytes(), member.as_bytes()]),
+                    expected,
+                    "{set} {member}: acknowledged {}",
+                    if removed { "SREM" } else { "SADD" }
+                );
+            }
+            Acked::Increment { hash, count } => {
+                let counter: i64 =
+                    String::from_utf8_lossy(&read(&[b"HGET", hash.as_bytes(), b"counter"]))
+                        .parse()
+                        .expect("a counter");
+                assert!(
+                    counter >= *count,
+                    "{hash} counter {counter} below its acknowledged {count}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn every_acknowledged_write_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let aof = aof_in(dir.path());
     let acked = Arc::new(Mutex::new(Vec::new()));
+    let mixed = Arc::new(Mutex::new(Vec::new()));
     for round in 0..ROUNDS {
         let mut server = Redigo::start(&aof, &[], None);
         assert_all_present(&mut server, &acked.lock().unwrap());
+        assert_mixed_present(&mut server, &mixed.lock().unwrap());
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let acked = Arc::clone(&acked);
                 let port = server.port;
-                std::thread::spawn(move || {
-                    write_until_failure(port, format!("r{round}w{w}"), acked)
-                })
+                let prefix = format!("r{round}w{w}");
+                // Half the writers write strings alone, half the mix of
+                // strings, hashes and sets.
+                if w % 2 == 0 {
+                    let acked = Arc::clone(&acked);
+                    std::thread::spawn(move || write_until_failure(port, prefix, acked))
+                } else {
+                    let mixed = Arc::clone(&mixed);
+                    std::thread::spawn(move || write_mixed_until_failure(port, prefix, mixed))
+                }
             })
             .collect();
         std::thread::sleep(Duration::from_millis(100 + random_below(400)));
@@ -225,14 +375,26 @@ fn every_acknowledged_write_survives_sigkill() {
         }
     }
     let keys = acked.lock().unwrap().clone();
-    println!("{} acknowledged writes over {ROUNDS} crashes", keys.len());
+    let writes = mixed.lock().unwrap().clone();
+    println!(
+        "{} acknowledged string writes and {} mixed ones over {ROUNDS} crashes",
+        keys.len(),
+        writes.len()
+    );
     assert!(
         keys.len() > WRITERS,
         "the writers got replies: {}",
         keys.len()
     );
+    assert!(
+        writes.iter().any(|w| matches!(w, Acked::Removed { .. }))
+            && writes.iter().any(|w| matches!(w, Acked::Increment { .. })),
+        "the mixed writers got replies: {}",
+        writes.len()
+    );
     let mut server = Redigo::start(&aof, &[], None);
     assert_all_present(&mut server, &keys);
+    assert_mixed_present(&mut server, &writes);
     server.kill();
 }
 

@@ -1,5 +1,6 @@
 //! `BGREWRITEAOF` in process: the rewritten file replays to the live state
-//! with writes before, during and after the rewrite; a failed rewrite keeps
+//! with writes (strings, hashes and sets, small and big) before, during and
+//! after the rewrite; a failed rewrite keeps
 //! the old file in use; automatic rewrites follow the growth rule.
 
 mod aof_support;
@@ -40,6 +41,71 @@ enum Op {
         elements: Vec<Vec<u8>>,
         pop: u8,
     },
+    /// A hash or set command (or an expiry on any key), whatever it
+    /// replies: keys collide across kinds, so some answer WRONGTYPE.
+    Command {
+        db: usize,
+        args: Vec<Vec<u8>>,
+    },
+}
+
+/// Keys the collection commands use: the first few string keys too.
+const COLLECTION_KEYS: u8 = 8;
+
+/// Elements a bulk `HSET`/`SADD` adds: past the 512-element thresholds, so
+/// the rewrite walks big (chunked) collections too.
+const BULK_ELEMENTS: usize = 600;
+
+fn collection_key() -> impl Strategy<Value = Vec<u8>> {
+    (0..COLLECTION_KEYS).prop_map(key)
+}
+
+fn field() -> impl Strategy<Value = Vec<u8>> {
+    (0..10u8).prop_map(|f| format!("f{f}").into_bytes())
+}
+
+/// Small integers (an intset) or words (a listpack-sized set of strings).
+fn member() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        (0..20u8).prop_map(|m| m.to_string().into_bytes()),
+        (0..10u8).prop_map(|m| format!("m{m}").into_bytes()),
+    ]
+}
+
+fn words(command: &str, rest: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let mut args = vec![command.as_bytes().to_vec()];
+    args.extend(rest);
+    args
+}
+
+fn collection_command() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    prop_oneof![
+        // Values up to 80 bytes: past hash-max-listpack-value 64 at times.
+        3 => (collection_key(), prop::collection::vec((field(), prop::collection::vec(any::<u8>(), 0..80)), 1..4))
+            .prop_map(|(k, pairs)| words("HSET", std::iter::once(k).chain(pairs.into_iter().flat_map(|(f, v)| [f, v])).collect())),
+        1 => (collection_key(), field()).prop_map(|(k, f)| words("HDEL", vec![k, f])),
+        1 => (collection_key(), field(), -100..100i64).prop_map(|(k, f, d)| words("HINCRBY", vec![k, f, d.to_string().into_bytes()])),
+        1 => (collection_key(), field(), prop_oneof![Just("1.5"), Just("-0.25"), Just("3")])
+            .prop_map(|(k, f, d)| words("HINCRBYFLOAT", vec![k, f, d.as_bytes().to_vec()])),
+        3 => (collection_key(), prop::collection::vec(member(), 1..5))
+            .prop_map(|(k, ms)| words("SADD", std::iter::once(k).chain(ms).collect())),
+        1 => (collection_key(), member()).prop_map(|(k, m)| words("SREM", vec![k, m])),
+        1 => (collection_key(), prop::option::of(0..5u8)).prop_map(|(k, count)| {
+            words("SPOP", std::iter::once(k).chain(count.map(|c| c.to_string().into_bytes())).collect())
+        }),
+        1 => (prop_oneof![Just("SINTERSTORE"), Just("SUNIONSTORE"), Just("SDIFFSTORE")], collection_key(), collection_key(), collection_key())
+            .prop_map(|(c, d, a, b)| words(c, vec![d, a, b])),
+        1 => (collection_key(), collection_key(), member()).prop_map(|(a, b, m)| words("SMOVE", vec![a, b, m])),
+        1 => (collection_key(), 1..1_000_000u32)
+            .prop_map(|(k, t)| words("PEXPIREAT", vec![k, (FAR_DEADLINE + u64::from(t)).to_string().into_bytes()])),
+        1 => (collection_key(), any::<bool>()).prop_map(|(k, hash)| {
+            let elements = (0..BULK_ELEMENTS).flat_map(|i| {
+                let element = format!("bulk{i}").into_bytes();
+                if hash { vec![element.clone(), element] } else { vec![element] }
+            });
+            words(if hash { "HSET" } else { "SADD" }, std::iter::once(k).chain(elements).collect())
+        }),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -49,6 +115,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..4usize, any::<u8>()).prop_map(|(db, key)| Op::Del { db, key }),
         1 => (0..4usize, any::<u8>(), any::<bool>(), prop::collection::vec(prop::collection::vec(any::<u8>(), 0..6), 1..40), 0..30u8)
             .prop_map(|(db, key, left, elements, pop)| Op::List { db, key, left, elements, pop }),
+        3 => (0..4usize, collection_command()).prop_map(|(db, args)| Op::Command { db, args }),
     ]
 }
 
@@ -101,6 +168,14 @@ fn apply(data: &mut dataset::Dataset, op: &Op) {
                 let count = pop.to_string();
                 run_locked(data, *db, &[pop_end, &key, count.as_bytes()]);
             }
+        }
+        Op::Command { db, args } => {
+            let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+            let reply = run_locked(data, *db, &args);
+            assert!(
+                !reply.starts_with(b"-ERR unknown") && !reply.starts_with(b"-ERR wrong number"),
+                "{reply:?}"
+            );
         }
     }
 }

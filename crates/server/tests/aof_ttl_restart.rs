@@ -1,5 +1,5 @@
 //! TTLs that pass between a write and its replay: random command sequences
-//! over a few keys, with deadlines that pass before, during and after a
+//! (strings, hashes and sets) over a few keys, with deadlines that pass before, during and after a
 //! restart, run against the real `redigo` binary with `appendfsync always`.
 //! The state the server showed at the end (value and `PEXPIRETIME` of every
 //! key) must be what it shows after a restart on the same file, after a clean
@@ -30,8 +30,8 @@ const EXIT_WAIT: Duration = Duration::from_secs(10);
 const KEYS: usize = 5;
 /// Databases the sequences use (`MOVE` and `COPY ... DB` cross them).
 const DATABASES: usize = 2;
-/// Commands per sequence.
-const STEPS: usize = 70;
+/// Commands per sequence (string, hash and set commands mixed).
+const STEPS: usize = 100;
 /// Seeds per way of stopping.
 const SEEDS: u64 = 4;
 /// How long the server stays down: deadlines shorter than this, set near
@@ -94,7 +94,9 @@ fn sequence(seed: u64) -> Vec<Step> {
         let other = format!("k{}", rng.below(KEYS as u64));
         let value = rng.pick(&["1", "7", "x", "2.5", "abc"]).to_string();
         let ttl = ttl_ms(&mut rng).to_string();
-        let words: Vec<String> = match rng.below(24) {
+        let field = rng.pick(&["f1", "f2", "f3"]).to_string();
+        let member = rng.pick(&["1", "7", "x", "y", "abc"]).to_string();
+        let words: Vec<String> = match rng.below(36) {
             0 => vec!["SELECT".into(), rng.below(DATABASES as u64).to_string()],
             1 | 2 => vec!["SET".into(), key, value, "PX".into(), ttl],
             3 => vec!["SET".into(), key, value],
@@ -116,6 +118,24 @@ fn sequence(seed: u64) -> Vec<Step> {
             20 => vec!["COPY".into(), key, other, "REPLACE".into()],
             21 => vec!["MOVE".into(), key, "1".into()],
             22 => vec!["DEL".into(), key],
+            // Hashes and sets on the same keys: kinds change, collide with
+            // the string commands (WRONGTYPE), expire and move.
+            23 | 24 => vec!["HSET".into(), key, field, value],
+            25 => vec!["HDEL".into(), key, field],
+            26 => vec!["HINCRBY".into(), key, field, "3".into()],
+            27 => vec!["HINCRBYFLOAT".into(), key, field, "1.5".into()],
+            28 | 29 => vec!["SADD".into(), key, member, value],
+            30 => vec!["SREM".into(), key, member],
+            31 => vec!["SPOP".into(), key, rng.below(3).to_string()],
+            32 => vec!["SPOP".into(), key],
+            33 => vec![
+                rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"])
+                    .into(),
+                key,
+                other,
+                format!("k{}", rng.below(KEYS as u64)),
+            ],
+            34 => vec!["SMOVE".into(), key, other, member],
             _ => vec!["GET".into(), key],
         };
         steps.push(Step::Command(words));
@@ -123,9 +143,58 @@ fn sequence(seed: u64) -> Vec<Step> {
     steps
 }
 
-/// What a key holds as a client sees it: its value and `PEXPIRETIME` (-1
-/// when persistent); `None` when missing.
+/// What a key holds as a client sees it: its value (a string's bytes, or
+/// a collection's type and sorted elements) and `PEXPIRETIME` (-1 when
+/// persistent); `None` when missing.
 type KeyState = Option<(Vec<u8>, i64)>;
+
+/// The value of `key` as comparable bytes, whatever its kind: a string's
+/// bytes; `hash:` and the sorted `field=value` pairs; `set:` and the sorted
+/// members. `None` when missing.
+fn value_of(conn: &mut RawConn, key: &[u8]) -> Option<Vec<u8>> {
+    let canonical = |kind: &[u8], mut elements: Vec<Vec<u8>>| {
+        elements.sort();
+        Some([kind, &elements.join(&b","[..])].concat())
+    };
+    match &conn.command(&[b"TYPE", key])[..] {
+        b"+none\r\n" => None,
+        b"+hash\r\n" => {
+            let flat = bulks(&conn.command(&[b"HGETALL", key]));
+            let pairs = flat
+                .chunks(2)
+                .map(|p| [&p[0][..], b"=", &p[1][..]].concat());
+            canonical(b"hash:", pairs.collect())
+        }
+        b"+set\r\n" => canonical(b"set:", bulks(&conn.command(&[b"SMEMBERS", key]))),
+        _ => bulk(&conn.command(&[b"GET", key])),
+    }
+}
+
+/// The bulk strings of a flat RESP2 array reply.
+fn bulks(reply: &[u8]) -> Vec<Vec<u8>> {
+    let mut lines = reply.split(|&b| b == b'\n').skip(1);
+    let mut items = Vec::new();
+    while let Some(header) = lines.next() {
+        if header.is_empty() {
+            break;
+        }
+        let len: usize = std::str::from_utf8(&header[1..header.len() - 1])
+            .expect("utf-8 header")
+            .parse()
+            .expect("a bulk length");
+        // Elements may hold `\n`: take `len` bytes across lines.
+        let mut item = Vec::new();
+        while item.len() < len {
+            if !item.is_empty() {
+                item.push(b'\n');
+            }
+            item.extend_from_slice(lines.next().expect("bulk data"));
+        }
+        item.truncate(len);
+        items.push(item);
+    }
+    items
+}
 
 /// Reads every key of every database, PEXPIRETIME first: a key whose
 /// deadline passes between the two reads is seen as missing.
@@ -139,7 +208,7 @@ fn observe(conn: &mut RawConn) -> Vec<KeyState> {
         for k in 0..KEYS {
             let key = format!("k{k}");
             let deadline = integer(&conn.command(&[b"PEXPIRETIME", key.as_bytes()]));
-            let value = bulk(&conn.command(&[b"GET", key.as_bytes()]));
+            let value = value_of(conn, key.as_bytes());
             states.push(match (value, deadline) {
                 (None, _) | (_, -2) => None,
                 (Some(value), deadline) => Some((value, deadline)),
@@ -301,8 +370,11 @@ fn run_and_stop(dir: &Path, seed: u64, stop: Stop) -> (Vec<KeyState>, PathBuf) {
     (live, aof)
 }
 
-fn check_seed(dir: &Path, seed: u64, stop: Stop) {
+/// Checks one seed; returns the live state, for the caller to check the
+/// sequences covered every kind.
+fn check_seed(dir: &Path, seed: u64, stop: Stop) -> Vec<KeyState> {
     let (live, aof) = run_and_stop(dir, seed, stop);
+    let live_state = live.clone();
     std::thread::sleep(DOWNTIME);
 
     let server = Redigo::start(&aof);
@@ -315,7 +387,7 @@ fn check_seed(dir: &Path, seed: u64, stop: Stop) {
 
     // redis-server 7.0 loading the very same file.
     if !redigo_tests::tool_available("redis-server") {
-        return;
+        return live_state;
     }
     let redis_dir = dir.join(format!("redis-{seed}-{stop:?}"));
     std::fs::create_dir_all(&redis_dir).expect("mkdir");
@@ -327,6 +399,25 @@ fn check_seed(dir: &Path, seed: u64, stop: Stop) {
     let loaded = observe(&mut conn);
     let to = now_ms();
     assert_agrees("redis-server", seed, &live, &loaded, (from, to));
+    live_state
+}
+
+/// Asserts the seeds' final states held strings, hashes and sets.
+fn assert_every_kind(states: &[KeyState]) {
+    let values: Vec<&Vec<u8>> = states.iter().flatten().map(|(value, _)| value).collect();
+    for kind in [&b"hash:"[..], b"set:"] {
+        assert!(
+            values.iter().any(|v| v.starts_with(kind)),
+            "no {} in {values:?}",
+            String::from_utf8_lossy(kind)
+        );
+    }
+    assert!(
+        values
+            .iter()
+            .any(|v| !v.starts_with(b"hash:") && !v.starts_with(b"set:")),
+        "no string"
+    );
 }
 
 /// Whether the server on `port` is the process `pid` (`INFO server`); any
@@ -361,17 +452,19 @@ fn serves_pid(port: u16, pid: u32) -> bool {
 #[test]
 fn state_after_a_clean_restart_is_the_state_before_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for seed in 0..SEEDS {
-        check_seed(dir.path(), seed, Stop::Shutdown);
-    }
+    let states: Vec<KeyState> = (0..SEEDS)
+        .flat_map(|seed| check_seed(dir.path(), seed, Stop::Shutdown))
+        .collect();
+    assert_every_kind(&states);
 }
 
 #[test]
 fn state_after_sigkill_under_always_is_the_state_acknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for seed in 100..100 + SEEDS {
-        check_seed(dir.path(), seed, Stop::Kill);
-    }
+    let states: Vec<KeyState> = (100..100 + SEEDS)
+        .flat_map(|seed| check_seed(dir.path(), seed, Stop::Kill))
+        .collect();
+    assert_every_kind(&states);
 }
 
 /// The two repros of the issue, step by step, so a failure names the case.

@@ -39,7 +39,8 @@ FAMILIES = {
     'connection': ('the connection commands', [
         'ping', 'echo', 'hello', 'auth', 'quit', 'reset']),
     'client': ('`CLIENT` and its subcommands', [
-        'client:setname,getname,id,list,info,kill,unblock,help']),
+        'client:setname,getname,id,list,info,kill,unblock,help,reply,pause,unpause,no-evict',
+        'monitor']),
     'config': ('`CONFIG` and its subcommands', [
         'config:get,set,resetstat,help']),
     'info': ('`INFO`', ['info']),
@@ -86,7 +87,7 @@ FAMILIES = {
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),
     'memory': ('`MEMORY` and its subcommands', [
-        'memory:usage,help']),
+        'memory:purge,doctor,help,malloc-stats,usage,stats']),
     'pubsub': ('the pub/sub commands', [
         'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish',
         'pubsub:channels,numsub,numpat,shardchannels,shardnumsub,help',

@@ -40,6 +40,10 @@ pub(crate) struct Db {
     /// Keys clients `WATCH` here, and their signals: every mutation below
     /// signals through it (see [`crate::watch`]).
     pub(crate) watch: WatchedKeys,
+    /// The access clock of the command changing this database (set by the
+    /// store before every change): every entry inserted is a new object and
+    /// is stamped with it, as Redis's `createObject` stamps `robj.lru`.
+    pub(crate) lru_clock: u32,
 }
 
 impl Db {
@@ -50,6 +54,7 @@ impl Db {
             expires: 0,
             deadline_sum: 0,
             watch: WatchedKeys::default(),
+            lru_clock: 0,
         }
     }
 
@@ -73,6 +78,12 @@ impl Db {
 
     pub(crate) fn memory_bytes(&self) -> usize {
         self.table.memory_bytes() + self.expiry.memory_bytes()
+    }
+
+    /// Bytes of the expiry heap (the TTL bookkeeping, Redis's
+    /// `overhead.hashtable.expires`).
+    pub(crate) fn expiry_bytes(&self) -> usize {
+        self.expiry.memory_bytes()
     }
 
     /// Records a new deadline for the key with hash `key_hash`.
@@ -136,13 +147,29 @@ impl Db {
         Some(slot)
     }
 
+    /// Finds a key live at `now` without removing an expired one (see
+    /// [`crate::Store::set_expiry_paused`]).
+    pub(crate) fn find_unexpired(&self, key: &[u8], now: Option<u64>) -> Option<Slot> {
+        let slot = self.table.locate(key)?;
+        let expired = now.is_some_and(|now| self.table.entry_at(slot).is_expired(now));
+        (!expired).then_some(slot)
+    }
+
     pub(crate) fn entry_at(&self, slot: Slot) -> &Entry {
         self.table.entry_at(slot)
     }
 
+    /// Stamps the access clock of the entry at `slot` (a touching lookup).
+    /// Only while no snapshot is in progress: the write bypasses the
+    /// snapshot's copy-on-write (see [`Table::stamp_lru`]).
+    pub(crate) fn stamp_lru(&mut self, slot: Slot, clock: u32) {
+        self.table.stamp_lru(slot, clock);
+    }
+
     /// Inserts or replaces a whole entry; returns the entry it replaced.
     #[must_use = "a replaced entry goes to the store's disposal"]
-    pub(crate) fn insert(&mut self, entry: Entry) -> Option<Entry> {
+    pub(crate) fn insert(&mut self, mut entry: Entry) -> Option<Entry> {
+        entry.set_lru(self.lru_clock);
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
         self.watch
@@ -157,7 +184,8 @@ impl Db {
 
     /// Replaces the entry at `slot` (same key) with `entry`.
     #[must_use = "a replaced entry goes to the store's disposal"]
-    pub(crate) fn replace_at(&mut self, slot: Slot, entry: Entry) -> Entry {
+    pub(crate) fn replace_at(&mut self, slot: Slot, mut entry: Entry) -> Entry {
+        entry.set_lru(self.lru_clock);
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
         self.watch
@@ -173,7 +201,8 @@ impl Db {
     }
 
     /// Inserts an entry whose key [`Db::find`] just reported absent.
-    pub(crate) fn insert_absent(&mut self, entry: Entry) {
+    pub(crate) fn insert_absent(&mut self, mut entry: Entry) {
+        entry.set_lru(self.lru_clock);
         let deadline = entry.expire_at();
         let heap_hash = self.heap_hash(&entry);
         self.watch

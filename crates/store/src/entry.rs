@@ -9,8 +9,8 @@
 //!
 //! ```text
 //! byte 0       flags: bits 0..=2 value kind, bit 3 HAS_EXPIRY, bit 4 HAS_SPARE,
-//!              bit 5 OUT_OF_LINE
-//! bytes 1..4   access clock (24 bits), reserved for LRU/LFU eviction
+//!              bit 5 OUT_OF_LINE, bit 6 AS_TEXT (strings: never `int`)
+//! bytes 1..4   access clock (24 bits, LE): Redis's LRU clock, see below
 //! varint       key length (LEB128, 1 byte below 128)
 //! varint       value length                      (without HAS_SPARE)
 //! 2 x u32 LE   value length, spare capacity      (with HAS_SPARE)
@@ -28,6 +28,17 @@
 //! 1 MiB, then 1 MiB at a time), so a loop of appends stays amortised O(1)
 //! per byte instead of copying the whole value every time; their lengths are
 //! fixed-width so that growing into the spare room rewrites them in place.
+//!
+//! # The access clock
+//!
+//! Bytes 1..4 hold Redis's `robj.lru` for this key: the LRU clock
+//! ([`lru_clock`], seconds since the epoch modulo 2^24, Redis's
+//! `LRU_CLOCK_RESOLUTION` of 1 s) when the key was created or last looked
+//! up. `OBJECT IDLETIME` is the clock's distance to it ([`idle_seconds`]).
+//! Who stamps it mirrors Redis's `lookupKey` and `createObject`: the
+//! database stamps every entry it inserts (a new object), a lookup that
+//! touches (not `LOOKUP_NOTOUCH`) stamps the entry it finds, and rebuilding
+//! a block in place (growing, a new deadline, a new encoding) keeps it.
 //!
 //! # Safety
 //!
@@ -75,6 +86,10 @@ use crate::value::{Value, ValueKind};
 const POINTER_FIELD: usize = std::mem::size_of::<*mut Big>();
 
 const FLAGS_OFFSET: usize = 0;
+/// Offset of the 24-bit access clock.
+const CLOCK_OFFSET: usize = 1;
+/// Bytes of the access clock (Redis's `LRU_BITS` is 24).
+const CLOCK_FIELD: usize = 3;
 /// Flags byte plus the 24-bit access clock.
 const FIXED_HEADER_LEN: usize = 4;
 const DEADLINE_FIELD: usize = 8;
@@ -85,6 +100,14 @@ const KIND_MASK: u8 = 0b0000_0111;
 const HAS_EXPIRY: u8 = 0b0000_1000;
 const HAS_SPARE: u8 = 0b0001_0000;
 const OUT_OF_LINE: u8 = 0b0010_0000;
+/// A string Redis would hold as text whatever it reads as: the result of
+/// `INCRBYFLOAT`, which Redis stores with `createStringObjectFromLongDouble`
+/// and never tries to encode as an integer, so `OBJECT ENCODING` says
+/// `embstr` even for `3`. Kept by every change that keeps Redis's object
+/// (a new deadline, `RENAME`, `MOVE`) or copies its encoding (`COPY`'s
+/// `dupStringObject`); a write of a new value (`SET`, `INCR`, replaying the
+/// `SET` it was logged as) builds an entry without it.
+const AS_TEXT: u8 = 0b0100_0000;
 
 const KIND_STRING: u8 = 0;
 const KIND_HASH: u8 = 1;
@@ -99,6 +122,30 @@ const RAW_MARK_SPARE: usize = 1;
 /// Above this size a growing string gains 1 MiB of spare room at a time
 /// instead of doubling (Redis's `SDS_MAX_PREALLOC`).
 const GREEDY_GROWTH_LIMIT: usize = 1024 * 1024;
+
+/// Largest value of the access clock (Redis's `LRU_CLOCK_MAX`, 2^24 - 1).
+pub(crate) const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// Milliseconds per tick of the access clock (Redis's
+/// `LRU_CLOCK_RESOLUTION`).
+pub(crate) const LRU_CLOCK_RESOLUTION_MS: u64 = 1000;
+
+/// The access clock at `now_ms` (ms since the epoch), as Redis's
+/// `getLRUClock`: whole seconds, wrapping at 2^24 (about 194 days).
+pub(crate) fn lru_clock(now_ms: u64) -> u32 {
+    ((now_ms / LRU_CLOCK_RESOLUTION_MS) & u64::from(LRU_CLOCK_MAX)) as u32
+}
+
+/// Seconds between an entry's access clock `stamp` and the clock `now`,
+/// across a wrap of the clock, as Redis's `estimateObjectIdleTime` (divided
+/// back to seconds by `OBJECT IDLETIME`).
+pub(crate) fn idle_seconds(now: u32, stamp: u32) -> u64 {
+    if now >= stamp {
+        u64::from(now - stamp)
+    } else {
+        u64::from(now) + u64::from(LRU_CLOCK_MAX - stamp)
+    }
+}
 
 /// Where the parts of a block are, decoded from its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +223,10 @@ impl Header {
 
     fn out_of_line(&self) -> bool {
         self.flags & OUT_OF_LINE != 0
+    }
+
+    fn as_text(&self) -> bool {
+        self.flags & AS_TEXT != 0
     }
 }
 
@@ -346,9 +397,35 @@ impl Entry {
         Self::from_parts(ValueKind::String, key, value, expire_at, 0)
     }
 
+    /// A string entry held as text (never `int` encoded, see `AS_TEXT`).
+    pub(crate) fn new_text_string(key: &[u8], value: &[u8], expire_at: Option<u64>) -> Entry {
+        let mut entry = Self::new_string(key, value, expire_at);
+        entry.add_flags(AS_TEXT);
+        entry
+    }
+
+    /// Sets `flags` in the flags byte.
+    fn add_flags(&mut self, flags: u8) {
+        // SAFETY: the flags byte is the block's first byte (module
+        // invariant); `&mut self` makes the write exclusive.
+        unsafe { *self.block.as_ptr().add(FLAGS_OFFSET) |= flags }
+    }
+
+    /// Gives `target`, a rebuilt or copied block of this entry, the flags
+    /// that describe the value rather than the block's layout (`AS_TEXT`).
+    fn carry_value_flags(&self, target: &mut Entry) {
+        target.add_flags(self.header().flags & AS_TEXT);
+    }
+
     /// A deep copy of this entry's value and deadline under another key
     /// (`COPY`, `RENAME`), of the same kind.
     pub(crate) fn copy_with_key(&self, key: &[u8]) -> Entry {
+        let mut copy = self.copy_value_with_key(key);
+        self.carry_value_flags(&mut copy);
+        copy
+    }
+
+    fn copy_value_with_key(&self, key: &[u8]) -> Entry {
         match self.payload_of_collection() {
             None => Self::from_parts(
                 self.kind(),
@@ -369,11 +446,56 @@ impl Entry {
     /// The same entry under another key (`RENAME`): the value moves, a big
     /// collection's box included (no copy of its elements).
     pub(crate) fn into_rekeyed(mut self, key: &[u8]) -> Entry {
-        let (kind, expire_at) = (self.kind(), self.expire_at());
-        match self.detach_big() {
+        let (kind, expire_at, clock) = (self.kind(), self.expire_at(), self.lru());
+        let mut moved = match self.detach_big() {
             Some(big) => Entry::new_big(kind, key, big, expire_at),
             None => Self::from_parts(kind, key, self.value(), expire_at, self.raw_marker()),
+        };
+        moved.set_lru(clock);
+        self.carry_value_flags(&mut moved);
+        moved
+    }
+
+    /// The access clock stamped in the entry (see the module docs).
+    pub(crate) fn lru(&self) -> u32 {
+        // SAFETY: the clock bytes are part of the fixed header, inside the
+        // block (module invariant).
+        let byte = |i: usize| unsafe { *self.block.as_ptr().add(CLOCK_OFFSET + i) };
+        u32::from_le_bytes([byte(0), byte(1), byte(2), 0])
+    }
+
+    /// Stamps the access clock (the low 24 bits of `clock`).
+    pub(crate) fn set_lru(&mut self, clock: u32) {
+        let bytes = clock.to_le_bytes();
+        // SAFETY: as in `lru`; `&mut self` makes the write exclusive.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.block.as_ptr().add(CLOCK_OFFSET),
+                CLOCK_FIELD,
+            );
         }
+    }
+
+    /// The shared integer object Redis would hold for this value, if any
+    /// (see `kinds::string::shared_integer`).
+    pub(crate) fn shared_integer(&self) -> Option<usize> {
+        let header = self.header();
+        if header.kind() != ValueKind::String {
+            return None;
+        }
+        let start = header.value_start();
+        let value = &self.block_with(&header)[start..start + header.value_len];
+        string::shared_integer(value, header.grown() || header.as_text())
+    }
+
+    /// Replaces this entry with a rebuilt block of the same key, keeping
+    /// the access clock (a rebuild is not an access, nor a new object) and
+    /// the value's flags.
+    fn rebuild(&mut self, mut rebuilt: Entry) {
+        rebuilt.set_lru(self.lru());
+        self.carry_value_flags(&mut rebuilt);
+        *self = rebuilt;
     }
 
     /// The spare room a rebuilt copy of this entry needs to keep its
@@ -496,13 +618,24 @@ impl Entry {
 
     /// Replaces the value with a packed encoding (same kind, key, deadline).
     pub(crate) fn set_packed(&mut self, payload: &[u8]) {
-        *self = Self::from_parts(self.kind(), self.key(), payload, self.expire_at(), 0);
+        self.rebuild(Self::from_parts(
+            self.kind(),
+            self.key(),
+            payload,
+            self.expire_at(),
+            0,
+        ));
     }
 
     /// Replaces the value with out-of-line elements (same kind, key,
     /// deadline): the conversion to the big encoding.
     pub(crate) fn set_big(&mut self, big: Box<Big>) {
-        *self = Entry::new_big(self.kind(), self.key(), big, self.expire_at());
+        self.rebuild(Entry::new_big(
+            self.kind(),
+            self.key(),
+            big,
+            self.expire_at(),
+        ));
     }
 
     /// Whether the value lives out of line (a collection's big encoding).
@@ -550,7 +683,7 @@ impl Entry {
     pub(crate) fn encoding(&self) -> &'static str {
         let header = self.header();
         match header.kind() {
-            ValueKind::String => string::encoding(self.value(), header.grown()),
+            ValueKind::String => string::encoding(self.value(), header.grown(), header.as_text()),
             ValueKind::Hash => hash::encoding(self.payload_with(&header)),
             ValueKind::Set => set::encoding(self.payload_with(&header)),
             ValueKind::List => list::encoding(self.payload_with(&header)),
@@ -719,17 +852,15 @@ impl Entry {
             _ if header.out_of_line() => {
                 let (kind, key) = (header.kind(), self.key().to_vec());
                 let big = self.detach_big().expect("out of line");
-                *self = Entry::new_big(kind, &key, big, expire_at);
+                self.rebuild(Entry::new_big(kind, &key, big, expire_at));
             }
-            _ => {
-                *self = Self::from_parts(
-                    header.kind(),
-                    self.key(),
-                    self.value(),
-                    expire_at,
-                    header.spare,
-                )
-            }
+            _ => self.rebuild(Self::from_parts(
+                header.kind(),
+                self.key(),
+                self.value(),
+                expire_at,
+                header.spare,
+            )),
         }
     }
 
@@ -744,6 +875,21 @@ impl Entry {
         }
     }
 
+    /// `MEMORY USAGE`'s estimate of [`Entry::allocated_bytes`]: exact for
+    /// a string and a packed collection (one block), sampled from
+    /// `samples` elements for a big collection's elements (see
+    /// `Chunked::sampled_memory_bytes`).
+    pub(crate) fn sampled_bytes(&self, samples: usize) -> usize {
+        let header = self.header();
+        let inline = header.total();
+        match self.payload_with(&header) {
+            Payload::Big(big) if header.out_of_line() => {
+                inline + std::mem::size_of::<Big>() + big.sampled_memory_bytes(samples)
+            }
+            _ => inline,
+        }
+    }
+
     /// Ensures the value can hold `new_len` bytes, growing greedily, and
     /// zero-fills the bytes between the old and the new length.
     fn grow_value(&mut self, new_len: usize) {
@@ -754,13 +900,13 @@ impl Entry {
                 // sds all the same (`dbUnshareStringValue`), so `OBJECT
                 // ENCODING` says `raw`. The spare layout is what marks a
                 // string changed in place; the least room selects it.
-                *self = Self::from_parts(
+                self.rebuild(Self::from_parts(
                     header.kind(),
                     self.key(),
                     self.value(),
                     self.expire_at(),
                     RAW_MARK_SPARE,
-                );
+                ));
             }
             return;
         }
@@ -784,13 +930,13 @@ impl Entry {
         let mut grown = Vec::with_capacity(capacity);
         grown.extend_from_slice(self.value());
         grown.resize(new_len, 0);
-        *self = Self::from_parts(
+        self.rebuild(Self::from_parts(
             header.kind(),
             self.key(),
             &grown,
             self.expire_at(),
             capacity - new_len,
-        );
+        ));
     }
 
     /// Appends to the value; returns the new length.

@@ -33,8 +33,8 @@
 //! # How it is built
 //!
 //! * `entry` (private): each key, its value and its metadata live in **one**
-//!   allocation (a header with kind, flags, a 24-bit access clock kept for
-//!   LRU/LFU and varint lengths, the optional deadline, key and value),
+//!   allocation (a header with kind, flags, a 24-bit access clock for
+//!   `OBJECT IDLETIME` and varint lengths, the optional deadline, key and value),
 //!   referenced from the table by a thin 8-byte pointer.
 //! * `table` (private): each database is an extendible hash table of bounded
 //!   segments, so growth never rehashes everything at once.
@@ -115,7 +115,7 @@ pub use ops::strings::{GetExEffect, GetExTtl, SetCondition, SetOptions, SetOutco
 pub use scan::{DEFAULT_SCAN_COUNT, ScanOptions, ScanPage};
 pub use snapshot::{SnapshotEntry, SnapshotHandle};
 pub use store::{
-    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, EncodingLimits, KeyspaceInfo,
+    DEFAULT_DATABASES, DEFAULT_MAX_STRING_LEN, DbHandle, DbOverhead, EncodingLimits, KeyspaceInfo,
     SET_MAX_INTSET_ENTRIES_CAP, SNAPSHOT_STEP_MAX_TABLES, Store, StoreConfig,
 };
 pub use value::{HashValue, ListValue, SetValue, Value, ValueKind, ZsetValue};

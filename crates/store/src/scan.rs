@@ -100,7 +100,7 @@ impl DbHandle<'_> {
         let keys = candidates
             .into_iter()
             .filter(|key| options.pattern.is_none_or(|p| glob::matches(p, key, false)))
-            .filter(|key| match self.find(key) {
+            .filter(|key| match self.find_untouched(key) {
                 None => false,
                 Some(slot) => options.type_name.is_none_or(|t| {
                     t.eq_ignore_ascii_case(self.db().entry_at(slot).kind().as_str().as_bytes())

@@ -8,9 +8,10 @@
 
 use crate::db::{Db, ExpiredKey};
 use crate::db_set::DbSet;
-use crate::entry::Entry;
+use crate::entry::{Entry, idle_seconds, lru_clock};
 use crate::error::StoreError;
 use crate::garbage::{Disposal, Garbage};
+use crate::kinds::string::OBJ_SHARED_INTEGERS;
 use crate::snapshot::{SnapshotEntry, SnapshotHandle, SnapshotState};
 use crate::table::{KeyHasher, Slot};
 use crate::value::ValueKind;
@@ -115,6 +116,20 @@ pub struct KeyspaceInfo {
     pub avg_ttl: u64,
 }
 
+/// One non-empty database's bookkeeping bytes, for `MEMORY STATS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbOverhead {
+    /// Database index.
+    pub db: usize,
+    /// Keys in it.
+    pub keys: usize,
+    /// The key table's own bytes (segments' buckets, directory), entries
+    /// excluded.
+    pub table: usize,
+    /// The expiry heap's bytes.
+    pub expiry: usize,
+}
+
 /// The whole keyspace: every numbered database. See the crate docs.
 #[derive(Debug)]
 pub struct Store {
@@ -130,6 +145,8 @@ pub struct Store {
     snapshot: Option<SnapshotState>,
     /// Set while the server replays its AOF: see [`Store::set_loading`].
     loading: bool,
+    /// Set while `CLIENT PAUSE` holds: see [`Store::set_expiry_paused`].
+    expiry_paused: bool,
     /// Databases that may be non-empty or carry snapshot state: store-wide
     /// operations visit only these (see [`crate::db_set`]).
     touched: DbSet,
@@ -143,6 +160,16 @@ pub struct Store {
     /// Distinct (database, key) pairs watched (see [`crate::watch`]): while
     /// 0, [`Store::take_watch_signals`] does nothing.
     watched_keys: usize,
+    /// The access clock of the command in progress (from the `now` given
+    /// to [`Store::db`]; see `entry`'s module docs).
+    lru_clock: u32,
+    /// The access clock when the store was first used, standing for the
+    /// moment Redis creates its shared integers (server start).
+    start_clock: Option<u32>,
+    /// The access clocks of Redis's shared integer objects
+    /// ([`OBJ_SHARED_INTEGERS`] of them), allocated on the first access of
+    /// a key holding one (see [`DbHandle::idle_time`]).
+    shared_clocks: Option<Box<[u32]>>,
 }
 
 impl Default for Store {
@@ -172,6 +199,7 @@ impl Store {
             disposal: Disposal::default(),
             snapshot: None,
             loading: false,
+            expiry_paused: false,
             touched: DbSet::new(databases),
             tables_examined: 0,
             next_table_id: databases as u64,
@@ -179,6 +207,9 @@ impl Store {
             rng,
             reap_cursor: 0,
             watched_keys: 0,
+            lru_clock: 0,
+            start_clock: None,
+            shared_clocks: None,
         }
     }
 
@@ -243,6 +274,14 @@ impl Store {
         self.loading = loading;
     }
 
+    /// Pauses lazy expiry (the server sets it while `CLIENT PAUSE` holds,
+    /// before each command): a key whose deadline passed reads as absent
+    /// but is not removed, as Redis's `expireIfNeeded` does while clients
+    /// are paused, so the dataset does not change under the pause.
+    pub fn set_expiry_paused(&mut self, paused: bool) {
+        self.expiry_paused = paused;
+    }
+
     /// Whether the store is loading (see [`Store::set_loading`]).
     pub fn is_loading(&self) -> bool {
         self.loading
@@ -265,6 +304,8 @@ impl Store {
     /// A handle for running commands on database `index` at time `now_ms`.
     pub fn db(&mut self, index: usize, now_ms: u64) -> Result<DbHandle<'_>, StoreError> {
         self.check_db(index)?;
+        self.lru_clock = lru_clock(now_ms);
+        self.start_clock.get_or_insert(self.lru_clock);
         Ok(DbHandle {
             store: self,
             index,
@@ -311,7 +352,9 @@ impl Store {
     /// Database `index`, prepared for a change (see [`Store::touch`]).
     pub(crate) fn db_for_write(&mut self, index: usize) -> &mut Db {
         self.touch(index);
-        &mut self.dbs[index]
+        let db = &mut self.dbs[index];
+        db.lru_clock = self.lru_clock;
+        db
     }
 
     /// How many tables store-wide operations (`FLUSHALL`, the snapshot walk,
@@ -520,6 +563,30 @@ impl Store {
         dbs + (self.dbs.len() - touched) * empty + self.snapshot_memory()
     }
 
+    /// The bookkeeping bytes of each non-empty database, in index order.
+    pub fn db_overheads(&self) -> Vec<DbOverhead> {
+        let mut found: Vec<DbOverhead> = self
+            .touched
+            .iter()
+            .map(|index| (index, &self.dbs[index]))
+            .filter(|(_, db)| db.len() > 0)
+            .map(|(index, db)| DbOverhead {
+                db: index,
+                keys: db.len(),
+                table: db.table.overhead_bytes(),
+                expiry: db.expiry_bytes(),
+            })
+            .collect();
+        found.sort_unstable_by_key(|overhead| overhead.db);
+        found
+    }
+
+    /// What [`Store::used_memory`] reports for this store when empty: its
+    /// databases' empty tables (`MEMORY STATS`'s `startup.allocated`).
+    pub fn empty_memory(&self) -> usize {
+        self.dbs.len() * Db::new(self.hasher.clone(), 0).memory_bytes()
+    }
+
     /// Entries in the expiry heaps of all databases, stale ones included
     /// (bounded by about twice the number of keys with a TTL).
     pub fn expiry_heap_entries(&self) -> usize {
@@ -671,13 +738,68 @@ impl DbHandle<'_> {
         self.store.dispose(entry.into());
     }
 
-    /// Finds a live key in database `index` (lazily expiring it).
+    /// Finds a live key in database `index` (lazily expiring it) and
+    /// stamps its access clock, as Redis's `lookupKey` without
+    /// `LOOKUP_NOTOUCH`.
     pub(crate) fn find_in(&mut self, index: usize, key: &[u8]) -> Option<Slot> {
+        self.lookup_in(index, key, true)
+    }
+
+    /// Finds a live key (lazily expiring it) without stamping its access
+    /// clock: Redis's `LOOKUP_NOTOUCH` lookups (`EXISTS`, `TYPE`, `TTL`
+    /// and its siblings, `OBJECT`, the `TYPE` filter of `SCAN`).
+    pub(crate) fn find_untouched(&mut self, key: &[u8]) -> Option<Slot> {
+        self.lookup_in(self.index, key, false)
+    }
+
+    fn lookup_in(&mut self, index: usize, key: &[u8], touch: bool) -> Option<Slot> {
         let now = self.expiry_now();
+        if self.store.expiry_paused {
+            // CLIENT PAUSE: an expired key is absent but stays.
+            return self.store.dbs[index].find_unexpired(key, now);
+        }
         // A lookup may remove the key it finds expired: a change.
         self.store.touch(index);
         let store = &mut *self.store;
-        store.dbs[index].find(key, now, index, &mut store.expired, &mut store.disposal)
+        let db = &mut store.dbs[index];
+        let slot = db.find(key, now, index, &mut store.expired, &mut store.disposal)?;
+        // Not while a snapshot is alive, as Redis skips it while a child
+        // process runs (`hasActiveChildProcess`): the stamp would be the
+        // first write to the segment and copy it.
+        if touch && store.snapshot.is_none() {
+            let clock = store.lru_clock;
+            db.stamp_lru(slot, clock);
+            if let Some(shared) = db.entry_at(slot).shared_integer() {
+                let start = store.start_clock.unwrap_or(clock);
+                store
+                    .shared_clocks
+                    .get_or_insert_with(|| vec![start; OBJ_SHARED_INTEGERS].into_boxed_slice())
+                    [shared] = clock;
+            }
+        }
+        Some(slot)
+    }
+
+    /// `OBJECT IDLETIME`: whole seconds since the key was last accessed
+    /// (see `entry`'s module docs), `None` when missing. Does not count as
+    /// an access.
+    ///
+    /// A key holding an integer Redis keeps as a shared object (`int`
+    /// encoded, `0..10000`) reports the shared object's idle time, as
+    /// Redis does: every access of any key holding that integer restarts
+    /// it, and it starts when the store is first used (Redis: at server
+    /// start), not when the key was written.
+    pub fn idle_time(&mut self, key: &[u8]) -> Option<u64> {
+        let slot = self.find_untouched(key)?;
+        let entry = self.db().entry_at(slot);
+        let stamp = match entry.shared_integer() {
+            Some(shared) => match &self.store.shared_clocks {
+                Some(clocks) => clocks[shared],
+                None => self.store.start_clock.unwrap_or(self.store.lru_clock),
+            },
+            None => entry.lru(),
+        };
+        Some(idle_seconds(lru_clock(self.now), stamp))
     }
 
     /// The instant deadlines are judged against, `None` while the store is

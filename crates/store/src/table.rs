@@ -64,7 +64,7 @@ const MAX_DIRECTORY_SLOTS_PER_SEGMENT: usize = 64;
 
 /// The bytes of table bookkeeping per bucket: an 8-byte entry pointer plus
 /// hashbrown's one control byte.
-const BYTES_PER_BUCKET: usize = std::mem::size_of::<Entry>() + 1;
+pub(crate) const BYTES_PER_BUCKET: usize = std::mem::size_of::<Entry>() + 1;
 
 /// The position of a hash in the ordered keyspace (see module docs).
 pub(crate) fn position(hash: u64) -> u64 {
@@ -152,6 +152,13 @@ impl Table {
             + self.directory.capacity() * std::mem::size_of::<u32>()
     }
 
+    /// Bytes of table bookkeeping alone: [`Table::memory_bytes`] without
+    /// the entry blocks (what Redis's `MEMORY STATS` calls a database's
+    /// `overhead.hashtable.main`).
+    pub(crate) fn overhead_bytes(&self) -> usize {
+        self.memory_bytes() - self.entry_bytes
+    }
+
     pub(crate) fn segment_index_for(&self, pos: u64) -> usize {
         self.directory[prefix(pos, self.global_depth)] as usize
     }
@@ -202,6 +209,20 @@ impl Table {
             .entries
             .get_bucket(slot.bucket)
             .expect("slot used before any mutation of the table")
+    }
+
+    /// Stamps the access clock of the entry at `slot`, in place and
+    /// without the snapshot's copy-on-write hook: the caller makes sure no
+    /// snapshot is in progress (Redis likewise skips the update while a
+    /// child process holds a point-in-time view, or every read would copy
+    /// pages; here it would copy a whole segment). The clock is metadata
+    /// the snapshot does not need, so nothing is lost.
+    pub(crate) fn stamp_lru(&mut self, slot: Slot, clock: u32) {
+        self.segments[slot.segment as usize]
+            .entries
+            .get_bucket_mut(slot.bucket)
+            .expect("slot used before any mutation of the table")
+            .set_lru(clock);
     }
 
     /// Looks a key up without going through a slot.

@@ -27,6 +27,10 @@ pub struct Effects {
     /// they wait until every write they could show is committed (see
     /// `network::connection`).
     pub touched_keyspace: bool,
+    /// The command was not run because of `CLIENT PAUSE`: the connection
+    /// keeps it, waits for the pause to end and runs it again (see
+    /// [`crate::client_pause`]).
+    pub postponed: bool,
 }
 
 /// The execution context of one command.
@@ -76,6 +80,21 @@ impl ExecContext<'_> {
         };
         match self.store.db(index, self.now_ms) {
             Ok(db) => db,
+            Err(_) => unreachable_db(),
+        }
+    }
+
+    /// [`ExecContext::db`] and the reply buffer at once, for a read that
+    /// streams what it finds in the store straight into the reply (no copy
+    /// of the elements, e.g. `HGETALL`).
+    pub fn db_and_reply(&mut self) -> (DbHandle<'_>, &mut BytesMut) {
+        let index = if self.client.db < self.store.databases() {
+            self.client.db
+        } else {
+            0
+        };
+        match self.store.db(index, self.now_ms) {
+            Ok(db) => (db, &mut *self.out),
             Err(_) => unreachable_db(),
         }
     }
@@ -173,6 +192,12 @@ impl ExecContext<'_> {
     /// served once the enclosing command (`EXEC`) has finished.
     pub fn deny_blocking(&self) -> bool {
         self.deny_blocking || self.in_exec()
+    }
+
+    /// Propagates the records `build` makes as one unit (see
+    /// [`PropagationLog::record_unit`](crate::propagation::PropagationLog::record_unit)).
+    pub fn propagate_unit(&mut self, build: impl FnOnce() -> Vec<Record>) {
+        self.propagation.record_unit(self.client.db, build);
     }
 
     /// Counts a keyspace hit (`keyspace_hits` in `INFO stats`): call it when a

@@ -16,6 +16,17 @@ use super::transactions;
 /// the Redis port): the connection is closed without a reply.
 const CROSS_PROTOCOL_NAMES: [&[u8]; 2] = [b"post", b"host:"];
 
+/// Redis 7.0's `CMD_MAY_REPLICATE` commands (of its JSON command files),
+/// which `COMMAND INFO` hides on purpose, so the generated specs cannot
+/// carry the flag: `CLIENT PAUSE WRITE` holds them and a monitor may not
+/// run them. Commands Redigo lacks are listed for when they arrive.
+const MAY_REPLICATE: [&str; 6] = ["publish", "spublish", "pfcount", "eval", "evalsha", "fcall"];
+
+/// Whether `spec` may replicate (see [`MAY_REPLICATE`]).
+fn may_replicate(spec: &CommandSpec) -> bool {
+    spec.has(Flag::MayReplicate) || MAY_REPLICATE.contains(&spec.name)
+}
+
 /// Commands that may lazily expire arbitrary keys (Redis 7.0's
 /// `CMD_TOUCHES_ARBITRARY_KEYS`): run directly, their `DEL`s are not
 /// wrapped in `MULTI`/`EXEC` (`propagatePendingCommands`), as the active
@@ -61,8 +72,54 @@ fn serve_blocked_clients(
 
 /// Runs `args` (a decoded request, never empty) on the context: lookup,
 /// arity, authentication, then the handler. Exactly one reply is written,
-/// except for a cross-protocol attack, which only closes the connection.
+/// except for a cross-protocol attack, which only closes the connection,
+/// and while `CLIENT REPLY OFF|SKIP` drops it.
 pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let reply_start = ctx.out.len();
+    // CLIENT PAUSE also pauses lazy expiry (see `client_pause`).
+    ctx.store
+        .set_expiry_paused(ctx.server.pause.mode().is_some());
+    process(ctx, args);
+    if ctx.effects.postponed {
+        // Not run yet (CLIENT PAUSE): it comes back through here.
+        return;
+    }
+    // CLIENT REPLY: what a command added while replies are off or skipped
+    // is dropped (Redis's `prepareClientToWrite` refuses it); then a SKIP
+    // ends, or begins for the next command (Redis's `resetClient`).
+    // Subscription replies are pushed (Redis 7.0.15's `CLIENT_PUSHING`)
+    // and pass, as published messages do.
+    if ctx.client.reply.suppressed() && !pushed_reply(args, &ctx.out[reply_start..]) {
+        ctx.out.truncate(reply_start);
+    }
+    ctx.client.reply.command_done();
+}
+
+/// The (un)subscribe commands, whose replies Redis 7.0.15 pushes past
+/// `CLIENT REPLY OFF|SKIP` (`addReplyPubsub*Subscribed` set
+/// `CLIENT_PUSHING`).
+const PUSHING_COMMANDS: [&[u8]; 6] = [
+    b"subscribe",
+    b"unsubscribe",
+    b"psubscribe",
+    b"punsubscribe",
+    b"ssubscribe",
+    b"sunsubscribe",
+];
+
+/// Whether `reply`, the output of `args`, is pushed: a subscription
+/// command that ran (its rejections are plain errors).
+fn pushed_reply(args: &[Bytes], reply: &[u8]) -> bool {
+    reply.first() == Some(&b'*')
+        && args.first().is_some_and(|name| {
+            PUSHING_COMMANDS
+                .iter()
+                .any(|command| name.eq_ignore_ascii_case(command))
+        })
+}
+
+/// Redis's `processCommand`: the checks, then the call or the queueing.
+fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let Some(name) = args.first() else {
         return;
     };
@@ -111,6 +168,10 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             .aof()
             .and_then(|live| live.aof.write_error())
             .map(|reason| format!("MISCONF Errors writing to the AOF file: {reason}"))
+    } else if ctx.client.monitor && (writes || spec.has(Flag::Readonly) || may_replicate(spec)) {
+        // A monitor is a replica to Redis, which may not touch keys (its
+        // queue cannot hold any: they are refused while queuing).
+        Some("ERR Replica can't interact with the keyspace".to_string())
     } else {
         None
     };
@@ -130,6 +191,15 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 
     ctx.client.last_command = spec.name;
+    // CLIENT PAUSE holds every command, or (WRITE) those that may write or
+    // replicate; never a monitor (a replica to Redis). See `client_pause`.
+    let may_write = writes || may_replicate(spec);
+    if !ctx.client.monitor && ctx.server.pause.postpones(may_write) {
+        ctx.client.postponed = true;
+        ctx.effects.postponed = true;
+        return;
+    }
+    ctx.client.postponed = false;
     // Inside MULTI, commands wait for EXEC (see `transactions`).
     if ctx.client.multi.in_multi() && transactions::is_queued(spec) {
         transactions::queue(ctx, spec, args);
@@ -165,6 +235,11 @@ pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: 
     // place counts only if the command propagated something).
     let wrote = ctx.propagation.writes() != writes_before;
     ctx.server.watches.apply(ctx.store, wrote, ctx.now_ms);
+    // MONITOR sees the command once it ran, unless it is an admin command
+    // or hidden from monitors (Redis's `call`).
+    if ctx.server.monitors.any() && !spec.has(Flag::SkipMonitor) && !spec.has(Flag::Admin) {
+        crate::monitor::feed(ctx.server, ctx.client, args);
+    }
     // After the command's own records are wrapped: what serving blocked
     // clients logs is separate, as Redis propagates it after the command.
     serve_blocked_clients(ctx, spec, args);

@@ -139,10 +139,12 @@ pub(crate) const ARG_MIN: Arg = Arg::new("min", "pure-token").token("MIN");
 pub(crate) const ARG_NEWKEY: Arg = Arg::new("newkey", "key").key_spec(1);
 pub(crate) const ARG_NORMAL: Arg = Arg::new("normal", "pure-token").token("NORMAL");
 pub(crate) const ARG_NX: Arg = Arg::new("nx", "pure-token").token("NX");
+pub(crate) const ARG_OFF: Arg = Arg::new("off", "pure-token").token("OFF");
 pub(crate) const ARG_OFFSET_COUNT_OPTIONAL: Arg = Arg::new("offset_count", "block")
     .token("LIMIT")
     .flags(&["optional"])
     .arguments(&[Arg::new("offset", "integer"), Arg::new("count", "integer")]);
+pub(crate) const ARG_ON: Arg = Arg::new("on", "pure-token").token("ON");
 pub(crate) const ARG_ORDER_OPTIONAL: Arg = Arg::new("order", "oneof")
     .flags(&["optional"])
     .arguments(&[ARG_ASC, ARG_DESC]);
@@ -287,4 +289,9 @@ pub(crate) const TIPS_ALL_SHARDS_ALL_SUCCEEDED: &[&str] =
 pub(crate) const TIPS_MULTI_SHARD_AGG_SUM: &[&str] =
     &["request_policy:multi_shard", "response_policy:agg_sum"];
 pub(crate) const TIPS_NONDETERMINISTIC_OUTPUT: &[&str] = &["nondeterministic_output"];
+pub(crate) const TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
+];
 pub(crate) const TIPS_NONDETERMINISTIC_OUTPUT_ORDER: &[&str] = &["nondeterministic_output_order"];

@@ -122,6 +122,7 @@ pub(crate) async fn serve(
     // Unregistered first, so a peer that sees the connection end never finds
     // it still listed.
     server.clients.unregister(id);
+    server.monitors.remove(id);
     server.pubsub.forget_client(&handle);
     let _ = socket.shutdown().await;
 }
@@ -230,6 +231,20 @@ async fn run(
                 // Over an output limit: closed without another byte, as
                 // Redis frees such a client without writing to it.
                 return Close::Server;
+            }
+            if effects.postponed {
+                // CLIENT PAUSE holds the next request: the replies before
+                // it go out, then it waits (without the dataset lock) for
+                // the pause to end and runs through every check again.
+                if let Err(close) = conn.write_out().await {
+                    return close;
+                }
+                tokio::select! {
+                    _ = server.pause.wait() => {}
+                    _ = handle.kill.notified() => return Close::Server,
+                    _ = conn.shutdown.wait_for(Option::is_some) => return Close::Server,
+                }
+                continue;
             }
             if let Some(mode) = effects.shutdown {
                 server.request_shutdown(mode);
@@ -658,6 +673,10 @@ fn execute_batch(
             deny_blocking: false,
         };
         commands::execute(&mut ctx, request.args());
+        if effects.postponed {
+            // CLIENT PAUSE: this request and those after it wait (`run`).
+            break;
+        }
         ran += 1;
         if client.block_wait.is_some() {
             // The command blocked the client: the rest of its pipeline

@@ -62,6 +62,19 @@ impl Big {
         }
     }
 
+    /// `MEMORY USAGE`'s estimate of [`Big::memory_bytes`] from `samples`
+    /// elements (see `Chunked::sampled_memory_bytes`).
+    pub(crate) fn sampled_memory_bytes(&self, samples: usize) -> usize {
+        match self {
+            Big::Hash(table) => table.sampled_memory_bytes(samples),
+            Big::Set(table) => table.sampled_memory_bytes(samples),
+            // Lists and sorted sets keep their byte counts up to date on
+            // every write, so the exact figure costs O(1): no sampling.
+            Big::List(list) => list.memory_bytes(),
+            Big::Zset(zset) => zset.memory_bytes(),
+        }
+    }
+
     /// Whether no element is left.
     pub(crate) fn is_empty(&self) -> bool {
         match self {
@@ -164,7 +177,7 @@ impl Value {
     /// ask the live key, [`DbHandle::object_encoding`](crate::DbHandle::object_encoding)).
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::String(bytes) => string::encoding(bytes, false),
+            Value::String(bytes) => string::encoding(bytes, false, false),
             Value::Hash(_) | Value::Set(_) => "hashtable",
             Value::List(_) => "quicklist",
             Value::Zset(_) => "skiplist",

@@ -19,17 +19,43 @@ const LONG_STR_SIZE: usize = 20;
 /// back as a 64-bit integer exactly as written (`tryObjectEncoding` with
 /// `string2l`), `embstr` for a short string, `raw` otherwise. A string grown
 /// in place (`APPEND`, `SETRANGE`, `grown`) is `raw`, as Redis unshares it
-/// into a raw sds before changing it.
-pub(crate) fn encoding(value: &[u8], grown: bool) -> &'static str {
+/// into a raw sds before changing it. A string held `as_text` (an
+/// `INCRBYFLOAT` result) is never `int`, as Redis never tries that encoding
+/// for it.
+pub(crate) fn encoding(value: &[u8], grown: bool, as_text: bool) -> &'static str {
     if grown {
         "raw"
-    } else if value.len() <= LONG_STR_SIZE && is_canonical_integer(value) {
+    } else if !as_text && value.len() <= LONG_STR_SIZE && is_canonical_integer(value) {
         "int"
     } else if value.len() <= EMBSTR_SIZE_LIMIT {
         "embstr"
     } else {
         "raw"
     }
+}
+
+/// Redis's `OBJ_SHARED_INTEGERS`: Redis holds a string whose value is an
+/// integer in `0..10000` (and `int`-encoded) as one of its shared integer
+/// objects instead of an object of its own.
+pub(crate) const OBJ_SHARED_INTEGERS: usize = 10_000;
+
+/// The shared integer object Redis would hold for this value (see
+/// [`OBJ_SHARED_INTEGERS`]), `None` when Redis would give it an object of
+/// its own (`not_int`: the entry is held raw or as text, never `int`). A
+/// shared object has one access clock for every key holding it,
+/// which `OBJECT IDLETIME` reports (see `crate::store`).
+pub(crate) fn shared_integer(value: &[u8], not_int: bool) -> Option<usize> {
+    // At most four digits, no sign, no leading zero but "0" itself: cheap
+    // enough for every lookup of a string.
+    let canonical = !not_int
+        && (1..=4).contains(&value.len())
+        && value.iter().all(u8::is_ascii_digit)
+        && (value[0] != b'0' || value.len() == 1);
+    canonical.then(|| {
+        value
+            .iter()
+            .fold(0, |n, digit| n * 10 + usize::from(digit - b'0'))
+    })
 }
 
 /// Whether `value` is the canonical decimal form of an `i64` (Redis's
@@ -70,15 +96,29 @@ mod tests {
 
     #[test]
     fn encodings_follow_redis_thresholds() {
-        assert_eq!(encoding(b"123", false), "int");
-        assert_eq!(encoding(b"-9223372036854775808", false), "int");
-        assert_eq!(encoding(b"9223372036854775808", false), "embstr");
-        assert_eq!(encoding(b"0123", false), "embstr");
-        assert_eq!(encoding(b"+1", false), "embstr");
-        assert_eq!(encoding(b"", false), "embstr");
-        assert_eq!(encoding(&[b'x'; 44], false), "embstr");
-        assert_eq!(encoding(&[b'x'; 45], false), "raw");
-        assert_eq!(encoding(b"12", true), "raw");
+        assert_eq!(encoding(b"123", false, false), "int");
+        assert_eq!(encoding(b"-9223372036854775808", false, false), "int");
+        assert_eq!(encoding(b"9223372036854775808", false, false), "embstr");
+        assert_eq!(encoding(b"0123", false, false), "embstr");
+        assert_eq!(encoding(b"+1", false, false), "embstr");
+        assert_eq!(encoding(b"", false, false), "embstr");
+        assert_eq!(encoding(&[b'x'; 44], false, false), "embstr");
+        assert_eq!(encoding(&[b'x'; 45], false, false), "raw");
+        assert_eq!(encoding(b"12", true, false), "raw");
+        assert_eq!(encoding(b"12", false, true), "embstr");
+        assert_eq!(encoding(b"12", true, true), "raw");
+        assert_eq!(encoding(&[b'1'; 45], false, true), "raw");
+    }
+
+    #[test]
+    fn shared_integers_are_the_canonical_ones_below_10000() {
+        assert_eq!(shared_integer(b"0", false), Some(0));
+        assert_eq!(shared_integer(b"9999", false), Some(9999));
+        assert_eq!(shared_integer(b"10000", false), None);
+        assert_eq!(shared_integer(b"-1", false), None);
+        assert_eq!(shared_integer(b"07", false), None);
+        assert_eq!(shared_integer(b"", false), None);
+        assert_eq!(shared_integer(b"12", true), None);
     }
 
     #[test]

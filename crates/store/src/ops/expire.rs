@@ -159,9 +159,10 @@ impl DbHandle<'_> {
     }
 
     /// The deadline of a live key: `Err(-2)` when missing, `Ok(None)` when
-    /// persistent.
+    /// persistent. Not an access (Redis's `ttlGenericCommand` looks up with
+    /// `LOOKUP_NOTOUCH`).
     fn deadline_of(&mut self, key: &[u8]) -> Result<Option<u64>, i64> {
-        let slot = self.find(key).ok_or(MISSING_KEY)?;
+        let slot = self.find_untouched(key).ok_or(MISSING_KEY)?;
         Ok(self.db().entry_at(slot).expire_at())
     }
 

@@ -207,6 +207,20 @@ impl DbHandle<'_> {
         }))
     }
 
+    /// The pairs of the hash at `key` handed to `read` without copying
+    /// them: `read(len, pairs)` (insertion order for a `listpack` hash, as
+    /// Redis), for a caller that streams them into a reply (`HGETALL`,
+    /// `HKEYS`, `HVALS`). `Ok(None)` when the key is missing.
+    pub fn hash_pairs_with<R>(
+        &mut self,
+        key: &[u8],
+        read: impl FnOnce(usize, &mut dyn Iterator<Item = (&[u8], &[u8])>) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        Ok(self
+            .hash_view(key)?
+            .map(|hash| read(hash.len(), &mut hash.pairs())))
+    }
+
     /// `HKEYS key`.
     pub fn hkeys(&mut self, key: &[u8]) -> Result<Vec<Bytes>, StoreError> {
         Ok(self.hash_view(key)?.map_or_else(Vec::new, |hash| {

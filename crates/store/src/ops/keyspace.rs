@@ -31,34 +31,60 @@ impl DbHandle<'_> {
     }
 
     /// `EXISTS`: how many of the keys exist, duplicates counted each time.
+    /// Not an access (Redis looks them up with `LOOKUP_NOTOUCH`).
     pub fn exists<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
+        keys.iter()
+            .filter(|key| self.find_untouched(key.as_ref()).is_some())
+            .count()
+    }
+
+    /// `TOUCH`: as `EXISTS`, but each key found counts as an access (its
+    /// idle time restarts).
+    pub fn touch<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
         keys.iter()
             .filter(|key| self.find(key.as_ref()).is_some())
             .count()
     }
 
-    /// `TOUCH`: as `EXISTS` (the access clock is not maintained yet).
-    pub fn touch<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> usize {
-        self.exists(keys)
-    }
-
     /// An owned copy of a live key's value, whatever its kind (`None` when
-    /// missing).
+    /// missing). Not an access (`MEMORY USAGE` reads it so, as Redis).
     pub fn value(&mut self, key: &[u8]) -> Option<Value> {
-        let slot = self.find(key)?;
+        let slot = self.find_untouched(key)?;
         Some(self.db().entry_at(slot).to_value())
     }
 
+    /// `MEMORY USAGE key [SAMPLES samples]`: the bytes the key takes, `None`
+    /// when it is not in the table. Like Redis's `objectComputeSize` it
+    /// counts a small (packed) value exactly and estimates a big
+    /// collection's elements from `samples` of them (Redis's default is 5;
+    /// `usize::MAX` samples every element and is exact), with the
+    /// structure around them counted exactly; plus the key's table bucket.
+    /// As Redis (a plain `dictFind`) the lookup neither expires the key
+    /// nor counts as an access.
+    pub fn memory_usage(&self, key: &[u8], samples: usize) -> Option<usize> {
+        let entry = self.db().table.get(key)?;
+        Some(entry.sampled_bytes(samples) + crate::table::BYTES_PER_BUCKET)
+    }
+
     /// `OBJECT ENCODING`: the encoding Redis 7.0 would report for a live
-    /// key's value (`None` when missing).
+    /// key's value (`None` when missing). Not an access.
     pub fn object_encoding(&mut self, key: &[u8]) -> Option<&'static str> {
-        let slot = self.find(key)?;
+        let slot = self.find_untouched(key)?;
         Some(self.db().entry_at(slot).encoding())
     }
 
-    /// `TYPE`: the kind of a live key, `None` for `none`.
+    /// A live string's bytes without counting as an access (`OBJECT
+    /// REFCOUNT` reads the value of an `int` string); `None` when missing
+    /// or not a string.
+    pub fn peek_string(&mut self, key: &[u8]) -> Option<&[u8]> {
+        let slot = self.find_untouched(key)?;
+        let entry = self.db().entry_at(slot);
+        (entry.kind() == ValueKind::String).then(|| entry.value())
+    }
+
+    /// `TYPE`: the kind of a live key, `None` for `none`. Not an access.
     pub fn type_of(&mut self, key: &[u8]) -> Option<ValueKind> {
-        let slot = self.find(key)?;
+        let slot = self.find_untouched(key)?;
         Some(self.db().entry_at(slot).kind())
     }
 
@@ -76,13 +102,13 @@ impl DbHandle<'_> {
 
     /// `RANDOMKEY`: a random live key. Expired keys it lands on are removed
     /// and it tries again, as Redis does; each retry removes a key, so the
-    /// loop ends.
+    /// loop ends. Not an access (Redis's `dbRandomKey` only checks expiry).
     pub fn random_key(&mut self) -> Option<Bytes> {
         loop {
             let seed = self.random();
             let entry = self.db().table.random_entry(seed)?;
             let key = Bytes::copy_from_slice(entry.key());
-            if self.find(&key).is_some() {
+            if self.find_untouched(&key).is_some() {
                 return Some(key);
             }
         }

@@ -302,24 +302,28 @@ impl DbHandle<'_> {
             .checked_add(delta)
             .ok_or(StoreError::IncrementOverflow)?;
         let text = numeric::format_i64(updated);
-        self.store_number(key, slot, text.as_bytes());
+        self.store_number(key, slot, text.as_bytes(), Entry::new_string);
         Ok(updated)
     }
 
     /// Stores the result of an increment, keeping the key's TTL as Redis
-    /// does (the value is replaced, the key is not).
-    fn store_number(&mut self, key: &[u8], slot: Option<Slot>, text: &[u8]) {
+    /// does (the value is replaced, the key is not). `build` makes the
+    /// entry: `Entry::new_string` for an integer, `Entry::new_text_string`
+    /// for `INCRBYFLOAT`'s text, which Redis never encodes as `int`.
+    fn store_number(
+        &mut self,
+        key: &[u8],
+        slot: Option<Slot>,
+        text: &[u8],
+        build: fn(&[u8], &[u8], Option<u64>) -> Entry,
+    ) {
         match slot {
             Some(slot) => {
                 let deadline = self.db().entry_at(slot).expire_at();
-                let old = self
-                    .db_mut()
-                    .replace_at(slot, Entry::new_string(key, text, deadline));
+                let old = self.db_mut().replace_at(slot, build(key, text, deadline));
                 self.dispose(old);
             }
-            None => self
-                .db_mut()
-                .insert_absent(Entry::new_string(key, text, None)),
+            None => self.db_mut().insert_absent(build(key, text, None)),
         }
     }
 
@@ -346,7 +350,7 @@ impl DbHandle<'_> {
             return Err(StoreError::FloatOverflow);
         }
         let text = sum.format_human();
-        self.store_number(key, slot, text.as_bytes());
+        self.store_number(key, slot, text.as_bytes(), Entry::new_text_string);
         Ok(Bytes::from(text))
     }
 

@@ -1,4 +1,6 @@
-//! CLIENT SETNAME, GETNAME, ID, LIST, INFO, KILL, UNBLOCK, HELP.
+//! CLIENT SETNAME, GETNAME, ID, LIST, INFO, KILL, UNBLOCK, HELP; the
+//! client-control subcommands (REPLY, PAUSE, UNPAUSE, NO-EVICT) and MONITOR
+//! are in [`control`].
 //!
 //! `LIST` and `KILL` look at every connected client through the registry.
 //! They run under the dataset lock, holding the caller's own state; other
@@ -6,6 +8,7 @@
 //! this cannot deadlock). The caller itself is read through `ctx.client`,
 //! never through its handle, whose lock it already holds.
 
+mod control;
 mod specs;
 
 use std::time::Instant;
@@ -17,6 +20,10 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
 use crate::client::ClientState;
+use control::{
+    handle_client_no_evict, handle_client_pause, handle_client_reply, handle_client_unpause,
+    handle_monitor,
+};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
@@ -313,10 +320,18 @@ LIST [options ...]
     Return information about client connections. Options:
     * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)
       Return clients of specified type.
+UNPAUSE
+    Stop the current client pause, resuming traffic.
+PAUSE <timeout> [WRITE|ALL]
+    Suspend all, or just write, clients for <timeout> milliseconds.
+REPLY (ON|OFF|SKIP)
+    Control the replies sent to the current connection.
 SETNAME <name>
     Assign the name <name> to the current connection.
 UNBLOCK <clientid> [TIMEOUT|ERROR]
-    Unblock the specified blocked client.";
+    Unblock the specified blocked client.
+NO-EVICT (ON|OFF)
+    Protect current client connection from eviction.";
 
 fn handle_client_help(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.reply_help("CLIENT", CLIENT_HELP);

@@ -4,15 +4,16 @@
 
 use super::*;
 use crate::commands::fragments::{
-    ACL_ADMIN_SLOW_DANGEROUS_CONNECTION, ACL_SLOW, ACL_SLOW_CONNECTION, ARG_NORMAL, ARG_PUBSUB,
-    FLAGS_ADMIN_NOSCRIPT_LOADING_STALE, FLAGS_LOADING_STALE, FLAGS_NOSCRIPT_LOADING_STALE,
-    TIPS_NONDETERMINISTIC_OUTPUT,
+    ACL_ADMIN_SLOW_DANGEROUS, ACL_ADMIN_SLOW_DANGEROUS_CONNECTION, ACL_SLOW, ACL_SLOW_CONNECTION,
+    ARG_NORMAL, ARG_OFF, ARG_ON, ARG_PUBSUB, FLAGS_ADMIN_NOSCRIPT_LOADING_STALE,
+    FLAGS_LOADING_STALE, FLAGS_NOSCRIPT_LOADING_STALE, TIPS_NONDETERMINISTIC_OUTPUT,
 };
 use crate::commands::spec::{Arg, CommandDocs, CommandSpec, container_handler};
 
 #[rustfmt::skip]
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("client", -2, container_handler).acl(ACL_SLOW).docs(CommandDocs::new("A container for client connection commands", "2.4.0", "connection", "Depends on subcommand.")).subcommands(CLIENT_SUBCOMMANDS),
+    CommandSpec::new("monitor", 1, handle_monitor).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS).docs(CommandDocs::new("Listen for all requests received by the server in real time", "1.0.0", "server", "")),
 ];
 
 #[rustfmt::skip]
@@ -25,6 +26,10 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("client|kill", -3, handle_client_kill).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Kill the connection of a client", "2.4.0", "connection", "O(N) where N is the number of client connections").history(&[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")]).arguments(CLIENT_KILL_ARGS)),
     CommandSpec::new("client|unblock", -3, handle_client_unblock).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Unblock a client blocked in a blocking command from a different connection", "5.0.0", "connection", "O(log N) where N is the number of client connections").arguments(CLIENT_UNBLOCK_ARGS)),
     CommandSpec::new("client|help", 2, handle_client_help).flags(FLAGS_LOADING_STALE).acl(ACL_SLOW_CONNECTION).docs(CommandDocs::new("Show helpful text about the different subcommands", "5.0.0", "connection", "O(1)")),
+    CommandSpec::new("client|reply", 3, handle_client_reply).flags(FLAGS_NOSCRIPT_LOADING_STALE).acl(ACL_SLOW_CONNECTION).docs(CommandDocs::new("Instruct the server whether to reply to commands", "3.2.0", "connection", "O(1)").arguments(&[Arg::new("on_off_skip", "oneof").arguments(&[ARG_ON, ARG_OFF, Arg::new("skip", "pure-token").token("SKIP")])])),
+    CommandSpec::new("client|pause", -3, handle_client_pause).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Stop processing commands from clients for some time", "2.9.50", "connection", "O(1)").history(&[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")]).arguments(CLIENT_PAUSE_ARGS)),
+    CommandSpec::new("client|unpause", 2, handle_client_unpause).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Resume processing of clients that were paused", "6.2.0", "connection", "O(N) Where N is the number of paused clients")),
+    CommandSpec::new("client|no-evict", 3, handle_client_no_evict).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Set client eviction mode for the current connection", "7.0.0", "connection", "O(1)").arguments(&[Arg::new("enabled", "oneof").arguments(&[ARG_ON, ARG_OFF])])),
 ];
 
 #[rustfmt::skip]
@@ -63,5 +68,13 @@ const CLIENT_UNBLOCK_ARGS: &[Arg] = &[
     Arg::new("timeout_error", "oneof").flags(&["optional"]).arguments(&[
         Arg::new("timeout", "pure-token").token("TIMEOUT"),
         Arg::new("error", "pure-token").token("ERROR"),
+    ]),
+];
+
+#[rustfmt::skip]
+const CLIENT_PAUSE_ARGS: &[Arg] = &[
+    Arg::new("timeout", "integer"),
+    Arg::new("mode", "oneof").since("6.2.0").flags(&["optional"]).arguments(&[
+        Arg::new("write", "pure-token").token("WRITE"), Arg::new("all", "pure-token").token("ALL"),
     ]),
 ];

@@ -209,6 +209,15 @@ fn handle_reset(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     ctx.client.authenticated = !ctx.server.auth_required();
     // pubsubUnsubscribeAll*(c, 0): every subscription, without replies.
     ctx.server.pubsub.unsubscribe_all(ctx.client);
+    // Client control: Redis 7.0 clears CLIENT_REPLY_OFF and
+    // CLIENT_REPLY_SKIP_NEXT (not CLIENT_NO_EVICT, nor a SKIP already in
+    // force for this very command); a monitor leaves monitor mode.
+    if ctx.client.monitor {
+        ctx.server.monitors.remove(ctx.client.id);
+        ctx.client.monitor = false;
+    }
+    ctx.client.reply.off = false;
+    ctx.client.reply.skip_next = false;
     ctx.reply_simple("RESET");
 }
 

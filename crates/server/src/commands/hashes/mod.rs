@@ -25,6 +25,7 @@ mod propagation_tests;
 
 use bytes::Bytes;
 use redigo_aof::Record;
+use redigo_resp::encode;
 use redigo_store::numeric::parse_scan_cursor;
 
 use super::arguments::{INVALID_CURSOR, is_keyword, range_or_reply, scan_options};
@@ -200,15 +201,41 @@ fn handle_hstrlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     reply_count_read(ctx, &args[1], result, |n| n > 0);
 }
 
-/// `HKEYS`, `HVALS`: an array, empty for a missing key (a miss).
-fn reply_list_read(
-    ctx: &mut ExecContext<'_>,
-    result: Result<Vec<Bytes>, redigo_store::StoreError>,
-) {
+/// What a whole-hash read replies with for each pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PairPart {
+    /// `HGETALL`: field, value.
+    Both,
+    /// `HKEYS`.
+    Field,
+    /// `HVALS`.
+    Value,
+}
+
+/// `HGETALL`, `HKEYS`, `HVALS`: the pairs are encoded into the reply
+/// straight from the store's encoding, with no intermediate copy of each
+/// element (a 100-field `HGETALL` would otherwise allocate 200 buffers per
+/// call). A missing key is an empty array.
+fn reply_whole_hash(ctx: &mut ExecContext<'_>, key: &[u8], part: PairPart) {
+    let (mut db, out) = ctx.db_and_reply();
+    let result = db.hash_pairs_with(key, |len, pairs| {
+        let per_pair = if part == PairPart::Both { 2 } else { 1 };
+        encode::array_header(out, len * per_pair);
+        for (field, value) in pairs {
+            if part != PairPart::Value {
+                encode::bulk(out, field);
+            }
+            if part != PairPart::Field {
+                encode::bulk(out, value);
+            }
+        }
+    });
     match result {
-        Ok(items) => {
-            ctx.count_lookup(!items.is_empty());
-            ctx.reply_bulk_array(items);
+        Ok(found) => {
+            if found.is_none() {
+                ctx.reply_array_len(0);
+            }
+            ctx.count_lookup(found.is_some());
         }
         Err(error) => {
             ctx.keyspace_hit();
@@ -218,21 +245,15 @@ fn reply_list_read(
 }
 
 fn handle_hkeys(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let result = ctx.db().hkeys(&args[1]);
-    reply_list_read(ctx, result);
+    reply_whole_hash(ctx, &args[1], PairPart::Field);
 }
 
 fn handle_hvals(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let result = ctx.db().hvals(&args[1]);
-    reply_list_read(ctx, result);
+    reply_whole_hash(ctx, &args[1], PairPart::Value);
 }
 
 fn handle_hgetall(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let result = ctx
-        .db()
-        .hgetall(&args[1])
-        .map(|pairs| pairs.into_iter().flat_map(|(f, v)| [f, v]).collect());
-    reply_list_read(ctx, result);
+    reply_whole_hash(ctx, &args[1], PairPart::Both);
 }
 
 fn handle_hincrby(ctx: &mut ExecContext<'_>, args: &[Bytes]) {

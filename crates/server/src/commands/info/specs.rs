@@ -3,10 +3,12 @@
 //! The `COMMAND INFO` / `COMMAND DOCS` metadata of `INFO`.
 
 use super::*;
-use crate::commands::fragments::FLAGS_LOADING_STALE;
+use crate::commands::fragments::{
+    FLAGS_LOADING_STALE, TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL,
+};
 use crate::commands::spec::{Arg, CommandDocs, CommandSpec};
 
 #[rustfmt::skip]
 pub(super) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("info", -1, handle_info).flags(FLAGS_LOADING_STALE).acl(&["@slow", "@dangerous"]).tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]).docs(CommandDocs::new("Get information and statistics about the server", "1.0.0", "server", "O(1)").history(&[("7.0.0", "Added support for taking multiple section arguments.")]).arguments(&[Arg::new("section", "string").flags(&["optional", "multiple"])])),
+    CommandSpec::new("info", -1, handle_info).flags(FLAGS_LOADING_STALE).acl(&["@slow", "@dangerous"]).tips(TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL).docs(CommandDocs::new("Get information and statistics about the server", "1.0.0", "server", "O(1)").history(&[("7.0.0", "Added support for taking multiple section arguments.")]).arguments(&[Arg::new("section", "string").flags(&["optional", "multiple"])])),
 ];

@@ -35,8 +35,6 @@ fn count_reply(n: usize) -> i64 {
 
 /// `UNLINK` is `DEL`: values are small and freed at once either way.
 use self::handle_del as handle_unlink;
-/// `TOUCH` is `EXISTS`: there is no access time to update.
-use self::handle_exists as handle_touch;
 
 fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let removed = if ctx.notifications_on() {
@@ -59,11 +57,24 @@ fn handle_del(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     ctx.reply_integer(count_reply(removed));
 }
 
-/// `EXISTS` (and `TOUCH`): how many of the keys exist, each looked up as a
-/// read (a hit or a miss each time, duplicates included).
+/// `EXISTS`: how many of the keys exist, each looked up as a read (a hit
+/// or a miss each time, duplicates included), none counting as an access.
 fn handle_exists(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let found = ctx.db().exists(&args[1..]);
+    reply_found(ctx, args, found);
+}
+
+/// `TOUCH`: as `EXISTS`, but each key found counts as an access (its
+/// `OBJECT IDLETIME` restarts).
+fn handle_touch(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let found = ctx.db().touch(&args[1..]);
+    reply_found(ctx, args, found);
+}
+
+/// The reply of `EXISTS` and `TOUCH`, `found` of the keys `args[1..]`
+/// being live, with a keyspace hit or miss counted per key.
+fn reply_found(ctx: &mut ExecContext<'_>, args: &[Bytes], found: usize) {
     let keys = &args[1..];
-    let found = ctx.db().exists(keys);
     for _ in 0..found {
         ctx.keyspace_hit();
     }

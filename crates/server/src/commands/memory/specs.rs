@@ -5,6 +5,7 @@
 use super::*;
 use crate::commands::fragments::{
     ACL_SLOW, ARG_KEY, FLAGS_LOADING_STALE, FLAGS_READONLY, RO_KEY_AT_2,
+    TIPS_ALL_SHARDS_ALL_SUCCEEDED, TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL,
 };
 use crate::commands::spec::{Arg, CommandDocs, CommandSpec, container_handler};
 
@@ -15,6 +16,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 
 #[rustfmt::skip]
 const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("memory|usage", -3, handle_memory_usage).flags(FLAGS_READONLY).keys(2, 2, 1).acl(&["@read", "@slow"]).key_specs(&[RO_KEY_AT_2]).docs(CommandDocs::new("Estimate the memory usage of a key", "4.0.0", "server", "O(N) where N is the number of samples.").arguments(&[ARG_KEY, Arg::new("count", "integer").token("SAMPLES").flags(&["optional"])])),
+    CommandSpec::new("memory|purge", 2, handle_memory_purge).acl(ACL_SLOW).tips(TIPS_ALL_SHARDS_ALL_SUCCEEDED).docs(CommandDocs::new("Ask the allocator to release memory", "4.0.0", "server", "Depends on how much memory is allocated, could be slow")),
+    CommandSpec::new("memory|doctor", 2, handle_memory_doctor).acl(ACL_SLOW).tips(TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL).docs(CommandDocs::new("Outputs memory problems report", "4.0.0", "server", "O(1)")),
     CommandSpec::new("memory|help", 2, handle_memory_help).flags(FLAGS_LOADING_STALE).acl(ACL_SLOW).docs(CommandDocs::new("Show helpful text about the different subcommands", "4.0.0", "server", "O(1)")),
+    CommandSpec::new("memory|malloc-stats", 2, handle_memory_malloc_stats).acl(ACL_SLOW).tips(TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL).docs(CommandDocs::new("Show allocator internal stats", "4.0.0", "server", "Depends on how much memory is allocated, could be slow")),
+    CommandSpec::new("memory|usage", -3, handle_memory_usage).flags(FLAGS_READONLY).keys(2, 2, 1).acl(&["@read", "@slow"]).key_specs(&[RO_KEY_AT_2]).docs(CommandDocs::new("Estimate the memory usage of a key", "4.0.0", "server", "O(N) where N is the number of samples.").arguments(&[ARG_KEY, Arg::new("count", "integer").token("SAMPLES").flags(&["optional"])])),
+    CommandSpec::new("memory|stats", 2, handle_memory_stats).acl(ACL_SLOW).tips(TIPS_NONDETERMINISTIC_OUTPUT_ALL_SHARDS_SPECIAL).docs(CommandDocs::new("Show memory usage details", "4.0.0", "server", "O(1)")),
 ];

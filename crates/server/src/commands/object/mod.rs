@@ -6,15 +6,18 @@
 //! * `REFCOUNT` is 1, except for a string Redis would hold as one of its
 //!   shared integers (`int` encoded, `0..OBJ_SHARED_INTEGERS`), whose
 //!   reference count Redis reports as `INT_MAX`.
-//! * `IDLETIME` answers 0: the store reserves a 24-bit access clock in each
-//!   entry but does not maintain it yet, so there is no idle time to report
-//!   (Redis reports 0 for a key just written).
+//! * `IDLETIME` is the seconds since the key was created or last accessed,
+//!   from the store's per-entry 24-bit access clock (Redis's LRU clock at
+//!   1 s resolution; see `redigo_store::DbHandle::idle_time`). Redigo has
+//!   no `maxmemory-policy`, hence no LFU mode and never Redis's LFU error.
 //! * `FREQ` answers Redis's error: Redigo has no LFU eviction policy, and
 //!   Redis answers so without one (after looking the key up: a missing key
 //!   is nil).
 //!
 //! Every subcommand looks the key up as a read (hits and misses counted)
-//! and answers nil for a missing key.
+//! and answers nil for a missing key. None counts as an access of the key
+//! (Redis's `objectCommandLookup` uses `LOOKUP_NOTOUCH`): `OBJECT IDLETIME`
+//! does not reset the idle time it reports.
 
 mod specs;
 
@@ -61,17 +64,18 @@ fn handle_object_refcount(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let shared = encoding == "int"
         && ctx
             .db()
-            .get(key)
-            .ok()
-            .flatten()
+            .peek_string(key)
             .and_then(redigo_store::numeric::parse_i64)
             .is_some_and(|n| (0..OBJ_SHARED_INTEGERS).contains(&n));
     ctx.reply_integer(if shared { OBJ_SHARED_REFCOUNT } else { 1 });
 }
 
 fn handle_object_idletime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    if lookup_encoding(ctx, &args[2]).is_some() {
-        ctx.reply_integer(0);
+    let idle = ctx.db().idle_time(&args[2]);
+    ctx.count_lookup(idle.is_some());
+    match idle {
+        Some(seconds) => ctx.reply_integer(i64::try_from(seconds).unwrap_or(i64::MAX)),
+        None => ctx.reply_null(),
     }
 }
 

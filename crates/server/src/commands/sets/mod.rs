@@ -13,10 +13,11 @@
 //!   changed something (a `*STORE` with an empty result deletes its
 //!   destination, which the replayed command does too; with no destination
 //!   to delete it changed nothing);
-//! * `SPOP` as `SREM key <the popped members>` (one command: a replay
-//!   removes exactly what was popped, atomically; Redis 7.0 sends one
-//!   `SREM` per member inside `MULTI`/`EXEC`, to the same effect), or as
-//!   `DEL key` when a count popped the whole set, as Redis does;
+//! * `SPOP` exactly as Redis 7.0.15 writes it to its AOF: `SREM key
+//!   member` without a count; with a count, one `SREM key member` per
+//!   popped member, wrapped in `MULTI`/`EXEC` when there are several (so a
+//!   replay removes all or none), or `DEL key` when the count took the
+//!   whole set;
 //! * `SRANDMEMBER` nothing (it writes nothing).
 //!
 //! `specs` holds the `COMMAND INFO`/`DOCS` metadata generated from the
@@ -188,8 +189,11 @@ fn handle_srandmember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 /// `SPOP key [count]`, as Redis 7.0's `spopCommand`: the count (positive)
-/// is read before the key; propagated as `SREM` of what was popped, or
-/// `DEL` when a count took the whole set (see the module docs).
+/// is read before the key. Propagated as Redis 7.0.15 writes it to its
+/// AOF: `SREM key member` without a count; with a count, `DEL key` when it
+/// took the whole set, else one `SREM key member` per member popped,
+/// wrapped in `MULTI`/`EXEC` when there are several (its `alsoPropagate`
+/// records).
 fn handle_spop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let key = &args[1];
     if args.len() > 3 {
@@ -215,13 +219,13 @@ fn handle_spop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
     if popped.whole_set {
         ctx.propagate(|| Record::del(key));
-    } else if !popped.members.is_empty() {
-        ctx.propagate(|| {
-            let mut record = Record::new("SREM").arg(key);
-            for member in &popped.members {
-                record = record.arg(member);
-            }
-            record
+    } else {
+        ctx.propagate_unit(|| {
+            popped
+                .members
+                .iter()
+                .map(|member| Record::new("SREM").arg(key).arg(member))
+                .collect()
         });
     }
     match count {

@@ -30,6 +30,8 @@ mod specs;
 mod propagation_tests;
 
 use bytes::Bytes;
+
+use crate::pubsub::notifications::EventClass;
 use redigo_aof::Record;
 use redigo_store::numeric::{format_score, parse_range_bound, parse_scan_cursor, parse_score};
 use redigo_store::ops::zsets::{
@@ -47,7 +49,6 @@ use super::collection_reply::{
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
-use crate::pubsub::notifications::EventClass;
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
