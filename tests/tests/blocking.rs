@@ -1,4 +1,5 @@
-//! Blocking list commands against Redis 7.0: the same multi-connection
+//! Blocking list and sorted set commands against Redis 7.0: the same
+//! multi-connection
 //! scripts drive the oracle and an in-process Redigo, and every reply,
 //! the blocked clients' included, must be byte-identical. A script waits
 //! for a client to be blocked (`INFO clients` on both servers) before the
@@ -307,4 +308,141 @@ fn inside_a_transaction_blocking_commands_do_not_block_and_exec_serves_waiters()
     b.read(1);
     b.until_blocked(0);
     b.same(0, "LRANGE k 0 -1");
+}
+
+#[test]
+fn sorted_set_waiters_are_served_in_order_from_several_keys() {
+    let Some(mut b) = Both::start(4) else { return };
+    b.block(0, "BZPOPMIN q q2 0", 1);
+    b.block(1, "BZPOPMAX q 0", 2);
+    b.block(2, "BZMPOP 0 2 q2 q MIN COUNT 2", 3);
+    b.same(3, "ZADD q2 1.5 x 2 y");
+    assert_eq!(b.read(0), "*3\r\n$2\r\nq2\r\n$1\r\nx\r\n$3\r\n1.5\r\n");
+    // Client 2 waits on q2 too, and y is still there.
+    b.read(2);
+    b.until_blocked(1);
+    b.same(3, "ZADD q -inf a 1e300 b 3 c");
+    assert_eq!(
+        b.read(1),
+        "*3\r\n$1\r\nq\r\n$1\r\nb\r\n$23\r\n1.0000000000000001e+300\r\n"
+    );
+    b.until_blocked(0);
+    b.same(3, "ZRANGE q 0 -1 WITHSCORES");
+    b.same(3, "EXISTS q2");
+    // A pipelined ZADD serves waiters one after the other, FIFO, each with
+    // its own count.
+    b.block(0, "BZMPOP 0 1 p MAX COUNT 2", 1);
+    b.block(1, "BZPOPMIN p 0", 2);
+    b.block(2, "BZMPOP 0 1 p MIN", 3);
+    for side in &mut b.sides {
+        let mut pipeline = encode("ZADD p 1 a 2 b 3 c 4 d 5 e");
+        pipeline.extend(encode("ZCARD p"));
+        side.conns[3].send(&pipeline);
+    }
+    b.read(3);
+    b.read(3);
+    for i in 0..3 {
+        b.read(i);
+    }
+    b.same(3, "ZRANGE p 0 -1 WITHSCORES");
+}
+
+#[test]
+fn sorted_set_waiters_are_served_by_whatever_creates_a_zset_and_not_by_other_kinds() {
+    let Some(mut b) = Both::start(3) else { return };
+    b.block(0, "BZPOPMIN k 0", 1);
+    // Other kinds serve nobody, and a list waiter is not served by a zset.
+    b.block(1, "BLPOP k 0", 2);
+    b.same(2, "SET k str");
+    b.same(2, "DEL k");
+    b.same(2, "RPUSH k a");
+    b.read(1);
+    b.same(2, "SADD k m");
+    b.same(2, "DEL k");
+    b.until_blocked(1);
+    b.same(2, "ZINCRBY k 2.5 m");
+    b.read(0);
+    b.block(0, "BZPOPMAX k2 0", 1);
+    b.same(2, "ZADD a 1 x 2 y");
+    b.same(2, "ZUNIONSTORE k2 1 a");
+    b.read(0);
+    b.block(0, "BZMPOP 0 1 k3 MAX COUNT 5", 1);
+    b.same(2, "ZRANGESTORE k3 a 0 -1");
+    b.read(0);
+    b.block(0, "BZPOPMIN k4 0", 1);
+    b.same(2, "ZADD tmp 7 t");
+    b.same(2, "RENAME tmp k4");
+    b.read(0);
+    b.block(0, "BLPOP k5 0", 1);
+    b.same(2, "ZADD k5 1 z");
+    b.until_blocked(1);
+    b.same(2, "DEL k5");
+    b.same(2, "RPUSH k5 l");
+    b.read(0);
+    // CLIENT UNBLOCK answers a sorted set waiter as a timeout.
+    let ids = b.ids(0);
+    b.block(0, "BZPOPMIN k6 0", 1);
+    for (side, id) in b.sides.iter_mut().zip(&ids) {
+        assert_eq!(
+            show(&side.conns[2].roundtrip(&encode(&format!("CLIENT UNBLOCK {id}")))),
+            ":1\r\n"
+        );
+    }
+    assert_eq!(b.read(0), "*-1\r\n");
+    b.until_blocked(0);
+    b.same(2, "EXISTS a k k2 k3 k4 k5 k6 tmp");
+    b.same(2, "ZRANGE a 0 -1 WITHSCORES");
+}
+
+#[test]
+fn sorted_set_pops_time_out_check_arguments_and_pop_at_once_as_redis() {
+    let Some(mut b) = Both::start(1) else { return };
+    let started = Instant::now();
+    b.same(0, "BZPOPMIN k 0.1");
+    b.same(0, "BZPOPMAX k j 0.05");
+    b.same(0, "BZMPOP 0.05 2 k j MIN");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    for bad in [
+        "BZPOPMIN k abc",
+        "BZPOPMIN k -1",
+        "BZPOPMAX k inf",
+        "BZPOPMIN k",
+        "BZMPOP 0 0 k MIN",
+        "BZMPOP x 1 k MIN",
+        "BZMPOP -1 1 k MIN",
+        "BZMPOP x 1 k LEFT",
+        "BZMPOP 0 1 k MIN COUNT 0",
+        "BZMPOP 0 1 k MIN COUNT",
+        "BZMPOP 0 1 k MIN COUNT 1 COUNT 2",
+        "BZMPOP 0 2 k MIN",
+        "BZMPOP 0 1 k",
+    ] {
+        b.same(0, bad);
+    }
+    b.same(0, "SET s x");
+    b.same(0, "BZPOPMIN none s 0");
+    b.same(0, "BZMPOP 0 2 none s MAX");
+    b.same(0, "ZADD z 1 a 2 b 3 c -0 d");
+    b.same(0, "BZPOPMIN none z s 0");
+    b.same(0, "BZPOPMAX z 0");
+    b.same(0, "BZMPOP 0 3 none z s MAX COUNT 10");
+    b.same(0, "EXISTS z");
+}
+
+#[test]
+fn inside_a_transaction_sorted_set_pops_do_not_block_and_exec_serves_waiters() {
+    let Some(mut b) = Both::start(2) else { return };
+    b.same(0, "MULTI");
+    b.same(0, "BZPOPMIN k 0");
+    b.same(0, "BZPOPMAX k 0");
+    b.same(0, "BZMPOP 0 1 k MIN");
+    b.same(0, "EXEC");
+    b.block(1, "BZMPOP 0 1 k MAX COUNT 2", 1);
+    b.same(0, "MULTI");
+    b.same(0, "ZADD k 1 a 2 b 3 c");
+    b.same(0, "ZCARD k");
+    b.same(0, "EXEC");
+    b.read(1);
+    b.until_blocked(0);
+    b.same(0, "ZRANGE k 0 -1 WITHSCORES");
 }

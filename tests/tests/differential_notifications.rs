@@ -394,6 +394,9 @@ fn served_blocked_clients_fire_their_pop_and_push_events() {
             "BLMOVE d dst RIGHT LEFT 0",
             "BLPOP dst 0",
             "BRPOPLPUSH e f 0",
+            "BZPOPMIN za 0",
+            "BZMPOP 0 1 zb MAX COUNT 5",
+            "BZPOPMAX zc 0",
         ],
         &[
             "RPUSH a 1",
@@ -401,6 +404,9 @@ fn served_blocked_clients_fire_their_pop_and_push_events() {
             "LPUSH c 1 2 3",
             "RPUSH d 1",
             "RPUSH e 1",
+            "ZADD za 1 a",
+            "ZADD zb 1 a 2 b",
+            "ZADD zc 1 a 2 b",
         ],
     );
     assert!(events.len() > 40 || redigo_tests::oracle().is_none());
@@ -456,6 +462,10 @@ fn sorted_set_commands_fire_redis_s_events() {
             "ZRANGESTORE r s1 5 10",
             "ZRANGESTORE r2 nosuch 0 -1",
             "ZREM s1 a b",
+            "ZADD bz 1 a 2 b 3 c",
+            "BZPOPMIN bz 0",
+            "BZPOPMAX nosuch bz 0",
+            "BZMPOP 0 1 bz MIN COUNT 5",
         ],
     );
     assert!(events.len() > 80 || redigo_tests::oracle().is_none());
@@ -492,7 +502,12 @@ fn geo_commands_fire_redis_s_events() {
 fn sort_store_fires_redis_s_events() {
     let events = same_events(
         "KEAn",
-        &["RPUSH l 3 1 2", "SADD s c a b", "SET w_a 1"],
+        &[
+            "RPUSH l 3 1 2",
+            "SADD s c a b",
+            "SET w_a 1",
+            "ZADD z 3 c 1 a 2 b",
+        ],
         &[
             "SORT l STORE out",
             "SORT l STORE out",
@@ -501,6 +516,8 @@ fn sort_store_fires_redis_s_events() {
             "SORT nosuch STORE out",
             "SORT nosuch STORE out",
             "SORT l STORE l",
+            "SORT z ALPHA STORE out4",
+            "SORT z BY nosort STORE out5",
             "SORT l",
         ],
     );

@@ -1,5 +1,6 @@
-//! `SORT` and `SORT_RO` compared byte for byte with Redis 7.0 over lists
-//! and sets: numeric and `ALPHA` order, `DESC`, `LIMIT` at and beyond the
+//! `SORT` and `SORT_RO` compared byte for byte with Redis 7.0 over lists,
+//! sets and sorted sets (score order under `BY nosort`, both encodings):
+//! numeric and `ALPHA` order, `DESC`, `LIMIT` at and beyond the
 //! edges, `BY` string keys, hash fields and `nosort`, `GET` (`#`, missing
 //! keys, hash fields), `STORE` (a set stored is sorted; an empty result
 //! deletes the destination) and the errors.
@@ -83,5 +84,68 @@ fn sort_and_sort_ro_match_redis() {
         // so after an underflow its next weights may fail spuriously.
         "RPUSH n \t1 2\t 1e-400",
         "SORT n",
+    ]);
+}
+
+/// A sorted set sorts by member value like any other collection; under `BY
+/// nosort` it keeps its score order (ties by member), reversed by `DESC`,
+/// with `LIMIT` cutting that order, in both encodings (Redis reads the
+/// range by rank there).
+#[test]
+fn sort_over_sorted_sets_matches_redis() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "ZADD z 5 a 3 b 10 c 1 d 3 e 2.5 10 -1 2 -inf m +inf n",
+        "MSET w_a 3 w_b 1 w_c 2 w_d 9 w_e 0 w_10 5 w_2 6 w_m 7 w_n 8",
+        "ZADD zn 3 1.5 1 20 2 -4 2 7",
+        "SORT z",
+        "SORT z ALPHA",
+        "SORT z ALPHA DESC LIMIT 2 3",
+        "SORT zn",
+        "SORT zn DESC",
+        "SORT zn LIMIT 1 2",
+        "SORT z BY nosort",
+        "SORT z BY nosort DESC",
+        "SORT z BY nosort LIMIT 1 3",
+        "SORT z BY nosort DESC LIMIT 2 2",
+        "SORT z BY nosort LIMIT 5 100",
+        "SORT z BY nosort LIMIT 9 1",
+        "SORT z BY nosort LIMIT 10 3",
+        "SORT z BY nosort DESC LIMIT 10 3",
+        "SORT z BY nosort LIMIT -5 2",
+        "SORT z BY nosort LIMIT 0 0",
+        "SORT z BY nosort LIMIT 3 -1",
+        "SORT z BY w_*",
+        "SORT z BY w_* DESC LIMIT 1 4",
+        "SORT z BY nosort GET w_* GET #",
+        "SORT z BY nosort DESC GET # GET w_* LIMIT 1 2",
+        "SORT_RO z BY nosort DESC LIMIT 0 3",
+        "SORT_RO z BY nosort",
+        "SORT z BY nosort STORE dst",
+        "LRANGE dst 0 -1",
+        "SORT z BY nosort DESC LIMIT 1 2 STORE dst",
+        "LRANGE dst 0 -1",
+        "SORT z BY nosort LIMIT 20 2 STORE dst",
+        "EXISTS dst",
+        "SORT z ALPHA STORE dst",
+        "LRANGE dst 0 -1",
+    ]);
+    // A sorted set past zset-max-listpack-entries (128): the skiplist
+    // encoding, ranges read from the middle.
+    let mut zadd = String::from("ZADD big");
+    for i in 0..300 {
+        // Scores repeat so that ties are broken by member.
+        zadd.push_str(&format!(" {} m{:03}", (i * 7) % 50, i));
+    }
+    p.same(&zadd);
+    p.script(&[
+        "OBJECT ENCODING big",
+        "SORT big BY nosort LIMIT 0 10",
+        "SORT big BY nosort LIMIT 150 20",
+        "SORT big BY nosort DESC LIMIT 150 20",
+        "SORT big BY nosort DESC LIMIT 295 20",
+        "SORT big BY nosort DESC",
+        "SORT big ALPHA LIMIT 100 5",
+        "SORT big BY nosort LIMIT 299 1",
     ]);
 }

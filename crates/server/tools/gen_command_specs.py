@@ -80,8 +80,9 @@ FAMILIES = {
     'geo': ('the geospatial commands', [
         'geoadd', 'geopos', 'geodist', 'geohash', 'geosearch', 'geosearchstore', 'georadius',
         'georadius_ro', 'georadiusbymember', 'georadiusbymember_ro']),
-    'blocking': ('the blocking list commands', [
-        'blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop']),
+    'blocking': ('the blocking list and sorted set commands', [
+        'blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop', 'bzpopmin', 'bzpopmax',
+        'bzmpop']),
     'sort': ('`SORT` and `SORT_RO`', ['sort', 'sort_ro']),
     'object': ('`OBJECT` and its subcommands', [
         'object:encoding,refcount,idletime,freq,help']),

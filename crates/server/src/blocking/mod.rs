@@ -1,5 +1,6 @@
 //! Clients blocked on keys (`BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`,
-//! `BLMPOP`, and the sorted-set kinds to come), as Redis 7.0's `blocked.c`.
+//! `BLMPOP`) and on sorted sets (`BZPOPMIN`, `BZPOPMAX`, `BZMPOP`), as Redis
+//! 7.0's `blocked.c`.
 //!
 //! # The wait
 //!
@@ -42,9 +43,12 @@
 //!
 //! # Kinds
 //!
-//! Each blocking command family implements [`BlockedOp`] (the list family
-//! in `commands::blocking`). A sorted-set `BZPOPMIN` adds one type whose
-//! `serve` pops from a sorted set and returns `None` for any other kind.
+//! Each blocking command family implements [`BlockedOp`] in
+//! `commands::blocking`: `ListWait` for the list pops and moves, `ZsetWait`
+//! for the sorted set pops, whose `serve` pops from a sorted set and
+//! returns `None` for any other kind. A key is signalled by whatever writes
+//! it (`ZADD`, `ZINCRBY`, the `*STORE` commands, `RENAME` onto it...), and
+//! each waiter's op decides whether the kind found there serves it.
 //!
 //! # Timeouts and unblocking
 //!

@@ -389,3 +389,116 @@ fn sort_store_is_logged_as_sent_when_it_changed_something_and_serves_waiters() {
         "the last SORT deleted nothing and is not logged"
     );
 }
+
+#[test]
+fn served_sorted_set_pops_are_logged_as_redis_7_0_15_writes_them() {
+    let mut h = Harness::new();
+    let mut min = blocked(&mut h, 10, &["BZPOPMIN", "z", "0"]);
+    let mut max = blocked(&mut h, 11, &["BZPOPMAX", "z", "0"]);
+    let mut multi = blocked(&mut h, 12, &["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"]);
+    let mut one = blocked(&mut h, 13, &["BZMPOP", "0", "1", "z", "MAX"]);
+    h.run(&["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+    assert_eq!(
+        sent(&mut min).as_deref(),
+        Some("*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n")
+    );
+    assert_eq!(
+        sent(&mut max).as_deref(),
+        Some("*3\r\n$1\r\nz\r\n$1\r\nd\r\n$1\r\n4\r\n")
+    );
+    assert_eq!(
+        sent(&mut multi).as_deref(),
+        Some("*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n")
+    );
+    assert_eq!(sent(&mut one), None, "z is empty and gone");
+    h.run(&["ZADD", "z", "9", "x", "8", "y"]);
+    assert_eq!(
+        sent(&mut one).as_deref(),
+        Some("*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nx\r\n$1\r\n9\r\n")
+    );
+    assert_eq!(
+        records(&h),
+        [
+            "0 ZADD z 1 a 2 b 3 c 4 d",
+            "0 ZPOPMIN z",
+            "0 ZPOPMAX z",
+            "0 ZPOPMIN z 2",
+            "0 ZADD z 9 x 8 y",
+            "0 ZPOPMAX z 1",
+        ],
+        "BZPOP* as ZPOPMIN|ZPOPMAX key, BZMPOP with the number it popped"
+    );
+}
+
+#[test]
+fn immediate_sorted_set_pops_are_logged_and_denied_ones_and_timeouts_log_nothing() {
+    let mut h = Harness::new();
+    h.run(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    let mut c = client(10);
+    assert_eq!(
+        run_as(&mut h, &mut c, false, &["BZPOPMAX", "none", "z", "0"]),
+        b"*3\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\n3\r\n"
+    );
+    assert_eq!(
+        run_as(
+            &mut h,
+            &mut c,
+            false,
+            &["BZMPOP", "0", "2", "none", "z", "MIN", "COUNT", "10"]
+        ),
+        b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    );
+    // Blocking denied (MULTI, scripts): a null array, nothing blocks.
+    for args in [
+        &["BZPOPMIN", "z", "0"][..],
+        &["BZMPOP", "0", "1", "z", "MAX"][..],
+    ] {
+        assert_eq!(run_as(&mut h, &mut c, true, args), b"*-1\r\n");
+        assert!(!c.blocked);
+    }
+    // A wrong-type key before any zset is the error, as Redis's loop.
+    h.run(&["SET", "s", "x"]);
+    h.run(&["ZADD", "z2", "1", "m"]);
+    assert!(
+        run_as(&mut h, &mut c, false, &["BZPOPMIN", "s", "z2", "0"]).starts_with(b"-WRONGTYPE")
+    );
+    // A waiter that times out (here: unblocked as a timeout) logs nothing.
+    let mut w = blocked(&mut h, 11, &["BZPOPMIN", "later", "0"]);
+    assert!(h.dataset.blocking.unblock_with(11, None));
+    assert_eq!(sent(&mut w).as_deref(), Some("*-1\r\n"));
+    assert_eq!(
+        records(&h),
+        [
+            "0 ZADD z 1 a 2 b 3 c",
+            "0 ZPOPMAX z",
+            "0 ZPOPMIN z 2",
+            "0 SET s x",
+            "0 ZADD z2 1 m",
+        ]
+    );
+}
+
+#[test]
+fn a_sorted_set_waiter_is_served_by_a_zset_only() {
+    let mut h = Harness::new();
+    let mut z = blocked(&mut h, 10, &["BZPOPMIN", "k", "0"]);
+    let mut l = blocked(&mut h, 11, &["BLPOP", "k", "0"]);
+    h.run(&["SADD", "k", "m"]);
+    assert_eq!((sent(&mut z), sent(&mut l)), (None, None));
+    h.run(&["DEL", "k"]);
+    h.run(&["ZINCRBY", "k", "1.5", "m"]);
+    assert_eq!(
+        sent(&mut z).as_deref(),
+        Some("*3\r\n$1\r\nk\r\n$1\r\nm\r\n$3\r\n1.5\r\n")
+    );
+    assert_eq!(
+        sent(&mut l),
+        None,
+        "the list waiter is not served by a zset"
+    );
+    h.run(&["RPUSH", "k", "v"]);
+    assert_eq!(
+        sent(&mut l).as_deref(),
+        Some("*2\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    );
+}

@@ -41,6 +41,8 @@ pub(crate) const ACL_WRITE_LIST_SLOW_BLOCKING: &[&str] = &["@write", "@list", "@
 pub(crate) const ACL_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
 pub(crate) const ACL_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
 pub(crate) const ACL_WRITE_SORTEDSET_FAST: &[&str] = &["@write", "@sortedset", "@fast"];
+pub(crate) const ACL_WRITE_SORTEDSET_FAST_BLOCKING: &[&str] =
+    &["@write", "@sortedset", "@fast", "@blocking"];
 pub(crate) const ACL_WRITE_SORTEDSET_SLOW: &[&str] = &["@write", "@sortedset", "@slow"];
 pub(crate) const ACL_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
 pub(crate) const ACL_WRITE_STRING_SLOW: &[&str] = &["@write", "@string", "@slow"];
@@ -178,6 +180,7 @@ pub(crate) const ARG_WHERE: Arg = Arg::new("where", "oneof").arguments(&[ARG_LEF
 pub(crate) const ARG_WHEREFROM: Arg =
     Arg::new("wherefrom", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
 pub(crate) const ARG_WHERETO: Arg = Arg::new("whereto", "oneof").arguments(&[ARG_LEFT, ARG_RIGHT]);
+pub(crate) const ARG_WHERE_MIN_MAX: Arg = Arg::new("where", "oneof").arguments(&[ARG_MIN, ARG_MAX]);
 pub(crate) const ARG_WIDTH: Arg = Arg::new("width", "double").token("BYBOX");
 pub(crate) const ARG_WITHCOORD_OPTIONAL: Arg = Arg::new("withcoord", "pure-token")
     .token("WITHCOORD")
@@ -222,6 +225,8 @@ pub(crate) const FLAGS_READONLY: &[Flag] = &[Flag::Readonly];
 pub(crate) const FLAGS_READONLY_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
 pub(crate) const FLAGS_READONLY_MOVABLEKEYS: &[Flag] = &[Flag::Readonly, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE: &[Flag] = &[Flag::Write];
+pub(crate) const FLAGS_WRITE_BLOCKING_MOVABLEKEYS: &[Flag] =
+    &[Flag::Write, Flag::Blocking, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE_DENYOOM: &[Flag] = &[Flag::Write, Flag::Denyoom];
 pub(crate) const FLAGS_WRITE_DENYOOM_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
 pub(crate) const FLAGS_WRITE_DENYOOM_MOVABLEKEYS: &[Flag] =
@@ -232,6 +237,8 @@ pub(crate) const FLAGS_WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Fast];
 pub(crate) const FLAGS_WRITE_MOVABLEKEYS: &[Flag] = &[Flag::Write, Flag::MovableKeys];
 pub(crate) const FLAGS_WRITE_NOSCRIPT_BLOCKING: &[Flag] =
     &[Flag::Write, Flag::Noscript, Flag::Blocking];
+pub(crate) const FLAGS_WRITE_NOSCRIPT_BLOCKING_FAST: &[Flag] =
+    &[Flag::Write, Flag::Noscript, Flag::Blocking, Flag::Fast];
 pub(crate) const NOT_KEY_KEYS_FROM_1: KeySpec = KeySpec::keys_from(&["not_key"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_1: KeySpec = KeySpec::key_at(&["OW", "update"], 1);
 pub(crate) const OW_UPDATE_KEY_AT_2: KeySpec = KeySpec::key_at(&["OW", "update"], 2);
@@ -263,6 +270,11 @@ pub(crate) const RW_ACCESS_DELETE_KEYS_INDEX_1_RANGE_M2_1_0: KeySpec = KeySpec::
     &["RW", "access", "delete"],
     BeginSearch::Index(1),
     FindKeys::range(-2, 1, 0),
+);
+pub(crate) const RW_ACCESS_DELETE_KEYS_INDEX_2_KEYNUM_0_1_1: KeySpec = KeySpec::new(
+    &["RW", "access", "delete"],
+    BeginSearch::Index(2),
+    FindKeys::keynum(0, 1, 1),
 );
 pub(crate) const RW_ACCESS_DELETE_KEY_AT_1: KeySpec =
     KeySpec::key_at(&["RW", "access", "delete"], 1);

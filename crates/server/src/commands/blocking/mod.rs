@@ -1,6 +1,7 @@
 //! The blocking list commands: `BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`,
 //! `BLMPOP` (Redis 7.0's `blockingPopGenericCommand`, `blmoveGenericCommand`
-//! and `serveClientBlockedOnList`).
+//! and `serveClientBlockedOnList`); the sorted set ones (`BZPOPMIN`,
+//! `BZPOPMAX`, `BZMPOP`) are in [`zsets`].
 //!
 //! Each command first does what its non-blocking form would on the first
 //! non-empty list of its keys (and is propagated as that form: `LPOP key`,
@@ -15,6 +16,7 @@
 //! `BLMOVE`, whose other arguments Redis checks first.
 
 mod specs;
+mod zsets;
 
 use bytes::{Bytes, BytesMut};
 use redigo_aof::Record;
@@ -29,6 +31,7 @@ use super::lists::{
 use super::spec::CommandSpec;
 use crate::blocking::{BlockedOp, ServeContext, parse_timeout_seconds};
 use crate::pubsub::notifications::EventClass;
+use zsets::{handle_bzmpop, handle_bzpopmax, handle_bzpopmin};
 
 /// The commands of this family.
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;

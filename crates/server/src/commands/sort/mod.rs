@@ -1,15 +1,17 @@
 //! `SORT` and `SORT_RO`, as Redis 7.0's `sort.c`.
 //!
-//! The elements of a list or set (sorted sets once they exist: one more arm
-//! in [`elements_of`]) are loaded, given a weight (the element itself, or
+//! The elements of a list, set or sorted set are loaded, given a weight (the element itself, or
 //! what a `BY` pattern finds: a string key, or a hash field with `->`),
 //! sorted numerically (ties broken by the elements' bytes, as Redis does)
 //! or with `ALPHA` by bytes, cut by `LIMIT`, and replied to, with each `GET`
 //! pattern looked up per element (`#` is the element), or stored as a list
 //! (`STORE`; an empty result deletes the destination). A `BY` pattern
 //! without `*` means "do not sort": a list keeps its order (reversed by
-//! `DESC`), a set its iteration order, except that a set is sorted `ALPHA`
-//! when the result is stored, so that the stored list is deterministic.
+//! `DESC`), a sorted set its score order (reversed by `DESC`; only the
+//! `LIMIT` range is read, by rank, as Redis does), a set its iteration
+//! order, except that a set is sorted `ALPHA` when the result is stored, so
+//! that the stored list is deterministic. Sorted by value, a sorted set's
+//! members are weighed like any other elements (their scores play no part).
 //!
 //! `SORT ... STORE` is propagated as sent (Redis writes it verbatim to the
 //! AOF) when it changed the destination, and the destination is signalled
@@ -18,7 +20,10 @@
 //! Differences kept small and known: weights are read as `strtod` reads
 //! them (leading white space, infinities, hexadecimal floats, range
 //! errors) through Rust's float parser, and `ALPHA` compares bytes (Redis's
-//! `strcoll` in the C locale, which stops at a NUL byte).
+//! `strcoll` in the C locale, which stops at a NUL byte). Redis 7.0 also
+//! converts a `listpack` sorted set to `skiplist` before sorting it (even
+//! for `SORT_RO`), visible in `OBJECT ENCODING`; Redigo leaves the encoding
+//! alone, since that conversion would count as a write to `WATCH` here.
 
 mod specs;
 
@@ -29,6 +34,7 @@ use redigo_aof::Record;
 use redigo_store::ValueKind;
 use redigo_store::numeric::LongDouble;
 use redigo_store::ops::lists::End;
+use redigo_store::ops::zsets::{RangeQuery, RangeSpec};
 
 use super::arguments::{integer, is_keyword};
 use super::context::ExecContext;
@@ -155,24 +161,71 @@ fn weight_of(text: &[u8]) -> Option<f64> {
     Some(value)
 }
 
+/// Where the elements to sort came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// A list (or a missing key): in list order.
+    List,
+    /// A set: in its iteration order.
+    Set,
+    /// A sorted set: in score order.
+    Zset,
+    /// A sorted set under `BY nosort`: already the output, the `LIMIT`
+    /// range read directly in score order (reversed by `DESC`), as Redis's
+    /// `sortCommandGeneric` reads it.
+    ZsetRange,
+}
+
 /// The elements to sort, in the value's own order, or `Err` with the
 /// error reply. A missing key is an empty list.
-fn elements_of(ctx: &mut ExecContext<'_>, key: &[u8]) -> Result<(Vec<Bytes>, bool), String> {
+fn elements_of(
+    ctx: &mut ExecContext<'_>,
+    key: &[u8],
+    options: &SortOptions,
+) -> Result<(Vec<Bytes>, Source), String> {
     let kind = ctx.db().type_of(key);
     match kind {
         None => {
             ctx.keyspace_miss();
-            Ok((Vec::new(), false))
+            Ok((Vec::new(), Source::List))
         }
         Some(ValueKind::List) => {
             ctx.keyspace_hit();
             let elements = ctx.db().lrange(key, 0, -1).map_err(|e| e.to_string())?;
-            Ok((elements, false))
+            Ok((elements, Source::List))
         }
         Some(ValueKind::Set) => {
             ctx.keyspace_hit();
             let members = ctx.db().smembers(key).map_err(|e| e.to_string())?;
-            Ok((members, true))
+            Ok((members, Source::Set))
+        }
+        Some(ValueKind::Zset) => {
+            ctx.keyspace_hit();
+            let mut db = ctx.db();
+            let (spec, rev, source) = if options.dontsort {
+                // Only the output range is read: O(log n + range).
+                let len = db.zcard(key).map_err(|e| e.to_string())?;
+                let (start, end) = output_range(options.limit, len);
+                if end < start {
+                    return Ok((Vec::new(), Source::ZsetRange));
+                }
+                (RangeSpec::Rank(start, end), options.desc, Source::ZsetRange)
+            } else {
+                (RangeSpec::Rank(0, -1), false, Source::Zset)
+            };
+            let query = RangeQuery {
+                spec,
+                rev,
+                limit: None,
+            };
+            let members = db
+                .zrange(key, &query)
+                .map_err(|e| e.to_string())?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(member, _)| member)
+                .collect();
+            Ok((members, source))
         }
         Some(_) => {
             ctx.keyspace_hit();
@@ -215,11 +268,15 @@ fn sort_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], readonly: bool) {
         Ok(options) => options,
         Err(error) => return ctx.reply_error(error),
     };
-    let (elements, is_set) = match elements_of(ctx, &args[1]) {
+    let (elements, source) = match elements_of(ctx, &args[1], &options) {
         Ok(found) => found,
         Err(error) => return ctx.reply_error(&error),
     };
-    if options.dontsort && is_set && options.store.is_some() {
+    if source == Source::ZsetRange {
+        // Already cut to the LIMIT range and in output order.
+        options.limit = None;
+    }
+    if options.dontsort && source == Source::Set && options.store.is_some() {
         // A stored set is sorted so that the result is deterministic.
         options.dontsort = false;
         options.alpha = true;
@@ -233,7 +290,7 @@ fn sort_generic(ctx: &mut ExecContext<'_>, args: &[Bytes], readonly: bool) {
             by_value: None,
         })
         .collect();
-    if options.dontsort && !is_set && options.desc {
+    if options.dontsort && source == Source::List && options.desc {
         // A list read as it is, from the other end.
         items.reverse();
     }

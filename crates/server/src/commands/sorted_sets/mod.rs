@@ -5,7 +5,8 @@
 //! ZRANGEBYLEX ZREVRANGEBYLEX`), `ZREMRANGEBYRANK/SCORE/LEX`, the pops
 //! (`ZPOPMIN ZPOPMAX ZMPOP`), the algebra (`ZUNION ZINTER ZDIFF`, their
 //! `STORE` forms, `ZINTERCARD`), `ZRANDMEMBER` and `ZSCAN`. The blocking
-//! pops (`BZPOPMIN BZPOPMAX BZMPOP`) come with the blocking machinery.
+//! pops (`BZPOPMIN BZPOPMAX BZMPOP`) live with the blocking machinery
+//! (`commands::blocking`), which shares this module's `ZMPOP` reading.
 //!
 //! The store owns what each command means and the encodings
 //! (`ops::zsets` of redigo-store); the handlers read the arguments in Redis
@@ -558,67 +559,86 @@ fn handle_zpopmax(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     zpop(ctx, args, true);
 }
 
-/// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`, read as Redis 7.0's
-/// `zmpopGenericCommand`; propagated as the `ZPOPMIN`/`ZPOPMAX key count`
-/// it performed.
-fn handle_zmpop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let numkeys = match range_or_reply(
-        &args[1],
+/// The arguments of `ZMPOP numkeys key ... MIN|MAX [COUNT count]` from
+/// `args[numkeys_at..]`, read as Redis 7.0's `zmpopGenericCommand` does
+/// (`BZMPOP` has its timeout first: `numkeys_at` is 2 there): the keys,
+/// whether to pop the highest scores, and the count (1 when not given).
+pub(crate) fn zmpop_arguments(
+    args: &[Bytes],
+    numkeys_at: usize,
+) -> Result<(&[Bytes], bool, usize), String> {
+    let numkeys = range_or_reply(
+        &args[numkeys_at],
         1,
         i64::MAX,
         Some("numkeys should be greater than 0"),
-    ) {
-        Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
-        Err(error) => return ctx.reply_error(&error),
-    };
-    let where_at = numkeys.saturating_add(2);
-    if where_at >= args.len() {
-        return ctx.reply_error(errors::SYNTAX);
-    }
+    )?;
+    let first_key = numkeys_at + 1;
+    let where_at = usize::try_from(numkeys)
+        .ok()
+        .and_then(|n| first_key.checked_add(n))
+        .filter(|&at| at < args.len())
+        .ok_or_else(|| errors::SYNTAX.to_string())?;
     let max = if is_keyword(&args[where_at], "MIN") {
         false
     } else if is_keyword(&args[where_at], "MAX") {
         true
     } else {
-        return ctx.reply_error(errors::SYNTAX);
+        return Err(errors::SYNTAX.to_string());
     };
     let mut count = None;
     let mut j = where_at + 1;
     while j < args.len() {
         if count.is_none() && is_keyword(&args[j], "COUNT") && j + 1 < args.len() {
             j += 1;
-            match range_or_reply(
+            let n = range_or_reply(
                 &args[j],
                 1,
                 i64::MAX,
                 Some("count should be greater than 0"),
-            ) {
-                Ok(n) => count = Some(usize::try_from(n).unwrap_or(usize::MAX)),
-                Err(error) => return ctx.reply_error(&error),
-            }
+            )?;
+            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
         } else {
-            return ctx.reply_error(errors::SYNTAX);
+            return Err(errors::SYNTAX.to_string());
         }
         j += 1;
     }
-    let count = count.unwrap_or(1);
-    let keys = &args[2..where_at];
+    Ok((&args[first_key..where_at], max, count.unwrap_or(1)))
+}
+
+/// The record Redis 7.0 writes for a `ZMPOP`/`BZMPOP` (immediate or
+/// served): `ZPOPMIN|ZPOPMAX key <number popped>`.
+pub(crate) fn zmpop_record(key: &[u8], max: bool, popped: usize) -> Record {
+    Record::new(if max { "ZPOPMAX" } else { "ZPOPMIN" })
+        .arg(key)
+        .arg(popped.to_string())
+}
+
+/// Replies `[key, [[member, score] ...]]`, the answer of `ZMPOP`/`BZMPOP`.
+pub(crate) fn reply_zmpop(ctx: &mut ExecContext<'_>, key: &[u8], items: &[ScoredMember]) {
+    ctx.reply_array_len(2);
+    ctx.reply_bulk(key);
+    ctx.reply_array_len(items.len());
+    for (member, score) in items {
+        ctx.reply_array_len(2);
+        ctx.reply_bulk(member);
+        ctx.reply_bulk(format_score(*score).as_bytes());
+    }
+}
+
+/// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`, read as Redis 7.0's
+/// `zmpopGenericCommand`; propagated as the `ZPOPMIN`/`ZPOPMAX key count`
+/// it performed.
+fn handle_zmpop(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
+    let (keys, max, count) = match zmpop_arguments(args, 1) {
+        Ok(parsed) => parsed,
+        Err(error) => return ctx.reply_error(&error),
+    };
     match ctx.db().zmpop(keys, max, count) {
         Ok(Some((key, items))) => {
             notify_zpopped(ctx, &key, max);
-            ctx.propagate(|| {
-                Record::new(if max { "ZPOPMAX" } else { "ZPOPMIN" })
-                    .arg(&key)
-                    .arg(items.len().to_string())
-            });
-            ctx.reply_array_len(2);
-            ctx.reply_bulk(&key);
-            ctx.reply_array_len(items.len());
-            for (member, score) in &items {
-                ctx.reply_array_len(2);
-                ctx.reply_bulk(member);
-                ctx.reply_bulk(format_score(*score).as_bytes());
-            }
+            ctx.propagate(|| zmpop_record(&key, max, items.len()));
+            reply_zmpop(ctx, &key, &items);
         }
         Ok(None) => ctx.reply_null_array(),
         Err(error) => ctx.reply_error(&error.to_string()),

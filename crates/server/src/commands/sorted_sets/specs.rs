@@ -7,15 +7,15 @@ use crate::commands::fragments::{
     ACL_READ_SORTEDSET_FAST, ACL_READ_SORTEDSET_SLOW, ACL_WRITE_SORTEDSET_FAST,
     ACL_WRITE_SORTEDSET_SLOW, ARG_AGGREGATE_OPTIONAL, ARG_BYLEX, ARG_BYSCORE, ARG_COUNT_OPTIONAL,
     ARG_COUNT_OPTIONAL_3, ARG_DESTINATION_2, ARG_GT, ARG_KEY, ARG_KEY_MULTIPLE, ARG_KEY_MULTIPLE_2,
-    ARG_LIMIT_OPTIONAL, ARG_LT, ARG_MAX, ARG_MEMBER_MULTIPLE, ARG_MIN, ARG_NX,
-    ARG_OFFSET_COUNT_OPTIONAL, ARG_PATTERN_OPTIONAL, ARG_WEIGHT_OPTIONAL_MULTIPLE,
-    ARG_WITHSCORES_OPTIONAL, ARG_XX, FLAGS_READONLY, FLAGS_READONLY_FAST,
-    FLAGS_READONLY_MOVABLEKEYS, FLAGS_WRITE, FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_FAST,
-    FLAGS_WRITE_DENYOOM_MOVABLEKEYS, FLAGS_WRITE_FAST, FLAGS_WRITE_MOVABLEKEYS, OW_UPDATE_KEY_AT_1,
-    RO_ACCESS_KEY_AT_1, RO_ACCESS_KEY_AT_2, RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1,
-    RO_ACCESS_KEYS_INDEX_2_KEYNUM_0_1_1, RO_KEY_AT_1, RW_ACCESS_DELETE_KEY_AT_1,
-    RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1, RW_ACCESS_UPDATE_KEY_AT_1, RW_DELETE_KEY_AT_1,
-    RW_UPDATE_KEY_AT_1, TIPS_NONDETERMINISTIC_OUTPUT,
+    ARG_LIMIT_OPTIONAL, ARG_LT, ARG_MEMBER_MULTIPLE, ARG_NX, ARG_OFFSET_COUNT_OPTIONAL,
+    ARG_PATTERN_OPTIONAL, ARG_WEIGHT_OPTIONAL_MULTIPLE, ARG_WHERE_MIN_MAX, ARG_WITHSCORES_OPTIONAL,
+    ARG_XX, FLAGS_READONLY, FLAGS_READONLY_FAST, FLAGS_READONLY_MOVABLEKEYS, FLAGS_WRITE,
+    FLAGS_WRITE_DENYOOM, FLAGS_WRITE_DENYOOM_FAST, FLAGS_WRITE_DENYOOM_MOVABLEKEYS,
+    FLAGS_WRITE_FAST, FLAGS_WRITE_MOVABLEKEYS, OW_UPDATE_KEY_AT_1, RO_ACCESS_KEY_AT_1,
+    RO_ACCESS_KEY_AT_2, RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1, RO_ACCESS_KEYS_INDEX_2_KEYNUM_0_1_1,
+    RO_KEY_AT_1, RW_ACCESS_DELETE_KEY_AT_1, RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1,
+    RW_ACCESS_UPDATE_KEY_AT_1, RW_DELETE_KEY_AT_1, RW_UPDATE_KEY_AT_1,
+    TIPS_NONDETERMINISTIC_OUTPUT,
 };
 use crate::commands::spec::{Arg, CommandDocs, CommandSpec};
 
@@ -43,7 +43,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("zremrangebylex", 4, handle_zremrangebylex).flags(FLAGS_WRITE).keys(1, 1, 1).acl(ACL_WRITE_SORTEDSET_SLOW).key_specs(&[RW_DELETE_KEY_AT_1]).docs(CommandDocs::new("Remove all members in a sorted set between the given lexicographical range", "2.8.9", "sorted-set", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.").arguments(&[ARG_KEY, Arg::new("min", "string"), Arg::new("max", "string")])),
     CommandSpec::new("zpopmin", -2, handle_zpopmin).flags(FLAGS_WRITE_FAST).keys(1, 1, 1).acl(ACL_WRITE_SORTEDSET_FAST).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1]).docs(CommandDocs::new("Remove and return members with the lowest scores in a sorted set", "5.0.0", "sorted-set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.").arguments(&[ARG_KEY, ARG_COUNT_OPTIONAL_3])),
     CommandSpec::new("zpopmax", -2, handle_zpopmax).flags(FLAGS_WRITE_FAST).keys(1, 1, 1).acl(ACL_WRITE_SORTEDSET_FAST).key_specs(&[RW_ACCESS_DELETE_KEY_AT_1]).docs(CommandDocs::new("Remove and return members with the highest scores in a sorted set", "5.0.0", "sorted-set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.").arguments(&[ARG_KEY, ARG_COUNT_OPTIONAL_3])),
-    CommandSpec::new("zmpop", -4, handle_zmpop).flags(FLAGS_WRITE_MOVABLEKEYS).acl(ACL_WRITE_SORTEDSET_SLOW).key_specs(&[RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Remove and return members with scores in a sorted set", "7.0.0", "sorted-set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.").arguments(ZMPOP_ARGS)),
+    CommandSpec::new("zmpop", -4, handle_zmpop).flags(FLAGS_WRITE_MOVABLEKEYS).acl(ACL_WRITE_SORTEDSET_SLOW).key_specs(&[RW_ACCESS_DELETE_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Remove and return members with scores in a sorted set", "7.0.0", "sorted-set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.").arguments(&[Arg::new("numkeys", "integer"), ARG_KEY_MULTIPLE, ARG_WHERE_MIN_MAX, ARG_COUNT_OPTIONAL])),
     CommandSpec::new("zunion", -3, handle_zunion).flags(FLAGS_READONLY_MOVABLEKEYS).acl(ACL_READ_SORTEDSET_SLOW).key_specs(&[RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Add multiple sorted sets", "6.2.0", "sorted-set", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.").arguments(ZUNION_ARGS)),
     CommandSpec::new("zinter", -3, handle_zinter).flags(FLAGS_READONLY_MOVABLEKEYS).acl(ACL_READ_SORTEDSET_SLOW).key_specs(&[RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Intersect multiple sorted sets", "6.2.0", "sorted-set", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.").arguments(ZINTER_ARGS)),
     CommandSpec::new("zdiff", -3, handle_zdiff).flags(FLAGS_READONLY_MOVABLEKEYS).acl(ACL_READ_SORTEDSET_SLOW).key_specs(&[RO_ACCESS_KEYS_INDEX_1_KEYNUM_0_1_1]).docs(CommandDocs::new("Subtract multiple sorted sets", "6.2.0", "sorted-set", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.").arguments(&[Arg::new("numkeys", "integer"), ARG_KEY_MULTIPLE, ARG_WITHSCORES_OPTIONAL])),
@@ -95,12 +95,6 @@ const ZRANGEBYSCORE_ARGS: &[Arg] = &[
     ARG_KEY, Arg::new("min", "double"), Arg::new("max", "double"),
     Arg::new("withscores", "pure-token").token("WITHSCORES").since("2.0.0").flags(&["optional"]),
     ARG_OFFSET_COUNT_OPTIONAL,
-];
-
-#[rustfmt::skip]
-const ZMPOP_ARGS: &[Arg] = &[
-    Arg::new("numkeys", "integer"), ARG_KEY_MULTIPLE,
-    Arg::new("where", "oneof").arguments(&[ARG_MIN, ARG_MAX]), ARG_COUNT_OPTIONAL,
 ];
 
 #[rustfmt::skip]
