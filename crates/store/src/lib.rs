@@ -79,7 +79,11 @@
 //!   data: 100,000 hashes of 10 short fields **16.2** (Redis 21.9-23.7), one
 //!   hash of 1,000,000 fields **47.7** (81.5), 100,000 sets of 10 small
 //!   integers **6.6** (9.7-10.1), one set of 1,000,000 8-byte strings
-//!   **25.9** (61.2) (`examples/collections_memory.rs`);
+//!   **25.9** (61.2) (`examples/collections_memory.rs`); 100,000 lists of
+//!   10 short elements **9.8** (22.6), one list of 1,000,000 8-byte
+//!   elements **10.1** (10.7) (`examples/collections_memory.rs`); 100,000
+//!   sorted sets of 10 members **9.8** (16.0), one of 1,000,000 members
+//!   **76.9** (112.7) (`examples/zset_memory.rs`);
 //! * `HSET` on a 1,000,000-field hash while a snapshot walks it: p99 under
 //!   30 µs, p99.9 under about 100 µs, against 0.5-1 µs without a snapshot;
 //!   `DEL` of it with background freeing: about 4 µs on the command path
