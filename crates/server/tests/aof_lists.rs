@@ -10,25 +10,15 @@ use std::time::Duration;
 
 use aof_support::{
     FAR_DEADLINE, live_model, records_as_strings, redis_loading_checked_aof, replay_model,
-    rewrite_now, run_locked, start,
+    rewrite_now, run_all, run_locked, start,
 };
 use redigo_server::aof::AofOptions;
-use redigo_server::dataset::{self, SharedDataset};
+use redigo_server::dataset;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
 const ITEMS_PER_COMMAND: usize = 64;
-
-/// Runs each command in db 0 as its own batch (propagation included).
-fn run_all(data: &SharedDataset, commands: &[&[&str]]) {
-    for command in commands {
-        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
-        let mut guard = dataset::lock(data);
-        run_locked(&mut guard, 0, &args);
-        guard.propagation.flush();
-    }
-}
 
 #[test]
 fn list_writes_replay_to_the_live_state() {

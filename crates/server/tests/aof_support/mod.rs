@@ -372,3 +372,13 @@ pub fn redis_loading_checked_aof(path: &Path, scratch: &Path) -> Option<redigo_t
     std::fs::copy(path, redis_dir.join("appendonly.aof")).unwrap();
     Some(redigo_tests::oracle_loading_aof(&redis_dir).expect("redis-server is installed"))
 }
+
+/// Runs each command in db 0 as its own batch (propagation included).
+pub fn run_all(data: &SharedDataset, commands: &[&[&str]]) {
+    for command in commands {
+        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
+        let mut guard = dataset::lock(data);
+        run_locked(&mut guard, 0, &args);
+        guard.propagation.flush();
+    }
+}
