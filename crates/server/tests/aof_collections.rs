@@ -9,9 +9,11 @@ mod aof_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aof_support::{FAR_DEADLINE, live_model, now_ms, replay_model, run_locked, start, wait_until};
-use redigo_aof::Replay;
-use redigo_server::aof::{AofOptions, RewriteHooks};
+use aof_support::{
+    FAR_DEADLINE, live_model, records_as_strings, redis_loading_checked_aof, replay_model,
+    rewrite_now, run_all, run_locked, start,
+};
+use redigo_server::aof::AofOptions;
 use redigo_server::dataset::{self, SharedDataset};
 use redigo_tests::RawConn;
 
@@ -19,16 +21,6 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
 const ITEMS_PER_COMMAND: usize = 64;
-
-/// Runs each command in db 0 as its own batch (propagation included).
-fn run_all(data: &SharedDataset, commands: &[&[&str]]) {
-    for command in commands {
-        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
-        let mut guard = dataset::lock(data);
-        run_locked(&mut guard, 0, &args);
-        guard.propagation.flush();
-    }
-}
 
 /// A hash of `n` fields and a set of `n` members, built in chunks.
 fn big_collections(data: &SharedDataset, n: usize) {
@@ -94,21 +86,6 @@ fn collection_writes_replay_to_the_live_state() {
     assert_eq!(replay_model(persistence.aof.path()), live);
 }
 
-/// The commands of the AOF at `path`, as strings.
-fn records(path: &std::path::Path) -> Vec<Vec<String>> {
-    Replay::open(path)
-        .unwrap()
-        .map(|entry| {
-            entry
-                .unwrap()
-                .args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .collect()
-}
-
 /// Every pair of `HGETALL key` or member of `SMEMBERS key` on `conn`.
 fn contents(conn: &mut RawConn, command: &[u8], key: &[u8]) -> BTreeSet<Vec<u8>> {
     let reply = conn.command(&[command, key]);
@@ -158,26 +135,14 @@ fn bgrewriteaof_writes_collections_in_batches_of_64_that_redis_loads() {
             &["PEXPIREAT", "bighash", &deadline],
         ],
     );
-    {
-        let mut guard = dataset::lock(&data);
-        let d = &mut *guard;
-        aof.start_rewrite(
-            &mut d.store,
-            &mut d.propagation,
-            now_ms(),
-            RewriteHooks::default(),
-        )
-        .unwrap();
-    }
-    assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
-    assert!(aof.report().last_bgrewrite_ok);
+    rewrite_now(aof, &data, PATIENCE);
     let live = live_model(&data);
     aof.shutdown();
     let path = aof.path().to_path_buf();
     assert_eq!(replay_model(&path), live);
 
     // Batches of at most 64 elements, as Redis's rewrite writes them.
-    let records = records(&path);
+    let records = records_as_strings(&path);
     let of = |name: &str, key: &str| -> Vec<usize> {
         records
             .iter()
@@ -207,20 +172,9 @@ fn bgrewriteaof_writes_collections_in_batches_of_64_that_redis_loads() {
     assert!(position("PEXPIREAT", "bighash") > position("HSET", "bighash"));
 
     // redis-check-aof accepts the file and redis-server 7.0 loads it.
-    if !redigo_tests::tool_available("redis-check-aof") {
+    let Some(redis) = redis_loading_checked_aof(&path, dir.path()) else {
         return;
-    }
-    let out = std::process::Command::new("redis-check-aof")
-        .arg(&path)
-        .output()
-        .expect("run redis-check-aof");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("is valid"), "{text}");
-    let redis_dir = dir.path().join("redis");
-    std::fs::create_dir_all(&redis_dir).unwrap();
-    std::fs::copy(&path, redis_dir.join("appendonly.aof")).unwrap();
-    let redis = redigo_tests::oracle_loading_aof(&redis_dir).expect("redis-server is installed");
+    };
     let mut conn = redis.connect();
     redigo_tests::wait_until_loaded(&mut conn);
     let expected_hash: BTreeSet<Vec<u8>> = (0..ELEMENTS)

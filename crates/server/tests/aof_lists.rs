@@ -8,40 +8,17 @@ mod aof_support;
 
 use std::time::Duration;
 
-use aof_support::{FAR_DEADLINE, live_model, now_ms, replay_model, run_locked, start, wait_until};
-use redigo_aof::Replay;
-use redigo_server::aof::{AofOptions, RewriteHooks};
-use redigo_server::dataset::{self, SharedDataset};
+use aof_support::{
+    FAR_DEADLINE, live_model, records_as_strings, redis_loading_checked_aof, replay_model,
+    rewrite_now, run_all, run_locked, start,
+};
+use redigo_server::aof::AofOptions;
+use redigo_server::dataset;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
 const ITEMS_PER_COMMAND: usize = 64;
-
-/// Runs each command in db 0 as its own batch (propagation included).
-fn run_all(data: &SharedDataset, commands: &[&[&str]]) {
-    for command in commands {
-        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
-        let mut guard = dataset::lock(data);
-        run_locked(&mut guard, 0, &args);
-        guard.propagation.flush();
-    }
-}
-
-/// The commands of the AOF at `path`, as strings.
-fn records(path: &std::path::Path) -> Vec<Vec<String>> {
-    Replay::open(path)
-        .unwrap()
-        .map(|entry| {
-            entry
-                .unwrap()
-                .args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .collect()
-}
 
 #[test]
 fn list_writes_replay_to_the_live_state() {
@@ -78,7 +55,7 @@ fn list_writes_replay_to_the_live_state() {
     persistence.aof.shutdown();
     let path = persistence.aof.path().to_path_buf();
     assert_eq!(replay_model(&path), live);
-    let pops: Vec<Vec<String>> = records(&path)
+    let pops: Vec<Vec<String>> = records_as_strings(&path)
         .into_iter()
         .filter(|r| r[0] == "LPOP" || r[0] == "RPOP")
         .collect();
@@ -114,19 +91,7 @@ fn bgrewriteaof_writes_lists_as_rpush_batches_of_64_that_redis_loads() {
             &["PEXPIREAT", "biglist", &deadline],
         ],
     );
-    {
-        let mut guard = dataset::lock(&data);
-        let d = &mut *guard;
-        aof.start_rewrite(
-            &mut d.store,
-            &mut d.propagation,
-            now_ms(),
-            RewriteHooks::default(),
-        )
-        .unwrap();
-    }
-    assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
-    assert!(aof.report().last_bgrewrite_ok);
+    rewrite_now(aof, &data, PATIENCE);
     let expected: Vec<u8> = {
         let mut guard = dataset::lock(&data);
         run_locked(&mut guard, 0, &[b"LRANGE", b"biglist", b"0", b"-1"])
@@ -136,7 +101,7 @@ fn bgrewriteaof_writes_lists_as_rpush_batches_of_64_that_redis_loads() {
     let path = aof.path().to_path_buf();
     assert_eq!(replay_model(&path), live);
 
-    let records = records(&path);
+    let records = records_as_strings(&path);
     let batches: Vec<usize> = records
         .iter()
         .filter(|r| r[0] == "RPUSH" && r[1] == "biglist")
@@ -153,20 +118,9 @@ fn bgrewriteaof_writes_lists_as_rpush_batches_of_64_that_redis_loads() {
     assert!(position("PEXPIREAT", "biglist") > position("RPUSH", "biglist"));
 
     // redis-check-aof accepts the file and redis-server 7.0 loads it.
-    if !redigo_tests::tool_available("redis-check-aof") {
+    let Some(redis) = redis_loading_checked_aof(&path, dir.path()) else {
         return;
-    }
-    let out = std::process::Command::new("redis-check-aof")
-        .arg(&path)
-        .output()
-        .expect("run redis-check-aof");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("is valid"), "{text}");
-    let redis_dir = dir.path().join("redis");
-    std::fs::create_dir_all(&redis_dir).unwrap();
-    std::fs::copy(&path, redis_dir.join("appendonly.aof")).unwrap();
-    let redis = redigo_tests::oracle_loading_aof(&redis_dir).expect("redis-server is installed");
+    };
     let mut conn = redis.connect();
     redigo_tests::wait_until_loaded(&mut conn);
     assert_eq!(

@@ -9,9 +9,12 @@ mod aof_support;
 
 use std::time::Duration;
 
-use aof_support::{FAR_DEADLINE, live_model, now_ms, replay_model, run_locked, start, wait_until};
+use aof_support::{
+    FAR_DEADLINE, live_model, redis_loading_checked_aof, replay_model, rewrite_now, run_locked,
+    start,
+};
 use redigo_aof::Replay;
-use redigo_server::aof::{AofOptions, RewriteHooks};
+use redigo_server::aof::AofOptions;
 use redigo_server::dataset::{self, SharedDataset};
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -138,19 +141,7 @@ fn bgrewriteaof_writes_zsets_in_batches_of_64_that_redis_loads() {
     let (_state, data, persistence) = start(dir.path(), "always", AofOptions::default());
     let aof = &persistence.aof;
     run_all(&data, &writes());
-    {
-        let mut guard = dataset::lock(&data);
-        let d = &mut *guard;
-        aof.start_rewrite(
-            &mut d.store,
-            &mut d.propagation,
-            now_ms(),
-            RewriteHooks::default(),
-        )
-        .unwrap();
-    }
-    assert!(wait_until(PATIENCE, || !aof.rewrite_in_progress()));
-    assert!(aof.report().last_bgrewrite_ok);
+    rewrite_now(aof, &data, PATIENCE);
     let live = live_model(&data);
     aof.shutdown();
     let path = aof.path().to_path_buf();
@@ -178,20 +169,9 @@ fn bgrewriteaof_writes_zsets_in_batches_of_64_that_redis_loads() {
 
     // redis-check-aof accepts the file and redis-server 7.0 loads it to the
     // same members and the same printed scores.
-    if !redigo_tests::tool_available("redis-check-aof") {
+    let Some(redis) = redis_loading_checked_aof(&path, dir.path()) else {
         return;
-    }
-    let out = std::process::Command::new("redis-check-aof")
-        .arg(&path)
-        .output()
-        .expect("run redis-check-aof");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("is valid"), "{text}");
-    let redis_dir = dir.path().join("redis");
-    std::fs::create_dir_all(&redis_dir).unwrap();
-    std::fs::copy(&path, redis_dir.join("appendonly.aof")).unwrap();
-    let redis = redigo_tests::oracle_loading_aof(&redis_dir).expect("redis-server is installed");
+    };
     let mut conn = redis.connect();
     redigo_tests::wait_until_loaded(&mut conn);
     let mut guard = dataset::lock(&data);

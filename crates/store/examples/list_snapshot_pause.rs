@@ -18,8 +18,8 @@
 
 mod common;
 
-use common::Lcg;
-use std::time::{Duration, Instant};
+use common::{Lcg, SnapshotRun, percentile, snapshot_under_writes};
+use std::time::Instant;
 
 use redigo_store::ops::lists::End;
 use redigo_store::{SetOptions, Store, StoreConfig, Value};
@@ -37,10 +37,6 @@ fn resident_bytes() -> usize {
         .ok()
         .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<usize>().ok())
         .map_or(0, |pages| pages * 4096)
-}
-
-fn percentile(times: &[Duration], p: f64) -> Duration {
-    times[((times.len() - 1) as f64 * p) as usize]
 }
 
 fn main() {
@@ -93,29 +89,20 @@ fn main() {
     baseline.sort_unstable();
 
     let rss_before = resident_bytes();
-    let begin = Instant::now();
-    let mut handle = store.begin_snapshot(1).expect("no snapshot running");
-    let begin_time = begin.elapsed();
-    let (mut writes, mut batches) = (Vec::new(), Vec::new());
-    let mut peak_memory = 0;
-    let mut frozen_list = None;
-    loop {
-        for _ in 0..writes_per_batch {
-            writes.push(write(&mut store, &mut rng));
-        }
-        peak_memory = peak_memory.max(store.snapshot_memory());
-        let started = Instant::now();
-        let batch = store.snapshot_next(&mut handle, BATCH);
-        batches.push(started.elapsed());
-        if batch.is_empty() {
-            break;
-        }
-        for entry in batch {
-            if let Value::List(_) = entry.value {
-                frozen_list = Some(entry);
-            }
-        }
-    }
+    let SnapshotRun {
+        begin_time,
+        mut writes,
+        mut batches,
+        peak_memory,
+        emitted: _,
+        frozen: frozen_list,
+    } = snapshot_under_writes(
+        &mut store,
+        writes_per_batch,
+        BATCH,
+        |store| write(store, &mut rng),
+        |value| matches!(value, Value::List(_)),
+    );
     let list = frozen_list.expect("the snapshot holds the list");
     let rss_growth = resident_bytes().saturating_sub(rss_before);
     let rewrite_started = Instant::now();

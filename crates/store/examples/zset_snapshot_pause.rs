@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{Lcg, resident_bytes};
+use common::{Lcg, SnapshotRun, percentile, resident_bytes, snapshot_under_writes};
 use std::time::{Duration, Instant};
 
 use redigo_store::ops::zsets::{RangeQuery, RangeSpec, ZaddFlags};
@@ -27,10 +27,6 @@ const DEFAULT_WRITES_PER_BATCH: usize = 20;
 const STRING_KEYS: usize = 100_000;
 const BATCH: usize = 1_000;
 const TIMED_OPS: usize = 100_000;
-
-fn percentile(times: &[Duration], p: f64) -> Duration {
-    times[((times.len() - 1) as f64 * p) as usize]
-}
 
 fn report(name: &str, times: &mut [Duration]) {
     times.sort_unstable();
@@ -128,29 +124,20 @@ fn main() {
     report("ZRANGE of 10 at a random rank", &mut zrange);
 
     let rss_before = resident_bytes();
-    let begin = Instant::now();
-    let mut handle = store.begin_snapshot(1).expect("no snapshot running");
-    let begin_time = begin.elapsed();
-    let (mut writes, mut batches) = (Vec::new(), Vec::new());
-    let mut peak_memory = 0;
-    let mut frozen = None;
-    loop {
-        for _ in 0..writes_per_batch {
-            writes.push(write(&mut store, &mut rng));
-        }
-        peak_memory = peak_memory.max(store.snapshot_memory());
-        let started = Instant::now();
-        let batch = store.snapshot_next(&mut handle, BATCH);
-        batches.push(started.elapsed());
-        if batch.is_empty() {
-            break;
-        }
-        for entry in batch {
-            if let Value::Zset(_) = entry.value {
-                frozen = Some(entry);
-            }
-        }
-    }
+    let SnapshotRun {
+        begin_time,
+        mut writes,
+        mut batches,
+        peak_memory,
+        emitted: _,
+        frozen,
+    } = snapshot_under_writes(
+        &mut store,
+        writes_per_batch,
+        BATCH,
+        |store| write(store, &mut rng),
+        |value| matches!(value, Value::Zset(_)),
+    );
     let zset = frozen.expect("the snapshot holds the sorted set");
     let rss_growth = resident_bytes().saturating_sub(rss_before);
     let started = Instant::now();

@@ -319,3 +319,66 @@ pub fn info_field(info: &[u8], name: &str) -> Option<String> {
         .lines()
         .find_map(|line| line.strip_prefix(&format!("{name}:")).map(str::to_owned))
 }
+
+/// Rewrites the AOF of `data` now (a BGREWRITEAOF with default hooks) and
+/// waits up to `patience` for the rewrite to finish successfully.
+pub fn rewrite_now(aof: &Arc<aof::Aof>, data: &SharedDataset, patience: Duration) {
+    {
+        let mut guard = dataset::lock(data);
+        let d = &mut *guard;
+        aof.start_rewrite(
+            &mut d.store,
+            &mut d.propagation,
+            now_ms(),
+            aof::RewriteHooks::default(),
+        )
+        .unwrap();
+    }
+    assert!(wait_until(patience, || !aof.rewrite_in_progress()));
+    assert!(aof.report().last_bgrewrite_ok);
+}
+
+/// The commands of the AOF at `path`, as (lossy) strings.
+pub fn records_as_strings(path: &Path) -> Vec<Vec<String>> {
+    Replay::open(path)
+        .unwrap()
+        .map(|entry| {
+            entry
+                .unwrap()
+                .args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// Checks the AOF at `path` with `redis-check-aof`, then starts
+/// redis-server 7.0 loading a copy of it (under `scratch/redis`) and waits
+/// until it has loaded. `None` when `redis-check-aof` is not installed.
+pub fn redis_loading_checked_aof(path: &Path, scratch: &Path) -> Option<redigo_tests::Oracle> {
+    if !redigo_tests::tool_available("redis-check-aof") {
+        return None;
+    }
+    let out = std::process::Command::new("redis-check-aof")
+        .arg(path)
+        .output()
+        .expect("run redis-check-aof");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("is valid"), "{text}");
+    let redis_dir = scratch.join("redis");
+    std::fs::create_dir_all(&redis_dir).unwrap();
+    std::fs::copy(path, redis_dir.join("appendonly.aof")).unwrap();
+    Some(redigo_tests::oracle_loading_aof(&redis_dir).expect("redis-server is installed"))
+}
+
+/// Runs each command in db 0 as its own batch (propagation included).
+pub fn run_all(data: &SharedDataset, commands: &[&[&str]]) {
+    for command in commands {
+        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
+        let mut guard = dataset::lock(data);
+        run_locked(&mut guard, 0, &args);
+        guard.propagation.flush();
+    }
+}

@@ -42,7 +42,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{Big, REWRITE_ITEMS_PER_COMMAND, rewrite_deadline};
+use super::{Big, rewrite_elements};
 use crate::entry::Payload;
 use crate::varint::{push_varint, read_varint, varint_len};
 
@@ -812,23 +812,14 @@ impl ListValue {
         expire_at_ms: Option<u64>,
         emit: &mut dyn FnMut(&[&[u8]]),
     ) {
-        let mut batch: Vec<Bytes> = Vec::with_capacity(self.len().min(REWRITE_ITEMS_PER_COMMAND));
-        let mut flush = |batch: &mut Vec<Bytes>| {
-            let mut args: Vec<&[u8]> = vec![b"RPUSH", key];
-            args.extend(batch.iter().map(|e| &e[..]));
-            emit(&args);
-            batch.clear();
-        };
-        self.for_each(|e| {
-            batch.push(Bytes::copy_from_slice(e));
-            if batch.len() == REWRITE_ITEMS_PER_COMMAND {
-                flush(&mut batch);
-            }
-        });
-        if !batch.is_empty() {
-            flush(&mut batch);
-        }
-        rewrite_deadline(key, expire_at_ms, emit);
+        rewrite_elements(
+            b"RPUSH",
+            key,
+            self.len(),
+            |visit| self.for_each(visit),
+            expire_at_ms,
+            emit,
+        );
     }
 }
 

@@ -40,6 +40,8 @@ pub mod set;
 pub(crate) mod string;
 pub mod zset;
 
+use bytes::Bytes;
+
 use crate::value::{Value, ValueKind};
 
 /// The big (out-of-line) encoding of a collection, one variant per kind.
@@ -132,6 +134,38 @@ pub(crate) fn rewrite_deadline(
         let deadline = deadline.to_string();
         emit(&[b"PEXPIREAT", key, deadline.as_bytes()]);
     }
+}
+
+/// Rewrites a collection of single elements (a list's or a set's) as
+/// `command key element ...` commands of at most
+/// [`REWRITE_ITEMS_PER_COMMAND`] elements each, in the order `for_each`
+/// visits them, then its `PEXPIREAT`. Elements are copied into a batch
+/// because `for_each` only lends each one for the visit.
+pub(crate) fn rewrite_elements(
+    command: &[u8],
+    key: &[u8],
+    len: usize,
+    for_each: impl FnOnce(&mut dyn FnMut(&[u8])),
+    expire_at_ms: Option<u64>,
+    emit: &mut dyn FnMut(&[&[u8]]),
+) {
+    let mut batch: Vec<Bytes> = Vec::with_capacity(len.min(REWRITE_ITEMS_PER_COMMAND));
+    let mut flush = |batch: &mut Vec<Bytes>| {
+        let mut args: Vec<&[u8]> = vec![command, key];
+        args.extend(batch.iter().map(|e| &e[..]));
+        emit(&args);
+        batch.clear();
+    };
+    for_each(&mut |e| {
+        batch.push(Bytes::copy_from_slice(e));
+        if batch.len() == REWRITE_ITEMS_PER_COMMAND {
+            flush(&mut batch);
+        }
+    });
+    if !batch.is_empty() {
+        flush(&mut batch);
+    }
+    rewrite_deadline(key, expire_at_ms, emit);
 }
 
 /// Most elements one rewrite command carries (Redis's

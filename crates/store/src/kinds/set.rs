@@ -18,7 +18,7 @@
 use bytes::Bytes;
 
 use super::chunked::{Chunked, Frozen, KeyOf};
-use super::{Big, REWRITE_ITEMS_PER_COMMAND, rewrite_deadline};
+use super::{Big, rewrite_elements};
 use crate::entry::Payload;
 use crate::numeric::{format_i64, parse_i64};
 
@@ -308,23 +308,14 @@ impl SetValue {
         expire_at_ms: Option<u64>,
         emit: &mut dyn FnMut(&[&[u8]]),
     ) {
-        let mut batch: Vec<Bytes> = Vec::with_capacity(self.len().min(REWRITE_ITEMS_PER_COMMAND));
-        let mut flush = |batch: &mut Vec<Bytes>| {
-            let mut args: Vec<&[u8]> = vec![b"SADD", key];
-            args.extend(batch.iter().map(|m| &m[..]));
-            emit(&args);
-            batch.clear();
-        };
-        self.for_each(|m| {
-            batch.push(Bytes::copy_from_slice(m));
-            if batch.len() == REWRITE_ITEMS_PER_COMMAND {
-                flush(&mut batch);
-            }
-        });
-        if !batch.is_empty() {
-            flush(&mut batch);
-        }
-        rewrite_deadline(key, expire_at_ms, emit);
+        rewrite_elements(
+            b"SADD",
+            key,
+            self.len(),
+            |visit| self.for_each(visit),
+            expire_at_ms,
+            emit,
+        );
     }
 }
 
