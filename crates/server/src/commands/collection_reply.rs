@@ -1,14 +1,17 @@
 //! Replies the hash and set families share: the random-pick sink that
 //! streams `HRANDFIELD`/`SRANDMEMBER` elements into the reply, the
-//! `HSCAN`/`SSCAN` page, and keyspace hit/miss counting for reads whose
+//! `HSCAN`/`SSCAN`/`ZSCAN` page and its argument order, and keyspace hit/miss counting for reads whose
 //! result does not tell whether the key exists.
 
 use bytes::BytesMut;
 use redigo_resp::encode;
+use redigo_store::numeric::parse_scan_cursor;
 use redigo_store::ops::collections::{CollectionScanPage, PickSink};
-use redigo_store::{DbHandle, StoreError};
+use redigo_store::{DbHandle, StoreError, ValueKind};
 
+use super::arguments::{INVALID_CURSOR, scan_options};
 use super::context::ExecContext;
+use super::errors;
 use crate::pubsub::notifications::EventClass;
 
 /// Most bytes one `HRANDFIELD`/`SRANDMEMBER` reply may take. A negative
@@ -154,6 +157,52 @@ pub(crate) fn finish_random_reply(effects: &mut super::Effects, sink: &mut Reply
     if sink.overflowed {
         sink.discard();
         effects.close_after_reply = true;
+    }
+}
+
+/// What a collection's scan is asked for: the key, the cursor, and
+/// `MATCH`/`COUNT`.
+pub(crate) type CollectionScan = fn(
+    &mut DbHandle<'_>,
+    &[u8],
+    u64,
+    Option<&[u8]>,
+    usize,
+) -> Result<CollectionScanPage, StoreError>;
+
+/// `HSCAN`/`SSCAN`/`ZSCAN key cursor [MATCH pattern] [COUNT count]`, in
+/// Redis's order: the cursor, then the key (a missing one answers an empty
+/// page whatever the options), then its kind (`kind` or `WRONGTYPE`), then
+/// the options; `scan` reads one page.
+pub(crate) fn reply_collection_scan(
+    ctx: &mut ExecContext<'_>,
+    args: &[bytes::Bytes],
+    kind: ValueKind,
+    scan: CollectionScan,
+) {
+    let key = &args[1];
+    let Some(cursor) = parse_scan_cursor(&args[2]) else {
+        return ctx.reply_error(INVALID_CURSOR);
+    };
+    match ctx.db().type_of(key) {
+        None => {
+            ctx.keyspace_miss();
+            return reply_empty_scan(ctx);
+        }
+        Some(found) => {
+            ctx.keyspace_hit();
+            if found != kind {
+                return ctx.reply_error(errors::WRONG_TYPE);
+            }
+        }
+    }
+    let options = match scan_options(args, 3, false) {
+        Ok(options) => options,
+        Err(error) => return ctx.reply_error(error),
+    };
+    match scan(&mut ctx.db(), key, cursor, options.pattern, options.count) {
+        Ok(page) => reply_scan_page(ctx, page),
+        Err(error) => ctx.reply_error(&error.to_string()),
     }
 }
 

@@ -26,12 +26,9 @@ mod propagation_tests;
 use bytes::Bytes;
 use redigo_aof::Record;
 use redigo_resp::encode;
-use redigo_store::numeric::parse_scan_cursor;
 
-use super::arguments::{INVALID_CURSOR, is_keyword, range_or_reply, scan_options};
-use super::collection_reply::{
-    reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
-};
+use super::arguments::{is_keyword, range_or_reply};
+use super::collection_reply::{reply_collection_scan, reply_random_picks, reply_removed};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -333,27 +330,10 @@ fn handle_hrandfield(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 /// cursor, then the key (a missing one answers an empty page whatever the
 /// options), then its type, then the options.
 fn handle_hscan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let key = &args[1];
-    let Some(cursor) = parse_scan_cursor(&args[2]) else {
-        return ctx.reply_error(INVALID_CURSOR);
-    };
-    match ctx.db().type_of(key) {
-        None => {
-            ctx.keyspace_miss();
-            return reply_empty_scan(ctx);
-        }
-        Some(redigo_store::ValueKind::Hash) => ctx.keyspace_hit(),
-        Some(_) => {
-            ctx.keyspace_hit();
-            return ctx.reply_error(errors::WRONG_TYPE);
-        }
-    }
-    let options = match scan_options(args, 3, false) {
-        Ok(options) => options,
-        Err(error) => return ctx.reply_error(error),
-    };
-    match ctx.db().hscan(key, cursor, options.pattern, options.count) {
-        Ok(page) => reply_scan_page(ctx, page),
-        Err(error) => ctx.reply_error(&error.to_string()),
-    }
+    reply_collection_scan(
+        ctx,
+        args,
+        redigo_store::ValueKind::Hash,
+        |db, key, cursor, pattern, count| db.hscan(key, cursor, pattern, count),
+    );
 }

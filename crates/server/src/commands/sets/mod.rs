@@ -30,16 +30,11 @@ mod propagation_tests;
 
 use bytes::Bytes;
 use redigo_aof::Record;
-use redigo_store::numeric::parse_scan_cursor;
 use redigo_store::ops::sets::Stored;
 use redigo_store::{DbHandle, StoreError, ValueKind};
 
-use super::arguments::{
-    INVALID_CURSOR, is_keyword, positive_or_reply, range_or_reply, scan_options,
-};
-use super::collection_reply::{
-    reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
-};
+use super::arguments::{is_keyword, positive_or_reply, range_or_reply};
+use super::collection_reply::{reply_collection_scan, reply_random_picks, reply_removed};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -408,27 +403,10 @@ fn handle_sdiffstore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order (as
 /// `HSCAN`).
 fn handle_sscan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let key = &args[1];
-    let Some(cursor) = parse_scan_cursor(&args[2]) else {
-        return ctx.reply_error(INVALID_CURSOR);
-    };
-    match ctx.db().type_of(key) {
-        None => {
-            ctx.keyspace_miss();
-            return reply_empty_scan(ctx);
-        }
-        Some(ValueKind::Set) => ctx.keyspace_hit(),
-        Some(_) => {
-            ctx.keyspace_hit();
-            return ctx.reply_error(errors::WRONG_TYPE);
-        }
-    }
-    let options = match scan_options(args, 3, false) {
-        Ok(options) => options,
-        Err(error) => return ctx.reply_error(error),
-    };
-    match ctx.db().sscan(key, cursor, options.pattern, options.count) {
-        Ok(page) => reply_scan_page(ctx, page),
-        Err(error) => ctx.reply_error(&error.to_string()),
-    }
+    reply_collection_scan(
+        ctx,
+        args,
+        ValueKind::Set,
+        |db, key, cursor, pattern, count| db.sscan(key, cursor, pattern, count),
+    );
 }

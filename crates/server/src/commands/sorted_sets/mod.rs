@@ -33,18 +33,16 @@ use bytes::Bytes;
 
 use crate::pubsub::notifications::EventClass;
 use redigo_aof::Record;
-use redigo_store::numeric::{format_score, parse_range_bound, parse_scan_cursor, parse_score};
+use redigo_store::numeric::{format_score, parse_range_bound, parse_score};
 use redigo_store::ops::zsets::{
     Aggregate, LexBound, LexRange, RangeQuery, RangeSpec, ScoreBound, ScoreRange, ScoredMember,
     ZStored, ZaddFlags, ZsetOp,
 };
 use redigo_store::{StoreError, ValueKind};
 
-use super::arguments::{
-    INVALID_CURSOR, integer, is_keyword, positive_or_reply, range_or_reply, scan_options,
-};
+use super::arguments::{integer, is_keyword, positive_or_reply, range_or_reply};
 use super::collection_reply::{
-    notify_stored, reply_empty_scan, reply_random_picks, reply_removed, reply_scan_page,
+    notify_stored, reply_collection_scan, reply_random_picks, reply_removed,
 };
 use super::context::ExecContext;
 use super::errors;
@@ -844,27 +842,10 @@ fn handle_zrandmember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order (as
 /// `HSCAN`).
 fn handle_zscan(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let key = &args[1];
-    let Some(cursor) = parse_scan_cursor(&args[2]) else {
-        return ctx.reply_error(INVALID_CURSOR);
-    };
-    match ctx.db().type_of(key) {
-        None => {
-            ctx.keyspace_miss();
-            return reply_empty_scan(ctx);
-        }
-        Some(ValueKind::Zset) => ctx.keyspace_hit(),
-        Some(_) => {
-            ctx.keyspace_hit();
-            return ctx.reply_error(errors::WRONG_TYPE);
-        }
-    }
-    let options = match scan_options(args, 3, false) {
-        Ok(options) => options,
-        Err(error) => return ctx.reply_error(error),
-    };
-    match ctx.db().zscan(key, cursor, options.pattern, options.count) {
-        Ok(page) => reply_scan_page(ctx, page),
-        Err(error) => ctx.reply_error(&error.to_string()),
-    }
+    reply_collection_scan(
+        ctx,
+        args,
+        ValueKind::Zset,
+        |db, key, cursor, pattern, count| db.zscan(key, cursor, pattern, count),
+    );
 }
