@@ -1,7 +1,8 @@
-//! Replies the hash and set families share: the random-pick sink that
-//! streams `HRANDFIELD`/`SRANDMEMBER` elements into the reply, the
-//! `HSCAN`/`SSCAN`/`ZSCAN` page and its argument order, and keyspace hit/miss counting for reads whose
-//! result does not tell whether the key exists.
+//! Replies the collection families share: the random-pick sink that
+//! streams `HRANDFIELD`/`SRANDMEMBER`/`ZRANDMEMBER` elements into the
+//! reply, the `HSCAN`/`SSCAN`/`ZSCAN` page and its argument order, and
+//! keyspace hit/miss counting for reads whose result does not tell whether
+//! the key exists.
 
 use bytes::BytesMut;
 use redigo_resp::encode;
