@@ -72,9 +72,12 @@ const SKIPLIST: &str = "skiplist";
 /// Largest leaf run before it splits (bytes). A write under a snapshot
 /// copies at most one leaf, so this bounds that copy; a rank or a lookup
 /// scans one leaf linearly.
-pub const LEAF_MAX_BYTES: usize = 1024;
+pub const LEAF_MAX_BYTES: usize = 2048;
 /// A leaf this small after a removal is merged with a neighbour.
 const LEAF_MERGE_BYTES: usize = LEAF_MAX_BYTES / 4;
+/// A leaf run that must grow reserves at least `1 / LEAF_SLACK_DIVISOR` of
+/// its length more (amortises reallocation; the slack is memory).
+const LEAF_SLACK_DIVISOR: usize = 8;
 /// Most children of an inner node.
 pub const FANOUT: usize = 64;
 
@@ -190,18 +193,251 @@ fn run_insert(run: &mut Vec<u8>, member: &[u8], score: f64) {
     run.splice(at..at, entry);
 }
 
-/// Removes the entry `(score, member)` from `run`; false when absent.
-fn run_remove(run: &mut Vec<u8>, member: &[u8], score: f64) -> bool {
-    let found = entries_at(run)
-        .take_while(|(s, m, _)| compare((*s, m), (score, member)) != Ordering::Greater)
-        .find(|(_, m, _)| *m == member)
-        .map(|(_, _, range)| range);
+// ---------------------------------------------------------------------------
+// The leaf codec of the B-tree.
+//
+// A leaf entry is `[varint (member length << 3 | tag)][member][score]`, the
+// score coded against the previous entry's score in the same leaf (the
+// first entry against "none"); entries are only ever decoded from the
+// start of their leaf, which a lookup does anyway:
+//
+// * [`TAG_TIE`]: the same score, bit for bit (no bytes);
+// * [`TAG_INT`]: an integer score of at most 2^53 in magnitude (never `-0`),
+//   a zigzag varint of its difference from the previous score when that is
+//   such an integer too (sorted timestamps cost a byte or two), of the
+//   integer itself otherwise;
+// * [`TAG_XOR`]` + k`: any other score, as the low `8 - k` bytes (little
+//   endian) of its bits XOR the previous score's bits (0 with no previous
+//   score): neighbouring doubles share sign, exponent and top mantissa
+//   bits, so `k` of those bytes are zero and dropped (`k` at most
+//   [`MAX_DROPPED`]).
+//
+// A member shorter than 16 bytes has a one-byte header. Inserting or
+// removing an entry re-codes the entry after it (its previous score
+// changed); splitting re-codes the first entry of the right half, merging
+// the first entry of the right leaf.
+
+/// Bits of the tag in a leaf entry's header.
+const TAG_BITS: u32 = 3;
+/// Score coded as an integer (see the leaf codec).
+const TAG_INT: usize = 0;
+/// Score equal to the previous one.
+const TAG_TIE: usize = 1;
+/// Score XOR the previous one; `TAG_XOR + k` drops `k` leading zero bytes.
+const TAG_XOR: usize = 2;
+/// Most zero bytes a [`TAG_XOR`] entry drops (the tag has 3 bits).
+const MAX_DROPPED: usize = 5;
+
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    (value >> 1) as i64 ^ -((value & 1) as i64)
+}
+
+/// Appends the leaf entry of `(score, member)` after an entry of score
+/// `prev` (`None` at the start of a leaf).
+fn push_leaf_entry(out: &mut Vec<u8>, member: &[u8], score: f64, prev: Option<f64>) {
+    let prev_bits = prev.map_or(0, f64::to_bits);
+    if prev.is_some() && prev_bits == score.to_bits() {
+        push_varint(out, member.len() << TAG_BITS | TAG_TIE);
+        out.extend_from_slice(member);
+    } else if let Some(int) = int_score(score) {
+        push_varint(out, member.len() << TAG_BITS | TAG_INT);
+        out.extend_from_slice(member);
+        let base = prev.and_then(int_score).unwrap_or(0);
+        push_u64(out, zigzag(int.wrapping_sub(base)));
+    } else {
+        let xor = score.to_bits() ^ prev_bits;
+        let dropped = ((xor.leading_zeros() / 8) as usize).min(MAX_DROPPED);
+        push_varint(out, member.len() << TAG_BITS | (TAG_XOR + dropped));
+        out.extend_from_slice(member);
+        out.extend_from_slice(&xor.to_le_bytes()[..8 - dropped]);
+    }
+}
+
+/// Bytes one leaf entry takes at most.
+fn leaf_entry_len(member: &[u8]) -> usize {
+    varint_len(member.len() << TAG_BITS) + member.len() + 10
+}
+
+/// A sequential decoder of a leaf run.
+#[derive(Clone)]
+struct LeafCursor<'a> {
+    run: &'a [u8],
+    at: usize,
+    prev: Option<f64>,
+}
+
+impl<'a> LeafCursor<'a> {
+    fn new(run: &'a [u8]) -> LeafCursor<'a> {
+        LeafCursor {
+            run,
+            at: 0,
+            prev: None,
+        }
+    }
+
+    /// The next entry with its byte range.
+    fn next_at(&mut self) -> Option<(f64, &'a [u8], std::ops::Range<usize>)> {
+        if self.at >= self.run.len() {
+            return None;
+        }
+        let run = self.run;
+        let start = self.at;
+        let header = read_varint(run, &mut self.at);
+        let len = header >> TAG_BITS;
+        let member = &run[self.at..self.at + len];
+        self.at += len;
+        let score = match header & ((1 << TAG_BITS) - 1) {
+            TAG_TIE => self.prev.expect("a tie follows an entry"),
+            TAG_INT => {
+                let base = self.prev.and_then(int_score).unwrap_or(0);
+                base.wrapping_add(unzigzag(read_u64(run, &mut self.at))) as f64
+            }
+            tag => {
+                let kept = 8 - (tag - TAG_XOR);
+                let mut bytes = [0u8; 8];
+                bytes[..kept].copy_from_slice(&run[self.at..self.at + kept]);
+                self.at += kept;
+                f64::from_bits(u64::from_le_bytes(bytes) ^ self.prev.map_or(0, f64::to_bits))
+            }
+        };
+        self.prev = Some(score);
+        Some((score, member, start..self.at))
+    }
+}
+
+impl<'a> Iterator for LeafCursor<'a> {
+    type Item = (f64, &'a [u8]);
+
+    fn next(&mut self) -> Option<(f64, &'a [u8])> {
+        self.next_at().map(|(score, member, _)| (score, member))
+    }
+}
+
+/// The entries of a leaf run, in order.
+fn leaf_entries(run: &[u8]) -> LeafCursor<'_> {
+    LeafCursor::new(run)
+}
+
+/// The entries of a leaf run with their byte ranges and the score before
+/// each.
+fn leaf_entries_at(
+    run: &[u8],
+) -> impl Iterator<Item = (Option<f64>, f64, &[u8], std::ops::Range<usize>)> {
+    let mut cursor = LeafCursor::new(run);
+    std::iter::from_fn(move || {
+        let prev = cursor.prev;
+        cursor
+            .next_at()
+            .map(|(score, member, range)| (prev, score, member, range))
+    })
+}
+
+/// A leaf run of sorted, distinct entries.
+#[cfg(test)]
+fn leaf_from_sorted<'a>(items: impl Iterator<Item = (f64, &'a [u8])>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev = None;
+    for (score, member) in items {
+        push_leaf_entry(&mut out, member, score, prev);
+        prev = Some(score);
+    }
+    out
+}
+
+/// Replaces `run[range]` (the entries after one of score `prev`, the last
+/// of them of score `last_replaced`) by the entry `new` coded after `prev`,
+/// re-coding the entry that followed `range` (if any) after it.
+fn leaf_splice(
+    run: &mut Vec<u8>,
+    range: std::ops::Range<usize>,
+    prev: Option<f64>,
+    last_replaced: Option<f64>,
+    new: Option<(f64, &[u8])>,
+) {
+    let mut next = LeafCursor {
+        run,
+        at: range.end,
+        prev: last_replaced,
+    };
+    let following = next.next_at().map(|(s, m, r)| (s, m.to_vec(), r.end));
+    let mut coded = Vec::with_capacity(
+        new.map_or(0, |(_, m)| leaf_entry_len(m))
+            + following.as_ref().map_or(0, |(_, m, _)| leaf_entry_len(m)),
+    );
+    let mut last = prev;
+    if let Some((score, member)) = new {
+        push_leaf_entry(&mut coded, member, score, last);
+        last = Some(score);
+    }
+    let end = match &following {
+        Some((score, member, end)) => {
+            push_leaf_entry(&mut coded, member, *score, last);
+            *end
+        }
+        None => range.end,
+    };
+    let new_len = range.start + coded.len() + (run.len() - end);
+    if new_len > run.capacity() {
+        let grown = new_len - run.len();
+        run.reserve_exact(grown.max(run.len() / LEAF_SLACK_DIVISOR));
+    }
+    // In place (`Vec::splice` may reallocate by doubling).
+    let old_len = run.len();
+    let removed = end - range.start;
+    if coded.len() >= removed {
+        let extra = coded.len() - removed;
+        run.resize(old_len + extra, 0);
+        run.copy_within(end..old_len, end + extra);
+    } else {
+        let less = removed - coded.len();
+        run.copy_within(end..old_len, end - less);
+        run.truncate(old_len - less);
+    }
+    run[range.start..range.start + coded.len()].copy_from_slice(&coded);
+}
+
+/// Inserts `(score, member)` at its place in a leaf run (the member is
+/// absent).
+fn leaf_insert(run: &mut Vec<u8>, member: &[u8], score: f64) {
+    let mut prev = None;
+    let mut at = run.len();
+    for (_, s, m, range) in leaf_entries_at(run) {
+        if compare((s, m), (score, member)) == Ordering::Greater {
+            at = range.start;
+            break;
+        }
+        prev = Some(s);
+    }
+    leaf_splice(run, at..at, prev, prev, Some((score, member)));
+}
+
+/// Removes the entry `(score, member)` from a leaf run; false when absent.
+fn leaf_remove(run: &mut Vec<u8>, member: &[u8], score: f64) -> bool {
+    let found = leaf_entries_at(run)
+        .take_while(|(_, s, m, _)| compare((*s, m), (score, member)) != Ordering::Greater)
+        .find(|(_, _, m, _)| *m == member)
+        .map(|(prev, _, _, range)| (prev, range));
     match found {
-        Some(range) => {
-            run.drain(range);
+        Some((prev, range)) => {
+            leaf_splice(run, range, prev, Some(score), None);
             true
         }
         None => false,
+    }
+}
+
+/// `right` appended to `left`, its first entry re-coded.
+fn leaf_append(left: &mut Vec<u8>, right: &[u8]) {
+    let last = leaf_entries(left).last().map(|(s, _)| s);
+    let mut cursor = LeafCursor::new(right);
+    if let Some((score, member, range)) = cursor.next_at() {
+        left.reserve_exact(right.len() + 8);
+        push_leaf_entry(left, member, score, last);
+        left.extend_from_slice(&right[range.end..]);
     }
 }
 
@@ -368,31 +604,33 @@ impl Leaf {
     /// the new leaf.
     fn split(&mut self) -> (Key, Leaf) {
         let half = self.run.len() / 2;
-        let cut = entries_at(&self.run)
-            .enumerate()
-            .find(|(index, (_, _, range))| *index > 0 && range.start >= half)
-            .map(|(index, (_, _, range))| (range.start, index));
-        let (at, left_len) = cut.unwrap_or_else(|| {
-            // One huge entry past the middle: cut before the last entry.
-            let last = entries_at(&self.run).last().expect("two entries").2.start;
-            (last, self.len - 1)
-        });
-        let right_run = self.run[at..].to_vec();
-        self.run.truncate(at);
+        let mut cut = None;
+        let mut last = None;
+        for (index, (_, score, member, range)) in leaf_entries_at(&self.run).enumerate() {
+            if index > 0 && range.start >= half {
+                cut = Some((index, score, member, range));
+                break;
+            }
+            last = Some((index, score, member, range));
+        }
+        // One huge entry past the middle: cut before the last entry.
+        let (left_len, score, member, range) = cut.or(last).expect("two entries");
+        let key = Key {
+            score,
+            member: member.into(),
+        };
+        // The first entry re-coded alone can grow by up to 8 bytes.
+        let mut right_run = Vec::with_capacity(self.run.len() - range.start + 8);
+        push_leaf_entry(&mut right_run, member, score, None);
+        right_run.extend_from_slice(&self.run[range.end..]);
+        self.run.truncate(range.start);
         self.run.shrink_to_fit();
         let right = Leaf {
             len: self.len - left_len,
             run: right_run,
         };
         self.len = left_len;
-        let (score, member) = entries(&right.run).next().expect("non-empty");
-        (
-            Key {
-                score,
-                member: member.into(),
-            },
-            right,
-        )
+        (key, right)
     }
 }
 
@@ -487,7 +725,7 @@ impl Tree {
                     node = &inner.children[i];
                 }
                 Node::Leaf(leaf) => {
-                    return entries(&leaf.run)
+                    return leaf_entries(&leaf.run)
                         .position(|(_, m)| m == member)
                         .map(|i| before + i);
                 }
@@ -517,7 +755,7 @@ impl Tree {
                 }
                 Node::Leaf(leaf) => {
                     return count
-                        + entries(&leaf.run)
+                        + leaf_entries(&leaf.run)
                             .take_while(|&(s, m)| before(s, m))
                             .count();
                 }
@@ -557,7 +795,7 @@ impl Tree {
     /// The element at `rank` (< len).
     pub(crate) fn nth(&self, rank: usize) -> (f64, &[u8]) {
         let (leaf, index) = self.locate(rank);
-        entries(&leaf.run).nth(index).expect("rank below len")
+        leaf_entries(&leaf.run).nth(index).expect("rank below len")
     }
 }
 
@@ -573,7 +811,7 @@ fn insert_into(
     let before = node.shallow_bytes() as isize;
     let split = match node {
         Node::Leaf(leaf) => {
-            run_insert(&mut leaf.run, member, score);
+            leaf_insert(&mut leaf.run, member, score);
             leaf.len += 1;
             if leaf.run.len() > LEAF_MAX_BYTES && leaf.len > 1 {
                 let (key, right) = leaf.split();
@@ -622,7 +860,7 @@ fn remove_from(node: &mut Arc<Node>, member: &[u8], score: f64, delta: &mut isiz
     let before = node.shallow_bytes() as isize;
     match node {
         Node::Leaf(leaf) => {
-            let removed = run_remove(&mut leaf.run, member, score);
+            let removed = leaf_remove(&mut leaf.run, member, score);
             debug_assert!(removed);
             leaf.len -= 1;
         }
@@ -643,7 +881,7 @@ fn remove_from(node: &mut Arc<Node>, member: &[u8], score: f64, delta: &mut isiz
 
 fn contains(node: &Node, member: &[u8], score: f64) -> bool {
     match node {
-        Node::Leaf(leaf) => entries(&leaf.run)
+        Node::Leaf(leaf) => leaf_entries(&leaf.run)
             .take_while(|&(s, m)| compare((s, m), (score, member)) != Ordering::Greater)
             .any(|(_, m)| m == member),
         Node::Inner(inner) => contains(
@@ -681,7 +919,7 @@ fn merge_small_leaf(inner: &mut Inner, i: usize, delta: &mut isize) {
     let left_node = Arc::make_mut(&mut inner.children[left]);
     let before = left_node.shallow_bytes() as isize;
     if let Node::Leaf(left_leaf) = left_node {
-        left_leaf.run.extend_from_slice(&right_leaf.run);
+        leaf_append(&mut left_leaf.run, &right_leaf.run);
         left_leaf.len += right_leaf.len;
     }
     *delta += left_node.shallow_bytes() as isize - before;
@@ -878,7 +1116,7 @@ fn tree_for_each<'a>(
         let mut rank = start;
         while rank < tree.len {
             let (leaf, index) = tree.locate(rank);
-            for (score, member) in entries(&leaf.run).skip(index) {
+            for (score, member) in leaf_entries(&leaf.run).skip(index) {
                 if !visit(score, member) {
                     return;
                 }
@@ -889,7 +1127,7 @@ fn tree_for_each<'a>(
         let mut rank = start as isize;
         while rank >= 0 {
             let (leaf, index) = tree.locate(rank as usize);
-            let head: Vec<(f64, &'a [u8])> = entries(&leaf.run).take(index + 1).collect();
+            let head: Vec<(f64, &'a [u8])> = leaf_entries(&leaf.run).take(index + 1).collect();
             for &(score, member) in head.iter().rev() {
                 if !visit(score, member) {
                     return;
@@ -1169,5 +1407,186 @@ mod tests {
         assert_eq!(zset.tree().rank(b"a", 5.0), Some(1));
         assert_eq!(zset.remove(b"a"), Some(5.0));
         assert_eq!(zset.len(), 1);
+    }
+
+    /// Scores that exercise every leaf tag: ties, integer deltas across
+    /// signs and at the 2^53 edge, `-0` beside `0`, infinities, doubles a
+    /// ulp apart, subnormals.
+    fn awkward_scores() -> Vec<f64> {
+        let mut scores = vec![
+            f64::NEG_INFINITY,
+            -1e300,
+            -INT_SCORE_LIMIT,
+            -INT_SCORE_LIMIT + 1.0,
+            -3.0,
+            -2.5,
+            -0.0,
+            0.0,
+            f64::from_bits(1),
+            5e-324 * 3.0,
+            0.1,
+            f64::from_bits(0.1f64.to_bits() + 1),
+            1.0,
+            2.0,
+            2.0,
+            123_456.789,
+            123_456.789_000_1,
+            INT_SCORE_LIMIT,
+            INT_SCORE_LIMIT * 2.0,
+            1e300,
+            f64::INFINITY,
+        ];
+        scores.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        scores
+    }
+
+    fn decoded(run: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        leaf_entries(run)
+            .map(|(s, m)| (s.to_bits(), m.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn leaf_codec_round_trips_every_score_kind_and_member_length() {
+        let long = vec![b'x'; 5000];
+        let members: Vec<&[u8]> = vec![b"", b"a", b"member:000123", &long[..16], &long];
+        let mut items: Vec<(f64, Vec<u8>)> = Vec::new();
+        for (i, score) in awkward_scores().into_iter().enumerate() {
+            for member in &members {
+                let mut member = member.to_vec();
+                member.extend_from_slice(i.to_string().as_bytes());
+                items.push((score, member));
+            }
+        }
+        items.sort_by(|a, b| compare((a.0, &a.1), (b.0, &b.1)));
+        let run = leaf_from_sorted(items.iter().map(|(s, m)| (*s, &m[..])));
+        let want: Vec<(u64, Vec<u8>)> = items
+            .iter()
+            .map(|(s, m)| (s.to_bits(), m.clone()))
+            .collect();
+        assert_eq!(decoded(&run), want, "bit-exact, -0 and 0 kept apart");
+        // The empty member alone and a member alone at the start of a leaf.
+        for (score, member) in [(-0.0, &b""[..]), (f64::INFINITY, b"m"), (7.0, &long[..])] {
+            let run = leaf_from_sorted([(score, member)].into_iter());
+            assert_eq!(decoded(&run), vec![(score.to_bits(), member.to_vec())]);
+        }
+    }
+
+    #[test]
+    fn leaf_codec_codes_neighbouring_scores_in_fewer_bytes_than_the_listpack() {
+        // A 13-byte member with a fractional score next to a close one: a
+        // one-byte header, the member, and the 8-byte XOR minus its zero
+        // top bytes; a tie costs no score bytes, a sorted integer a delta.
+        let items: Vec<(f64, Vec<u8>)> = (0..100)
+            .map(|i| {
+                (
+                    250_000.001 + f64::from(i) * 0.437,
+                    format!("member:{:06}", i).into_bytes(),
+                )
+            })
+            .collect();
+        let run = leaf_from_sorted(items.iter().map(|(s, m)| (*s, &m[..])));
+        let listpack = packed_from_sorted(items.iter().map(|(s, m)| (*s, &m[..])));
+        assert_eq!(listpack.len(), 100 * (1 + 13 + 8));
+        assert!(run.len() <= 8 + 100 * (1 + 13 + 5), "{} bytes", run.len());
+        let stamps: Vec<Vec<u8>> = (0..10).map(|i| vec![b'a' + i]).collect();
+        let ties = leaf_from_sorted(stamps.iter().map(|m| (0.5, &m[..])));
+        assert_eq!(ties.len(), 8 + 10 * 2);
+        let sorted_ints = leaf_from_sorted(
+            stamps
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (1_700_000_000_000.0 + i as f64 * 7.0, &m[..])),
+        );
+        assert!(
+            sorted_ints.len() <= 8 + 10 * 3,
+            "{} bytes",
+            sorted_ints.len()
+        );
+    }
+
+    #[test]
+    fn leaf_inserts_and_removes_recode_the_next_entry_and_stay_canonical() {
+        let scores = awkward_scores();
+        let mut run = Vec::new();
+        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        let mut state = 9;
+        for _ in 0..3000 {
+            let score = scores[(lcg(&mut state) % scores.len() as u64) as usize];
+            let member = format!("m{}", lcg(&mut state) % 40).into_bytes();
+            match model.iter().position(|(_, m)| *m == member) {
+                Some(index) => {
+                    let (old, _) = model.remove(index);
+                    assert!(leaf_remove(&mut run, &member, old));
+                    assert!(!leaf_remove(&mut run, &member, old));
+                }
+                None => {
+                    leaf_insert(&mut run, &member, score);
+                    model.push((score, member));
+                    model.sort_by(|a, b| compare((a.0, &a.1), (b.0, &b.1)));
+                }
+            }
+            let want: Vec<(u64, Vec<u8>)> = model
+                .iter()
+                .map(|(s, m)| (s.to_bits(), m.clone()))
+                .collect();
+            assert_eq!(decoded(&run), want);
+            assert_eq!(
+                run,
+                leaf_from_sorted(model.iter().map(|(s, m)| (*s, &m[..]))),
+                "an edited leaf codes exactly as one built from scratch"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_split_and_merge_with_fractional_scores_ties_and_long_members() {
+        let scores = awkward_scores();
+        let mut zset = BigZset::new();
+        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        let mut state = 5;
+        for i in 0..4000u64 {
+            let score = if i % 3 == 0 {
+                scores[(lcg(&mut state) % scores.len() as u64) as usize]
+            } else {
+                (lcg(&mut state) % 1000) as f64 / 7.0
+            };
+            let len = if i % 97 == 0 { 3000 } else { 12 };
+            let mut member = format!("member:{i:05}").into_bytes();
+            member.resize(len, b'.');
+            zset.insert(&member, score);
+            model.push((score, member));
+        }
+        model.sort_by(|a, b| compare((a.0, &a.1), (b.0, &b.1)));
+        let check = |zset: &BigZset, model: &[(f64, Vec<u8>)]| {
+            let mut all = Vec::new();
+            zset.tree().for_each_from(0, false, &mut |s, m| {
+                all.push((s.to_bits(), m.to_vec()));
+                true
+            });
+            let want: Vec<(u64, Vec<u8>)> = model
+                .iter()
+                .map(|(s, m)| (s.to_bits(), m.clone()))
+                .collect();
+            assert_eq!(all, want);
+            for (rank, (score, member)) in model.iter().enumerate().step_by(13) {
+                assert_eq!(zset.tree().rank(member, *score), Some(rank));
+                assert_eq!(zset.tree().nth(rank).0.to_bits(), score.to_bits());
+            }
+        };
+        check(&zset, &model);
+        // Remove three in four (leaves shrink and merge), in a scattered order.
+        let mut kept = Vec::new();
+        for (index, (score, member)) in model.into_iter().enumerate() {
+            if index % 4 == 0 {
+                kept.push((score, member));
+            } else {
+                assert_eq!(
+                    zset.remove(&member).map(f64::to_bits),
+                    Some(score.to_bits())
+                );
+            }
+        }
+        check(&zset, &kept);
     }
 }
