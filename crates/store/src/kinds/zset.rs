@@ -742,8 +742,9 @@ impl Tree {
                     node = &inner.children[i];
                 }
                 Node::Leaf(leaf) => {
+                    // The score first: a float compare instead of a memcmp.
                     return leaf_entries(&leaf.run)
-                        .position(|(_, m)| m == member)
+                        .position(|(s, m)| s == score && m == member)
                         .map(|i| before + i);
                 }
             }
