@@ -1607,4 +1607,23 @@ mod tests {
         }
         check(&zset, &kept);
     }
+
+    #[test]
+    fn a_big_sets_tree_costs_under_25_bytes_per_13_byte_member_with_fractional_scores() {
+        // The listpack codec in 1 KiB leaves took 1 + 13 + 8 bytes per entry
+        // plus growth slack and per-leaf costs (29.3 here); the leaf codec
+        // drops the scores' shared top bytes, and leaves grow exactly (22.6).
+        let mut tree = Tree::default();
+        let mut state = 77u64;
+        let count = 50_000;
+        for i in 0..count {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let score = 100_000.0 + ((state >> 33) % 400_000_000) as f64 / 1000.0 + 0.0001;
+            tree.insert(format!("member:{:06}", i).as_bytes(), score);
+        }
+        let per_member = tree.memory_bytes() as f64 / count as f64;
+        assert!(per_member < 25.0, "{per_member:.2} bytes per member");
+    }
 }
