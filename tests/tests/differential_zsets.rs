@@ -435,6 +435,7 @@ fn lexical_ranges_over_mixed_scores_walk_as_redis_listpack() {
     const BOUNDS: &[&str] = &[
         "-", "+", "[a", "(a", "[b", "(b", "[c", "[d", "(d", "[m", "(x", "[x", "[z", "(zz", "[", "(",
     ];
+    const SCORE_BOUNDS: &[&str] = &["-inf", "0", "(0", "1", "(1", "2.5", "(3", "3", "+inf"];
     let mut state = 17;
     for _ in 0..LEX_SETS {
         let mut zadd = vec!["ZADD".to_string(), "k".to_string()];
@@ -469,6 +470,17 @@ fn lexical_ranges_over_mixed_scores_walk_as_redis_listpack() {
             p.same("ZRANGE d 0 -1 WITHSCORES");
             p.same(&format!("ZRANGESTORE d k {max} {min} BYLEX REV"));
             p.same("ZRANGE d 0 -1 WITHSCORES");
+            // Score ranges with a short LIMIT are counted by a walk from
+            // their start: the same sets, by score.
+            let smin = SCORE_BOUNDS[lcg(&mut state) % SCORE_BOUNDS.len()];
+            let smax = SCORE_BOUNDS[lcg(&mut state) % SCORE_BOUNDS.len()];
+            p.same(&format!(
+                "ZRANGE k {smin} {smax} BYSCORE WITHSCORES LIMIT {offset} {count}"
+            ));
+            p.same(&format!(
+                "ZRANGE k {smax} {smin} BYSCORE REV WITHSCORES LIMIT {offset} {count}"
+            ));
+            p.same(&format!("ZRANGEBYSCORE k {smin} {smax} LIMIT {offset} -1"));
             p.same("COPY k r REPLACE");
             p.same(&format!("ZREMRANGEBYLEX r {min} {max}"));
             p.same("ZRANGE r 0 -1 WITHSCORES");
@@ -532,5 +544,37 @@ fn sort_converts_a_listpack_sorted_set_to_skiplist() {
         "EXEC",
         "SORT nokey",
         "EXISTS nokey",
+    ]);
+}
+
+/// A write that changes nothing (`ZADD` of the same score, `NX` of an
+/// existing member, `XX` of a missing one, `GT` that loses, `ZREM` and
+/// `ZREMRANGEBY*` of nothing, `ZPOPMIN` of a missing key) signals no
+/// `WATCH`: Redis's `zaddGenericCommand` calls `signalModifiedKey` only
+/// when something was added or updated.
+#[test]
+fn writes_that_change_nothing_leave_watch_alone() {
+    both_encodings(&[
+        "ZADD w 1 a 2 b",
+        "WATCH w",
+        "ZADD w 1 a",
+        "ZADD w NX 5 a",
+        "ZADD w XX 5 nope",
+        "ZADD w GT 0 b",
+        "ZADD w LT CH 3 b",
+        "ZINCRBY w 0 a",
+        "ZREM w nope",
+        "ZREMRANGEBYSCORE w 10 20",
+        "ZREMRANGEBYLEX w [x [y",
+        "ZREMRANGEBYRANK w 5 9",
+        "ZPOPMIN nokey",
+        "MULTI",
+        "ZRANGE w 0 -1 WITHSCORES",
+        "EXEC",
+        "WATCH w",
+        "ZADD w 1 a 3 c",
+        "MULTI",
+        "PING",
+        "EXEC",
     ]);
 }
