@@ -32,7 +32,7 @@ use crate::glob;
 use crate::kinds::Big;
 use crate::kinds::set::SetRef;
 use crate::kinds::zset::{self, BigZset, ZsetRef};
-use crate::numeric::format_score;
+use crate::numeric::{ScoreText, format_score, score_text};
 use crate::ops::collections::{CollectionScanPage, PickSink, Removed, distinct_indexes};
 use crate::ops::hashes::xorshift;
 use crate::store::{DbHandle, EncodingLimits};
@@ -1280,8 +1280,8 @@ impl DbHandle<'_> {
         let mut rng = self.random() | 1;
         let view = ZsetRef::of(self.db().entry_at(slot).payload());
         let emit = |sink: &mut dyn PickSink, score: f64, member: &[u8]| {
-            let score = with_scores.then(|| format_score(score));
-            sink.element(member, score.as_deref().map(str::as_bytes))
+            let score = with_scores.then(|| score_text(score));
+            sink.element(member, score.as_ref().map(ScoreText::as_bytes))
         };
         if count == 0 {
             sink.begin(0);
