@@ -11,9 +11,8 @@
 //! `HRANDFIELD`) are left out: their shapes are checked in
 //! `differential_sets`/`differential_hashes`. Sorted sets stay small too
 //! (`listpack` in both), with scores drawn to tie, to be infinite, `-0` or
-//! very close doubles; lexical ranges are only read forwards (over mixed
-//! scores their result is, as Redis documents, unspecified, and a reversed
-//! one differs). The final state is compared key by key with `TYPE`,
+//! very close doubles; lexical ranges, read forwards, backwards and
+//! removed, walk over mixed scores as Redis's `listpack` path does. The final state is compared key by key with `TYPE`,
 //! `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `ZRANGE key 0 -1 WITHSCORES` and
 //! `GET`.
 
@@ -205,6 +204,8 @@ fn command() -> impl Strategy<Value = Vec<String>> {
             "WITHSCORES"
         ])),
         (key(), lex(), lex()).prop_map(|(k, a, b)| words(&["ZRANGEBYLEX", &k, &a, &b])),
+        (key(), lex(), lex()).prop_map(|(k, a, b)| words(&["ZREVRANGEBYLEX", &k, &a, &b])),
+        (key(), lex(), lex()).prop_map(|(k, a, b)| words(&["ZREMRANGEBYLEX", &k, &a, &b])),
         (key(), bound(), bound()).prop_map(|(k, a, b)| words(&["ZREMRANGEBYSCORE", &k, &a, &b])),
         key().prop_map(|k| words(&["ZREMRANGEBYRANK", &k, "0", "0"])),
         key().prop_map(|k| words(&["ZPOPMIN", &k])),

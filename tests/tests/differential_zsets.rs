@@ -403,3 +403,178 @@ fn zrandmember_and_zscan() {
         assert_eq!(r, g);
     }
 }
+
+/// A small deterministic generator for the random scripts below.
+fn lcg(state: &mut u64) -> usize {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 33) as usize
+}
+
+/// Random sets per run of [`lexical_ranges_over_mixed_scores_walk_as_redis_listpack`].
+const LEX_SETS: usize = 120;
+/// Random ranges asked of each set.
+const LEX_RANGES_PER_SET: usize = 8;
+
+/// Lexical ranges over members of different scores, where the members are
+/// not in byte order: Redis's `listpack` answer is a linear walk
+/// (`zzlFirstInLexRange`, `zzlLastInLexRange`, then each command walks on
+/// while one bound holds), and every lexical command must give it, `REV`
+/// and `LIMIT` included. The issue's example first.
+#[test]
+fn lexical_ranges_over_mixed_scores_walk_as_redis_listpack() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "ZADD k 1 a 2 b 3 c 4 x 7 d",
+        "ZREMRANGEBYLEX k [x [x",
+        "ZRANGE k 0 -1 WITHSCORES",
+        "OBJECT ENCODING k",
+    ]);
+    const MEMBERS: &[&str] = &["a", "b", "c", "d", "x", "aa", "ab", "b0", "y", "z", "m"];
+    const BOUNDS: &[&str] = &[
+        "-", "+", "[a", "(a", "[b", "(b", "[c", "[d", "(d", "[m", "(x", "[x", "[z", "(zz", "[", "(",
+    ];
+    const SCORE_BOUNDS: &[&str] = &["-inf", "0", "(0", "1", "(1", "2.5", "(3", "3", "+inf"];
+    let mut state = 17;
+    for _ in 0..LEX_SETS {
+        let mut zadd = vec!["ZADD".to_string(), "k".to_string()];
+        let members = 1 + lcg(&mut state) % MEMBERS.len();
+        for _ in 0..members {
+            zadd.push((lcg(&mut state) % 4).to_string());
+            zadd.push(MEMBERS[lcg(&mut state) % MEMBERS.len()].to_string());
+        }
+        p.same("DEL k");
+        p.same(&zadd.join(" "));
+        p.same("ZRANGE k 0 -1 WITHSCORES");
+        for _ in 0..LEX_RANGES_PER_SET {
+            let min = BOUNDS[lcg(&mut state) % BOUNDS.len()];
+            let max = BOUNDS[lcg(&mut state) % BOUNDS.len()];
+            let offset = lcg(&mut state) % 4;
+            let count = lcg(&mut state) % 4;
+            p.same(&format!("ZLEXCOUNT k {min} {max}"));
+            p.same(&format!("ZRANGEBYLEX k {min} {max}"));
+            p.same(&format!("ZRANGEBYLEX k {min} {max} LIMIT {offset} {count}"));
+            p.same(&format!("ZRANGEBYLEX k {min} {max} LIMIT {offset} -1"));
+            p.same(&format!("ZREVRANGEBYLEX k {max} {min}"));
+            p.same(&format!(
+                "ZREVRANGEBYLEX k {max} {min} LIMIT {offset} {count}"
+            ));
+            p.same(&format!("ZRANGE k {min} {max} BYLEX"));
+            p.same(&format!(
+                "ZRANGE k {max} {min} BYLEX REV LIMIT {offset} {count}"
+            ));
+            p.same(&format!(
+                "ZRANGESTORE d k {min} {max} BYLEX LIMIT {offset} -1"
+            ));
+            p.same("ZRANGE d 0 -1 WITHSCORES");
+            p.same(&format!("ZRANGESTORE d k {max} {min} BYLEX REV"));
+            p.same("ZRANGE d 0 -1 WITHSCORES");
+            // Score ranges with a short LIMIT are counted by a walk from
+            // their start: the same sets, by score.
+            let smin = SCORE_BOUNDS[lcg(&mut state) % SCORE_BOUNDS.len()];
+            let smax = SCORE_BOUNDS[lcg(&mut state) % SCORE_BOUNDS.len()];
+            p.same(&format!(
+                "ZRANGE k {smin} {smax} BYSCORE WITHSCORES LIMIT {offset} {count}"
+            ));
+            p.same(&format!(
+                "ZRANGE k {smax} {smin} BYSCORE REV WITHSCORES LIMIT {offset} {count}"
+            ));
+            p.same(&format!("ZRANGEBYSCORE k {smin} {smax} LIMIT {offset} -1"));
+            p.same("COPY k r REPLACE");
+            p.same(&format!("ZREMRANGEBYLEX r {min} {max}"));
+            p.same("ZRANGE r 0 -1 WITHSCORES");
+        }
+    }
+}
+
+/// Over one score every path, `skiplist` included, has one right answer.
+#[test]
+fn lexical_ranges_over_one_score_in_both_encodings() {
+    both_encodings(&[
+        "ZADD k 0 a 0 b 0 c 0 d 0 e 0 f 0 g 0 aa 0 ab",
+        "ZLEXCOUNT k [b (f",
+        "ZLEXCOUNT k (b +",
+        "ZLEXCOUNT k - (a",
+        "ZLEXCOUNT k [x +",
+        "ZRANGEBYLEX k [aa (d LIMIT 1 2",
+        "ZREVRANGEBYLEX k + [c LIMIT 1 10",
+        "ZRANGE k [g - BYLEX REV LIMIT 2 3",
+        "ZRANGESTORE d k (a [e BYLEX",
+        "ZRANGE d 0 -1 WITHSCORES",
+        "ZREMRANGEBYLEX k [b [c",
+        "ZREMRANGEBYLEX k (x [y",
+        "ZRANGE k 0 -1",
+    ]);
+}
+
+/// `SORT` and `SORT_RO` of a `listpack` sorted set convert it to
+/// `skiplist` for good, as Redis 7.0's `sortCommandGeneric` does
+/// (`zsetConvert` before reading), even when the sort then fails; a syntax
+/// error comes first and converts nothing; the conversion is no write
+/// (`WATCH` still holds).
+#[test]
+fn sort_converts_a_listpack_sorted_set_to_skiplist() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "ZADD z 3 a 1 b 2 c",
+        "OBJECT ENCODING z",
+        "SORT z LIMIT 0",
+        "OBJECT ENCODING z",
+        "SORT z BY nosort LIMIT 1 1",
+        "OBJECT ENCODING z",
+        "ZADD z 0 d",
+        "ZRANGE z 0 -1 WITHSCORES",
+        "OBJECT ENCODING z",
+        "ZADD n 3 10 1 2 2 30",
+        "SORT_RO n",
+        "OBJECT ENCODING n",
+        "ZADD s 1 x 2 y",
+        "SORT s",
+        "OBJECT ENCODING s",
+        "ZADD st 1 q 2 r",
+        "SORT st ALPHA DESC STORE dst",
+        "OBJECT ENCODING st",
+        "LRANGE dst 0 -1",
+        "ZADD w 1 m",
+        "WATCH w",
+        "SORT w ALPHA",
+        "MULTI",
+        "OBJECT ENCODING w",
+        "EXEC",
+        "SORT nokey",
+        "EXISTS nokey",
+    ]);
+}
+
+/// A write that changes nothing (`ZADD` of the same score, `NX` of an
+/// existing member, `XX` of a missing one, `GT` that loses, `ZREM` and
+/// `ZREMRANGEBY*` of nothing, `ZPOPMIN` of a missing key) signals no
+/// `WATCH`: Redis's `zaddGenericCommand` calls `signalModifiedKey` only
+/// when something was added or updated.
+#[test]
+fn writes_that_change_nothing_leave_watch_alone() {
+    both_encodings(&[
+        "ZADD w 1 a 2 b",
+        "WATCH w",
+        "ZADD w 1 a",
+        "ZADD w NX 5 a",
+        "ZADD w XX 5 nope",
+        "ZADD w GT 0 b",
+        "ZADD w LT CH 3 b",
+        "ZINCRBY w 0 a",
+        "ZREM w nope",
+        "ZREMRANGEBYSCORE w 10 20",
+        "ZREMRANGEBYLEX w [x [y",
+        "ZREMRANGEBYRANK w 5 9",
+        "ZPOPMIN nokey",
+        "MULTI",
+        "ZRANGE w 0 -1 WITHSCORES",
+        "EXEC",
+        "WATCH w",
+        "ZADD w 1 a 3 c",
+        "MULTI",
+        "PING",
+        "EXEC",
+    ]);
+}

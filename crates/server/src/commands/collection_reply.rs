@@ -1,16 +1,17 @@
 //! Replies the collection families share: the random-pick sink that
 //! streams `HRANDFIELD`/`SRANDMEMBER`/`ZRANDMEMBER` elements into the
-//! reply, the `HSCAN`/`SSCAN`/`ZSCAN` page and its argument order, and
+//! reply, the `key [count [WITHVALUES|WITHSCORES]]` reading `HRANDFIELD`
+//! and `ZRANDMEMBER` share ([`reply_random_members`]), the `HSCAN`/`SSCAN`/`ZSCAN` page and its argument order, and
 //! keyspace hit/miss counting for reads whose result does not tell whether
 //! the key exists.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use redigo_resp::encode;
 use redigo_store::numeric::parse_scan_cursor;
 use redigo_store::ops::collections::{CollectionScanPage, PickSink};
 use redigo_store::{DbHandle, StoreError, ValueKind};
 
-use super::arguments::{INVALID_CURSOR, scan_options};
+use super::arguments::{INVALID_CURSOR, is_keyword, range_or_reply, scan_options};
 use super::context::ExecContext;
 use super::errors;
 use crate::pubsub::notifications::EventClass;
@@ -103,6 +104,79 @@ pub(crate) fn reply_random_picks(
         Err(error) => {
             ctx.keyspace_hit();
             ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
+/// One random member of the collection at a key (`HRANDFIELD key`,
+/// `ZRANDMEMBER key`): `None` when the key is missing.
+pub(crate) type PickOne = fn(&mut DbHandle<'_>, &[u8]) -> Result<Option<Bytes>, StoreError>;
+
+/// `count` random picks streamed into a sink, with their values (a hash's
+/// value, a sorted set's score) when asked.
+pub(crate) type PickMany =
+    fn(&mut DbHandle<'_>, &[u8], i64, bool, &mut dyn PickSink) -> Result<(), StoreError>;
+
+/// What `key [count [keyword]]` asked for: one member, or `count` picks
+/// with or without their values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RandomRequest {
+    One,
+    Count { count: i64, with_values: bool },
+}
+
+/// Reads `key [count [keyword]]` as Redis 7.0's `hrandfieldCommand` and
+/// `zrandmemberCommand` do, all before the key is looked up: the count
+/// (`-LONG_MAX..=LONG_MAX`), then the keyword (`WITHVALUES`,
+/// `WITHSCORES`), then, under it, the halved range (a reply of pairs).
+/// `Err` is the reply.
+fn random_request(args: &[Bytes], keyword: &str) -> Result<RandomRequest, String> {
+    if args.len() < 3 {
+        return Ok(RandomRequest::One);
+    }
+    let count = range_or_reply(&args[2], -i64::MAX, i64::MAX, None)?;
+    if args.len() > 4 || (args.len() == 4 && !is_keyword(&args[3], keyword)) {
+        return Err(errors::SYNTAX.to_string());
+    }
+    let with_values = args.len() == 4;
+    if with_values && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+        return Err("ERR value is out of range".to_string());
+    }
+    Ok(RandomRequest::Count { count, with_values })
+}
+
+/// `HRANDFIELD key [count [WITHVALUES]]` and `ZRANDMEMBER key [count
+/// [WITHSCORES]]` (`keyword`): read the arguments once
+/// ([`random_request`]), then reply with one member (`one`, a bulk or nil)
+/// or with the picks `many` streams ([`reply_random_picks`]).
+pub(crate) fn reply_random_members(
+    ctx: &mut ExecContext<'_>,
+    args: &[Bytes],
+    keyword: &str,
+    one: PickOne,
+    many: PickMany,
+) {
+    let key = &args[1];
+    match random_request(args, keyword) {
+        Err(error) => ctx.reply_error(&error),
+        Ok(RandomRequest::One) => match one(&mut ctx.db(), key) {
+            Ok(Some(member)) => {
+                ctx.keyspace_hit();
+                ctx.reply_bulk(&member);
+            }
+            Ok(None) => {
+                ctx.keyspace_miss();
+                ctx.reply_null();
+            }
+            Err(error) => {
+                ctx.keyspace_hit();
+                ctx.reply_error(&error.to_string());
+            }
+        },
+        Ok(RandomRequest::Count { count, with_values }) => {
+            reply_random_picks(ctx, key, count, with_values, |db, sink| {
+                many(db, key, count, with_values, sink)
+            });
         }
     }
 }

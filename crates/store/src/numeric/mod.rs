@@ -32,4 +32,4 @@ pub use integer::{FormattedI64, MAX_I64_CHARS, format_i64, parse_i64, parse_scan
 pub use long_double::{LongDouble, MANTISSA_BITS};
 pub use long_double_format::HUMAN_DECIMALS;
 pub use long_double_parse::MAX_LONG_DOUBLE_CHARS;
-pub use score::{format_score, parse_range_bound, parse_score};
+pub use score::{ScoreText, format_score, parse_range_bound, parse_score, score_text};

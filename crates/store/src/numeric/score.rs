@@ -319,9 +319,86 @@ pub fn format_score(value: f64) -> String {
     out
 }
 
+/// Longest [`format_score`] text: a sign, 17 digits, a point and `e-308`.
+const MAX_SCORE_CHARS: usize = 32;
+
+/// Integers up to this magnitude are exact doubles and print with at most
+/// 16 digits, which `%.17g` writes as the plain integer.
+const PLAIN_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// A score printed as [`format_score`] prints it, held on the stack: what
+/// a reply streaming many scores (`ZRANGE ... WITHSCORES`, the pops)
+/// writes without allocating per score.
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreText {
+    buf: [u8; MAX_SCORE_CHARS],
+    len: usize,
+}
+
+impl ScoreText {
+    /// The printed bytes, e.g. `b"1.5"`.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// [`format_score`] without allocating for the usual score, an integer
+/// of at most 2^53 in magnitude (`-0` keeps its sign); any other score is
+/// printed by [`format_score`] and copied.
+pub fn score_text(value: f64) -> ScoreText {
+    let mut text = ScoreText {
+        buf: [0; MAX_SCORE_CHARS],
+        len: 0,
+    };
+    let plain = value == value.trunc()
+        && value.abs() <= PLAIN_INTEGER_LIMIT
+        && !(value == 0.0 && value.is_sign_negative());
+    if plain {
+        // Exact: |value| <= 2^53 fits an i64 with room to spare.
+        let digits = crate::numeric::format_i64(value as i64);
+        text.buf[..digits.len()].copy_from_slice(&digits);
+        text.len = digits.len();
+    } else {
+        let printed = format_score(value);
+        text.buf[..printed.len()].copy_from_slice(printed.as_bytes());
+        text.len = printed.len();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn score_text_prints_as_format_score() {
+        for value in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            42.0,
+            -123_456_789.0,
+            9_007_199_254_740_992.0,
+            -9_007_199_254_740_992.0,
+            9_007_199_254_740_994.0,
+            1e17,
+            0.5,
+            0.1,
+            -2.5e-300,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(
+                score_text(value).as_bytes(),
+                format_score(value).as_bytes(),
+                "{value:e}"
+            );
+        }
+    }
 
     #[test]
     fn scores_print_as_redis_does() {

@@ -27,8 +27,7 @@ use bytes::Bytes;
 use redigo_aof::Record;
 use redigo_resp::encode;
 
-use super::arguments::{is_keyword, range_or_reply};
-use super::collection_reply::{reply_collection_scan, reply_random_picks, reply_removed};
+use super::collection_reply::{reply_collection_scan, reply_random_members, reply_removed};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -289,41 +288,17 @@ fn handle_hincrbyfloat(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 /// `HRANDFIELD key [count [WITHVALUES]]`, read as Redis 7.0's
-/// `hrandfieldCommand`: the count (`-LONG_MAX..=LONG_MAX`), then the
-/// keyword, then the halved range under `WITHVALUES`, all before the key.
+/// `hrandfieldCommand` (shared with `ZRANDMEMBER`): the count
+/// (`-LONG_MAX..=LONG_MAX`), then the keyword, then the halved range under
+/// `WITHVALUES`, all before the key.
 fn handle_hrandfield(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let key = &args[1];
-    if args.len() < 3 {
-        let picked = ctx.db().hrandfield(key);
-        return match picked {
-            Ok(Some(field)) => {
-                ctx.keyspace_hit();
-                ctx.reply_bulk(&field);
-            }
-            Ok(None) => {
-                ctx.keyspace_miss();
-                ctx.reply_null();
-            }
-            Err(error) => {
-                ctx.keyspace_hit();
-                ctx.reply_error(&error.to_string());
-            }
-        };
-    }
-    let count = match range_or_reply(&args[2], -i64::MAX, i64::MAX, None) {
-        Ok(count) => count,
-        Err(error) => return ctx.reply_error(&error),
-    };
-    if args.len() > 4 || (args.len() == 4 && !is_keyword(&args[3], "WITHVALUES")) {
-        return ctx.reply_error(errors::SYNTAX);
-    }
-    let with_values = args.len() == 4;
-    if with_values && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
-        return ctx.reply_error("ERR value is out of range");
-    }
-    reply_random_picks(ctx, key, count, with_values, |db, sink| {
-        db.hrandfield_with_count(key, count, with_values, sink)
-    });
+    reply_random_members(
+        ctx,
+        args,
+        "WITHVALUES",
+        |db, key| db.hrandfield(key),
+        |db, key, count, with_values, sink| db.hrandfield_with_count(key, count, with_values, sink),
+    );
 }
 
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order: the

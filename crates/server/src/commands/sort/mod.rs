@@ -202,6 +202,9 @@ fn elements_of(
         Some(ValueKind::Zset) => {
             ctx.keyspace_hit();
             let mut db = ctx.db();
+            // Redis 7.0 converts a `listpack` sorted set to `skiplist` for
+            // good before sorting it (`OBJECT ENCODING` shows it).
+            db.zset_convert_for_sort(key).map_err(|e| e.to_string())?;
             let (spec, rev, source) = if options.dontsort {
                 // Only the output range is read: O(log n + range).
                 let len = db.zcard(key).map_err(|e| e.to_string())?;

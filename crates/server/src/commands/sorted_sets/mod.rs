@@ -22,27 +22,30 @@
 //!   with the count it popped, as Redis rewrites it.
 //!
 //! Scores are replied as Redis's `addReplyDouble` prints them over RESP2
-//! ([`format_score`]: `%.17g`, `inf`, `-inf`).
+//! ([`score_text`]: `%.17g`, `inf`, `-inf`). Range replies (the `ZRANGE`
+//! family) are streamed from the set into the reply buffer, and a read that
+//! found its member counts a keyspace hit without looking the key up again.
 
 mod specs;
 
 #[cfg(test)]
 mod propagation_tests;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::pubsub::notifications::EventClass;
 use redigo_aof::Record;
-use redigo_store::numeric::{format_score, parse_range_bound, parse_score};
+use redigo_resp::encode;
+use redigo_store::numeric::{parse_range_bound, parse_score, score_text};
 use redigo_store::ops::zsets::{
     Aggregate, LexBound, LexRange, RangeQuery, RangeSpec, ScoreBound, ScoreRange, ScoredMember,
-    ZStored, ZaddFlags, ZsetOp,
+    ScoredSink, ZStored, ZaddFlags, ZsetOp,
 };
 use redigo_store::{StoreError, ValueKind};
 
 use super::arguments::{integer, is_keyword, positive_or_reply, range_or_reply};
 use super::collection_reply::{
-    notify_stored, reply_collection_scan, reply_random_picks, reply_removed,
+    notify_stored, reply_collection_scan, reply_random_members, reply_removed,
 };
 use super::context::ExecContext;
 use super::errors;
@@ -66,22 +69,54 @@ fn count_reply(n: usize) -> i64 {
 /// Replies a flat array of members, with their scores after each under
 /// `with_scores`.
 fn reply_scored(ctx: &mut ExecContext<'_>, items: &[ScoredMember], with_scores: bool) {
-    ctx.reply_array_len(if with_scores {
-        items.len() * 2
-    } else {
-        items.len()
-    });
+    let mut sink = ScoredReply::new(ctx.out, with_scores);
+    sink.begin(items.len());
     for (member, score) in items {
-        ctx.reply_bulk(member);
-        if with_scores {
-            ctx.reply_bulk(format_score(*score).as_bytes());
+        sink.member(member, *score);
+    }
+}
+
+/// Writes range replies straight into the reply buffer as the store reads
+/// them: each member, and its score after it under `WITHSCORES` (printed on
+/// the stack, [`score_text`]), with no copy of either.
+struct ScoredReply<'a> {
+    out: &'a mut BytesMut,
+    with_scores: bool,
+}
+
+impl<'a> ScoredReply<'a> {
+    fn new(out: &'a mut BytesMut, with_scores: bool) -> ScoredReply<'a> {
+        ScoredReply { out, with_scores }
+    }
+}
+
+impl ScoredSink for ScoredReply<'_> {
+    fn begin(&mut self, count: usize) {
+        encode::array_header(self.out, if self.with_scores { count * 2 } else { count });
+    }
+
+    fn member(&mut self, member: &[u8], score: f64) {
+        encode::bulk(self.out, member);
+        if self.with_scores {
+            encode::bulk(self.out, score_text(score).as_bytes());
         }
+    }
+}
+
+/// Counts the keyspace hit of a read that `found` something (the key
+/// exists), or looks the key up to tell a hit from a miss: a found member
+/// costs no second lookup.
+fn count_found_or_lookup(ctx: &mut ExecContext<'_>, key: &[u8], found: bool) {
+    if found {
+        ctx.keyspace_hit();
+    } else {
+        ctx.count_key_lookup(key);
     }
 }
 
 fn reply_score(ctx: &mut ExecContext<'_>, score: Option<f64>) {
     match score {
-        Some(score) => ctx.reply_bulk(format_score(score).as_bytes()),
+        Some(score) => ctx.reply_bulk(score_text(score).as_bytes()),
         None => ctx.reply_null(),
     }
 }
@@ -194,7 +229,7 @@ fn handle_zscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().zscore(&args[1], &args[2]);
     match result {
         Ok(score) => {
-            ctx.count_key_lookup(&args[1]);
+            count_found_or_lookup(ctx, &args[1], score.is_some());
             reply_score(ctx, score);
         }
         Err(error) => {
@@ -208,7 +243,7 @@ fn handle_zmscore(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().zmscore(&args[1], &args[2..]);
     match result {
         Ok(scores) => {
-            ctx.count_key_lookup(&args[1]);
+            count_found_or_lookup(ctx, &args[1], scores.iter().any(Option::is_some));
             ctx.reply_array_len(scores.len());
             for score in scores {
                 reply_score(ctx, score);
@@ -225,7 +260,7 @@ fn zrank(ctx: &mut ExecContext<'_>, args: &[Bytes], rev: bool) {
     let result = ctx.db().zrank(&args[1], &args[2], rev);
     match result {
         Ok(rank) => {
-            ctx.count_key_lookup(&args[1]);
+            count_found_or_lookup(ctx, &args[1], rank.is_some());
             match rank {
                 Some((rank, _)) => ctx.reply_integer(count_reply(rank)),
                 None => ctx.reply_null(),
@@ -278,7 +313,7 @@ fn zcount(ctx: &mut ExecContext<'_>, key: &[u8], spec: Result<RangeSpec, &str>) 
     };
     match ctx.db().zcount(key, &spec) {
         Ok(n) => {
-            ctx.count_key_lookup(key);
+            count_found_or_lookup(ctx, key, n > 0);
             ctx.reply_integer(count_reply(n));
         }
         Err(error) => {
@@ -397,13 +432,16 @@ fn zrange(ctx: &mut ExecContext<'_>, args: &[Bytes], range_type: RangeType, rev:
         Ok(request) => request,
         Err(error) => return ctx.reply_error(&error),
     };
-    let result = ctx.db().zrange(&args[1], &request.query);
+    // Streamed: no member or score is copied out of the set before it is
+    // encoded.
+    let result = {
+        let (mut db, out) = ctx.db_and_reply();
+        let mut sink = ScoredReply::new(out, request.with_scores);
+        db.zrange_with(&args[1], &request.query, &mut sink)
+    };
     match result {
-        Ok(Some(items)) => {
-            ctx.keyspace_hit();
-            reply_scored(ctx, &items, request.with_scores);
-        }
-        Ok(None) => {
+        Ok(true) => ctx.keyspace_hit(),
+        Ok(false) => {
             ctx.keyspace_miss();
             ctx.reply_array_len(0);
         }
@@ -620,7 +658,7 @@ pub(crate) fn reply_zmpop(ctx: &mut ExecContext<'_>, key: &[u8], items: &[Scored
     for (member, score) in items {
         ctx.reply_array_len(2);
         ctx.reply_bulk(member);
-        ctx.reply_bulk(format_score(*score).as_bytes());
+        ctx.reply_bulk(score_text(*score).as_bytes());
     }
 }
 
@@ -803,40 +841,17 @@ fn handle_zintercard(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 }
 
 /// `ZRANDMEMBER key [count [WITHSCORES]]`, read as Redis 7.0's
-/// `zrandmemberCommand` (as `HRANDFIELD`).
+/// `zrandmemberCommand`, with `HRANDFIELD`'s reading.
 fn handle_zrandmember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
-    let key = &args[1];
-    if args.len() < 3 {
-        let picked = ctx.db().zrandmember(key);
-        return match picked {
-            Ok(Some(member)) => {
-                ctx.keyspace_hit();
-                ctx.reply_bulk(&member);
-            }
-            Ok(None) => {
-                ctx.keyspace_miss();
-                ctx.reply_null();
-            }
-            Err(error) => {
-                ctx.keyspace_hit();
-                ctx.reply_error(&error.to_string());
-            }
-        };
-    }
-    let count = match range_or_reply(&args[2], -i64::MAX, i64::MAX, None) {
-        Ok(count) => count,
-        Err(error) => return ctx.reply_error(&error),
-    };
-    if args.len() > 4 || (args.len() == 4 && !is_keyword(&args[3], "WITHSCORES")) {
-        return ctx.reply_error(errors::SYNTAX);
-    }
-    let with_scores = args.len() == 4;
-    if with_scores && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
-        return ctx.reply_error("ERR value is out of range");
-    }
-    reply_random_picks(ctx, key, count, with_scores, |db, sink| {
-        db.zrandmember_with_count(key, count, with_scores, sink)
-    });
+    reply_random_members(
+        ctx,
+        args,
+        "WITHSCORES",
+        |db, key| db.zrandmember(key),
+        |db, key, count, with_scores, sink| {
+            db.zrandmember_with_count(key, count, with_scores, sink)
+        },
+    );
 }
 
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`, in Redis's order (as
