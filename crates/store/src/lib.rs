@@ -98,6 +98,7 @@ pub mod expiry_heap;
 pub mod garbage;
 pub mod glob;
 pub mod kinds;
+pub mod lzf;
 pub mod numeric;
 pub mod ops;
 pub mod scan;
