@@ -3,7 +3,9 @@
 //!
 //! The store moves every big value that leaves the keyspace (a collection
 //! with more than `LAZYFREE_THRESHOLD` elements in its big encoding, or a
-//! whole table flushed by `FLUSHDB`/`FLUSHALL`) into its garbage list
+//! whole table flushed by `FLUSHDB`/`FLUSHALL`), and the chunks an
+//! `LTRIM`/`LREM` cuts out of a list when there are more than
+//! `LAZYFREE_THRESHOLD` of them, into its garbage list
 //! instead of freeing it (see `redigo_store::garbage`). The dataset drains
 //! that list at the end of each batch, each active-expiry round and each
 //! loading step, and hands it here; this thread drops it, which is what

@@ -161,3 +161,46 @@ fn flushall_hands_the_old_tables_to_the_background_freer() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// An `LTRIM` that cuts most of a big list off does not free the cut
+/// chunks on the command path: more than `LAZYFREE_THRESHOLD` of them go
+/// to the background freer, which frees them.
+#[test]
+fn a_partial_ltrim_hands_the_cut_chunks_to_the_background_freer() {
+    use redigo_server::dataset;
+    use std::time::{Duration, Instant};
+
+    let server = TestServer::start(&[]);
+    let mut conn = RawConn::connect(server.port());
+    // 200,000 elements of about 16 bytes: about 400 chunks of 8 KiB.
+    for batch in 0..200 {
+        let elements: Vec<String> = (0..1000)
+            .map(|i| format!("element:{}", batch * 1000 + i))
+            .collect();
+        let mut args: Vec<&[u8]> = vec![b"RPUSH", b"list"];
+        args.extend(elements.iter().map(String::as_bytes));
+        conn.command(&args);
+    }
+    assert_eq!(conn.command(&[b"LLEN", b"list"]), b":200000\r\n");
+    let freed = || {
+        dataset::lock(server.dataset())
+            .freer()
+            .expect("the server frees in the background")
+            .freed()
+    };
+    let before = freed();
+    assert_eq!(
+        conn.command(&[b"LTRIM", b"list", b"150000", b"-1"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(conn.command(&[b"LLEN", b"list"]), b":50000\r\n");
+    assert_eq!(
+        conn.command(&[b"LINDEX", b"list", b"0"]),
+        b"$14\r\nelement:150000\r\n"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while freed() == before {
+        assert!(Instant::now() < deadline, "the freer freed the cut chunks");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -17,12 +17,18 @@
 //! "Big" is Redis's rule: a collection in its big encoding with more than
 //! [`LAZYFREE_THRESHOLD`] elements; a table being flushed always counts.
 //! Everything else is freed where it is removed, as before: a small value
-//! is cheaper to free than to queue. Without background freeing (the
+//! is cheaper to free than to queue.
+//!
+//! Part of a list goes the same way: the whole chunks an `LTRIM` cuts off
+//! a big list (or an `LREM` rebuilds) are queued when there are more than
+//! [`LAZYFREE_THRESHOLD`] of them, the "effort" Redis's lazy free counts
+//! for a quicklist (its nodes). Redis itself frees those inline. Without background freeing (the
 //! default, so a server that never drains cannot leak) everything is freed
 //! inline.
 
 use crate::entry::Entry;
 use crate::kinds::LAZYFREE_THRESHOLD;
+use crate::kinds::list::DroppedChunks;
 use crate::table::Table;
 
 /// A value (or a whole flushed table) waiting to be freed. Dropping it
@@ -32,6 +38,7 @@ pub struct Garbage(Inner);
 enum Inner {
     Entry(Entry),
     Table(Table),
+    ListChunks(DroppedChunks),
 }
 
 impl std::fmt::Debug for Garbage {
@@ -39,6 +46,12 @@ impl std::fmt::Debug for Garbage {
         match &self.0 {
             Inner::Entry(entry) => f.debug_tuple("Garbage").field(entry).finish(),
             Inner::Table(table) => write!(f, "Garbage(table of {} keys)", table.len()),
+            Inner::ListChunks(dropped) => write!(
+                f,
+                "Garbage({} list chunks, {} elements)",
+                dropped.chunks.len(),
+                dropped.elements
+            ),
         }
     }
 }
@@ -50,6 +63,7 @@ impl Garbage {
         match &self.0 {
             Inner::Entry(entry) => entry.collection_len(),
             Inner::Table(table) => table.len(),
+            Inner::ListChunks(dropped) => dropped.elements,
         }
     }
 }
@@ -74,6 +88,14 @@ impl Disposal {
     pub(crate) fn maybe(&mut self, entry: Option<Entry>) {
         if let Some(entry) = entry {
             self.entry(entry);
+        }
+    }
+
+    /// Frees chunks cut off a list now, or queues them when there are more
+    /// than [`LAZYFREE_THRESHOLD`].
+    pub(crate) fn list_chunks(&mut self, dropped: DroppedChunks) {
+        if self.background && dropped.chunks.len() > LAZYFREE_THRESHOLD {
+            self.garbage.push(Garbage(Inner::ListChunks(dropped)));
         }
     }
 

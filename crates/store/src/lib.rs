@@ -81,7 +81,9 @@
 //!   integers **6.6** (9.7-10.1), one set of 1,000,000 8-byte strings
 //!   **25.9** (61.2) (`examples/collections_memory.rs`); 100,000 lists of
 //!   10 short elements **9.8** (22.6), one list of 1,000,000 8-byte
-//!   elements **10.1** (10.7) (`examples/collections_memory.rs`); 100,000
+//!   elements **10.1** (10.7) (`examples/collections_memory.rs`), one list
+//!   of 1,000,000 `user:event:N` elements with `list-compress-depth` 1
+//!   **5.9** (6.5) (server RSS; interior chunks LZF-compressed, [`lzf`]); 100,000
 //!   sorted sets of 10 members **9.8** (16.0), one of 1,000,000 members
 //!   **76.9** (112.7) (`examples/zset_memory.rs`);
 //! * `HSET` on a 1,000,000-field hash while a snapshot walks it: p99 under
@@ -98,6 +100,7 @@ pub mod expiry_heap;
 pub mod garbage;
 pub mod glob;
 pub mod kinds;
+pub mod lzf;
 pub mod numeric;
 pub mod ops;
 pub mod scan;

@@ -79,6 +79,10 @@ pub struct EncodingLimits {
     /// chunk's limit, bytes when negative (-1 to -5: 4 to 64 KiB), elements
     /// when positive (see `kinds::list`).
     pub list_max_listpack_size: i64,
+    /// `list-compress-depth`: list chunks kept raw at each end of a list,
+    /// the others LZF-compressed; 0 compresses nothing (see `kinds::list`).
+    /// A list takes the value in force when it is created.
+    pub list_compress_depth: usize,
     /// `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): most
     /// members of a `listpack` sorted set.
     pub zset_max_listpack_entries: usize,
@@ -97,6 +101,7 @@ impl Default for EncodingLimits {
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: crate::kinds::list::DEFAULT_LIST_MAX_LISTPACK_SIZE,
+            list_compress_depth: 0,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
         }
@@ -736,6 +741,11 @@ impl DbHandle<'_> {
     /// Frees an entry that left the keyspace, or queues it as garbage.
     pub(crate) fn dispose(&mut self, entry: impl Into<Option<Entry>>) {
         self.store.dispose(entry.into());
+    }
+
+    /// Frees chunks cut off a list, or queues them as garbage.
+    pub(crate) fn dispose_list_chunks(&mut self, dropped: crate::kinds::list::DroppedChunks) {
+        self.store.disposal.list_chunks(dropped);
     }
 
     /// Finds a live key in database `index` (lazily expiring it) and

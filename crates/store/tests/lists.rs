@@ -76,3 +76,93 @@ fn a_positive_chunk_size_limits_elements_per_chunk_and_keeps_the_order() {
         Some(vec![50])
     );
 }
+
+#[test]
+fn a_partial_trim_or_lrem_of_a_big_list_hands_the_cut_chunks_to_the_background_freer() {
+    let mut store = Store::new(StoreConfig::default());
+    store.set_background_free(true);
+    // 200,000 elements of 15-16 bytes: about 400 chunks of 8 KiB.
+    big_list(&mut store, b"l", 200_000);
+    let trimmed = store.db(0, 1).unwrap().ltrim(b"l", 100_000, -1001).unwrap();
+    assert_eq!((trimmed.removed, trimmed.key_deleted), (101_000, false));
+    let garbage = store.drain_garbage();
+    assert_eq!(garbage.len(), 1, "one batch of chunks");
+    // Whole chunks only: the two chunks cut through are edited in place.
+    let queued = garbage[0].elements();
+    assert!(queued > 95_000 && queued <= 101_000, "{queued}");
+    drop(garbage);
+    let mut db = store.db(0, 1).unwrap();
+    assert_eq!(db.llen(b"l").unwrap(), 99_000);
+    assert_eq!(db.lindex(b"l", 0).unwrap().unwrap(), "element:100000");
+    assert_eq!(db.lindex(b"l", -1).unwrap().unwrap(), "element:198999");
+    // A trim of a few chunks (at most LAZYFREE_THRESHOLD) is freed inline.
+    db.ltrim(b"l", 10_000, -1).unwrap();
+    assert!(store.drain_garbage().is_empty());
+    // LREM that rewrites most chunks queues the chunks it replaced.
+    let mut db = store.db(0, 1).unwrap();
+    // 60,000 elements of 30 bytes: about 230 chunks, 195 of them rebuilt.
+    let x = "x".repeat(30);
+    let elements: Vec<&str> = (0..60_000).map(|_| x.as_str()).collect();
+    db.list_push(b"r", End::Right, &elements, false).unwrap();
+    assert_eq!(db.lrem(b"r", 50_000, x.as_bytes()).unwrap().removed, 50_000);
+    let garbage = store.drain_garbage();
+    assert_eq!(garbage.len(), 1);
+    assert!(garbage[0].elements() >= 50_000, "{}", garbage[0].elements());
+}
+
+#[test]
+fn list_compress_depth_shrinks_a_big_list_of_compressible_elements() {
+    let used = |depth: usize| {
+        let mut store = Store::new(StoreConfig::default());
+        store.set_encoding_limits(EncodingLimits {
+            list_compress_depth: depth,
+            ..EncodingLimits::default()
+        });
+        let mut db = store.db(0, 1).unwrap();
+        let elements: Vec<String> = (0..200_000).map(|n| format!("user:event:{n}")).collect();
+        db.list_push(b"l", End::Right, &elements, false).unwrap();
+        assert_eq!(
+            db.lindex(b"l", 123_456).unwrap().unwrap(),
+            "user:event:123456"
+        );
+        let middle = db.lrange(b"l", 99_999, 100_001).unwrap();
+        assert_eq!(
+            middle,
+            ["user:event:99999", "user:event:100000", "user:event:100001"]
+        );
+        store.used_memory()
+    };
+    let (plain, compressed) = (used(0), used(1));
+    assert!(
+        compressed * 3 < plain,
+        "depth 1: {compressed} bytes, depth 0: {plain}"
+    );
+}
+
+#[test]
+fn config_set_of_the_depth_changes_lists_created_after_it_not_existing_ones() {
+    let mut store = Store::new(StoreConfig::default());
+    let fill = |store: &mut Store, key: &[u8]| {
+        let elements: Vec<String> = (0..100_000).map(|n| format!("user:event:{n}")).collect();
+        let mut db = store.db(0, 1).unwrap();
+        db.list_push(key, End::Right, &elements, false).unwrap();
+    };
+    fill(&mut store, b"old");
+    let before = store.used_memory();
+    store.set_encoding_limits(EncodingLimits {
+        list_compress_depth: 1,
+        ..EncodingLimits::default()
+    });
+    // Written again: still uncompressed, as in Redis 7.0 (the depth is the
+    // list's own, from its creation).
+    store
+        .db(0, 1)
+        .unwrap()
+        .list_push(b"old", End::Left, &["x"], false)
+        .unwrap();
+    let after_write = store.used_memory();
+    assert!(after_write + 10_000 > before, "{after_write} vs {before}");
+    fill(&mut store, b"new");
+    let new_list = store.used_memory() - after_write;
+    assert!(new_list * 3 < before, "{new_list} vs {before}");
+}

@@ -63,6 +63,7 @@ const LIMITS: EncodingLimits = EncodingLimits {
     zset_max_listpack_entries: 2,
     zset_max_listpack_value: 3,
     list_max_listpack_size: 2,
+    list_compress_depth: 0,
 };
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 

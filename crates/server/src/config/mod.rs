@@ -107,6 +107,7 @@ const DEFAULT_ENCODING_LIMITS: redigo_store::EncodingLimits = redigo_store::Enco
     hash_max_listpack_value: 64,
     set_max_intset_entries: 512,
     list_max_listpack_size: -2,
+    list_compress_depth: 0,
     zset_max_listpack_entries: 128,
     zset_max_listpack_value: 64,
 };
@@ -176,8 +177,9 @@ pub struct Config {
     /// `list-max-ziplist-size`): -1 to -5 for 4 to 64 KiB, a positive value
     /// for a number of elements.
     pub list_max_listpack_size: i64,
-    /// `list-compress-depth`: accepted and reported, but Redigo never
-    /// compresses list chunks (see `kinds::list` in redigo-store).
+    /// `list-compress-depth`: list chunks kept raw at each end, the others
+    /// LZF-compressed (see `kinds::list` in redigo-store); a list takes the
+    /// value in force when it is created, as in Redis.
     pub list_compress_depth: i64,
     /// Most members of a sorted set in the compact `listpack` encoding
     /// (`zset-max-listpack-entries`, alias `zset-max-ziplist-entries`).
@@ -199,6 +201,7 @@ impl Config {
             hash_max_listpack_value: self.hash_max_listpack_value,
             set_max_intset_entries: self.set_max_intset_entries,
             list_max_listpack_size: self.list_max_listpack_size,
+            list_compress_depth: usize::try_from(self.list_compress_depth).unwrap_or(0),
             zset_max_listpack_entries: self.zset_max_listpack_entries,
             zset_max_listpack_value: self.zset_max_listpack_value,
         }

@@ -348,8 +348,8 @@ pub const PARAMS: &[Param] = &[
     },
     Param {
         name: "list-compress-depth",
-        help: "List chunks left uncompressed at each end; accepted, but Redigo \
-               never compresses",
+        help: "List chunks left uncompressed at each end; the others are \
+               LZF-compressed (0: none)",
         mutable: true,
         boolean: false,
         get: |c| c.list_compress_depth.to_string(),

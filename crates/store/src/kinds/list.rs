@@ -35,8 +35,32 @@
 //! shared copies that chunk alone (`Arc::make_mut`, at most one chunk's
 //! bytes). `COPY` shares chunks the same way.
 //!
-//! `list-compress-depth` is accepted but chunks are never compressed.
+//! # Compression (`list-compress-depth`)
+//!
+//! As Redis's quicklist: with depth `d` > 0, the `d` chunks at each end
+//! stay raw and every chunk further in is LZF-compressed ([`crate::lzf`])
+//! when it is written or passes the boundary, if its run is at least
+//! [`MIN_COMPRESS_BYTES`] and compression saves at least
+//! [`MIN_COMPRESS_IMPROVE`] bytes (otherwise it is marked and not tried
+//! again until it changes: Redis retries on every push). A write to a
+//! compressed chunk decompresses it, changes it and compresses it again
+//! ([`BigList::settle`]); a read (`LINDEX`, `LRANGE`, `LPOS`, a snapshot)
+//! decompresses a copy and leaves the chunk as it is, so a chunk shared
+//! with a frozen view is never changed in place: compressing or
+//! decompressing swaps in a new `Arc` and the view keeps the old one.
+//! Pushes and pops only touch the raw end chunks, plus one chunk
+//! compressed or decompressed when a chunk is added or emptied.
+//!
+//! The depth is taken from the configuration when the list is created
+//! (when a packed list first becomes big here; at its first push in Redis
+//! 7.0, whose lists are always quicklists), as Redis's
+//! `quicklistSetOptions` at creation: `CONFIG SET list-compress-depth`
+//! changes lists created after it, not existing ones. Nothing of this is
+//! visible to clients: `OBJECT ENCODING` stays `quicklist` (Redis's
+//! `DEBUG OBJECT` reports `ql_compressed`; Redigo has no `DEBUG OBJECT`).
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -44,6 +68,7 @@ use bytes::Bytes;
 
 use super::{Big, rewrite_elements};
 use crate::entry::Payload;
+use crate::lzf;
 use crate::varint::{push_varint, read_varint, varint_len};
 
 /// `TYPE` name.
@@ -102,6 +127,21 @@ fn push_element(out: &mut Vec<u8>, element: &[u8]) {
     out[start..].reverse();
 }
 
+/// Writes one encoded element into `out`, exactly
+/// [`encoded_len`]`(element.len())` bytes long.
+fn write_element(out: &mut [u8], element: &[u8]) {
+    let mut len = element.len();
+    let width = varint_len(len);
+    for i in 0..width {
+        let byte = (len as u8 & 0x7f) | if i + 1 < width { 0x80 } else { 0 };
+        out[i] = byte;
+        // The same bytes in reverse order after the element.
+        out[width + element.len() + width - 1 - i] = byte;
+        len >>= 7;
+    }
+    out[width..width + element.len()].copy_from_slice(element);
+}
+
 /// The element starting at `offset`, and the offset after it.
 fn element_at(data: &[u8], offset: usize) -> (&[u8], usize) {
     let mut at = offset;
@@ -139,101 +179,206 @@ fn count_elements(data: &[u8]) -> usize {
     count
 }
 
-/// One chunk: a run of encoded elements.
+/// Redis's `MIN_COMPRESS_BYTES`: a chunk whose run is shorter is never
+/// compressed.
+pub(crate) const MIN_COMPRESS_BYTES: usize = 48;
+
+/// Redis's `MIN_COMPRESS_IMPROVE`: a chunk stays raw unless compression
+/// saves at least this many bytes.
+pub(crate) const MIN_COMPRESS_IMPROVE: usize = 8;
+
+/// One chunk: a run of encoded elements, raw or LZF-compressed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ListChunk {
-    data: Vec<u8>,
+    /// Raw: the run is `buf[head..]`; the bytes before `head` are room
+    /// left by pops at the front and used by pushes there, so neither
+    /// moves the rest of the run. Compressed: the run's LZF form (`head`
+    /// is 0).
+    buf: Vec<u8>,
+    head: usize,
     count: usize,
+    /// The run's length, when `buf` holds it compressed.
+    lzf_len: Option<usize>,
+    /// Compression was tried on this raw run and did not pay: not tried
+    /// again until the chunk changes.
+    incompressible: bool,
 }
 
 impl ListChunk {
     fn from_run(data: Vec<u8>) -> ListChunk {
         let count = count_elements(&data);
-        ListChunk { data, count }
+        ListChunk {
+            buf: data,
+            count,
+            ..ListChunk::default()
+        }
     }
 
     fn heap_bytes(&self) -> usize {
-        self.data.capacity()
+        self.buf.capacity()
     }
 
-    /// Makes room for `needed` more bytes, growing by at least half the run
-    /// (amortised) without passing `cap` unless the element needs it.
+    fn is_compressed(&self) -> bool {
+        self.lzf_len.is_some()
+    }
+
+    /// The raw run (the chunk must not be compressed).
+    fn run(&self) -> &[u8] {
+        debug_assert!(!self.is_compressed(), "a compressed chunk read raw");
+        &self.buf[self.head..]
+    }
+
+    /// Length of the run, compressed or not.
+    fn run_len(&self) -> usize {
+        self.lzf_len.unwrap_or(self.buf.len() - self.head)
+    }
+
+    /// The run, decompressed when it is compressed (Redis's
+    /// `quicklistDecompressNodeForUse`, without touching the chunk, which
+    /// may be shared with a frozen view).
+    fn raw(&self) -> Cow<'_, [u8]> {
+        match self.lzf_len {
+            None => Cow::Borrowed(self.run()),
+            Some(len) => {
+                let mut out = Vec::with_capacity(len);
+                lzf::decompress(&self.buf, &mut out, len)
+                    .expect("a list chunk compressed here decompresses");
+                Cow::Owned(out)
+            }
+        }
+    }
+
+    /// The raw form of a compressed chunk (an exact-size buffer).
+    fn decompressed(&self) -> ListChunk {
+        ListChunk {
+            buf: self.raw().into_owned(),
+            count: self.count,
+            ..ListChunk::default()
+        }
+    }
+
+    /// The compressed form of a raw chunk, if it is big enough and
+    /// compression saves at least [`MIN_COMPRESS_IMPROVE`] bytes (Redis's
+    /// `__quicklistCompressNode`).
+    fn compressed(&self) -> Option<ListChunk> {
+        let run = self.run();
+        if run.len() < MIN_COMPRESS_BYTES {
+            return None;
+        }
+        COMPRESS_SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let size = lzf::compress(run, &mut scratch, run.len())?;
+            (size + MIN_COMPRESS_IMPROVE < run.len()).then(|| ListChunk {
+                buf: scratch.as_slice().to_vec(),
+                head: 0,
+                count: self.count,
+                lzf_len: Some(run.len()),
+                incompressible: false,
+            })
+        })
+    }
+
+    /// Makes room for `needed` more bytes at the back, growing by at least
+    /// half the run (amortised) without passing `cap` unless the element
+    /// needs it.
     fn reserve(&mut self, needed: usize, cap: usize) {
-        if self.data.len() + needed > self.data.capacity() {
-            let grow = needed.max((self.data.len() / 2).min(cap.saturating_sub(self.data.len())));
-            self.data.reserve_exact(grow);
+        if self.buf.len() + needed > self.buf.capacity() {
+            let len = self.run_len();
+            let grow = needed.max((len / 2).min(cap.saturating_sub(len)));
+            self.buf.reserve_exact(grow);
         }
     }
 
     fn push_back(&mut self, element: &[u8], cap: usize) {
         self.reserve(encoded_len(element.len()), cap);
-        push_element(&mut self.data, element);
+        push_element(&mut self.buf, element);
         self.count += 1;
     }
 
     fn push_front(&mut self, element: &[u8], cap: usize) {
-        let mut encoded = Vec::with_capacity(encoded_len(element.len()));
-        push_element(&mut encoded, element);
-        self.reserve(encoded.len(), cap);
-        self.data.splice(0..0, encoded);
+        let size = encoded_len(element.len());
+        if self.head < size {
+            // Move the run back, leaving room in front for this element
+            // and about half the run more (amortised O(1) per push).
+            let len = self.run_len();
+            let room = size + (len / 2).min(cap.saturating_sub(len + size));
+            let mut buf = Vec::with_capacity(room + len);
+            buf.resize(room, 0);
+            buf.extend_from_slice(self.run());
+            self.buf = buf;
+            self.head = room;
+        }
+        let start = self.head - size;
+        write_element(&mut self.buf[start..self.head], element);
+        self.head = start;
         self.count += 1;
     }
 
     fn pop_front(&mut self) -> Bytes {
-        let (element, end) = element_at(&self.data, 0);
+        let (element, end) = element_at(self.run(), 0);
         let element = Bytes::copy_from_slice(element);
-        self.data.drain(..end);
+        self.head += end;
         self.count -= 1;
         self.shrink();
         element
     }
 
     fn pop_back(&mut self) -> Bytes {
-        let (element, start) = element_before(&self.data, self.data.len());
+        let (element, start) = element_before(self.run(), self.run_len());
         let element = Bytes::copy_from_slice(element);
-        self.data.truncate(start);
+        self.buf.truncate(self.head + start);
         self.count -= 1;
         self.shrink();
         element
     }
 
-    /// Gives memory back once most of the run is gone.
+    /// Gives memory back once most of the buffer is unused.
     fn shrink(&mut self) {
-        if self.data.capacity() > 64 && self.data.len() < self.data.capacity() / 4 {
-            self.data.shrink_to(self.data.len() * 2);
+        if self.count == 0 {
+            self.buf = Vec::new();
+            self.head = 0;
+        } else if self.buf.capacity() > 64 && self.run_len() < self.buf.capacity() / 4 {
+            let mut buf = Vec::with_capacity(self.run_len() * 2);
+            buf.extend_from_slice(self.run());
+            self.buf = buf;
+            self.head = 0;
         }
     }
 
-    /// Offsets (start, end) of element `index` (`index < count`), walking
-    /// from the nearer end.
+    /// Replaces bytes `range` of the run (offsets into the run).
+    fn splice_run(&mut self, range: std::ops::Range<usize>, bytes: Vec<u8>) {
+        let at = self.head;
+        self.buf.splice(at + range.start..at + range.end, bytes);
+    }
+
+    /// Offsets (start, end) of element `index` (`index < count`) in the
+    /// run, walking from the nearer end.
     fn locate(&self, index: usize) -> (usize, usize) {
+        let run = self.run();
         if index < self.count / 2 {
             let mut at = 0;
             for _ in 0..index {
-                at = element_at(&self.data, at).1;
+                at = element_at(run, at).1;
             }
-            (at, element_at(&self.data, at).1)
+            (at, element_at(run, at).1)
         } else {
-            let mut end = self.data.len();
+            let mut end = run.len();
             for _ in 0..self.count - 1 - index {
-                end = element_before(&self.data, end).1;
+                end = element_before(run, end).1;
             }
-            (element_before(&self.data, end).1, end)
+            (element_before(run, end).1, end)
         }
-    }
-
-    fn get(&self, index: usize) -> &[u8] {
-        let (start, _) = self.locate(index);
-        element_at(&self.data, start).0
     }
 
     fn iter(&self) -> ChunkIter<'_> {
-        ChunkIter {
-            data: &self.data,
-            front: 0,
-            back: self.data.len(),
-        }
+        run_iter(self.run())
     }
+}
+
+thread_local! {
+    /// Where chunks are compressed before the result is copied out at its
+    /// exact size.
+    static COMPRESS_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The elements of a run, from either end.
@@ -283,6 +428,10 @@ pub(crate) struct BigList {
     len: usize,
     /// Heap bytes of all chunks, kept up to date so accounting is O(1).
     bytes: usize,
+    /// `list-compress-depth` of this list: chunks more than this many
+    /// from either end are compressed (0: none). Fixed when the list is
+    /// created, as Redis's `quicklistSetOptions` at list creation.
+    depth: usize,
 }
 
 /// The chunk byte cap under `fill` (how far a chunk's buffer may grow
@@ -296,14 +445,26 @@ fn chunk_cap(fill: i64) -> usize {
     }
 }
 
+/// Chunks removed from a list by `LTRIM` (or a counted pop), to be freed
+/// by the caller, in the background when there are many elements.
+#[derive(Debug, Default)]
+pub(crate) struct DroppedChunks {
+    pub(crate) chunks: Vec<Arc<ListChunk>>,
+    /// Elements in them.
+    pub(crate) elements: usize,
+}
+
 impl BigList {
-    pub(crate) fn new() -> BigList {
-        BigList::default()
+    pub(crate) fn new(depth: usize) -> BigList {
+        BigList {
+            depth,
+            ..BigList::default()
+        }
     }
 
     /// A list of one chunk holding the run `data` (a packed list).
-    pub(crate) fn from_run(data: &[u8]) -> BigList {
-        let mut list = BigList::new();
+    pub(crate) fn from_run(data: &[u8], depth: usize) -> BigList {
+        let mut list = BigList::new(depth);
         if !data.is_empty() {
             let chunk = ListChunk::from_run(data.to_vec());
             list.len = chunk.count;
@@ -328,32 +489,106 @@ impl BigList {
     /// [`placement`]).
     pub(crate) fn may_pack(&self) -> bool {
         self.chunks.len() <= 1
-            && self.chunks.front().map_or(0, |c| c.data.len()) * 2 <= INLINE_MAX_BYTES
+            && self.chunks.front().map_or(0, |c| c.run_len()) * 2 <= INLINE_MAX_BYTES
     }
 
     /// The run of a list that fits one chunk, to pack it inline again.
-    fn single_run(&self) -> Option<&[u8]> {
+    fn single_run(&self) -> Option<Cow<'_, [u8]>> {
         match self.chunks.len() {
-            0 => Some(&[]),
-            1 => Some(&self.chunks[0].data),
+            0 => Some(Cow::Borrowed(&[])),
+            1 => Some(self.chunks[0].raw()),
             _ => None,
         }
     }
 
-    /// Runs `change` on chunk `index` (copied first if a frozen view shares
-    /// it), keeping the byte count in step.
+    /// Puts `chunk` in place of chunk `index` (a frozen view sharing the
+    /// old one keeps it).
+    fn replace_chunk(&mut self, index: usize, chunk: ListChunk) {
+        self.bytes = self.bytes + chunk.heap_bytes() - self.chunks[index].heap_bytes();
+        self.chunks[index] = Arc::new(chunk);
+    }
+
+    /// Makes chunk `index` raw if it is compressed.
+    fn decompress_chunk(&mut self, index: usize) {
+        if self.chunks[index].is_compressed() {
+            let raw = self.chunks[index].decompressed();
+            self.replace_chunk(index, raw);
+        }
+    }
+
+    /// Compresses chunk `index` if it is raw and compression pays;
+    /// remembers when it does not, so that it is not tried again until the
+    /// chunk changes.
+    fn compress_chunk(&mut self, index: usize) {
+        let chunk = &self.chunks[index];
+        if chunk.is_compressed() || chunk.incompressible {
+            return;
+        }
+        match chunk.compressed() {
+            Some(compressed) => self.replace_chunk(index, compressed),
+            None => {
+                if let Some(chunk) = Arc::get_mut(&mut self.chunks[index]) {
+                    chunk.incompressible = true;
+                }
+            }
+        }
+    }
+
+    /// Redis's `__quicklistCompress` after a write that touched chunk
+    /// `touched`: the `depth` chunks at each end are raw, the first chunk
+    /// past them at each end is compressed (it may just have been pushed
+    /// inward), and so is the touched chunk if it is interior. Chunks not
+    /// touched keep their state, so a `CONFIG SET` takes effect chunk by
+    /// chunk as the list is written (for lists created after it).
+    fn settle(&mut self, touched: Option<usize>) {
+        let depth = self.depth;
+        let n = self.chunks.len();
+        if depth == 0 || n == 0 {
+            return;
+        }
+        for i in 0..depth.min(n) {
+            self.decompress_chunk(i);
+            self.decompress_chunk(n - 1 - i);
+        }
+        if n <= 2 * depth {
+            return;
+        }
+        self.compress_chunk(depth);
+        self.compress_chunk(n - 1 - depth);
+        if let Some(index) = touched.filter(|&i| i >= depth && i < n - depth) {
+            self.compress_chunk(index);
+        }
+    }
+
+    /// [`BigList::settle`] for every chunk (after a rebuild).
+    fn settle_all(&mut self) {
+        self.settle(None);
+        let n = self.chunks.len();
+        if self.depth > 0 && n > 2 * self.depth {
+            for index in self.depth..n - self.depth {
+                self.compress_chunk(index);
+            }
+        }
+    }
+
+    /// Runs `change` on chunk `index`, raw (decompressed first, copied
+    /// first if a frozen view shares it), keeping the byte count in step.
     fn change_chunk<R>(&mut self, index: usize, change: impl FnOnce(&mut ListChunk) -> R) -> R {
+        self.decompress_chunk(index);
+        // Measured before `make_mut`: the copy of a shared chunk has its
+        // own capacity.
+        let before = self.chunks[index].heap_bytes();
         let chunk = Arc::make_mut(&mut self.chunks[index]);
-        let before = chunk.heap_bytes();
+        chunk.incompressible = false;
         let result = change(chunk);
         self.bytes = self.bytes + chunk.heap_bytes() - before;
         result
     }
 
-    fn remove_chunk(&mut self, index: usize) {
-        if let Some(chunk) = self.chunks.remove(index) {
-            self.bytes -= chunk.heap_bytes();
-        }
+    fn remove_chunk(&mut self, index: usize) -> Option<Arc<ListChunk>> {
+        let chunk = self.chunks.remove(index)?;
+        self.bytes -= chunk.heap_bytes();
+        Some(chunk)
     }
 
     fn insert_chunk(&mut self, index: usize, chunk: ListChunk) {
@@ -372,7 +607,7 @@ impl BigList {
         let fits = self
             .chunks
             .get(index)
-            .is_some_and(|c| chunk_fits(fill, c.count + 1, c.data.len() + size));
+            .is_some_and(|c| chunk_fits(fill, c.count + 1, c.run_len() + size));
         if fits {
             self.change_chunk(index, |chunk| match end {
                 End::Left => chunk.push_front(element, cap),
@@ -386,6 +621,7 @@ impl BigList {
                 End::Right => self.chunks.len(),
             };
             self.insert_chunk(at, chunk);
+            self.settle(None);
         }
         self.len += 1;
     }
@@ -408,15 +644,18 @@ impl BigList {
         });
         if empty {
             self.remove_chunk(index);
+            self.settle(None);
         }
         self.len -= 1;
         Some(element)
     }
 
     /// Removes `front` elements from the head and `back` from the tail
-    /// (`LTRIM`): whole chunks are dropped, at most one chunk per end is
-    /// edited, so the work is O(chunks), not O(elements).
-    pub(crate) fn drop_ends(&mut self, front: usize, back: usize) {
+    /// (`LTRIM`, counted pops): whole chunks are taken out and returned
+    /// for the caller to free (see [`DroppedChunks`]), at most one chunk
+    /// per end is edited, so the work here is O(chunks), not O(elements).
+    pub(crate) fn drop_ends(&mut self, front: usize, back: usize) -> DroppedChunks {
+        let mut dropped = DroppedChunks::default();
         for (end, mut left) in [(End::Left, front), (End::Right, back)] {
             while left > 0 && self.len > 0 {
                 let index = match end {
@@ -425,15 +664,19 @@ impl BigList {
                 };
                 let count = self.chunks[index].count;
                 if count <= left {
-                    self.remove_chunk(index);
+                    let chunk = self.remove_chunk(index).expect("index in range");
                     self.len -= count;
                     left -= count;
+                    dropped.elements += count;
+                    dropped.chunks.push(chunk);
                 } else {
                     self.pop(end);
                     left -= 1;
                 }
             }
         }
+        self.settle(None);
+        dropped
     }
 
     /// The chunk holding element `index` (`index < len`) and the index
@@ -459,10 +702,15 @@ impl BigList {
         unreachable!("index {index} below len {}", self.len)
     }
 
-    /// Element `index` (`index < len`).
-    pub(crate) fn get(&self, index: usize) -> &[u8] {
+    /// Element `index` (`index < len`): borrowed from a raw chunk, copied
+    /// out of a compressed one.
+    pub(crate) fn get(&self, index: usize) -> Cow<'_, [u8]> {
         let (chunk, inner) = self.find(index);
-        self.chunks[chunk].get(inner)
+        let chunk = &self.chunks[chunk];
+        match chunk.raw() {
+            Cow::Borrowed(run) => Cow::Borrowed(ListChunk::get_in(run, chunk.count, inner)),
+            Cow::Owned(run) => Cow::Owned(ListChunk::get_in(&run, chunk.count, inner).to_vec()),
+        }
     }
 
     /// Replaces element `index` (`index < len`), splitting its chunk when
@@ -473,7 +721,7 @@ impl BigList {
         push_element(&mut encoded, element);
         self.change_chunk(chunk, |c| {
             let (start, end) = c.locate(inner);
-            c.data.splice(start..end, encoded);
+            c.splice_run(start..end, encoded);
         });
         self.split_if_needed(chunk, fill);
     }
@@ -492,94 +740,115 @@ impl BigList {
         push_element(&mut encoded, element);
         self.change_chunk(chunk, |c| {
             let (start, _) = c.locate(inner);
-            c.data.splice(start..start, encoded);
+            c.splice_run(start..start, encoded);
             c.count += 1;
         });
         self.len += 1;
         self.split_if_needed(chunk, fill);
     }
 
-    /// Splits chunk `index` in halves (repeatedly) while it is over the
-    /// limit.
+    /// Splits chunk `index` (raw, just changed) if it is over the limit,
+    /// then settles compression around it or its pieces.
     fn split_if_needed(&mut self, index: usize, fill: i64) {
-        let chunk = &self.chunks[index];
-        if chunk_fits(fill, chunk.count, chunk.data.len()) {
-            return;
+        let made = self.split(index, fill);
+        for offset in 0..made {
+            self.settle(Some(index + offset));
         }
-        let elements: Vec<&[u8]> = chunk.iter().collect();
+    }
+
+    /// Splits chunk `index` (raw) in pieces within the limit; how many
+    /// chunks it is now (1 when it fitted).
+    fn split(&mut self, index: usize, fill: i64) -> usize {
+        let chunk = &self.chunks[index];
+        if chunk_fits(fill, chunk.count, chunk.run_len()) {
+            return 1;
+        }
         let mut pieces = Vec::new();
         let mut current = ListChunk::default();
-        for element in elements {
+        for element in chunk.iter() {
             let size = encoded_len(element.len());
-            if current.count > 0 && !chunk_fits(fill, current.count + 1, current.data.len() + size)
-            {
+            if current.count > 0 && !chunk_fits(fill, current.count + 1, current.buf.len() + size) {
                 pieces.push(std::mem::take(&mut current));
             }
-            push_element(&mut current.data, element);
+            push_element(&mut current.buf, element);
             current.count += 1;
         }
         pieces.push(current);
         self.remove_chunk(index);
+        let made = pieces.len();
         for (offset, mut piece) in pieces.into_iter().enumerate() {
-            piece.data.shrink_to_fit();
+            piece.buf.shrink_to_fit();
             self.insert_chunk(index + offset, piece);
         }
+        made
     }
 
-    /// Every element, front to back.
-    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
-        self.chunks.iter().flat_map(|c| c.iter())
+    /// The runs of the chunks, front to back, decompressed as needed.
+    pub(crate) fn runs(&self) -> impl DoubleEndedIterator<Item = Cow<'_, [u8]>> {
+        self.chunks.iter().map(|c| c.raw())
     }
 
     /// Rebuilds the list from `keep` (which elements stay, by index): used
-    /// by `LREM` and `LTRIM`. Chunks with nothing removed stay shared;
-    /// neighbours that fit together are merged.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(usize, &[u8]) -> bool, fill: i64) {
+    /// by `LREM`. Chunks with nothing removed stay shared (and compressed
+    /// if they were); neighbours that fit together are merged.
+    /// Returns the replaced chunks, for the caller to free.
+    pub(crate) fn retain(
+        &mut self,
+        mut keep: impl FnMut(usize, &[u8]) -> bool,
+        fill: i64,
+    ) -> DroppedChunks {
+        let mut dropped = DroppedChunks::default();
         let old = std::mem::take(&mut self.chunks);
         self.bytes = 0;
         self.len = 0;
         let mut index = 0;
         let mut pending: Option<ListChunk> = None;
         for chunk in old {
-            let flags: Vec<bool> = chunk
-                .iter()
+            let run = chunk.raw();
+            let flags: Vec<bool> = run_iter(&run)
                 .enumerate()
                 .map(|(i, e)| keep(index + i, e))
                 .collect();
             index += chunk.count;
             if flags.iter().all(|&k| k) && pending.is_none() {
+                drop(run);
                 self.len += chunk.count;
                 self.bytes += chunk.heap_bytes();
                 self.chunks.push_back(chunk);
                 continue;
             }
             let mut built = pending.take().unwrap_or_default();
-            for (element, _) in chunk.iter().zip(&flags).filter(|(_, k)| **k) {
-                push_element(&mut built.data, element);
+            for (element, _) in run_iter(&run).zip(&flags).filter(|(_, k)| **k) {
+                push_element(&mut built.buf, element);
                 built.count += 1;
             }
             // Keep merging while the next chunk might fit; flush a chunk
             // past half the limit.
-            if built.count > 0 && !chunk_fits(fill, built.count * 2, built.data.len() * 2) {
+            if built.count > 0 && !chunk_fits(fill, built.count * 2, built.buf.len() * 2) {
                 self.flush_built(built, fill);
             } else {
                 pending = Some(built);
             }
+            drop(run);
+            dropped.elements += chunk.count;
+            dropped.chunks.push(chunk);
         }
         if let Some(built) = pending {
             self.flush_built(built, fill);
         }
+        self.settle_all();
+        dropped
     }
 
     fn flush_built(&mut self, mut built: ListChunk, fill: i64) {
         if built.count == 0 {
             return;
         }
-        built.data.shrink_to_fit();
+        built.buf.shrink_to_fit();
         self.len += built.count;
         let at = self.chunks.len();
         self.insert_chunk(at, built);
-        self.split_if_needed(at, fill);
+        self.split(at, fill);
     }
 
     /// A frozen, copy-on-write view (O(chunks)).
@@ -624,16 +893,18 @@ impl<'a> ListRef<'a> {
         }
     }
 
-    /// Element `index` (`index < len`).
-    pub(crate) fn get(self, index: usize) -> &'a [u8] {
+    /// Element `index` (`index < len`): borrowed, or copied out of a
+    /// compressed chunk.
+    pub(crate) fn get(self, index: usize) -> Cow<'a, [u8]> {
         match self {
-            ListRef::Packed(run, count) => ListChunk::get_in(run, count, index),
+            ListRef::Packed(run, count) => Cow::Borrowed(ListChunk::get_in(run, count, index)),
             ListRef::Big(list) => list.get(index),
         }
     }
 
-    /// Elements `start..=stop` (in range), front to back, to `visit`.
-    pub(crate) fn range(self, start: usize, stop: usize, mut visit: impl FnMut(&'a [u8])) {
+    /// Elements `start..=stop` (in range), front to back, to `visit`
+    /// (compressed chunks are decompressed one at a time for it).
+    pub(crate) fn range(self, start: usize, stop: usize, mut visit: impl FnMut(&[u8])) {
         let take = stop + 1 - start;
         match self {
             ListRef::Packed(run, _) => run_iter(run).skip(start).take(take).for_each(visit),
@@ -642,7 +913,8 @@ impl<'a> ListRef<'a> {
                 let mut left = take;
                 let mut skip = inner;
                 while left > 0 {
-                    for element in list.chunks[chunk].iter().skip(skip).take(left) {
+                    let run = list.chunks[chunk].raw();
+                    for element in run_iter(&run).skip(skip).take(left) {
                         visit(element);
                         left -= 1;
                     }
@@ -655,21 +927,31 @@ impl<'a> ListRef<'a> {
 
     /// Every element front to back (`forward`) or back to front, with its
     /// index, until `visit` returns false.
-    pub(crate) fn walk(self, forward: bool, mut visit: impl FnMut(usize, &'a [u8]) -> bool) {
+    pub(crate) fn walk(self, forward: bool, mut visit: impl FnMut(usize, &[u8]) -> bool) {
         let len = self.len();
-        let mut go = |iter: &mut dyn Iterator<Item = &'a [u8]>| {
-            for (i, element) in iter.enumerate() {
+        let mut i = 0;
+        let mut go = |run: &[u8]| {
+            let mut step = |element: &[u8]| {
                 let index = if forward { i } else { len - 1 - i };
-                if !visit(index, element) {
-                    return;
-                }
+                i += 1;
+                visit(index, element)
+            };
+            if forward {
+                run_iter(run).all(&mut step)
+            } else {
+                run_iter(run).rev().all(&mut step)
             }
         };
         match (self, forward) {
-            (ListRef::Packed(run, _), true) => go(&mut run_iter(run)),
-            (ListRef::Packed(run, _), false) => go(&mut run_iter(run).rev()),
-            (ListRef::Big(list), true) => go(&mut list.iter()),
-            (ListRef::Big(list), false) => go(&mut list.iter().rev()),
+            (ListRef::Packed(run, _), _) => {
+                go(run);
+            }
+            (ListRef::Big(list), true) => {
+                let _ = list.runs().all(|run| go(&run));
+            }
+            (ListRef::Big(list), false) => {
+                let _ = list.runs().rev().all(|run| go(&run));
+            }
         }
     }
 }
@@ -786,7 +1068,11 @@ impl ListValue {
     pub fn for_each(&self, mut visit: impl FnMut(&[u8])) {
         match &self.0 {
             Repr::Elements(elements) => elements.iter().for_each(|e| visit(e)),
-            Repr::Frozen(frozen) => frozen.chunks.iter().flat_map(|c| c.iter()).for_each(visit),
+            Repr::Frozen(frozen) => {
+                for chunk in &frozen.chunks {
+                    run_iter(&chunk.raw()).for_each(&mut visit);
+                }
+            }
         }
     }
 
@@ -846,7 +1132,12 @@ mod tests {
     }
 
     fn contents(list: &BigList) -> Vec<Vec<u8>> {
-        list.iter().map(<[u8]>::to_vec).collect()
+        let mut out = Vec::new();
+        ListRef::Big(list).walk(true, |_, e| {
+            out.push(e.to_vec());
+            true
+        });
+        out
     }
 
     #[test]
@@ -869,7 +1160,7 @@ mod tests {
 
     #[test]
     fn pushes_and_pops_at_both_ends_keep_chunks_bounded() {
-        let mut list = BigList::new();
+        let mut list = BigList::new(0);
         let mut model = VecDeque::new();
         for i in 0..20_000 {
             if i % 3 == 0 {
@@ -882,9 +1173,9 @@ mod tests {
         }
         assert_eq!(list.len(), model.len());
         assert!(list.chunks.len() > 10);
-        assert!(list.chunks.iter().all(|c| c.data.len() <= 8192));
+        assert!(list.chunks.iter().all(|c| c.run_len() <= 8192));
         for index in [0, 1, 777, 10_000, 19_999] {
-            assert_eq!(list.get(index), &model[index][..]);
+            assert_eq!(&*list.get(index), &model[index][..]);
         }
         for _ in 0..5_000 {
             assert_eq!(list.pop(End::Left).unwrap(), model.pop_front().unwrap());
@@ -895,20 +1186,20 @@ mod tests {
 
     #[test]
     fn positive_fill_caps_the_count_per_chunk() {
-        let mut list = BigList::new();
+        let mut list = BigList::new(0);
         for i in 0..100 {
             list.push(End::Right, &item(i), 4);
         }
         assert_eq!(list.chunks.len(), 25);
         list.insert_at(50, b"mid", 4);
         assert!(list.chunks.iter().all(|c| c.count <= 4));
-        assert_eq!(list.get(50), b"mid");
-        assert_eq!(list.get(51), b"e50");
+        assert_eq!(&*list.get(50), b"mid");
+        assert_eq!(&*list.get(51), b"e50");
     }
 
     #[test]
     fn set_and_insert_split_overflowing_chunks() {
-        let mut list = BigList::new();
+        let mut list = BigList::new(0);
         for i in 0..2000 {
             list.push(End::Right, &item(i), -1);
         }
@@ -918,16 +1209,16 @@ mod tests {
         assert!(
             list.chunks
                 .iter()
-                .all(|c| c.count == 1 || c.data.len() <= 4096)
+                .all(|c| c.count == 1 || c.run_len() <= 4096)
         );
-        assert_eq!(list.get(1001), &big[..]);
-        assert_eq!(list.get(500), &big[..]);
+        assert_eq!(&*list.get(1001), &big[..]);
+        assert_eq!(&*list.get(500), &big[..]);
         assert_eq!(list.len(), 2001);
     }
 
     #[test]
     fn drop_ends_removes_whole_chunks_and_keeps_the_middle() {
-        let mut list = BigList::new();
+        let mut list = BigList::new(0);
         for i in 0..10_000 {
             list.push(End::Right, &item(i), -2);
         }
@@ -935,14 +1226,14 @@ mod tests {
         assert_eq!(list.len(), 4_000);
         let expected: Vec<Vec<u8>> = (3_001..7_001).map(item).collect();
         assert_eq!(contents(&list), expected);
-        assert_eq!(list.get(0), b"e3001");
+        assert_eq!(&*list.get(0), b"e3001");
         list.drop_ends(4_000, 0);
         assert_eq!((list.len(), list.chunks.len(), list.bytes), (0, 0, 0));
     }
 
     #[test]
     fn retain_keeps_order_merges_and_shares_untouched_chunks() {
-        let mut list = BigList::new();
+        let mut list = BigList::new(0);
         for i in 0..10_000 {
             list.push(End::Right, &item(i), -2);
         }
@@ -965,7 +1256,7 @@ mod tests {
 
     #[test]
     fn frozen_views_do_not_see_later_writes_and_writes_copy_one_chunk() {
-        let mut list = BigList::new();
+        let mut list = BigList::new(0);
         for i in 0..50_000 {
             list.push(End::Right, &item(i), -2);
         }
@@ -998,5 +1289,272 @@ mod tests {
         assert_eq!(commands[2].len(), 2 + 2);
         assert_eq!(commands[0][0], b"RPUSH");
         assert_eq!(commands[3][0], b"PEXPIREAT");
+    }
+}
+
+#[cfg(test)]
+mod compression_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Elements that compress well once a chunk holds a few of them.
+    fn event(n: u32) -> Vec<u8> {
+        format!("user:event:{n}").into_bytes()
+    }
+
+    fn contents(list: &BigList) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        ListRef::Big(list).walk(true, |_, e| {
+            out.push(e.to_vec());
+            true
+        });
+        out
+    }
+
+    /// The `depth` chunks at each end are raw; every chunk further in is
+    /// compressed unless compression does not pay for it; counts and
+    /// byte totals agree with the chunks.
+    fn assert_compression_state(list: &BigList) {
+        let n = list.chunks.len();
+        let depth = list.depth;
+        for (i, chunk) in list.chunks.iter().enumerate() {
+            let interior = depth > 0 && i >= depth && i + depth < n;
+            if interior {
+                assert!(
+                    chunk.is_compressed() || chunk.compressed().is_none(),
+                    "interior chunk {i} of {n} (depth {depth}) is raw but compressible"
+                );
+            } else {
+                assert!(!chunk.is_compressed(), "end chunk {i} of {n} is compressed");
+            }
+            assert_eq!(count_elements(&chunk.raw()), chunk.count);
+        }
+        assert_eq!(list.chunks.iter().map(|c| c.count).sum::<usize>(), list.len);
+        assert_eq!(
+            list.chunks.iter().map(|c| c.heap_bytes()).sum::<usize>(),
+            list.bytes
+        );
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(bool, u32, u8),
+        Pop(bool, u8),
+        Insert(usize, u32),
+        Set(usize, u32),
+        Trim(usize, usize),
+        Remove(u32),
+        Freeze,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (any::<bool>(), 0u32..1000, 1u8..60).prop_map(|(l, n, k)| Op::Push(l, n, k)),
+            2 => (any::<bool>(), 1u8..30).prop_map(|(l, k)| Op::Pop(l, k)),
+            2 => (any::<usize>(), 0u32..1000).prop_map(|(i, n)| Op::Insert(i, n)),
+            2 => (any::<usize>(), 0u32..1000).prop_map(|(i, n)| Op::Set(i, n)),
+            1 => (0usize..20, 0usize..20).prop_map(|(a, b)| Op::Trim(a, b)),
+            1 => (0u32..10).prop_map(Op::Remove),
+            1 => Just(Op::Freeze),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Random writes at depth 1..=3 against a `VecDeque` model, with
+        /// the compressed state checked after each, and frozen views
+        /// checked against the model as it was when they were taken.
+        #[test]
+        fn compressed_lists_match_a_model(
+            depth in 1usize..=3,
+            fill in prop_oneof![Just(8i64), Just(16), Just(-1)],
+            ops in proptest::collection::vec(op(), 1..80),
+        ) {
+            let mut list = BigList::new(depth);
+            let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+            let mut frozen: Vec<(FrozenList, Vec<Vec<u8>>)> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Push(left, n, k) => {
+                        for j in 0..u32::from(k) {
+                            let e = event(n + j);
+                            if left {
+                                list.push(End::Left, &e, fill);
+                                model.push_front(e);
+                            } else {
+                                list.push(End::Right, &e, fill);
+                                model.push_back(e);
+                            }
+                        }
+                    }
+                    Op::Pop(left, k) => {
+                        for _ in 0..k {
+                            let (got, want) = if left {
+                                (list.pop(End::Left), model.pop_front())
+                            } else {
+                                (list.pop(End::Right), model.pop_back())
+                            };
+                            prop_assert_eq!(got.map(|b| b.to_vec()), want);
+                        }
+                    }
+                    Op::Insert(i, n) => {
+                        let at = i % (model.len() + 1);
+                        list.insert_at(at, &event(n), fill);
+                        model.insert(at, event(n));
+                    }
+                    Op::Set(i, n) if !model.is_empty() => {
+                        let at = i % model.len();
+                        // Sometimes much longer, to split a chunk.
+                        let e = if n % 7 == 0 { event(n).repeat(20) } else { event(n) };
+                        list.set(at, &e, fill);
+                        model[at] = e;
+                    }
+                    Op::Set(..) => {}
+                    Op::Trim(front, back) => {
+                        let front = front.min(model.len());
+                        let back = back.min(model.len() - front);
+                        let dropped = list.drop_ends(front, back);
+                        prop_assert!(dropped.elements <= front + back);
+                        model.drain(..front);
+                        model.truncate(model.len() - back);
+                    }
+                    Op::Remove(last_digit) => {
+                        let digit = b'0' + last_digit as u8;
+                        let dropped = list.retain(|_, e| e.last() != Some(&digit), fill);
+                        prop_assert!(dropped.chunks.len() <= list.chunks.len() + dropped.chunks.len());
+                        model.retain(|e| e.last() != Some(&digit));
+                    }
+                    Op::Freeze => frozen.push((list.freeze(), Vec::from(model.clone()))),
+                }
+                assert_compression_state(&list);
+                prop_assert_eq!(list.len(), model.len());
+            }
+            prop_assert_eq!(contents(&list), Vec::from(model.clone()));
+            for index in [0, model.len() / 3, model.len() / 2, model.len().saturating_sub(1)] {
+                if index < model.len() {
+                    prop_assert_eq!(&*list.get(index), &model[index][..]);
+                    let mut ranged = Vec::new();
+                    ListRef::Big(&list).range(index, model.len() - 1, |e| ranged.push(e.to_vec()));
+                    prop_assert_eq!(&ranged[..], &Vec::from(model.clone())[index..]);
+                }
+            }
+            for (view, then) in frozen {
+                prop_assert_eq!(ListValue::from_frozen(view).to_vec(), then);
+            }
+        }
+    }
+
+    #[test]
+    fn interior_chunks_are_compressed_and_the_ends_stay_raw() {
+        let mut list = BigList::new(1);
+        for n in 0..50_000 {
+            list.push(End::Right, &event(n), -2);
+        }
+        let n = list.chunks.len();
+        assert!(n > 50, "{n} chunks");
+        assert!(!list.chunks[0].is_compressed() && !list.chunks[n - 1].is_compressed());
+        assert!(
+            list.chunks
+                .iter()
+                .skip(1)
+                .take(n - 2)
+                .all(|c| c.is_compressed())
+        );
+        assert_compression_state(&list);
+        // Compressed chunks hold the elements at a fraction of the bytes.
+        let mut plain = BigList::new(0);
+        for n in 0..50_000 {
+            plain.push(End::Right, &event(n), -2);
+        }
+        assert!(
+            list.memory_bytes() * 3 < plain.memory_bytes(),
+            "{} vs {}",
+            list.memory_bytes(),
+            plain.memory_bytes()
+        );
+        assert_eq!(&*list.get(25_000), b"user:event:25000");
+        // Pops at both ends decompress the next chunk in as they reach it.
+        for n in 0..20_000 {
+            assert_eq!(list.pop(End::Left).unwrap(), event(n));
+            assert_eq!(list.pop(End::Right).unwrap(), event(49_999 - n));
+        }
+        assert_compression_state(&list);
+    }
+
+    #[test]
+    fn a_write_inside_leaves_a_frozen_view_its_chunk_and_recompresses() {
+        let mut list = BigList::new(2);
+        for n in 0..20_000 {
+            list.push(End::Right, &event(n), -2);
+        }
+        let frozen = list.freeze();
+        let (chunk, _) = list.find(10_000);
+        let before = Arc::clone(&list.chunks[chunk]);
+        assert!(before.is_compressed());
+        list.set(10_000, b"changed", -2);
+        assert!(
+            list.chunks[chunk].is_compressed(),
+            "compressed again after the write"
+        );
+        assert!(!Arc::ptr_eq(&before, &list.chunks[chunk]));
+        assert!(
+            Arc::ptr_eq(&before, &frozen.chunks[chunk]),
+            "the view keeps its chunk"
+        );
+        assert_eq!(&*list.get(10_000), b"changed");
+        assert_eq!(
+            ListValue::from_frozen(frozen).to_vec()[10_000],
+            Bytes::from("user:event:10000")
+        );
+    }
+
+    #[test]
+    fn incompressible_chunks_stay_raw_and_are_not_retried() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut list = BigList::new(1);
+        for _ in 0..5_000 {
+            let e: Vec<u8> = (0..16)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            list.push(End::Right, &e, -2);
+        }
+        assert!(list.chunks.len() > 5);
+        assert!(list.chunks.iter().all(|c| !c.is_compressed()));
+        let n = list.chunks.len();
+        assert!(
+            list.chunks
+                .iter()
+                .skip(1)
+                .take(n - 2)
+                .all(|c| c.incompressible)
+        );
+        assert_compression_state(&list);
+    }
+
+    #[test]
+    fn pushes_and_pops_at_the_front_do_not_move_the_run() {
+        let mut chunk = ListChunk::default();
+        for n in 0..200 {
+            chunk.push_front(&event(n), 8192);
+        }
+        let run: Vec<Vec<u8>> = chunk.iter().map(<[u8]>::to_vec).collect();
+        assert_eq!(run, (0..200).rev().map(event).collect::<Vec<_>>());
+        // A pop at the front leaves the bytes behind it where they are.
+        let tail = chunk.run()[20..].as_ptr();
+        let first = chunk.pop_front();
+        assert_eq!(first, event(199));
+        assert_eq!(chunk.run()[20 - encoded_len(first.len())..].as_ptr(), tail);
+        // And a push at the front goes into the room the pop left.
+        let capacity = chunk.buf.capacity();
+        chunk.push_front(b"x", 8192);
+        assert_eq!(chunk.buf.capacity(), capacity);
+        assert_eq!(chunk.iter().next().unwrap(), b"x");
+        assert_eq!(chunk.count, 200);
     }
 }

@@ -111,9 +111,13 @@ fn new_list(key: &[u8]) -> Entry {
 }
 
 /// Runs `change` on the list of `entry` as a [`BigList`] (a packed list is
-/// unpacked for it, at most a kilobyte), then puts the list where it
-/// belongs (see [`placement`]).
-fn change_list<R>(entry: &mut Entry, fill: i64, change: impl FnOnce(&mut BigList) -> R) -> R {
+/// unpacked for it, at most a kilobyte, taking `list-compress-depth` =
+/// `depth`), then puts the list where it belongs (see [`placement`]).
+fn change_list<R>(
+    entry: &mut Entry,
+    (fill, depth): (i64, usize),
+    change: impl FnOnce(&mut BigList) -> R,
+) -> R {
     let (result, list, was_big) = match entry.big_mut() {
         Some(Big::List(list)) => {
             let result = change(list);
@@ -129,7 +133,7 @@ fn change_list<R>(entry: &mut Entry, fill: i64, change: impl FnOnce(&mut BigList
             let Payload::Packed(run) = entry.payload() else {
                 unreachable!("an inline entry is packed")
             };
-            let mut list = BigList::from_run(run);
+            let mut list = BigList::from_run(run, depth);
             let result = change(&mut list);
             (result, list, false)
         }
@@ -155,12 +159,18 @@ impl DbHandle<'_> {
         self.limits().list_max_listpack_size
     }
 
+    /// `list-max-listpack-size` and `list-compress-depth`.
+    fn shape(&self) -> (i64, usize) {
+        let limits = self.limits();
+        (limits.list_max_listpack_size, limits.list_compress_depth)
+    }
+
     /// Runs `change` on the list at `slot`, deleting the key when it is
     /// left empty; returns the result and whether the key went.
     fn change_at<R>(&mut self, slot: Slot, change: impl FnOnce(&mut BigList) -> R) -> (R, bool) {
-        let fill = self.fill();
+        let shape = self.shape();
         let (result, empty) = self.db_mut().update_value(slot, |entry| {
-            let result = change_list(entry, fill, change);
+            let result = change_list(entry, shape, change);
             (result, entry.collection_is_empty())
         });
         if empty {
@@ -192,7 +202,7 @@ impl DbHandle<'_> {
             None if only_existing || elements.is_empty() => Ok(0),
             None => {
                 let mut entry = new_list(key);
-                let len = change_list(&mut entry, fill, push_all);
+                let len = change_list(&mut entry, self.shape(), push_all);
                 self.db_mut().insert_absent(entry);
                 Ok(len)
             }
@@ -276,7 +286,7 @@ impl DbHandle<'_> {
         let Some(list) = self.list_view(key)? else {
             return Ok(None);
         };
-        Ok(absolute_index(index, list.len()).map(|i| Bytes::copy_from_slice(list.get(i))))
+        Ok(absolute_index(index, list.len()).map(|i| Bytes::copy_from_slice(&list.get(i))))
     }
 
     /// `LSET key index element`: `ERR no such key` for a missing key,
@@ -357,9 +367,10 @@ impl DbHandle<'_> {
         doomed.sort_unstable();
         let fill = self.fill();
         let removed = doomed.len();
-        let (_, key_deleted) = self.change_at(slot, |list| {
+        let (dropped, key_deleted) = self.change_at(slot, |list| {
             list.retain(|i, _| doomed.binary_search(&i).is_err(), fill)
         });
+        self.dispose_list_chunks(dropped);
         Ok(Removed {
             removed,
             key_deleted,
@@ -397,10 +408,13 @@ impl DbHandle<'_> {
                 key_deleted: true,
             });
         }
-        let (_, key_deleted) = self.change_at(slot, |list| {
-            // Whole chunks go at each end; the middle stays untouched.
-            list.drop_ends(from.min(len), len - from.min(len) - kept);
+        let (dropped, key_deleted) = self.change_at(slot, |list| {
+            // Whole chunks go at each end; the middle stays untouched. The
+            // chunks cut off are freed in the background when there are
+            // many (see `garbage`).
+            list.drop_ends(from.min(len), len - from.min(len) - kept)
         });
+        self.dispose_list_chunks(dropped);
         Ok(Trimmed {
             removed: len - kept,
             key_deleted,
