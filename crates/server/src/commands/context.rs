@@ -7,7 +7,7 @@ use redigo_aof::Record;
 use redigo_resp::encode;
 use redigo_store::{DbHandle, Store};
 
-use crate::blocking::{BlockedOp, BlockingRegistry};
+use crate::blocking::{BlockingRegistry, WaitOp};
 use crate::client::ClientState;
 use crate::propagation::PropagationLog;
 use crate::pubsub::notifications::{self, EventClass};
@@ -304,7 +304,7 @@ impl ExecContext<'_> {
     /// command writes no reply: the connection stops running the client's
     /// pipeline and waits. The caller checks [`ExecContext::deny_blocking()`]
     /// first and replies instead when it is set.
-    pub fn block(&mut self, keys: &[Bytes], timeout_ms: u64, op: Box<dyn BlockedOp>) {
+    pub fn block(&mut self, keys: &[Bytes], timeout_ms: u64, op: WaitOp) {
         let deadline = crate::blocking::deadline_after(timeout_ms);
         let wait = self
             .blocking
