@@ -136,7 +136,7 @@ impl Conn {
 /// Which server a run measures.
 #[derive(Clone, Debug)]
 struct ServerKind {
-    name: &'static str,
+    name: String,
     binary: String,
     port: u16,
 }
@@ -159,7 +159,7 @@ impl Running {
         let port = kind.port.to_string();
         let max_clients = max_clients.to_string();
         let mut command = Command::new(&kind.binary);
-        if kind.name == "redis" {
+        if kind.binary.ends_with("redis-server") {
             command.args([
                 "--port",
                 &port,
@@ -464,6 +464,7 @@ fn options() -> Options {
         .map(|path| path.to_string_lossy().into_owned())
         .unwrap_or_else(|| "target/release/redigo".into());
     let (mut redigo, mut redis) = (default_redigo, Some("redis-server".to_string()));
+    let mut compare = None;
     let mut options = Options {
         servers: Vec::new(),
         rounds: 3,
@@ -487,19 +488,30 @@ fn options() -> Options {
             "--redigo" => redigo = value(),
             "--redis" => redis = Some(value()),
             "--no-redis" => redis = None,
+            "--compare" => {
+                let pair = value();
+                let (name, path) = pair.split_once('=').expect("--compare NAME=PATH");
+                compare = Some((name.to_string(), path.to_string()));
+            }
             "--skip-memory" => options.memory = false,
             "--skip-queue" => options.queue = false,
             other => panic!("unknown argument {other} (see the header of blocking_bench.rs)"),
         }
     }
     options.servers.push(ServerKind {
-        name: "redigo",
+        name: "redigo".into(),
         binary: redigo,
         port,
     });
-    if let Some(redis) = redis {
+    if let Some((name, binary)) = compare {
         options.servers.push(ServerKind {
-            name: "redis",
+            name,
+            binary,
+            port: port + 1,
+        });
+    } else if let Some(redis) = redis {
+        options.servers.push(ServerKind {
+            name: "redis".into(),
             binary: redis,
             port: port + 1,
         });
@@ -607,8 +619,10 @@ fn queue_scenario(options: &Options, scenario: Scenario) {
         }
         if let [redigo, redis] = medians[..] {
             println!(
-                "queue {}, redigo / redis (medians): jobs/s {:.2}x, p50 {:.2}x, p99 {:.2}x",
+                "queue {}, {} / {} (medians): jobs/s {:.2}x, p50 {:.2}x, p99 {:.2}x",
                 scenario.name,
+                options.servers[0].name,
+                options.servers[1].name,
                 redigo.jobs_per_second / redis.jobs_per_second,
                 redigo.p50_us / redis.p50_us,
                 redigo.p99_us / redis.p99_us,

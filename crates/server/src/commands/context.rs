@@ -31,6 +31,9 @@ pub struct Effects {
     /// keeps it, waits for the pause to end and runs it again (see
     /// [`crate::client_pause`]).
     pub postponed: bool,
+    /// The batch served clients blocked on keys: the connection lets their
+    /// replies go out before its own (see `network::connection`).
+    pub served_blocked: bool,
 }
 
 /// The execution context of one command.

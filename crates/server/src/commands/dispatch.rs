@@ -65,13 +65,14 @@ fn serve_blocked_clients(
             .signal_keys(keys.iter().map(|&(index, _)| &args[index]));
     }
     if !ctx.deny_blocking() && ctx.blocking.has_ready() {
-        crate::blocking::serve_ready(
+        let served = crate::blocking::serve_ready(
             ctx.blocking,
             ctx.store,
             ctx.propagation,
             ctx.now_ms,
             ctx.server,
         );
+        ctx.effects.served_blocked |= served > 0;
     }
 }
 
