@@ -35,7 +35,20 @@
 //! signals its destination, and the loop runs until no key is ready, so a
 //! chain of `BLMOVE`s is served within the same command. What a serve did is
 //! propagated as the non-blocking command it performed (`LPOP`, `LMOVE`...),
-//! in the blocked client's database.
+//! in the blocked client's database. The served client's reply goes through
+//! its channel; the serving connection yields to the runtime before writing
+//! its own replies (`Effects::served_blocked`), so the served clients'
+//! connections write first, as Redis writes the clients it served ahead of
+//! the one that served them.
+//!
+//! # Memory
+//!
+//! A wait on one key (the usual `BLPOP queue 0`) keeps its key and queue
+//! place inline in its entry, and a key with one waiter keeps it inline in
+//! the map; the key is copied once out of the request (an `Arc<[u8]>`
+//! shared by the entry, the queue and the ready list) and looked up as
+//! `(db, &[u8])` without building one ([`KeyRef`]). Ops without data are
+//! shared statics ([`WaitOp::Shared`]). Figures: `docs/blocking.md`.
 //!
 //! A key of the wrong kind (a string where a list is awaited) serves nobody
 //! and its clients stay blocked; `DEL` and `FLUSHALL` change nothing for
