@@ -5,8 +5,12 @@
 //! cargo build --release -p redigo-server --bin redigo --example blocking_bench
 //! target/release/examples/blocking_bench [--port 7640] [--rounds 3] \
 //!     [--redigo target/release/redigo] [--redis redis-server | --no-redis] \
-//!     [--clients 10000] [--jobs 200000] [--skip-memory] [--skip-queue]
+//!     [--clients 10000] [--jobs 200000] [--paced-jobs 50000] [--paced-rate 5000] \
+//!     [--skip-memory] [--skip-queue] [--compare NAME=PATH]
 //! ```
+//!
+//! `--compare NAME=PATH` measures another Redigo build (PATH) in place of
+//! redis-server, for an A/B run of a change.
 //!
 //! The bench starts every server itself, as a child process it knows the
 //! PID of, on `--port` (Redigo) and the port after it (redis-server), with
