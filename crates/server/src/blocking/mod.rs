@@ -35,7 +35,20 @@
 //! signals its destination, and the loop runs until no key is ready, so a
 //! chain of `BLMOVE`s is served within the same command. What a serve did is
 //! propagated as the non-blocking command it performed (`LPOP`, `LMOVE`...),
-//! in the blocked client's database.
+//! in the blocked client's database. The served client's reply goes through
+//! its channel; the serving connection yields to the runtime before writing
+//! its own replies (`Effects::served_blocked`), so the served clients'
+//! connections write first, as Redis writes the clients it served ahead of
+//! the one that served them.
+//!
+//! # Memory
+//!
+//! A wait on one key (the usual `BLPOP queue 0`) keeps its key and queue
+//! place inline in its entry, and a key with one waiter keeps it inline in
+//! the map; the key is copied once out of the request (an `Arc<[u8]>`
+//! shared by the entry, the queue and the ready list) and looked up as
+//! `(db, &[u8])` without building one (`KeyRef`). Ops without data are
+//! shared statics ([`WaitOp::Shared`]). Figures: `docs/blocking.md`.
 //!
 //! A key of the wrong kind (a string where a list is awaited) serves nobody
 //! and its clients stay blocked; `DEL` and `FLUSHALL` change nothing for
@@ -59,8 +72,11 @@
 //! `CLIENT UNBLOCK` and a disconnect go through the same removal, so a
 //! client leaves no trace.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use redigo_store::Store;
@@ -78,14 +94,77 @@ pub const NULL_ARRAY_REPLY: &[u8] = b"*-1\r\n";
 /// The reply `CLIENT UNBLOCK <id> ERROR` gives the unblocked client.
 pub const UNBLOCKED_ERROR: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
-/// What a client waits on: a key of one database.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// What a client waits on: a key of one database. The name is one shared
+/// allocation (the client's entry and the key's queue hold the same one),
+/// and a key is looked up by `(db, &[u8])` without building one (see
+/// [`KeyRef`]).
+#[derive(Clone, Debug)]
 pub struct WaitKey {
     /// The database index.
     pub db: usize,
     /// The key.
-    pub key: Bytes,
+    pub key: Arc<[u8]>,
 }
+
+/// A key of one database as the registry's maps look it up: a [`WaitKey`]
+/// or a borrowed `(db, name)`, hashed and compared alike.
+trait KeyRef {
+    fn db(&self) -> usize;
+    fn name(&self) -> &[u8];
+}
+
+impl KeyRef for WaitKey {
+    fn db(&self) -> usize {
+        self.db
+    }
+    fn name(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+impl KeyRef for (usize, &[u8]) {
+    fn db(&self) -> usize {
+        self.0
+    }
+    fn name(&self) -> &[u8] {
+        self.1
+    }
+}
+
+impl<'a> Borrow<dyn KeyRef + 'a> for WaitKey {
+    fn borrow(&self) -> &(dyn KeyRef + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn KeyRef + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.db().hash(state);
+        self.name().hash(state);
+    }
+}
+
+impl PartialEq for dyn KeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.db() == other.db() && self.name() == other.name()
+    }
+}
+
+impl Eq for dyn KeyRef + '_ {}
+
+impl Hash for WaitKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self as &dyn KeyRef).hash(state);
+    }
+}
+
+impl PartialEq for WaitKey {
+    fn eq(&self, other: &Self) -> bool {
+        (self as &dyn KeyRef) == (other as &dyn KeyRef)
+    }
+}
+
+impl Eq for WaitKey {}
 
 /// What serving a blocked client may touch: the keyspace, the propagation
 /// log, and the keys it wrote (so that they are served in turn).
@@ -123,11 +202,31 @@ pub trait BlockedOp: Send + fmt::Debug {
     /// error reply counts: `BLMOVE` onto a key of the wrong type), `None`
     /// when `key` has nothing for it (missing, or of another kind), in which
     /// case nothing may have changed. A serve records its propagation.
-    fn serve(&self, ctx: &mut ServeContext<'_>, key: &Bytes) -> Option<Bytes>;
+    fn serve(&self, ctx: &mut ServeContext<'_>, key: &[u8]) -> Option<Bytes>;
 
     /// The reply when the wait ends by timeout or `CLIENT UNBLOCK TIMEOUT`.
     fn timeout_reply(&self) -> &'static [u8] {
         NULL_ARRAY_REPLY
+    }
+}
+
+/// A blocked command's [`BlockedOp`]: a shared one for the commands whose
+/// wait carries no data (`BLPOP`, `BRPOP`, `BZPOPMIN`, `BZPOPMAX`: a
+/// `static`), so that their wait allocates nothing for it, or an owned one.
+#[derive(Debug)]
+pub enum WaitOp {
+    /// A stateless op, shared.
+    Shared(&'static (dyn BlockedOp + Sync)),
+    /// An op with its own data (`BLMOVE`'s destination, `BLMPOP`'s count).
+    Owned(Box<dyn BlockedOp>),
+}
+
+impl WaitOp {
+    fn get(&self) -> &dyn BlockedOp {
+        match self {
+            WaitOp::Shared(op) => *op,
+            WaitOp::Owned(op) => op.as_ref(),
+        }
     }
 }
 
@@ -144,29 +243,101 @@ pub struct BlockWait {
     pub timeout_reply: &'static [u8],
 }
 
+/// A blocked client's keys, each with its place (sequence number) in the
+/// key's queue: one key (the usual wait) is held inline.
+#[derive(Debug)]
+enum Keys {
+    One([(Arc<[u8]>, u64); 1]),
+    Many(Box<[(Arc<[u8]>, u64)]>),
+}
+
+impl Keys {
+    fn as_slice(&self) -> &[(Arc<[u8]>, u64)] {
+        match self {
+            Keys::One(one) => one,
+            Keys::Many(keys) => keys,
+        }
+    }
+}
+
 /// One blocked client, as the registry keeps it.
 #[derive(Debug)]
 struct Blocked {
     db: usize,
-    /// Its keys, each with its place (sequence number) in the key's queue.
-    keys: Vec<(Bytes, u64)>,
-    op: Box<dyn BlockedOp>,
+    keys: Keys,
+    op: WaitOp,
     wake: oneshot::Sender<Bytes>,
     has_timeout: bool,
+}
+
+/// The clients blocked on one key, as `(sequence number, client id)` in the
+/// order they blocked (sequence numbers only grow, so the queue stays
+/// sorted): O(1) to add, O(log n) to find a place, a short move to remove
+/// from the middle. A key with one waiter (clients blocked on distinct
+/// keys) holds it inline, without an allocation.
+#[derive(Debug)]
+enum Queue {
+    One(u64, u64),
+    /// Boxed on purpose, so that the map's slots stay small (24 bytes
+    /// rather than 40) for the usual one waiter: the extra allocation is
+    /// made only by keys with several waiters.
+    #[allow(clippy::box_collection)]
+    Many(Box<VecDeque<(u64, u64)>>),
+}
+
+impl Queue {
+    fn push(&mut self, waiter: (u64, u64)) {
+        match self {
+            Queue::One(seq, id) => {
+                let mut many = VecDeque::with_capacity(2);
+                many.push_back((*seq, *id));
+                many.push_back(waiter);
+                *self = Queue::Many(Box::new(many));
+            }
+            Queue::Many(queue) => queue.push_back(waiter),
+        }
+    }
+
+    /// Removes the waiter with sequence number `seq`; returns whether the
+    /// queue is now empty.
+    fn remove(&mut self, seq: u64) -> bool {
+        match self {
+            Queue::One(own, _) => *own == seq,
+            Queue::Many(queue) => {
+                if let Ok(at) = queue.binary_search_by_key(&seq, |&(s, _)| s) {
+                    queue.remove(at);
+                }
+                queue.is_empty()
+            }
+        }
+    }
+
+    /// The first waiter after sequence number `after`.
+    fn after(&self, after: Option<u64>) -> Option<(u64, u64)> {
+        match self {
+            Queue::One(seq, id) => after
+                .is_none_or(|after| *seq > after)
+                .then_some((*seq, *id)),
+            Queue::Many(queue) => {
+                let at = after.map_or(0, |after| queue.partition_point(|&(s, _)| s <= after));
+                queue.get(at).copied()
+            }
+        }
+    }
 }
 
 /// The clients blocked on keys, and the keys ready to serve them. See the
 /// module docs.
 #[derive(Debug, Default)]
 pub struct BlockingRegistry {
-    /// Per key, its waiters as `(sequence number, client id)` in the order
-    /// they blocked (sequence numbers only grow, so the queue stays sorted):
-    /// O(1) to add, O(log n) to find a place, a short move to remove from
-    /// the middle. A key with one waiter costs one 16-byte slot, where an
-    /// ordered map would allocate a whole node.
-    waiters: HashMap<WaitKey, VecDeque<(u64, u64)>>,
-    /// The blocked clients, by id.
-    clients: HashMap<u64, Blocked>,
+    /// Per key, its waiters in the order they blocked.
+    waiters: HashMap<WaitKey, Queue>,
+    /// Per database, how many of its keys have waiters: a write's keys are
+    /// looked up only in the databases that have some.
+    keys_per_db: Vec<usize>,
+    /// The blocked clients, by id (boxed: a hash table keeps a third or
+    /// more of its slots empty, and a slot holds a pointer this way).
+    clients: HashMap<u64, Box<Blocked>>,
     /// The next sequence number.
     next_seq: u64,
     /// Keys signalled ready and not yet served, oldest first, and the same
@@ -220,10 +391,10 @@ impl BlockingRegistry {
         db: usize,
         keys: &[Bytes],
         deadline: Option<std::time::Instant>,
-        op: Box<dyn BlockedOp>,
+        op: WaitOp,
     ) -> BlockWait {
         let (wake, reply) = oneshot::channel();
-        let timeout_reply = op.timeout_reply();
+        let timeout_reply = op.get().timeout_reply();
         if self.clients.contains_key(&id) {
             let _ = wake.send(Bytes::from_static(timeout_reply));
             return BlockWait {
@@ -232,36 +403,55 @@ impl BlockingRegistry {
                 timeout_reply,
             };
         }
-        let mut own: Vec<(Bytes, u64)> = Vec::with_capacity(keys.len());
+        let mut own: Vec<(Arc<[u8]>, u64)> = Vec::new();
         for key in keys {
-            if own.iter().any(|(k, _)| k == key) {
+            if own.iter().any(|(k, _)| **k == key[..]) {
                 continue;
             }
-            // A copy: the argument may share the connection's read buffer,
-            // which a long wait must not pin.
-            let key = &Bytes::copy_from_slice(key);
             let seq = self.next_seq;
             self.next_seq += 1;
-            self.waiters
-                .entry(WaitKey {
-                    db,
-                    key: key.clone(),
-                })
-                .or_default()
-                .push_back((seq, id));
-            own.push((key.clone(), seq));
+            let name = match self.waiters.get_key_value(&(db, &key[..]) as &dyn KeyRef) {
+                // Already awaited: its queue's copy of the name is shared.
+                Some((wait_key, _)) => Arc::clone(&wait_key.key),
+                // A copy: the argument may share the connection's read
+                // buffer, which a long wait must not pin.
+                None => Arc::from(&key[..]),
+            };
+            match self.waiters.get_mut(&(db, &key[..]) as &dyn KeyRef) {
+                Some(queue) => queue.push((seq, id)),
+                None => {
+                    let wait_key = WaitKey {
+                        db,
+                        key: Arc::clone(&name),
+                    };
+                    self.waiters.insert(wait_key, Queue::One(seq, id));
+                    if self.keys_per_db.len() <= db {
+                        self.keys_per_db.resize(db + 1, 0);
+                    }
+                    self.keys_per_db[db] += 1;
+                }
+            }
+            own.push((name, seq));
         }
+        let keys = if own.len() == 1 {
+            let Some(one) = own.pop() else {
+                unreachable!("one key")
+            };
+            Keys::One([one])
+        } else {
+            Keys::Many(own.into_boxed_slice())
+        };
         let has_timeout = deadline.is_some();
         self.with_timeout += usize::from(has_timeout);
         self.clients.insert(
             id,
-            Blocked {
+            Box::new(Blocked {
                 db,
-                keys: own,
+                keys,
                 op,
                 wake,
                 has_timeout,
-            },
+            }),
         );
         BlockWait {
             reply,
@@ -272,21 +462,16 @@ impl BlockingRegistry {
 
     /// Removes client `id` from every queue. Returns its entry when it was
     /// blocked (then nothing was sent to it yet).
-    fn remove(&mut self, id: u64) -> Option<Blocked> {
+    fn remove(&mut self, id: u64) -> Option<Box<Blocked>> {
         let blocked = self.clients.remove(&id)?;
         self.with_timeout -= usize::from(blocked.has_timeout);
-        for (key, seq) in &blocked.keys {
-            let wait_key = WaitKey {
-                db: blocked.db,
-                key: key.clone(),
-            };
-            if let Some(queue) = self.waiters.get_mut(&wait_key) {
-                if let Ok(at) = queue.binary_search_by_key(seq, |&(s, _)| s) {
-                    queue.remove(at);
-                }
-                if queue.is_empty() {
-                    self.waiters.remove(&wait_key);
-                }
+        for (key, seq) in blocked.keys.as_slice() {
+            let lookup = (blocked.db, &key[..]);
+            if let Some(queue) = self.waiters.get_mut(&lookup as &dyn KeyRef)
+                && queue.remove(*seq)
+            {
+                self.waiters.remove(&lookup as &dyn KeyRef);
+                self.keys_per_db[blocked.db] -= 1;
             }
         }
         Some(blocked)
@@ -313,7 +498,7 @@ impl BlockingRegistry {
                 redigo_resp::encode::error(&mut out, message);
                 out.freeze()
             }
-            None => Bytes::from_static(blocked.op.timeout_reply()),
+            None => Bytes::from_static(blocked.op.get().timeout_reply()),
         };
         // The receiver is gone only if the connection is closing.
         let _ = blocked.wake.send(reply);
@@ -321,30 +506,33 @@ impl BlockingRegistry {
     }
 
     /// Queues `key` of database `db` as ready if a client waits on it.
-    pub fn signal(&mut self, db: usize, key: &Bytes) {
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
         if self.clients.is_empty() {
             return;
         }
-        let wait_key = WaitKey {
-            db,
-            key: key.clone(),
-        };
-        if self.waiters.contains_key(&wait_key) && self.ready_set.insert(wait_key.clone()) {
+        let lookup = (db, key);
+        if let Some((wait_key, _)) = self.waiters.get_key_value(&lookup as &dyn KeyRef)
+            && !self.ready_set.contains(&lookup as &dyn KeyRef)
+        {
+            let wait_key = wait_key.clone();
+            self.ready_set.insert(wait_key.clone());
             self.ready.push_back(wait_key);
         }
     }
 
-    /// Queues each of `keys` as ready in every one of `databases` where a
-    /// client waits on it: a write may have added the key to another
-    /// database than the client's (`MOVE`, `COPY ... DB`), and serving
-    /// checks what is really there.
-    pub fn signal_keys<'k>(&mut self, databases: usize, keys: impl IntoIterator<Item = &'k Bytes>) {
+    /// Queues each of `keys` as ready in every database where a client
+    /// waits on it: a write may have added the key to another database
+    /// than the client's (`MOVE`, `COPY ... DB`), and serving checks what
+    /// is really there. Only databases with waiters are looked at.
+    pub fn signal_keys<'k>(&mut self, keys: impl IntoIterator<Item = &'k Bytes>) {
         if self.clients.is_empty() {
             return;
         }
         for key in keys {
-            for db in 0..databases {
-                self.signal(db, key);
+            for db in 0..self.keys_per_db.len() {
+                if self.keys_per_db[db] > 0 {
+                    self.signal(db, key);
+                }
             }
         }
     }
@@ -352,11 +540,11 @@ impl BlockingRegistry {
     /// Queues every key database `db` has waiters on (`SWAPDB`, Redis's
     /// `scanDatabaseForReadyKeys`; serving checks which exist).
     pub fn signal_database(&mut self, db: usize) {
-        let keys: Vec<Bytes> = self
+        let keys: Vec<Arc<[u8]>> = self
             .waiters
             .keys()
             .filter(|k| k.db == db)
-            .map(|k| k.key.clone())
+            .map(|k| Arc::clone(&k.key))
             .collect();
         for key in &keys {
             self.signal(db, key);
@@ -365,9 +553,7 @@ impl BlockingRegistry {
 
     /// The first waiter of `key` after sequence number `after`.
     fn next_waiter(&self, key: &WaitKey, after: Option<u64>) -> Option<(u64, u64)> {
-        let queue = self.waiters.get(key)?;
-        let at = after.map_or(0, |after| queue.partition_point(|&(s, _)| s <= after));
-        queue.get(at).copied()
+        self.waiters.get(key)?.after(after)
     }
 }
 
@@ -402,7 +588,7 @@ pub fn serve_ready(
                 wrote: Vec::new(),
                 server,
             };
-            let Some(reply) = blocked.op.serve(&mut ctx, &ready.key) else {
+            let Some(reply) = blocked.op.get().serve(&mut ctx, &ready.key) else {
                 continue;
             };
             let wrote = std::mem::take(&mut ctx.wrote);

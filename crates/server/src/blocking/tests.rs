@@ -502,3 +502,59 @@ fn a_sorted_set_waiter_is_served_by_a_zset_only() {
         Some("*2\r\n$1\r\nk\r\n$1\r\nv\r\n")
     );
 }
+
+#[test]
+fn a_command_that_serves_blocked_clients_says_so_to_its_connection() {
+    // The connection lets the served clients' replies go out before its
+    // own when this is set (see `network::connection`).
+    let mut h = Harness::new();
+    h.run(&["RPUSH", "other", "v"]);
+    assert!(!h.effects.served_blocked, "nobody is blocked");
+    let mut waiter = blocked(&mut h, 10, &["BLPOP", "q", "0"]);
+    h.run(&["RPUSH", "other", "v"]);
+    assert!(!h.effects.served_blocked, "nobody waits on that key");
+    h.run(&["RPUSH", "q", "x"]);
+    assert!(h.effects.served_blocked);
+    assert_eq!(
+        sent(&mut waiter).as_deref(),
+        Some("*2\r\n$1\r\nq\r\n$1\r\nx\r\n")
+    );
+}
+
+#[test]
+fn queues_go_from_one_waiter_to_many_and_back_in_every_database() {
+    let mut h = Harness::new();
+    let mut first = blocked(&mut h, 10, &["BLPOP", "k", "0"]);
+    let _middle = blocked(&mut h, 11, &["BRPOP", "k", "0"]);
+    let mut last = blocked(&mut h, 12, &["BLPOP", "k", "0"]);
+    let mut other_db = client(13);
+    other_db.db = 3;
+    assert!(run_as(&mut h, &mut other_db, false, &["BLPOP", "k", "j", "0"]).is_empty());
+    assert_eq!(h.dataset.blocking.blocking_keys(), 3);
+    // Leaving from the middle keeps the order of the others.
+    assert!(h.dataset.blocking.unblock(11));
+    h.run(&["RPUSH", "k", "a", "b"]);
+    assert_eq!(
+        sent(&mut first).as_deref(),
+        Some("*2\r\n$1\r\nk\r\n$1\r\na\r\n")
+    );
+    assert_eq!(
+        sent(&mut last).as_deref(),
+        Some("*2\r\n$1\r\nk\r\n$1\r\nb\r\n")
+    );
+    // Database 0 has no waiters left; database 3's client still waits on
+    // both its keys, served from the one that gets an element.
+    assert_eq!(h.dataset.blocking.blocking_keys(), 2);
+    h.run(&["RPUSH", "j", "c"]);
+    assert_eq!(h.run(&["LLEN", "j"]), b":1\r\n", "db 0's j serves nobody");
+    assert_eq!(h.run(&["MOVE", "j", "3"]), b":1\r\n");
+    let wait = other_db.block_wait.as_mut().expect("blocked");
+    assert_eq!(
+        wait.reply.try_recv().ok().as_deref(),
+        Some(&b"*2\r\n$1\r\nj\r\n$1\r\nc\r\n"[..])
+    );
+    assert_eq!(h.dataset.blocking.blocking_keys(), 0);
+    assert_eq!(h.dataset.blocking.blocked_clients(), 0);
+    h.run(&["RPUSH", "k", "d"]);
+    assert_eq!(h.run(&["LLEN", "k"]), b":1\r\n");
+}

@@ -7,7 +7,7 @@ use redigo_aof::Record;
 use redigo_resp::encode;
 use redigo_store::{DbHandle, Store};
 
-use crate::blocking::{BlockedOp, BlockingRegistry};
+use crate::blocking::{BlockingRegistry, WaitOp};
 use crate::client::ClientState;
 use crate::propagation::PropagationLog;
 use crate::pubsub::notifications::{self, EventClass};
@@ -31,6 +31,9 @@ pub struct Effects {
     /// keeps it, waits for the pause to end and runs it again (see
     /// [`crate::client_pause`]).
     pub postponed: bool,
+    /// The batch served clients blocked on keys: the connection lets their
+    /// replies go out before its own (see `network::connection`).
+    pub served_blocked: bool,
 }
 
 /// The execution context of one command.
@@ -304,7 +307,7 @@ impl ExecContext<'_> {
     /// command writes no reply: the connection stops running the client's
     /// pipeline and waits. The caller checks [`ExecContext::deny_blocking()`]
     /// first and replies instead when it is set.
-    pub fn block(&mut self, keys: &[Bytes], timeout_ms: u64, op: Box<dyn BlockedOp>) {
+    pub fn block(&mut self, keys: &[Bytes], timeout_ms: u64, op: WaitOp) {
         let deadline = crate::blocking::deadline_after(timeout_ms);
         let wait = self
             .blocking

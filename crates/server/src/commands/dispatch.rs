@@ -61,18 +61,18 @@ fn serve_blocked_clients(
 ) {
     if spec.has(Flag::Write) && ctx.blocking.has_waiters() {
         let keys = super::introspection::key_positions(spec, args);
-        let databases = ctx.store.databases();
         ctx.blocking
-            .signal_keys(databases, keys.iter().map(|&(index, _)| &args[index]));
+            .signal_keys(keys.iter().map(|&(index, _)| &args[index]));
     }
     if !ctx.deny_blocking() && ctx.blocking.has_ready() {
-        crate::blocking::serve_ready(
+        let served = crate::blocking::serve_ready(
             ctx.blocking,
             ctx.store,
             ctx.propagation,
             ctx.now_ms,
             ctx.server,
         );
+        ctx.effects.served_blocked |= served > 0;
     }
 }
 

@@ -227,6 +227,14 @@ async fn run(
                     _ = conn.shutdown.wait_for(Option::is_some) => return Close::Server,
                 }
             }
+            if effects.served_blocked {
+                // Clients this batch served (blocked on a key it pushed
+                // to) are woken; their connections run before this one
+                // writes, so their replies go out first, as Redis writes
+                // the clients it served ahead of the one that served them
+                // (its pending-write list takes them at its head).
+                tokio::task::yield_now().await;
+            }
             if handle.lock().kill_requested {
                 // Over an output limit: closed without another byte, as
                 // Redis frees such a client without writing to it.

@@ -29,7 +29,7 @@ use super::lists::{
     end_event, end_or_reply, lmpop_arguments, mpop_record, notify_moved, notify_popped, reply_mpop,
 };
 use super::spec::CommandSpec;
-use crate::blocking::{BlockedOp, ServeContext, parse_timeout_seconds};
+use crate::blocking::{BlockedOp, ServeContext, WaitOp, parse_timeout_seconds};
 use crate::pubsub::notifications::EventClass;
 use zsets::{handle_bzmpop, handle_bzpopmax, handle_bzpopmin};
 
@@ -79,8 +79,12 @@ fn pop_name(end: End) -> &'static str {
     }
 }
 
+/// The shared waits of `BLPOP` and `BRPOP`.
+static POP_LEFT: ListWait = ListWait::Pop { end: End::Left };
+static POP_RIGHT: ListWait = ListWait::Pop { end: End::Right };
+
 impl BlockedOp for ListWait {
-    fn serve(&self, ctx: &mut ServeContext<'_>, key: &Bytes) -> Option<Bytes> {
+    fn serve(&self, ctx: &mut ServeContext<'_>, key: &[u8]) -> Option<Bytes> {
         let Ok(mut db) = ctx.store.db(ctx.db, ctx.now_ms) else {
             return None;
         };
@@ -209,11 +213,13 @@ fn blocking_pop(
         },
         Ok(None) if ctx.deny_blocking() => ctx.reply_null_array(),
         Ok(None) => {
-            let wait = match count {
-                Some(count) => ListWait::MultiPop { end, count },
-                None => ListWait::Pop { end },
+            // A single pop's wait is shared (it allocates nothing).
+            let wait = match (count, end) {
+                (Some(count), _) => WaitOp::Owned(Box::new(ListWait::MultiPop { end, count })),
+                (None, End::Left) => WaitOp::Shared(&POP_LEFT),
+                (None, End::Right) => WaitOp::Shared(&POP_RIGHT),
             };
-            ctx.block(keys, timeout_ms, Box::new(wait));
+            ctx.block(keys, timeout_ms, wait);
         }
         Err(error) => ctx.reply_error(&error.to_string()),
     }
@@ -263,7 +269,7 @@ fn blocking_move(ctx: &mut ExecContext<'_>, args: &[Bytes], wait: ListWait, time
             ctx.reply_bulk(&moved.element);
         }
         Ok(None) if ctx.deny_blocking() => ctx.reply_null(),
-        Ok(None) => ctx.block(&args[1..2], timeout_ms, Box::new(wait)),
+        Ok(None) => ctx.block(&args[1..2], timeout_ms, WaitOp::Owned(Box::new(wait))),
         Err(error) => ctx.reply_error(&error.to_string()),
     }
 }

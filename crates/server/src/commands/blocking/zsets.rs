@@ -26,7 +26,7 @@ use redigo_store::ops::zsets::ScoredMember;
 
 use super::super::context::ExecContext;
 use super::super::sorted_sets::{notify_zpopped, reply_zmpop, zmpop_arguments, zmpop_record};
-use crate::blocking::{BlockedOp, ServeContext, parse_timeout_seconds};
+use crate::blocking::{BlockedOp, ServeContext, WaitOp, parse_timeout_seconds};
 use crate::pubsub::notifications::EventClass;
 
 /// What a client blocked on sorted sets does once one of its keys has
@@ -53,8 +53,12 @@ fn pop_record(key: &[u8], max: bool) -> Record {
     Record::new(if max { "ZPOPMAX" } else { "ZPOPMIN" }).arg(key)
 }
 
+/// The shared waits of `BZPOPMIN` and `BZPOPMAX`.
+static POP_MIN: ZsetWait = ZsetWait::Pop { max: false };
+static POP_MAX: ZsetWait = ZsetWait::Pop { max: true };
+
 impl BlockedOp for ZsetWait {
-    fn serve(&self, ctx: &mut ServeContext<'_>, key: &Bytes) -> Option<Bytes> {
+    fn serve(&self, ctx: &mut ServeContext<'_>, key: &[u8]) -> Option<Bytes> {
         let Ok(mut db) = ctx.store.db(ctx.db, ctx.now_ms) else {
             return None;
         };
@@ -148,11 +152,13 @@ fn blocking_zpop(
         },
         Ok(None) if ctx.deny_blocking() => ctx.reply_null_array(),
         Ok(None) => {
-            let wait = match count {
-                Some(count) => ZsetWait::MultiPop { max, count },
-                None => ZsetWait::Pop { max },
+            // A single pop's wait is shared (it allocates nothing).
+            let wait = match (count, max) {
+                (Some(count), _) => WaitOp::Owned(Box::new(ZsetWait::MultiPop { max, count })),
+                (None, false) => WaitOp::Shared(&POP_MIN),
+                (None, true) => WaitOp::Shared(&POP_MAX),
             };
-            ctx.block(keys, timeout_ms, Box::new(wait));
+            ctx.block(keys, timeout_ms, wait);
         }
         Err(error) => ctx.reply_error(&error.to_string()),
     }
