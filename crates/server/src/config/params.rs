@@ -294,7 +294,7 @@ pub const PARAMS: &[Param] = &[
         boolean: false,
         get: |c| c.tracking_table_max_keys.to_string(),
         set: |c, v| {
-            c.tracking_table_max_keys = parse_integer(v, 0, i64::from(u32::MAX))? as u64;
+            c.tracking_table_max_keys = parse_integer(v, 0, i64::MAX)? as u64;
             Ok(())
         },
     },
