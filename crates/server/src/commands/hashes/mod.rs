@@ -183,7 +183,7 @@ fn handle_hlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // An empty hash does not exist: 0 is a miss.
     match result {
         Ok(n) => {
-            ctx.count_lookup(n > 0);
+            ctx.count_lookup(&args[1], n > 0);
             ctx.reply_integer(n);
         }
         Err(error) => {
@@ -232,7 +232,7 @@ fn reply_whole_hash(ctx: &mut ExecContext<'_>, key: &[u8], part: PairPart) {
             if found.is_none() {
                 ctx.reply_array_len(0);
             }
-            ctx.count_lookup(found.is_some());
+            ctx.count_lookup(key, found.is_some());
         }
         Err(error) => {
             ctx.keyspace_hit();
@@ -301,7 +301,7 @@ fn handle_hrandfield(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
                 ctx.reply_bulk(&field);
             }
             Ok(None) => {
-                ctx.keyspace_miss();
+                ctx.keyspace_miss(key);
                 ctx.reply_null();
             }
             Err(error) => {
