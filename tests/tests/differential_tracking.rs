@@ -8,8 +8,9 @@
 //! Covered: every option and its errors, `CLIENT TRACKINGINFO`,
 //! `CLIENT GETREDIR`, `CLIENT CACHING` with `OPTIN`/`OPTOUT` (transactions
 //! included), `NOLOOP`, `BCAST` with prefixes, flushes, `SWAPDB`, `MOVE`,
-//! `RENAME`, expiry, a redirection that breaks, `CLIENT LIST` flags and
-//! `redir`, the `INFO` fields, `tracking-table-max-keys`, `RESET`.
+//! `RENAME`, expiry, a served blocked client's write, a redirection that
+//! breaks, `CLIENT LIST` flags and `redir`, the `INFO` fields,
+//! `tracking-table-max-keys`, `RESET`, `CLIENT HELP`.
 
 mod differential_support;
 
@@ -157,6 +158,7 @@ fn same(steps: &[Step]) {
 #[test]
 fn options_and_their_errors() {
     same(&[
+        T("CLIENT HELP"),
         T("CLIENT TRACKINGINFO"),
         T("CLIENT GETREDIR"),
         T("CLIENT TRACKING maybe"),
@@ -431,4 +433,51 @@ fn the_table_is_kept_within_tracking_table_max_keys() {
         Info,
         W("CONFIG SET tracking-table-max-keys 1000000"),
     ]);
+}
+
+/// Polls `INFO clients` until a client is blocked.
+fn wait_blocked(conn: &mut RawConn) {
+    for _ in 0..1000 {
+        let info = show(&conn.roundtrip(&request("INFO clients")));
+        if info.contains("blocked_clients:1\r\n") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("the blocking command never blocked");
+}
+
+#[test]
+fn serving_a_blocked_client_invalidates_what_it_writes() {
+    let Some(p) = Pair::start() else { return };
+    let mut transcripts: Vec<Vec<String>> = vec![Vec::new(), Vec::new()];
+    let (redis_sub, redigo_sub) = p.connect_again();
+    let (redis_t, redigo_t) = p.connect_again();
+    let (redis_w, redigo_w) = p.connect_again();
+    let (redis_b, redigo_b) = p.connect_again();
+    let sets = [
+        (redis_sub, redis_t, redis_w, redis_b),
+        (redigo_sub, redigo_t, redigo_w, redigo_b),
+    ];
+    for (transcript, (mut sub, mut t, mut w, mut b)) in transcripts.iter_mut().zip(sets) {
+        let id = show(&sub.roundtrip(&request("CLIENT ID")));
+        let id = id.trim_start_matches(':').trim_end().to_string();
+        sub.roundtrip(&request("SUBSCRIBE __redis__:invalidate"));
+        t.roundtrip(&request(&format!("CLIENT TRACKING on redirect {id}")));
+        transcript.push(show(&t.roundtrip(&request("LRANGE dst 0 -1"))));
+        b.send(&request("BLMOVE src dst LEFT LEFT 0"));
+        wait_blocked(&mut w);
+        transcript.push(show(&w.roundtrip(&request("LPUSH src x"))));
+        transcript.push(show(&b.read_reply()));
+        w.roundtrip(&request(SENTINEL));
+        loop {
+            let message = show(&sub.read_reply());
+            if message.ends_with("\r\n$3\r\nend\r\n") {
+                break;
+            }
+            transcript.push(message);
+        }
+    }
+    assert_eq!(transcripts[1], transcripts[0], "left: Redis, right: Redigo");
+    assert!(transcripts[0].iter().any(|m| m.contains("dst")));
 }

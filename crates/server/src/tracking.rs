@@ -525,3 +525,67 @@ fn send(server: &ServerState, me: Me<'_, '_>, tracked: &Tracked, payload: &[u8])
         handle.messages.notify_one();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::harness::Harness;
+
+    fn totals(h: &Harness) -> (usize, u64, usize) {
+        h.state.tracking.totals()
+    }
+
+    #[test]
+    fn the_store_signals_every_key_only_while_something_is_tracked() {
+        let mut h = Harness::new();
+        h.run(&["SET", "k", "v"]);
+        assert!(!h.dataset.store.signals_every_key(), "idle by default");
+        assert_eq!(h.run(&["CLIENT", "TRACKING", "on"]), b"+OK\r\n");
+        assert!(
+            !h.dataset.store.signals_every_key(),
+            "tracking on with an empty table costs writes nothing"
+        );
+        h.run(&["GET", "k"]);
+        assert!(h.dataset.store.signals_every_key());
+        assert_eq!(totals(&h), (1, 1, 0));
+        // The write invalidates the key: the table is empty again.
+        h.run(&["SET", "k", "w"]);
+        assert_eq!(totals(&h), (0, 0, 0));
+        assert!(!h.dataset.store.signals_every_key());
+        // A BCAST prefix needs every key signalled until it goes.
+        h.run(&["CLIENT", "TRACKING", "off"]);
+        h.run(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a"]);
+        assert!(h.dataset.store.signals_every_key());
+        assert_eq!(totals(&h), (0, 0, 1));
+        h.run(&["RESET"]);
+        assert!(!h.dataset.store.signals_every_key());
+        assert_eq!(totals(&h), (0, 0, 0));
+        assert_eq!(h.state.tracking.client_count(), 0);
+    }
+
+    #[test]
+    fn a_client_that_stops_tracking_leaves_its_ids_until_the_keys_change() {
+        let mut h = Harness::new();
+        h.run(&["CLIENT", "TRACKING", "on"]);
+        h.run(&["MGET", "a", "b", "a"]);
+        assert_eq!(totals(&h), (2, 2, 0));
+        h.run(&["CLIENT", "TRACKING", "off"]);
+        // Redis's lazy clean-up: the ids stay until the keys change.
+        assert_eq!(totals(&h), (2, 2, 0));
+        h.run(&["SET", "a", "1"]);
+        assert_eq!(totals(&h), (1, 1, 0));
+        h.run(&["FLUSHALL"]);
+        assert_eq!(totals(&h), (0, 0, 0));
+    }
+
+    #[test]
+    fn optin_remembers_only_after_caching_yes_for_one_command() {
+        let mut h = Harness::new();
+        h.run(&["CLIENT", "TRACKING", "on", "OPTIN"]);
+        h.run(&["GET", "a"]);
+        assert_eq!(totals(&h).0, 0);
+        h.run(&["CLIENT", "CACHING", "yes"]);
+        h.run(&["GET", "b"]);
+        h.run(&["GET", "c"]);
+        assert_eq!(totals(&h).0, 1, "only b");
+    }
+}

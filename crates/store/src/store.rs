@@ -503,6 +503,12 @@ impl Store {
         }
     }
 
+    /// Whether every changed key is signalled now (see
+    /// [`Store::set_signal_every_key`]).
+    pub fn signals_every_key(&self) -> bool {
+        self.signal_every_key
+    }
+
     /// Takes the signals of watched keys (of every key while
     /// [`Store::set_signal_every_key`] is on) that changed since the last
     /// call, oldest first per database; nothing to do while no key is
