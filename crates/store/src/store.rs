@@ -158,7 +158,8 @@ pub struct Store {
     rng: u64,
     reap_cursor: usize,
     /// Distinct (database, key) pairs watched (see [`crate::watch`]): while
-    /// 0, [`Store::take_watch_signals`] does nothing.
+    /// 0 and `signal_every_key` is off, [`Store::take_watch_signals`] does
+    /// nothing.
     watched_keys: usize,
     /// Every mutation is signalled, watched or not (see [`crate::watch`]).
     signal_every_key: bool,
