@@ -630,3 +630,94 @@ fn notify_keyspace_events_is_parsed_and_shown_as_redis_does() {
         p.same("CONFIG GET notify-keyspace-events");
     }
 }
+
+/// `keymiss` (`m`, not part of `A`) fires where Redis's `lookupKeyRead*`
+/// misses: reads of missing or expired keys, the source keys some writes
+/// read (`*STORE`, `COPY`, `SORT ... STORE`, `SET ... GET`, `GETDEL`);
+/// never for the write lookups (`RENAME`, `LMOVE`, `INCR`...), nor for
+/// `OBJECT` (`LOOKUP_NONOTIFY`).
+#[test]
+fn keymiss_fires_where_redis_s_read_lookups_miss() {
+    let events = same_events(
+        "KEm",
+        &[
+            "SET str v",
+            "HSET h f v",
+            "RPUSH l a b",
+            "SADD s a",
+            "ZADD z 1 a",
+            "SET gone v PX 1",
+            "SET gone2 v PX 1",
+        ],
+        &[
+            "GET nosuch",
+            "GET str",
+            "GET h",
+            "MGET a str b",
+            "STRLEN n1",
+            "GETRANGE n2 0 1",
+            "GETEX n3",
+            "GETDEL n4",
+            "GETSET n5 v",
+            "SET n6 v GET",
+            "LCS n7 str",
+            "EXISTS e1 str e2 e1",
+            "TOUCH t1 str",
+            "TYPE ty",
+            "TTL ttl1",
+            "PTTL ttl2",
+            "EXPIRETIME ttl3",
+            "HGET nh f",
+            "HGET h nofield",
+            "HGETALL nh2",
+            "HMGET nh3 a b",
+            "HLEN nh4",
+            "HEXISTS nh5 f",
+            "HRANDFIELD nh6",
+            "HSCAN nh7 0",
+            "LRANGE nl 0 -1",
+            "LLEN nl2",
+            "LINDEX nl3 0",
+            "LPOS nl4 a",
+            "SMEMBERS ns",
+            "SISMEMBER ns2 a",
+            "SCARD ns3",
+            "SRANDMEMBER ns4",
+            "SINTER s ns5 ns6",
+            "SUNION ns7 s",
+            "SINTERCARD 2 ns8 s",
+            "ZRANGE nz 0 -1",
+            "ZSCORE nz2 a",
+            "ZCARD nz3",
+            "ZRANK nz4 a",
+            "ZRANDMEMBER nz5",
+            "ZUNION 2 z nz6",
+            "GEOPOS ng a",
+            "SORT nsort",
+            "SORT_RO nsort2",
+            "OBJECT ENCODING nobj",
+            "OBJECT FREQ nobj2",
+            // Writes that read their sources.
+            "SINTERSTORE dst ns9 s",
+            "SUNIONSTORE dst2 ns10",
+            "ZUNIONSTORE dst3 2 nz7 z",
+            "SORT nsort3 STORE dst4",
+            "COPY nc dst5",
+            // Write lookups: no event.
+            "INCR wi",
+            "APPEND wa x",
+            "RENAME nr x",
+            "LMOVE nm l2 LEFT LEFT",
+            "LPUSHX nx a",
+            "HINCRBY wh f 1",
+            "SREM ws a",
+            "ZREM wz a",
+            "DEL wd",
+            "EXPIRE we 10",
+            // Expired keys read: expired, then keymiss.
+            "GET gone",
+            "EXISTS gone2",
+        ],
+    );
+    assert!(events.len() > 40 || redigo_tests::oracle().is_none());
+}

@@ -84,6 +84,13 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
                     key.db,
                 );
             }
+            // WATCH and client tracking see the expired keys at once (the
+            // tracking table's invalidations, a broadcast of the round's).
+            if !expired.is_empty() {
+                let now = unix_time_ms();
+                crate::watch::apply_key_signals(server, &mut data.store, false, now, None);
+                server.tracking.broadcast(server, None);
+            }
             data.flush_propagation();
             data.dispose_garbage();
             (expired.len(), data.aof().map(|live| Arc::clone(&live.aof)))

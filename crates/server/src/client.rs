@@ -101,6 +101,8 @@ pub struct ClientState {
     /// Waiting for a `CLIENT PAUSE` to end before its next command runs
     /// (Redis blocks it with `BLOCKED_POSTPONE`: flag `b`).
     pub postponed: bool,
+    /// `CLIENT TRACKING` mode (see [`crate::tracking`]).
+    pub tracking: crate::tracking::ClientTracking,
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`, as Redis 7.0's `CLIENT_REPLY_OFF`,
@@ -164,6 +166,7 @@ impl ClientState {
             monitor: false,
             no_evict: false,
             postponed: false,
+            tracking: Default::default(),
         }
     }
 
@@ -226,7 +229,9 @@ impl ClientState {
 
     /// The `flags=` letters, in Redis 7.0's order (`catClientInfoString`):
     /// `O` a monitor, `P` subscribed, `x` in `MULTI`, `b` postponed by a
-    /// pause, `d` a watched key changed, `e` no-evict; `N` when none applies.
+    /// pause, `t` tracking, `R` its redirection broken, `B` broadcast
+    /// tracking, `d` a watched key changed, `e` no-evict; `N` when none
+    /// applies.
     fn flags(&self) -> String {
         let mut flags = String::new();
         if self.monitor {
@@ -241,6 +246,15 @@ impl ClientState {
         }
         if self.blocked || self.postponed {
             flags.push('b');
+        }
+        if self.tracking.on {
+            flags.push('t');
+        }
+        if self.tracking.broken_redirect() {
+            flags.push('R');
+        }
+        if self.tracking.bcast {
+            flags.push('B');
         }
         if self.multi.dirty_cas() {
             flags.push('d');
@@ -277,7 +291,7 @@ impl ClientState {
             "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
              flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={qfree} \
              argv-mem={argv} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} \
-             tot-mem={tot} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
+             tot-mem={tot} events={events} cmd={cmd} user=default redir={redir} resp={resp}",
             id = self.id,
             addr = self.addr,
             laddr = self.laddr,
@@ -299,6 +313,7 @@ impl ClientState {
             oll = usize::from(omem > 0),
             events = if self.unsent_output() > 0 { "rw" } else { "r" },
             cmd = self.last_command,
+            redir = self.tracking.redirect_field(),
             resp = self.resp,
         )
     }

@@ -87,6 +87,7 @@ pub mod state;
 pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tracking;
 pub mod watch;
 
 pub use config::Config;

@@ -58,6 +58,9 @@ pub struct ServerState {
     pub pubsub: PubSub,
     /// Who `WATCH`es which keys (used under the dataset lock).
     pub watches: WatchRegistry,
+    /// `CLIENT TRACKING`: who may cache which keys (used under the dataset
+    /// lock; see [`crate::tracking`]).
+    pub tracking: crate::tracking::Tracking,
     /// `CLIENT PAUSE` in force, if any.
     pub pause: crate::client_pause::ClientPause,
     /// Clients in `MONITOR` mode.
@@ -108,6 +111,7 @@ impl ServerState {
             clients: ClientRegistry::default(),
             pubsub,
             watches: WatchRegistry::default(),
+            tracking: Default::default(),
             pause: Default::default(),
             monitors: Default::default(),
             loading: AtomicBool::new(false),

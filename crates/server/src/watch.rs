@@ -14,7 +14,8 @@
 //! * this registry maps each watched (database, key) to its watchers, in
 //!   the order they watched (Redis's list order, which its rules depend
 //!   on), and each client to what it watches. The dispatcher hands it the
-//!   store's signals after every command ([`WatchRegistry::apply`]).
+//!   store's signals after every command through [`apply_key_signals`],
+//!   which feeds client tracking ([`crate::tracking`]) the same signals.
 //!
 //! A watcher's dirty flag is an `Arc<AtomicBool>` shared with its
 //! [`ClientState`](crate::client::ClientState) (`EXEC` and the `d` flag of
@@ -43,6 +44,34 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use redigo_store::{KeyPresence, SignalCause, Store, WatchSignal};
+
+use crate::client::ClientState;
+use crate::state::ServerState;
+
+/// The one "key modified" hook (Redis's `signalModifiedKey`): takes the
+/// keys the store signalled since the last call and feeds them to `WATCH`
+/// ([`WatchRegistry::apply`]) and to client tracking
+/// ([`crate::tracking::Tracking::invalidate_signals`]). The dispatcher
+/// calls it after every command (and after serving blocked clients), the
+/// active expiry cycle after every round, `WATCH` and `EXEC` before they
+/// look at the watched keys. `me` is the client whose command ran, if any.
+/// Nothing to do (one check) while no key is watched and tracking is idle.
+pub fn apply_key_signals(
+    server: &ServerState,
+    store: &mut Store,
+    wrote: bool,
+    now_ms: u64,
+    me: Option<&mut ClientState>,
+) {
+    let signals = store.take_watch_signals();
+    if signals.is_empty() {
+        return;
+    }
+    server.watches.apply(store, &signals, wrote, now_ms);
+    server
+        .tracking
+        .invalidate_signals(server, store, &signals, wrote, me);
+}
 
 /// One client watching one key.
 #[derive(Debug)]
@@ -129,18 +158,18 @@ impl WatchRegistry {
         })
     }
 
-    /// Marks the watchers of the keys the store signalled since the last
-    /// call. `wrote` tells whether the command that ran propagated a write:
-    /// without one its in-place signals were no-ops (`SREM` of a missing
-    /// member), which Redis does not signal; expiry and database-wide
-    /// signals count whatever the command did.
-    pub fn apply(&self, store: &mut Store, wrote: bool, now_ms: u64) {
-        let signals = store.take_watch_signals();
+    /// Marks the watchers of the keys in `signals` (the store's since the
+    /// last call; see [`apply_key_signals`]). `wrote` tells whether the
+    /// command that ran propagated a write: without one its in-place
+    /// signals were no-ops (`SREM` of a missing member), which Redis does
+    /// not signal; expiry and database-wide signals count whatever the
+    /// command did.
+    pub fn apply(&self, store: &mut Store, signals: &[WatchSignal], wrote: bool, now_ms: u64) {
         if signals.is_empty() {
             return;
         }
         let mut registry = self.lock();
-        for WatchSignal { db, key, cause } in signals {
+        for WatchSignal { db, key, cause } in signals.iter().cloned() {
             match cause {
                 SignalCause::Written { present } if wrote => {
                     registry.touch(store, db, key, present);

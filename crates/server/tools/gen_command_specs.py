@@ -39,7 +39,8 @@ FAMILIES = {
     'connection': ('the connection commands', [
         'ping', 'echo', 'hello', 'auth', 'quit', 'reset']),
     'client': ('`CLIENT` and its subcommands', [
-        'client:setname,getname,id,list,info,kill,unblock,help,reply,pause,unpause,no-evict',
+        'client:setname,getname,id,list,info,kill,unblock,help,reply,pause,unpause,no-evict,'
+        'tracking,trackinginfo,getredir,caching',
         'monitor']),
     'config': ('`CONFIG` and its subcommands', [
         'config:get,set,resetstat,help']),

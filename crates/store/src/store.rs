@@ -163,8 +163,11 @@ pub struct Store {
     rng: u64,
     reap_cursor: usize,
     /// Distinct (database, key) pairs watched (see [`crate::watch`]): while
-    /// 0, [`Store::take_watch_signals`] does nothing.
+    /// 0 and `signal_every_key` is off, [`Store::take_watch_signals`] does
+    /// nothing.
     watched_keys: usize,
+    /// Every mutation is signalled, watched or not (see [`crate::watch`]).
+    signal_every_key: bool,
     /// The access clock of the command in progress (from the `now` given
     /// to [`Store::db`]; see `entry`'s module docs).
     lru_clock: u32,
@@ -212,6 +215,7 @@ impl Store {
             rng,
             reap_cursor: 0,
             watched_keys: 0,
+            signal_every_key: false,
             lru_clock: 0,
             start_clock: None,
             shared_clocks: None,
@@ -492,11 +496,32 @@ impl Store {
         }
     }
 
-    /// Takes the signals of watched keys that changed since the last call,
-    /// oldest first per database; nothing to do while no key is watched.
+    /// Signals every changed key from now on, watched or not (`on`), or
+    /// only watched ones: client tracking turns it on while it has keys
+    /// or prefixes to invalidate (see [`crate::watch`]).
+    pub fn set_signal_every_key(&mut self, on: bool) {
+        if self.signal_every_key == on {
+            return;
+        }
+        self.signal_every_key = on;
+        for db in &mut self.dbs {
+            db.watch.set_every_key(on);
+        }
+    }
+
+    /// Whether every changed key is signalled now (see
+    /// [`Store::set_signal_every_key`]).
+    pub fn signals_every_key(&self) -> bool {
+        self.signal_every_key
+    }
+
+    /// Takes the signals of watched keys (of every key while
+    /// [`Store::set_signal_every_key`] is on) that changed since the last
+    /// call, oldest first per database; nothing to do while no key is
+    /// watched and tracking is idle.
     pub fn take_watch_signals(&mut self) -> Vec<WatchSignal> {
         let mut out = Vec::new();
-        if self.watched_keys == 0 {
+        if self.watched_keys == 0 && !self.signal_every_key {
             return out;
         }
         for (index, db) in self.dbs.iter_mut().enumerate() {

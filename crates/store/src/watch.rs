@@ -15,6 +15,14 @@
 //! per mutation, and [`Store::take_watch_signals`] returns at once while
 //! no key is watched anywhere.
 //!
+//! Client-side caching (`CLIENT TRACKING`) needs the same signal for every
+//! key, watched or not: while the server says so
+//! ([`Store::set_signal_every_key`], only while its tracking table or its
+//! broadcast prefixes are non-empty) every mutation records a signal, and
+//! the server feeds the one stream of signals to both `WATCH` and
+//! tracking. Nothing changes for the write path while tracking is idle.
+//!
+//! [`Store::set_signal_every_key`]: crate::Store::set_signal_every_key
 //! [`Store::watch_key`]: crate::Store::watch_key
 //! [`Store::unwatch_key`]: crate::Store::unwatch_key
 //! [`Store::take_watch_signals`]: crate::Store::take_watch_signals
@@ -75,22 +83,31 @@ pub enum KeyPresence {
 pub(crate) struct WatchedKeys {
     counts: HashMap<Bytes, u32>,
     pending: Vec<(Bytes, SignalCause)>,
+    /// Signal every key, watched or not (client tracking is active).
+    every_key: bool,
 }
 
 impl WatchedKeys {
-    /// Records a signal if `key` is watched; one branch when nothing is.
+    /// Records a signal if `key` is watched (or every key is signalled);
+    /// one branch when nothing is watched and tracking is idle.
     #[inline]
     pub(crate) fn signal(&mut self, key: &[u8], cause: SignalCause) {
-        if self.counts.is_empty() {
+        if self.counts.is_empty() && !self.every_key {
             return;
         }
         if let Some((watched, _)) = self.counts.get_key_value(key) {
             self.pending.push((watched.clone(), cause));
+        } else if self.every_key {
+            self.pending.push((Bytes::copy_from_slice(key), cause));
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.counts.is_empty()
+    }
+
+    pub(crate) fn set_every_key(&mut self, on: bool) {
+        self.every_key = on;
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Bytes> {
@@ -209,5 +226,31 @@ mod tests {
         assert_eq!(db.get(b"k").unwrap(), None);
         assert_eq!(signals(&mut store), [(0, "k", SignalCause::Expired)]);
         assert_eq!(store.key_presence(0, b"k", 2_000), KeyPresence::Absent);
+    }
+
+    #[test]
+    fn every_key_signals_while_asked_to_even_unwatched() {
+        let mut store = Store::default();
+        let mut db = store.db(0, 1_000).unwrap();
+        db.set(b"k", b"v", SetOptions::default()).unwrap();
+        assert!(signals(&mut store).is_empty(), "idle: nothing recorded");
+        store.set_signal_every_key(true);
+        let mut db = store.db(3, 1_000).unwrap();
+        db.set(b"j", b"v", SetOptions::default()).unwrap();
+        // A flush keeps the setting with the database index.
+        store.flush_db(3);
+        let mut db = store.db(3, 1_000).unwrap();
+        db.set(b"k", b"v", SetOptions::default()).unwrap();
+        assert_eq!(
+            signals(&mut store),
+            [
+                (3, "j", SignalCause::Written { present: true }),
+                (3, "k", SignalCause::Written { present: true }),
+            ]
+        );
+        store.set_signal_every_key(false);
+        let mut db = store.db(3, 1_000).unwrap();
+        db.set(b"k", b"w", SetOptions::default()).unwrap();
+        assert!(signals(&mut store).is_empty());
     }
 }

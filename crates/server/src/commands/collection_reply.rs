@@ -98,7 +98,7 @@ pub(crate) fn reply_random_picks(
             if count == 0 {
                 ctx.count_key_lookup(key);
             } else {
-                ctx.count_lookup(found);
+                ctx.count_lookup(key, found);
             }
         }
         Err(error) => {
@@ -165,7 +165,7 @@ pub(crate) fn reply_random_members(
                 ctx.reply_bulk(&member);
             }
             Ok(None) => {
-                ctx.keyspace_miss();
+                ctx.keyspace_miss(key);
                 ctx.reply_null();
             }
             Err(error) => {
@@ -261,7 +261,7 @@ pub(crate) fn reply_collection_scan(
     };
     match ctx.db().type_of(key) {
         None => {
-            ctx.keyspace_miss();
+            ctx.keyspace_miss(key);
             return reply_empty_scan(ctx);
         }
         Some(found) => {
@@ -300,12 +300,23 @@ pub(crate) fn reply_empty_scan(ctx: &mut ExecContext<'_>) {
 }
 
 impl ExecContext<'_> {
-    /// Counts a keyspace hit or a miss for a read of one key.
-    pub(crate) fn count_lookup(&self, found: bool) {
+    /// Counts a keyspace hit or a miss for a read of `key` (a miss fires
+    /// `keymiss`, see [`ExecContext::keyspace_miss`]).
+    pub(crate) fn count_lookup(&mut self, key: &[u8], found: bool) {
         if found {
             self.keyspace_hit();
         } else {
-            self.keyspace_miss();
+            self.keyspace_miss(key);
+        }
+    }
+
+    /// [`ExecContext::count_lookup`] without the `keymiss` event (Redis's
+    /// `LOOKUP_NONOTIFY`: `OBJECT`).
+    pub(crate) fn count_lookup_without_event(&self, found: bool) {
+        if found {
+            self.keyspace_hit();
+        } else {
+            self.keyspace_miss_without_event();
         }
     }
 
@@ -314,6 +325,6 @@ impl ExecContext<'_> {
     /// Only called on that path, so a found field costs no second lookup.
     pub(crate) fn count_key_lookup(&mut self, key: &[u8]) {
         let found = self.db().type_of(key).is_some();
-        self.count_lookup(found);
+        self.count_lookup(key, found);
     }
 }

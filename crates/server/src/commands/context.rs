@@ -212,12 +212,27 @@ impl ExecContext<'_> {
             .fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts a keyspace miss (`keyspace_misses`).
-    pub fn keyspace_miss(&self) {
+    /// Counts a keyspace miss of `key` (`keyspace_misses`) and fires its
+    /// `keymiss` event (class `m`): Redis's `lookupKeyRead*` does both for
+    /// every read lookup that finds nothing (an expired key included),
+    /// write lookups neither.
+    pub fn keyspace_miss(&mut self, key: &[u8]) {
+        self.keyspace_miss_without_event();
+        self.notify(EventClass::KEY_MISS, "keymiss", key);
+    }
+
+    /// Counts a keyspace miss without the `keymiss` event (Redis's
+    /// `LOOKUP_NONOTIFY`, or a caller that fires the events itself).
+    pub fn keyspace_miss_without_event(&self) {
         self.server
             .stats
             .keyspace_misses
             .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether events of `class` are published now.
+    pub fn wants_event(&self, class: EventClass) -> bool {
+        notifications::enabled(self.server.pubsub.notify_flags(), class)
     }
 
     /// `+OK`.

@@ -99,6 +99,15 @@ pub fn execute(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         ctx.out.truncate(reply_start);
     }
     ctx.client.reply.command_done();
+    // CLIENT CACHING applies to the next command, or to the transaction
+    // it precedes, and survives other CLIENT subcommands (Redis's
+    // `resetClient`).
+    if ctx.client.tracking.caching
+        && !ctx.client.multi.in_multi()
+        && !args[0].eq_ignore_ascii_case(b"client")
+    {
+        ctx.client.tracking.caching = false;
+    }
 }
 
 /// The (un)subscribe commands, whose replies Redis 7.0.15 pushes past
@@ -196,6 +205,14 @@ fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         return;
     }
 
+    // Client tracking keeps its table within `tracking-table-max-keys`
+    // (Redis's `processCommand` calls `trackingLimitUsedSlots`).
+    if ctx.server.tracking.client_count() > 0 {
+        let max_keys = ctx.server.config().tracking_table_max_keys;
+        ctx.server
+            .tracking
+            .limit(ctx.server, ctx.store, max_keys, Some(ctx.client));
+    }
     ctx.client.last_command = spec.name;
     // CLIENT PAUSE holds every command, or (WRITE) those that may write or
     // replicate; never a monitor (a replica to Redis). See `client_pause`.
@@ -237,10 +254,25 @@ pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: 
     if !ctx.client.multi.in_exec() && !TOUCHES_ARBITRARY_KEYS.contains(&spec.name) {
         ctx.propagation.wrap_since(records_start);
     }
-    // WATCH: mark the clients watching what changed (a no-op write in
-    // place counts only if the command propagated something).
+    // WATCH and client tracking: mark the clients watching what changed
+    // and invalidate what others may cache (a no-op write in place counts
+    // only if the command propagated something).
     let wrote = ctx.propagation.writes() != writes_before;
-    ctx.server.watches.apply(ctx.store, wrote, ctx.now_ms);
+    crate::watch::apply_key_signals(ctx.server, ctx.store, wrote, ctx.now_ms, Some(ctx.client));
+    // Client tracking remembers the keys a read-only command fetched
+    // (Redis's `call` runs `trackingRememberKeys`).
+    if ctx.client.tracking.on
+        && !ctx.client.tracking.bcast
+        && spec.has(Flag::Readonly)
+        && !spec.has(Flag::Pubsub)
+    {
+        let keys = super::introspection::key_positions(spec, args);
+        ctx.server.tracking.remember(
+            ctx.store,
+            ctx.client,
+            keys.iter().map(|&(index, _)| &args[index]),
+        );
+    }
     // MONITOR sees the command once it ran, unless it is an admin command
     // or hidden from monitors (Redis's `call`).
     if ctx.server.monitors.any() && !spec.has(Flag::SkipMonitor) && !spec.has(Flag::Admin) {
@@ -248,7 +280,11 @@ pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: 
     }
     // After the command's own records are wrapped: what serving blocked
     // clients logs is separate, as Redis propagates it after the command.
+    let writes_before_serving = ctx.propagation.writes();
     serve_blocked_clients(ctx, spec, args);
+    // What serving blocked clients changed (their pops).
+    let served = ctx.propagation.writes() != writes_before_serving;
+    crate::watch::apply_key_signals(ctx.server, ctx.store, served, ctx.now_ms, Some(ctx.client));
     ctx.server
         .stats
         .total_commands_processed

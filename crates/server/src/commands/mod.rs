@@ -55,7 +55,8 @@
 //!   handler: it counts `expired_keys` and records a `DEL` for each ahead of
 //!   the command's own records (in `MULTI`/`EXEC` when that makes more than
 //!   one record), as Redis propagates them.
-//! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss()`.
+//! * Read commands call `ctx.keyspace_hit()` / `ctx.keyspace_miss(key)`
+//!   (which also fires the `keymiss` event).
 //! * Unit-test handlers in-process with `harness::Harness` (test builds and
 //!   the `testing` feature only): it runs requests through the real
 //!   dispatcher and records what they propagate.

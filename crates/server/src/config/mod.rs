@@ -190,6 +190,9 @@ pub struct Config {
     /// Keyspace notification classes (`notify-keyspace-events`), as flags
     /// (see [`crate::pubsub::notifications`]); 0 turns them off.
     pub notify_keyspace_events: u32,
+    /// Most keys the client-tracking table remembers
+    /// (`tracking-table-max-keys`, 0: no limit).
+    pub tracking_table_max_keys: u64,
 }
 
 impl Config {
@@ -239,6 +242,7 @@ impl Default for Config {
             zset_max_listpack_entries: DEFAULT_ENCODING_LIMITS.zset_max_listpack_entries,
             zset_max_listpack_value: DEFAULT_ENCODING_LIMITS.zset_max_listpack_value,
             notify_keyspace_events: 0,
+            tracking_table_max_keys: crate::tracking::DEFAULT_TABLE_MAX_KEYS,
         }
     }
 }

@@ -288,6 +288,17 @@ pub const PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "tracking-table-max-keys",
+        help: "Most keys the client-tracking table remembers (0 = no limit)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.tracking_table_max_keys.to_string(),
+        set: |c, v| {
+            c.tracking_table_max_keys = parse_integer(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
         name: "hash-max-listpack-entries",
         help: "Most fields of a hash kept in the compact listpack encoding \
                (alias hash-max-ziplist-entries)",

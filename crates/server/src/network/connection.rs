@@ -118,6 +118,8 @@ pub(crate) async fn serve(
     {
         let mut data = dataset::lock(&dataset);
         commands::transactions::release_client(&server, &mut data.store, &handle.lock());
+        // And its tracking mode (Redis's `freeClient` → `disableTracking`).
+        server.tracking.disable(&mut data.store, &mut handle.lock());
     }
     // Unregistered first, so a peer that sees the connection end never finds
     // it still listed.
@@ -706,6 +708,9 @@ fn execute_batch(
         }
     }
     requests.drain(..ran);
+    // Broadcast-mode tracking sends the keys changed during the batch
+    // (Redis: once per event-loop turn, in `beforeSleep`).
+    server.tracking.broadcast(server, Some(&mut client));
     // The sequence the AOF gave this batch's records, if it queued any.
     let appended = data.finish_batch(&server.stats);
     // The AOF in force at the end of the batch: a batch that turned it on

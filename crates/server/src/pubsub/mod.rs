@@ -529,9 +529,26 @@ fn deliver(
         return;
     }
     let mut state = subscriber.handle.lock();
+    if queue_message(server, &subscriber.handle, &mut state, encoded, limit) {
+        drop(state);
+        subscriber.handle.messages.notify_one();
+    }
+}
+
+/// Appends one encoded message to the outbox of the client whose locked
+/// state is `state` and applies its output limit; true when the caller
+/// should wake its connection (once the state lock is released). Also used
+/// by client tracking's invalidations (see [`crate::tracking`]).
+pub(crate) fn queue_message(
+    server: &ServerState,
+    handle: &ClientHandle,
+    state: &mut ClientState,
+    encoded: &[u8],
+    limit: &ClassLimit,
+) -> bool {
     if state.kill_requested {
         // Redis writes nothing more to a client scheduled to be closed.
-        return;
+        return false;
     }
     state.pubsub.queued.extend_from_slice(encoded);
     // Nothing is over a limit until output overflows the static buffer, and
@@ -539,13 +556,10 @@ fn deliver(
     if (state.output_list_bytes() > 0 || state.soft_limit_since.is_some())
         && state.output_limit_reached(limit, false, Instant::now())
     {
-        subscriber
-            .handle
-            .close_for_output_limit(&mut state, &server.stats);
-        return;
+        handle.close_for_output_limit(state, &server.stats);
+        return false;
     }
-    drop(state);
-    subscriber.handle.messages.notify_one();
+    true
 }
 
 /// A subscription reply: `[word, channel or null, count]`.

@@ -1,6 +1,7 @@
 //! CLIENT SETNAME, GETNAME, ID, LIST, INFO, KILL, UNBLOCK, HELP; the
 //! client-control subcommands (REPLY, PAUSE, UNPAUSE, NO-EVICT) and MONITOR
-//! are in [`control`].
+//! are in [`control`], client tracking (TRACKING, TRACKINGINFO, GETREDIR,
+//! CACHING) in [`tracking`].
 //!
 //! `LIST` and `KILL` look at every connected client through the registry.
 //! They run under the dataset lock, holding the caller's own state; other
@@ -10,6 +11,7 @@
 
 mod control;
 mod specs;
+mod tracking;
 
 use std::time::Instant;
 
@@ -23,6 +25,10 @@ use crate::client::ClientState;
 use control::{
     handle_client_no_evict, handle_client_pause, handle_client_reply, handle_client_unpause,
     handle_monitor,
+};
+use tracking::{
+    handle_client_caching, handle_client_getredir, handle_client_tracking,
+    handle_client_trackinginfo,
 };
 
 /// The commands of this family.
@@ -293,9 +299,13 @@ fn handle_client_kill(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
 }
 
-/// Lines of `CLIENT HELP` for the subcommands Redigo implements, worded as
-/// Redis 7.0's.
+/// Lines of `CLIENT HELP`, as Redis 7.0's (every subcommand it lists is
+/// implemented).
 const CLIENT_HELP: &str = "\
+CACHING (YES|NO)
+    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.
+GETREDIR
+    Return the client ID we are redirecting to when tracking is enabled.
 GETNAME
     Return the name of the current connection.
 ID
@@ -330,6 +340,11 @@ SETNAME <name>
     Assign the name <name> to the current connection.
 UNBLOCK <clientid> [TIMEOUT|ERROR]
     Unblock the specified blocked client.
+TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]
+         [OPTIN] [OPTOUT] [NOLOOP]
+    Control server assisted client side caching.
+TRACKINGINFO
+    Report tracking status for the current connection.
 NO-EVICT (ON|OFF)
     Protect current client connection from eviction.";
 

@@ -30,6 +30,10 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("client|pause", -3, handle_client_pause).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Stop processing commands from clients for some time", "2.9.50", "connection", "O(1)").history(&[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")]).arguments(CLIENT_PAUSE_ARGS)),
     CommandSpec::new("client|unpause", 2, handle_client_unpause).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Resume processing of clients that were paused", "6.2.0", "connection", "O(N) Where N is the number of paused clients")),
     CommandSpec::new("client|no-evict", 3, handle_client_no_evict).flags(FLAGS_ADMIN_NOSCRIPT_LOADING_STALE).acl(ACL_ADMIN_SLOW_DANGEROUS_CONNECTION).docs(CommandDocs::new("Set client eviction mode for the current connection", "7.0.0", "connection", "O(1)").arguments(&[Arg::new("enabled", "oneof").arguments(&[ARG_ON, ARG_OFF])])),
+    CommandSpec::new("client|tracking", -3, handle_client_tracking).flags(FLAGS_NOSCRIPT_LOADING_STALE).acl(ACL_SLOW_CONNECTION).docs(CommandDocs::new("Enable or disable server assisted client side caching support", "6.0.0", "connection", "O(1). Some options may introduce additional complexity.").arguments(CLIENT_TRACKING_ARGS)),
+    CommandSpec::new("client|trackinginfo", 2, handle_client_trackinginfo).flags(FLAGS_NOSCRIPT_LOADING_STALE).acl(ACL_SLOW_CONNECTION).docs(CommandDocs::new("Return information about server assisted client side caching for the current connection", "6.2.0", "connection", "O(1)")),
+    CommandSpec::new("client|getredir", 2, handle_client_getredir).flags(FLAGS_NOSCRIPT_LOADING_STALE).acl(ACL_SLOW_CONNECTION).docs(CommandDocs::new("Get tracking notifications redirection client ID if any", "6.0.0", "connection", "O(1)")),
+    CommandSpec::new("client|caching", 3, handle_client_caching).flags(FLAGS_NOSCRIPT_LOADING_STALE).acl(ACL_SLOW_CONNECTION).docs(CommandDocs::new("Instruct the server about tracking or not keys in the next request", "6.0.0", "connection", "O(1)").arguments(CLIENT_CACHING_ARGS)),
 ];
 
 #[rustfmt::skip]
@@ -76,5 +80,23 @@ const CLIENT_PAUSE_ARGS: &[Arg] = &[
     Arg::new("timeout", "integer"),
     Arg::new("mode", "oneof").since("6.2.0").flags(&["optional"]).arguments(&[
         Arg::new("write", "pure-token").token("WRITE"), Arg::new("all", "pure-token").token("ALL"),
+    ]),
+];
+
+#[rustfmt::skip]
+const CLIENT_TRACKING_ARGS: &[Arg] = &[
+    Arg::new("status", "oneof").arguments(&[ARG_ON, ARG_OFF]),
+    Arg::new("client-id", "integer").token("REDIRECT").flags(&["optional"]),
+    Arg::new("prefix", "string").token("PREFIX").flags(&["optional", "multiple", "multiple_token"]),
+    Arg::new("bcast", "pure-token").token("BCAST").flags(&["optional"]),
+    Arg::new("optin", "pure-token").token("OPTIN").flags(&["optional"]),
+    Arg::new("optout", "pure-token").token("OPTOUT").flags(&["optional"]),
+    Arg::new("noloop", "pure-token").token("NOLOOP").flags(&["optional"]),
+];
+
+#[rustfmt::skip]
+const CLIENT_CACHING_ARGS: &[Arg] = &[
+    Arg::new("mode", "oneof").arguments(&[
+        Arg::new("yes", "pure-token").token("YES"), Arg::new("no", "pure-token").token("NO"),
     ]),
 ];

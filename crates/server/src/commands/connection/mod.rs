@@ -218,6 +218,8 @@ fn handle_reset(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     }
     ctx.client.reply.off = false;
     ctx.client.reply.skip_next = false;
+    // disableTracking: the tracking mode, its prefixes and CLIENT CACHING.
+    ctx.server.tracking.disable(ctx.store, ctx.client);
     ctx.reply_simple("RESET");
 }
 

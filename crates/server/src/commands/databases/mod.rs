@@ -126,6 +126,10 @@ fn handle_flushdb(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
     let before = ctx.store.used_memory();
     ctx.store.flush_db(ctx.client.db);
+    // Every tracking client is told all keys changed (a null).
+    ctx.server
+        .tracking
+        .flush(ctx.server, ctx.store, Some(ctx.client));
     note_freed(ctx, before);
     ctx.propagate(Record::flushdb);
     ctx.reply_ok();
@@ -138,6 +142,10 @@ fn handle_flushall(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
     let before = ctx.store.used_memory();
     ctx.store.flush_all();
+    // Every tracking client is told all keys changed (a null).
+    ctx.server
+        .tracking
+        .flush(ctx.server, ctx.store, Some(ctx.client));
     note_freed(ctx, before);
     ctx.propagate(Record::flushall);
     ctx.reply_ok();

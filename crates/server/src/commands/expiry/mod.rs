@@ -157,7 +157,7 @@ const MISSING_KEY: i64 = -2;
 fn reply_time(ctx: &mut ExecContext<'_>, key: &[u8], read: fn(&mut DbHandle<'_>, &[u8]) -> i64) {
     let answer = read(&mut ctx.db(), key);
     if answer == MISSING_KEY {
-        ctx.keyspace_miss();
+        ctx.keyspace_miss(key);
     } else {
         ctx.keyspace_hit();
     }

@@ -188,7 +188,7 @@ fn handle_geoadd(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn lookup_zset(ctx: &mut ExecContext<'_>, key: &[u8]) -> Result<bool, StoreError> {
     match ctx.db().zcard(key) {
         Ok(n) => {
-            ctx.count_lookup(n > 0);
+            ctx.count_lookup(key, n > 0);
             Ok(n > 0)
         }
         Err(error) => {

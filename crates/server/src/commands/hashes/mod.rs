@@ -182,7 +182,7 @@ fn handle_hlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // An empty hash does not exist: 0 is a miss.
     match result {
         Ok(n) => {
-            ctx.count_lookup(n > 0);
+            ctx.count_lookup(&args[1], n > 0);
             ctx.reply_integer(n);
         }
         Err(error) => {
@@ -231,7 +231,7 @@ fn reply_whole_hash(ctx: &mut ExecContext<'_>, key: &[u8], part: PairPart) {
             if found.is_none() {
                 ctx.reply_array_len(0);
             }
-            ctx.count_lookup(found.is_some());
+            ctx.count_lookup(key, found.is_some());
         }
         Err(error) => {
             ctx.keyspace_hit();

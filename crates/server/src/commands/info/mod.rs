@@ -145,7 +145,7 @@ fn clients_section(ctx: &ExecContext<'_>, out: &mut String) {
     field!(out, "client_recent_max_input_buffer", 0);
     field!(out, "client_recent_max_output_buffer", 0);
     field!(out, "blocked_clients", ctx.blocking.blocked_clients());
-    field!(out, "tracking_clients", 0);
+    field!(out, "tracking_clients", ctx.server.tracking.client_count());
     field!(
         out,
         "clients_in_timeout_table",
@@ -326,6 +326,10 @@ fn stats_section(ctx: &ExecContext<'_>, out: &mut String) {
         "pubsubshard_channels",
         ctx.server.pubsub.shard_channel_count()
     );
+    let (tracking_keys, tracking_items, tracking_prefixes) = ctx.server.tracking.totals();
+    field!(out, "tracking_total_keys", tracking_keys);
+    field!(out, "tracking_total_items", tracking_items);
+    field!(out, "tracking_total_prefixes", tracking_prefixes);
     field!(out, "total_error_replies", get(&stats.total_error_replies));
     // Not in Redis 7.0's INFO (later versions have it): how many clients
     // `client-output-buffer-limit` closed.

@@ -79,7 +79,16 @@ fn reply_found(ctx: &mut ExecContext<'_>, args: &[Bytes], found: usize) {
         ctx.keyspace_hit();
     }
     for _ in found..keys.len() {
-        ctx.keyspace_miss();
+        ctx.keyspace_miss_without_event();
+    }
+    // `keymiss` of each missing key, in order (only looked up when the
+    // event is on).
+    if found < keys.len() && ctx.wants_event(EventClass::KEY_MISS) {
+        for key in keys {
+            if ctx.db().type_of(key).is_none() {
+                ctx.notify(EventClass::KEY_MISS, "keymiss", key);
+            }
+        }
     }
     ctx.reply_integer(count_reply(found));
 }
@@ -91,7 +100,7 @@ fn handle_type(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             ctx.reply_simple(kind.as_str());
         }
         None => {
-            ctx.keyspace_miss();
+            ctx.keyspace_miss(&args[1]);
             ctx.reply_simple("none");
         }
     }
@@ -187,7 +196,7 @@ fn handle_copy(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         if source_exists {
             ctx.keyspace_hit();
         } else {
-            ctx.keyspace_miss();
+            ctx.keyspace_miss(src);
         }
     }
     match result {

@@ -193,7 +193,7 @@ fn reply_read_error(ctx: &mut ExecContext<'_>, error: StoreError) {
 fn handle_llen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().llen(&args[1]) {
         Ok(len) => {
-            ctx.count_lookup(len > 0);
+            ctx.count_lookup(&args[1], len > 0);
             ctx.reply_integer(count_reply(len));
         }
         Err(error) => reply_read_error(ctx, error),
@@ -225,7 +225,7 @@ fn handle_lrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     };
     let mut sink = ReplyRange { out: ctx.out };
     match db.lrange_into(&args[1], start, stop, &mut sink) {
-        Ok(found) => ctx.count_lookup(found),
+        Ok(found) => ctx.count_lookup(&args[1], found),
         Err(error) => reply_read_error(ctx, error),
     }
 }
@@ -251,7 +251,7 @@ fn index_after_lookup(
 
 fn handle_lindex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let Some(index) = index_after_lookup(ctx, args, |ctx| {
-        ctx.keyspace_miss();
+        ctx.keyspace_miss(&args[1]);
         ctx.reply_null();
     }) else {
         return;
@@ -401,7 +401,7 @@ fn handle_lpos(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         .lpos(&args[1], &args[2], options.rank, count, options.maxlen)
     {
         Ok(None) => {
-            ctx.keyspace_miss();
+            ctx.keyspace_miss(&args[1]);
             match options.count {
                 Some(_) => ctx.reply_array_len(0),
                 None => ctx.reply_null(),

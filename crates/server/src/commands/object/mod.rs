@@ -43,7 +43,7 @@ const FREQ_WITHOUT_LFU: &str = "ERR An LFU maxmemory policy is not selected, acc
 /// nil) when missing.
 fn lookup_encoding(ctx: &mut ExecContext<'_>, key: &[u8]) -> Option<&'static str> {
     let encoding = ctx.db().object_encoding(key);
-    ctx.count_lookup(encoding.is_some());
+    ctx.count_lookup_without_event(encoding.is_some());
     if encoding.is_none() {
         ctx.reply_null();
     }
@@ -72,7 +72,7 @@ fn handle_object_refcount(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_object_idletime(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let idle = ctx.db().idle_time(&args[2]);
-    ctx.count_lookup(idle.is_some());
+    ctx.count_lookup_without_event(idle.is_some());
     match idle {
         Some(seconds) => ctx.reply_integer(i64::try_from(seconds).unwrap_or(i64::MAX)),
         None => ctx.reply_null(),

@@ -100,7 +100,7 @@ fn handle_scard(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match result {
         Ok(n) => {
             // An empty set does not exist: 0 is a miss.
-            ctx.count_lookup(n > 0);
+            ctx.count_lookup(&args[1], n > 0);
             ctx.reply_integer(n);
         }
         Err(error) => {
@@ -140,7 +140,7 @@ fn handle_smismember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_smembers(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().smembers(&args[1]) {
         Ok(members) => {
-            ctx.count_lookup(!members.is_empty());
+            ctx.count_lookup(&args[1], !members.is_empty());
             ctx.reply_bulk_array(members);
         }
         Err(error) => {
@@ -165,7 +165,7 @@ fn handle_srandmember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
                 ctx.reply_bulk(&member);
             }
             Ok(None) => {
-                ctx.keyspace_miss();
+                ctx.keyspace_miss(key);
                 ctx.reply_null();
             }
             Err(error) => {
@@ -275,7 +275,7 @@ fn handle_smove(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn count_set_lookups(ctx: &mut ExecContext<'_>, keys: &[Bytes]) {
     for key in keys {
         let kind = ctx.db().type_of(key);
-        ctx.count_lookup(kind.is_some());
+        ctx.count_lookup(key, kind.is_some());
         if kind.is_some_and(|kind| kind != ValueKind::Set) {
             break;
         }
@@ -350,9 +350,12 @@ fn handle_sintercard(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 type StoreOp = fn(&mut DbHandle<'_>, &[u8], &[Bytes]) -> Result<Stored, StoreError>;
 
 /// `SINTERSTORE`, `SUNIONSTORE`, `SDIFFSTORE`: propagated as sent when the
-/// destination changed (written, or deleted by an empty result).
+/// destination changed (written, or deleted by an empty result). The
+/// sources count as reads (`keyspace_hits`/`misses`, `keymiss`).
 fn set_store(ctx: &mut ExecContext<'_>, args: &[Bytes], op: StoreOp, event: &str) {
     let fresh = ctx.creates_key(&args[1]);
+    // The sources are read lookups (hits, misses, `keymiss`), as in Redis.
+    count_set_lookups(ctx, &args[2..]);
     let result = op(&mut ctx.db(), &args[1], &args[2..]);
     match result {
         Ok(stored) => {

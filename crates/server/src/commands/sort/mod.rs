@@ -186,7 +186,7 @@ fn elements_of(
     let kind = ctx.db().type_of(key);
     match kind {
         None => {
-            ctx.keyspace_miss();
+            ctx.keyspace_miss(key);
             Ok((Vec::new(), Source::List))
         }
         Some(ValueKind::List) => {

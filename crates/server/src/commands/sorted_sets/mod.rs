@@ -215,7 +215,7 @@ fn handle_zrem(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_zcard(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     match ctx.db().zcard(&args[1]) {
         Ok(n) => {
-            ctx.count_lookup(n > 0);
+            ctx.count_lookup(&args[1], n > 0);
             ctx.reply_integer(count_reply(n));
         }
         Err(error) => {
@@ -442,7 +442,7 @@ fn zrange(ctx: &mut ExecContext<'_>, args: &[Bytes], range_type: RangeType, rev:
     match result {
         Ok(true) => ctx.keyspace_hit(),
         Ok(false) => {
-            ctx.keyspace_miss();
+            ctx.keyspace_miss(&args[1]);
             ctx.reply_array_len(0);
         }
         Err(error) => {
@@ -716,7 +716,7 @@ fn parse_algebra(
     let keys: Vec<Bytes> = args[numkeys_at + 1..numkeys_at + 1 + numkeys].to_vec();
     for key in &keys {
         let kind = ctx.db().type_of(key);
-        ctx.count_lookup(kind.is_some());
+        ctx.count_lookup(key, kind.is_some());
         if kind.is_some_and(|k| k != ValueKind::Zset && k != ValueKind::Set) {
             break;
         }

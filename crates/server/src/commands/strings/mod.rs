@@ -39,12 +39,8 @@ use set_options::{Grammar, StringOptions};
 pub(crate) const COMMANDS: &[CommandSpec] = specs::COMMANDS;
 
 /// Counts a keyspace hit or miss for a read of one key.
-fn count_lookup(ctx: &ExecContext<'_>, found: bool) {
-    if found {
-        ctx.keyspace_hit();
-    } else {
-        ctx.keyspace_miss();
-    }
+fn count_lookup(ctx: &mut ExecContext<'_>, key: &[u8], found: bool) {
+    ctx.count_lookup(key, found);
 }
 
 /// Whether a read found its key. A wrong-type key was found: Redis counts
@@ -72,7 +68,7 @@ fn handle_get(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         .db()
         .get(&args[1])
         .map(|v| v.map(Bytes::copy_from_slice));
-    count_lookup(ctx, is_found(&result));
+    count_lookup(ctx, &args[1], is_found(&result));
     reply_value(ctx, result);
 }
 
@@ -123,7 +119,7 @@ fn handle_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         }
     };
     if get {
-        count_lookup(ctx, outcome.previous.is_some());
+        count_lookup(ctx, &args[1], outcome.previous.is_some());
     }
     if outcome.written {
         notify_set(ctx, key, fresh, expire.is_some());
@@ -206,7 +202,7 @@ fn handle_psetex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 fn handle_getset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let fresh = ctx.creates_key(&args[1]);
     let result = ctx.db().get_set(&args[1], &args[2]);
-    count_lookup(ctx, is_found(&result));
+    count_lookup(ctx, &args[1], is_found(&result));
     if result.is_ok() {
         notify_set(ctx, &args[1], fresh, false);
         ctx.propagate(|| Record::set(&args[1], &args[2]));
@@ -216,7 +212,7 @@ fn handle_getset(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 
 fn handle_getdel(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get_del(&args[1]);
-    count_lookup(ctx, is_found(&result));
+    count_lookup(ctx, &args[1], is_found(&result));
     if matches!(result, Ok(Some(_))) {
         ctx.notify(EventClass::GENERIC, "del", &args[1]);
         ctx.propagate(|| Record::del(&args[1]));
@@ -233,7 +229,7 @@ fn handle_getex(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // Redis looks the key up (nil, WRONGTYPE) before reading the expire
     // time as an integer.
     let found = ctx.db().get(key).map(|v| v.is_some());
-    count_lookup(ctx, !matches!(found, Ok(false)));
+    count_lookup(ctx, key, !matches!(found, Ok(false)));
     match found {
         Ok(false) => {
             ctx.reply_null();
@@ -295,8 +291,8 @@ fn handle_mget(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         })
         .collect();
     ctx.reply_array_len(found.len());
-    for (exists, value) in found {
-        count_lookup(ctx, exists);
+    for (key, (exists, value)) in keys.iter().zip(found) {
+        count_lookup(ctx, key, exists);
         match value {
             Some(value) => ctx.reply_bulk(&value),
             None => ctx.reply_null(),
@@ -481,7 +477,7 @@ fn length_reply(len: usize) -> i64 {
 
 fn handle_strlen(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let result = ctx.db().get(&args[1]).map(|v| v.map(<[u8]>::len));
-    count_lookup(ctx, is_found(&result));
+    count_lookup(ctx, &args[1], is_found(&result));
     match result {
         Ok(len) => ctx.reply_integer(length_reply(len.unwrap_or(0))),
         Err(error) => ctx.reply_error(&error.to_string()),
@@ -497,7 +493,7 @@ fn handle_getrange(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut db = ctx.db();
     let found = db.get(key).map(|v| v.is_some());
     let result = db.get_range(key, start, end).map(Bytes::copy_from_slice);
-    count_lookup(ctx, !matches!(found, Ok(false)));
+    count_lookup(ctx, key, !matches!(found, Ok(false)));
     match result {
         Ok(range) => ctx.reply_bulk(&range),
         Err(error) => ctx.reply_error(&error.to_string()),
@@ -589,8 +585,8 @@ fn handle_lcs(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let mut db = ctx.db();
     let a = db.get(&args[1]).map(|v| v.map(Bytes::copy_from_slice));
     let b = db.get(&args[2]).map(|v| v.map(Bytes::copy_from_slice));
-    count_lookup(ctx, is_found(&a));
-    count_lookup(ctx, is_found(&b));
+    count_lookup(ctx, &args[1], is_found(&a));
+    count_lookup(ctx, &args[2], is_found(&b));
     let (Ok(a), Ok(b)) = (a, b) else {
         ctx.reply_error(LCS_WRONG_TYPE);
         return;

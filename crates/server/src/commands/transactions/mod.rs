@@ -266,7 +266,7 @@ fn handle_exec(ctx: &mut ExecContext<'_>, _args: &[Bytes]) {
     }
     // Changes made outside commands (the active expiry cycle) are applied
     // before judging the watched keys.
-    ctx.server.watches.apply(ctx.store, false, ctx.now_ms);
+    crate::watch::apply_key_signals(ctx.server, ctx.store, false, ctx.now_ms, Some(ctx.client));
     if ctx.client.multi.watching
         && ctx
             .server
@@ -304,7 +304,7 @@ fn handle_watch(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     }
     // Signals left by changes outside commands (the active expiry cycle)
     // belong to the watches before this one.
-    ctx.server.watches.apply(ctx.store, false, ctx.now_ms);
+    crate::watch::apply_key_signals(ctx.server, ctx.store, false, ctx.now_ms, Some(ctx.client));
     // No point in watching once dirty (as Redis).
     if !ctx.client.multi.dirty_cas() {
         ctx.client.multi.watching = true;
