@@ -25,13 +25,13 @@ pub struct CommandCounters {
 /// Counters for every command, by full name (`get`, `config|get`).
 #[derive(Debug)]
 pub struct CommandStats {
-    by_name: HashMap<&'static str, CommandCounters>,
+    by_name: HashMap<&'static str, CommandCounters, foldhash::fast::RandomState>,
 }
 
 impl CommandStats {
     /// Zeroed counters for every command of `table`.
     pub fn new(table: &CommandTable) -> CommandStats {
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::default();
         for spec in table.iter() {
             by_name.insert(spec.name, CommandCounters::default());
             for sub in spec.subcommands {

@@ -22,7 +22,7 @@ pub enum Lookup {
 /// All commands, by lower-case name. Built once at start-up.
 #[derive(Debug)]
 pub struct CommandTable {
-    by_name: HashMap<&'static [u8], &'static CommandSpec>,
+    by_name: HashMap<&'static [u8], &'static CommandSpec, foldhash::fast::RandomState>,
 }
 
 impl CommandTable {
@@ -32,7 +32,7 @@ impl CommandTable {
     /// If two families declare the same name: that is a programming error
     /// caught by the table's unit test, never by input.
     pub fn new(families: &[&'static [CommandSpec]]) -> CommandTable {
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::default();
         for spec in families.iter().flat_map(|family| family.iter()) {
             assert!(
                 spec.name.len() <= MAX_COMMAND_NAME_LEN,
