@@ -145,6 +145,30 @@ fn random_request(args: &[Bytes], keyword: &str) -> Result<RandomRequest, String
     Ok(RandomRequest::Count { count, with_values })
 }
 
+/// One random member of `key` (`SRANDMEMBER`, `HRANDFIELD`, `ZRANDMEMBER`
+/// without a count): a bulk, or nil for a missing key, counted as a
+/// keyspace hit or miss.
+pub(crate) fn reply_one_pick(
+    ctx: &mut ExecContext<'_>,
+    key: &[u8],
+    picked: Result<Option<Bytes>, StoreError>,
+) {
+    match picked {
+        Ok(Some(member)) => {
+            ctx.keyspace_hit();
+            ctx.reply_bulk(&member);
+        }
+        Ok(None) => {
+            ctx.keyspace_miss(key);
+            ctx.reply_null();
+        }
+        Err(error) => {
+            ctx.keyspace_hit();
+            ctx.reply_error(&error.to_string());
+        }
+    }
+}
+
 /// `HRANDFIELD key [count [WITHVALUES]]` and `ZRANDMEMBER key [count
 /// [WITHSCORES]]` (`keyword`): read the arguments once
 /// ([`random_request`]), then reply with one member (`one`, a bulk or nil)
@@ -159,20 +183,10 @@ pub(crate) fn reply_random_members(
     let key = &args[1];
     match random_request(args, keyword) {
         Err(error) => ctx.reply_error(&error),
-        Ok(RandomRequest::One) => match one(&mut ctx.db(), key) {
-            Ok(Some(member)) => {
-                ctx.keyspace_hit();
-                ctx.reply_bulk(&member);
-            }
-            Ok(None) => {
-                ctx.keyspace_miss(key);
-                ctx.reply_null();
-            }
-            Err(error) => {
-                ctx.keyspace_hit();
-                ctx.reply_error(&error.to_string());
-            }
-        },
+        Ok(RandomRequest::One) => {
+            let picked = one(&mut ctx.db(), key);
+            reply_one_pick(ctx, key, picked);
+        }
         Ok(RandomRequest::Count { count, with_values }) => {
             reply_random_picks(ctx, key, count, with_values, |db, sink| {
                 many(db, key, count, with_values, sink)

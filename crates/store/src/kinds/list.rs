@@ -1131,7 +1131,8 @@ mod tests {
         format!("e{i}").into_bytes()
     }
 
-    fn contents(list: &BigList) -> Vec<Vec<u8>> {
+    /// Every element of `list`, head to tail.
+    pub(super) fn contents(list: &BigList) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         ListRef::Big(list).walk(true, |_, e| {
             out.push(e.to_vec());
@@ -1294,21 +1295,13 @@ mod tests {
 
 #[cfg(test)]
 mod compression_tests {
+    use super::tests::contents;
     use super::*;
     use proptest::prelude::*;
 
     /// Elements that compress well once a chunk holds a few of them.
     fn event(n: u32) -> Vec<u8> {
         format!("user:event:{n}").into_bytes()
-    }
-
-    fn contents(list: &BigList) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        ListRef::Big(list).walk(true, |_, e| {
-            out.push(e.to_vec());
-            true
-        });
-        out
     }
 
     /// The `depth` chunks at each end are raw; every chunk further in is

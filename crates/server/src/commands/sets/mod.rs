@@ -34,7 +34,9 @@ use redigo_store::ops::sets::Stored;
 use redigo_store::{DbHandle, StoreError, ValueKind};
 
 use super::arguments::{is_keyword, positive_or_reply, range_or_reply};
-use super::collection_reply::{reply_collection_scan, reply_random_picks, reply_removed};
+use super::collection_reply::{
+    reply_collection_scan, reply_one_pick, reply_random_picks, reply_removed,
+};
 use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
@@ -159,20 +161,8 @@ fn handle_srandmember(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         return ctx.reply_error(errors::SYNTAX);
     }
     if args.len() == 2 {
-        return match ctx.db().srandmember(key) {
-            Ok(Some(member)) => {
-                ctx.keyspace_hit();
-                ctx.reply_bulk(&member);
-            }
-            Ok(None) => {
-                ctx.keyspace_miss(key);
-                ctx.reply_null();
-            }
-            Err(error) => {
-                ctx.keyspace_hit();
-                ctx.reply_error(&error.to_string());
-            }
-        };
+        let picked = ctx.db().srandmember(key);
+        return reply_one_pick(ctx, key, picked);
     }
     let count = match range_or_reply(&args[2], -i64::MAX, i64::MAX, None) {
         Ok(count) => count,
