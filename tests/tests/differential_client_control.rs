@@ -9,22 +9,12 @@ mod differential_support;
 
 use std::time::{Duration, Instant};
 
-use differential_support::{Pair, show};
+use differential_support::{Pair, request, show};
 use redigo_tests::RawConn;
 
 /// Generous bound for a condition another connection brings about (a
 /// request reaching the server); never hit unless something is broken.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// One RESP2 request.
-fn request(command: &str) -> Vec<u8> {
-    let words: Vec<&str> = command.split(' ').collect();
-    let mut req = format!("*{}\r\n", words.len()).into_bytes();
-    for word in words {
-        req.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
-    }
-    req
-}
 
 /// Sends `commands` as one pipeline followed by `ECHO end`, and returns
 /// every reply up to and including the sentinel's.

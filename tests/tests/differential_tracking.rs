@@ -16,18 +16,8 @@ mod differential_support;
 
 use std::time::Duration;
 
-use differential_support::{Pair, show};
+use differential_support::{Pair, request, show};
 use redigo_tests::RawConn;
-
-/// One RESP2 request from space-separated words.
-fn request(command: &str) -> Vec<u8> {
-    let words: Vec<&str> = command.split(' ').collect();
-    let mut req = format!("*{}\r\n", words.len()).into_bytes();
-    for word in words {
-        req.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
-    }
-    req
-}
 
 /// A step of a scenario.
 #[derive(Clone, Copy)]

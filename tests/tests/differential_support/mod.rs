@@ -120,6 +120,16 @@ pub fn judged(same: bool, command: &[String], redis: &[u8], redigo: &[u8]) -> Re
     }
 }
 
+/// One RESP2 request from space-separated words.
+pub fn request(command: &str) -> Vec<u8> {
+    let words: Vec<&str> = command.split(' ').collect();
+    let mut req = format!("*{}\r\n", words.len()).into_bytes();
+    for word in words {
+        req.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
+    }
+    req
+}
+
 /// A reply as text, for readable assertion failures.
 pub fn show(reply: &[u8]) -> String {
     String::from_utf8_lossy(reply).into_owned()
