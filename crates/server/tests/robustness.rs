@@ -16,6 +16,14 @@ fn stat(conn: &mut RawConn, section: &str, field: &str) -> String {
 
 /// Redis counts a connection refused for `maxclients` in
 /// `rejected_connections` only, not in `total_connections_received`.
+/// How many values the server's background freer has dropped so far.
+fn freed_by_background_freer(server: &TestServer) -> u64 {
+    redigo_server::dataset::lock(server.dataset())
+        .freer()
+        .expect("the server frees in the background")
+        .freed()
+}
+
 #[test]
 fn a_refused_connection_is_not_counted_as_received() {
     let server = TestServer::start(&[("maxclients", "1")]);
@@ -137,7 +145,6 @@ fn flushall_of_a_large_dataset_returns_memory_to_the_system() {
 /// the background freer (`crate::background_free`), which frees them.
 #[test]
 fn flushall_hands_the_old_tables_to_the_background_freer() {
-    use redigo_server::dataset;
     use std::time::{Duration, Instant};
 
     let server = TestServer::start(&[]);
@@ -146,12 +153,7 @@ fn flushall_hands_the_old_tables_to_the_background_freer() {
         let key = format!("key:{i}");
         assert_eq!(conn.command(&[b"SET", key.as_bytes(), b"v"]), b"+OK\r\n");
     }
-    let freed = || {
-        dataset::lock(server.dataset())
-            .freer()
-            .expect("the server frees in the background")
-            .freed()
-    };
+    let freed = || freed_by_background_freer(&server);
     let before = freed();
     assert_eq!(conn.command(&[b"FLUSHALL"]), b"+OK\r\n");
     assert_eq!(conn.command(&[b"DBSIZE"]), b":0\r\n");
@@ -167,7 +169,6 @@ fn flushall_hands_the_old_tables_to_the_background_freer() {
 /// to the background freer, which frees them.
 #[test]
 fn a_partial_ltrim_hands_the_cut_chunks_to_the_background_freer() {
-    use redigo_server::dataset;
     use std::time::{Duration, Instant};
 
     let server = TestServer::start(&[]);
@@ -182,12 +183,7 @@ fn a_partial_ltrim_hands_the_cut_chunks_to_the_background_freer() {
         conn.command(&args);
     }
     assert_eq!(conn.command(&[b"LLEN", b"list"]), b":200000\r\n");
-    let freed = || {
-        dataset::lock(server.dataset())
-            .freer()
-            .expect("the server frees in the background")
-            .freed()
-    };
+    let freed = || freed_by_background_freer(&server);
     let before = freed();
     assert_eq!(
         conn.command(&[b"LTRIM", b"list", b"150000", b"-1"]),
