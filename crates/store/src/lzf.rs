@@ -201,15 +201,8 @@ fn compress_with(
                 if out.len() >= max_out {
                     return None;
                 }
-                lit += 1;
-                out.push(input[ip]);
+                push_literal(out, &mut lit, &mut lit_at, input[ip]);
                 ip += 1;
-                if lit == MAX_LIT {
-                    out[lit_at] = (MAX_LIT - 1) as u8;
-                    lit = 0;
-                    lit_at = out.len();
-                    out.push(0);
-                }
             }
         }
     }
@@ -217,15 +210,8 @@ fn compress_with(
         return None;
     }
     while ip < in_len {
-        lit += 1;
-        out.push(input[ip]);
+        push_literal(out, &mut lit, &mut lit_at, input[ip]);
         ip += 1;
-        if lit == MAX_LIT {
-            out[lit_at] = (MAX_LIT - 1) as u8;
-            lit = 0;
-            lit_at = out.len();
-            out.push(0);
-        }
     }
     out[lit_at] = (lit as u8).wrapping_sub(1);
     if lit == 0 {
@@ -237,6 +223,19 @@ fn compress_with(
     Some(out.len())
 }
 
+/// Appends one literal byte to the run whose control byte is at `lit_at`;
+/// a run that reaches [`MAX_LIT`] bytes is closed (its control byte set)
+/// and a new one opened after it, as liblzf's compressor does.
+fn push_literal(out: &mut Vec<u8>, lit: &mut usize, lit_at: &mut usize, byte: u8) {
+    *lit += 1;
+    out.push(byte);
+    if *lit == MAX_LIT {
+        out[*lit_at] = (MAX_LIT - 1) as u8;
+        *lit = 0;
+        *lit_at = out.len();
+        out.push(0);
+    }
+}
 /// Decompresses `input` (one whole LZF stream) and appends the result to
 /// `out`; the output may not exceed `max_len` bytes. Returns the number of
 /// bytes appended.
