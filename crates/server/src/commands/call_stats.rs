@@ -3,11 +3,18 @@
 //!
 //! The map is built once from the command table and never changes shape, so
 //! lookups need no lock; the counters are relaxed atomics.
+//!
+//! Every command runs through [`CommandStats::of`], so it finds a spec's
+//! counters by the spec's address (every spec the server runs is one of the
+//! table's `'static` specs) with one multiplication as the hash, rather than
+//! hashing the name's bytes.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::CommandTable;
+use super::spec::CommandSpec;
 
 /// The counters of one command (or subcommand).
 #[derive(Debug, Default)]
@@ -22,33 +29,83 @@ pub struct CommandCounters {
     pub failed_calls: AtomicU64,
 }
 
-/// Counters for every command, by full name (`get`, `config|get`).
+/// Hashes a spec's address (the only key [`CommandStats::by_spec`] holds):
+/// a multiplication by an odd constant spreads the aligned addresses over
+/// the table's buckets (hashbrown takes the top bits).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used for `usize` keys; folded in for completeness.
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// Counters for every command, by full name (`get`, `config|get`) and by
+/// spec.
 #[derive(Debug)]
 pub struct CommandStats {
-    by_name: HashMap<&'static str, CommandCounters, foldhash::fast::RandomState>,
+    /// Every command's counters, in no particular order.
+    counters: Vec<(&'static str, CommandCounters)>,
+    /// Index into `counters` by full name.
+    by_name: HashMap<&'static str, usize, foldhash::fast::RandomState>,
+    /// Index into `counters` by the spec's address.
+    by_spec: HashMap<usize, usize, BuildHasherDefault<AddressHasher>>,
 }
 
 impl CommandStats {
     /// Zeroed counters for every command of `table`.
     pub fn new(table: &CommandTable) -> CommandStats {
-        let mut by_name = HashMap::default();
+        let mut stats = CommandStats {
+            counters: Vec::new(),
+            by_name: HashMap::default(),
+            by_spec: HashMap::default(),
+        };
         for spec in table.iter() {
-            by_name.insert(spec.name, CommandCounters::default());
+            stats.add(spec);
             for sub in spec.subcommands {
-                by_name.insert(sub.name, CommandCounters::default());
+                stats.add(sub);
             }
         }
-        CommandStats { by_name }
+        stats
+    }
+
+    fn add(&mut self, spec: &'static CommandSpec) {
+        let index = self.counters.len();
+        self.counters.push((spec.name, CommandCounters::default()));
+        self.by_name.insert(spec.name, index);
+        self.by_spec
+            .insert(std::ptr::from_ref(spec) as usize, index);
     }
 
     /// The counters of `name` (a spec's full name).
     pub fn get(&self, name: &str) -> Option<&CommandCounters> {
-        self.by_name.get(name)
+        self.by_name.get(name).map(|&index| &self.counters[index].1)
+    }
+
+    /// The counters of `spec`, one of the command table's specs (any other
+    /// spec, such as a copy, is found by its name).
+    pub fn of(&self, spec: &'static CommandSpec) -> Option<&CommandCounters> {
+        match self.by_spec.get(&(std::ptr::from_ref(spec) as usize)) {
+            Some(&index) => Some(&self.counters[index].1),
+            None => self.get(spec.name),
+        }
     }
 
     /// Zeroes every counter (`CONFIG RESETSTAT`).
     pub fn reset(&self) {
-        for counters in self.by_name.values() {
+        for (_, counters) in &self.counters {
             for counter in [
                 &counters.calls,
                 &counters.usec,
@@ -64,7 +121,7 @@ impl CommandStats {
     /// lines for the commands that were used, sorted by name.
     pub fn report_lines(&self) -> Vec<String> {
         let mut lines: Vec<(&str, String)> = self
-            .by_name
+            .counters
             .iter()
             .filter_map(|(name, c)| {
                 let calls = c.calls.load(Ordering::Relaxed);

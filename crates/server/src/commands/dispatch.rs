@@ -166,7 +166,6 @@ fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
             return;
         }
     };
-    let counters = ctx.server.command_stats.get(spec.name);
     // EXEC counts as a write when it would run one (Redis's
     // `processCommand`), so a failing AOF refuses it as a whole.
     let writes = spec.has(Flag::Write) || (spec.name == "exec" && ctx.client.multi.exec_writes());
@@ -193,7 +192,7 @@ fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // A subscribed RESP2 client may only (un)subscribe, PING, QUIT, RESET.
     let rejection = rejection.or_else(|| crate::pubsub::context_rejection(ctx.client, spec.name));
     if let Some(error) = rejection {
-        if let Some(counters) = counters {
+        if let Some(counters) = ctx.server.command_stats.of(spec) {
             counters.rejected_calls.fetch_add(1, Ordering::Relaxed);
         }
         ctx.client.multi.flag();
@@ -235,7 +234,7 @@ fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
 /// watched keys it touched, and the statistics (Redis's `call`). `EXEC`
 /// calls it for each queued command.
 pub(crate) fn call(ctx: &mut ExecContext<'_>, spec: &'static CommandSpec, args: &[Bytes]) {
-    let counters = ctx.server.command_stats.get(spec.name);
+    let counters = ctx.server.command_stats.of(spec);
     if spec.has(Flag::Write) || spec.has(Flag::Readonly) {
         ctx.effects.touched_keyspace = true;
     }

@@ -393,6 +393,9 @@ pub struct CommandSpec {
     pub arity: i32,
     /// Flags, in Redis's order.
     pub flags: &'static [Flag],
+    /// The same flags as a set (bit `1 << flag as u32`), computed by
+    /// [`CommandSpec::flags`]: dispatch tests several flags per command.
+    flag_bits: u32,
     /// Legacy key positions: first key index (0 = no keys).
     pub first_key: i32,
     /// Legacy key positions: last key index (-1 = last argument).
@@ -426,6 +429,7 @@ impl CommandSpec {
             name,
             arity,
             flags: &[],
+            flag_bits: 0,
             first_key: 0,
             last_key: 0,
             key_step: 0,
@@ -440,7 +444,17 @@ impl CommandSpec {
 
     /// Sets the flags.
     pub const fn flags(self, flags: &'static [Flag]) -> CommandSpec {
-        CommandSpec { flags, ..self }
+        let mut flag_bits = 0;
+        let mut i = 0;
+        while i < flags.len() {
+            flag_bits |= 1 << flags[i] as u32;
+            i += 1;
+        }
+        CommandSpec {
+            flags,
+            flag_bits,
+            ..self
+        }
     }
 
     /// Sets the legacy key positions (first, last, step).
@@ -486,7 +500,7 @@ impl CommandSpec {
 
     /// Whether the spec carries `flag`.
     pub fn has(&self, flag: Flag) -> bool {
-        self.flags.contains(&flag)
+        self.flag_bits & (1 << flag as u32) != 0
     }
 
     /// Whether the argument count `argc` (name included) satisfies the arity.

@@ -114,6 +114,7 @@ fn find_subcommand(container: &'static CommandSpec, sub: &[u8]) -> Option<&'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::spec::Flag;
 
     #[test]
     fn standard_table_has_unique_lowercase_names_and_sane_arities() {
@@ -148,6 +149,69 @@ mod tests {
                 spec.name
             );
         }
+    }
+
+    #[test]
+    fn flag_sets_match_the_flag_lists() {
+        let table = CommandTable::standard();
+        let specs = table
+            .iter()
+            .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands));
+        let all = [
+            Flag::Write,
+            Flag::Readonly,
+            Flag::Denyoom,
+            Flag::Module,
+            Flag::Admin,
+            Flag::Pubsub,
+            Flag::Noscript,
+            Flag::Blocking,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::SkipMonitor,
+            Flag::SkipSlowlog,
+            Flag::Asking,
+            Flag::Fast,
+            Flag::NoAuth,
+            Flag::MayReplicate,
+            Flag::NoMandatoryKeys,
+            Flag::NoMulti,
+            Flag::MovableKeys,
+            Flag::AllowBusy,
+            Flag::NoAsyncLoading,
+        ];
+        for spec in specs {
+            for flag in all {
+                assert_eq!(
+                    spec.has(flag),
+                    spec.flags.contains(&flag),
+                    "{} {flag:?}",
+                    spec.name
+                );
+            }
+        }
+        assert!(table.get(b"zadd").unwrap().has(Flag::Write));
+        assert!(!table.get(b"zadd").unwrap().has(Flag::Readonly));
+    }
+
+    #[test]
+    fn stats_find_a_spec_by_address_or_name() {
+        let table = CommandTable::standard();
+        let stats = crate::commands::CommandStats::new(&table);
+        let specs = table
+            .iter()
+            .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands));
+        for spec in specs {
+            let by_spec = stats.of(spec).expect("counters");
+            let by_name = stats.get(spec.name).expect("counters");
+            assert!(std::ptr::eq(by_spec, by_name), "{}", spec.name);
+        }
+        // A copy of a spec (another address) is found by its name.
+        let copy: &'static CommandSpec = Box::leak(Box::new(*table.get(b"get").unwrap()));
+        assert!(std::ptr::eq(
+            stats.of(copy).unwrap(),
+            stats.get("get").unwrap()
+        ));
     }
 
     #[test]
