@@ -60,6 +60,10 @@ pub struct ClientState {
     pub last_interaction: Instant,
     /// Full name of the last command run (`cmd=` in `CLIENT LIST`).
     pub last_command: &'static str,
+    /// The top-level command this client's last request named: tried
+    /// before the command table's hash lookup (see
+    /// [`CommandTable::lookup_hinted`](crate::commands::CommandTable::lookup_hinted)).
+    pub command_hint: Option<&'static crate::commands::CommandSpec>,
     /// Bytes waiting in the query buffer (`qbuf=`).
     pub query_buffer_len: usize,
     /// Free capacity of the query buffer (`qbuf-free=`).
@@ -150,6 +154,7 @@ impl ClientState {
             created: now,
             last_interaction: now,
             last_command: "NULL",
+            command_hint: None,
             query_buffer_len: 0,
             query_buffer_free: 0,
             argv_mem: 0,

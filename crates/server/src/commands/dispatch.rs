@@ -150,7 +150,11 @@ fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
         return;
     }
 
-    let spec = match ctx.server.commands.lookup(args) {
+    let spec = match ctx
+        .server
+        .commands
+        .lookup_hinted(args, &mut ctx.client.command_hint)
+    {
         Lookup::Found(spec) => spec,
         Lookup::UnknownCommand => {
             // Every rejection inside MULTI dooms the transaction (Redis's

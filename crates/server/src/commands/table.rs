@@ -76,16 +76,35 @@ impl CommandTable {
     /// Resolves a request as Redis's `lookupCommand` does: a container with at
     /// least one argument resolves to its subcommand.
     pub fn lookup<A: AsRef<[u8]>>(&self, args: &[A]) -> Lookup {
-        let Some(spec) = args.first().and_then(|name| self.get(name.as_ref())) else {
+        let spec = args.first().and_then(|name| self.get(name.as_ref()));
+        resolve(spec, args)
+    }
+
+    /// [`CommandTable::lookup`] for a client that usually repeats its
+    /// command: `hint`, the top-level command its last request named, is
+    /// compared with the name first (a few bytes, case-insensitively) and
+    /// the table is hashed only when they differ; `hint` is then updated.
+    /// A hint is a top-level name, which never contains `|`, so it cannot
+    /// match a name the table would not.
+    pub fn lookup_hinted<A: AsRef<[u8]>>(
+        &self,
+        args: &[A],
+        hint: &mut Option<&'static CommandSpec>,
+    ) -> Lookup {
+        let Some(name) = args.first().map(AsRef::as_ref) else {
             return Lookup::UnknownCommand;
         };
-        match args.get(1) {
-            Some(sub) if spec.is_container() => match find_subcommand(spec, sub.as_ref()) {
-                Some(sub_spec) => Lookup::Found(sub_spec),
-                None => Lookup::UnknownSubcommand(spec),
-            },
-            _ => Lookup::Found(spec),
-        }
+        let spec = match *hint {
+            Some(spec) if spec.name.as_bytes().eq_ignore_ascii_case(name) => Some(spec),
+            _ => {
+                let found = self.get(name);
+                if found.is_some() {
+                    *hint = found;
+                }
+                found
+            }
+        };
+        resolve(spec, args)
     }
 
     /// Every top-level command, in no particular order.
@@ -101,6 +120,22 @@ impl CommandTable {
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
+    }
+}
+
+/// A request's top-level command (if known) resolved as Redis's
+/// `lookupCommand` does: a container with at least one argument resolves to
+/// its subcommand.
+fn resolve<A: AsRef<[u8]>>(spec: Option<&'static CommandSpec>, args: &[A]) -> Lookup {
+    let Some(spec) = spec else {
+        return Lookup::UnknownCommand;
+    };
+    match args.get(1) {
+        Some(sub) if spec.is_container() => match find_subcommand(spec, sub.as_ref()) {
+            Some(sub_spec) => Lookup::Found(sub_spec),
+            None => Lookup::UnknownSubcommand(spec),
+        },
+        _ => Lookup::Found(spec),
     }
 }
 
@@ -149,6 +184,44 @@ mod tests {
                 spec.name
             );
         }
+    }
+
+    #[test]
+    fn a_hinted_lookup_finds_what_a_plain_lookup_finds() {
+        let table = CommandTable::standard();
+        let mut hint = None;
+        let requests: [&[&str]; 9] = [
+            &["ZADD", "k", "1", "m"],
+            &["zadd", "k"],
+            &["ZaDd"],
+            &["zaddx"],
+            &["config", "GET", "x"],
+            &["CONFIG", "nope"],
+            &["config"],
+            &["config|get", "x"],
+            &["get", "k"],
+        ];
+        for args in requests {
+            let plain = table.lookup(args);
+            let hinted = table.lookup_hinted(args, &mut hint);
+            let name = |lookup: Lookup| match lookup {
+                Lookup::Found(spec) => format!("found {}", spec.name),
+                Lookup::UnknownCommand => "unknown".to_string(),
+                Lookup::UnknownSubcommand(spec) => format!("unknown sub of {}", spec.name),
+            };
+            assert_eq!(name(hinted), name(plain), "{args:?}");
+        }
+        // The hint follows the last known top-level command.
+        assert_eq!(hint.map(|spec| spec.name), Some("get"));
+        assert!(matches!(
+            table.lookup_hinted(&["GET", "k"], &mut hint),
+            Lookup::Found(spec) if spec.name == "get"
+        ));
+        assert!(matches!(
+            table.lookup_hinted(&["getx"], &mut hint),
+            Lookup::UnknownCommand
+        ));
+        assert_eq!(hint.map(|spec| spec.name), Some("get"));
     }
 
     #[test]
