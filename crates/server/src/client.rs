@@ -16,12 +16,15 @@
 //! `client-output-buffer-limit` to those figures.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use crate::commands::MultiState;
 use crate::config::{ClassLimit, ClientClass};
@@ -324,6 +327,63 @@ impl ClientState {
     }
 }
 
+/// A wake-up for the one task serving a connection: raised by others
+/// (`CLIENT KILL`, a publisher), awaited by that task. It behaves as
+/// `tokio::sync::Notify` with `notify_one`: a signal raised while nobody
+/// waits is kept for the next wait, and one wait consumes it. But waiting
+/// takes no lock and joins no list: a flag and an [`AtomicWaker`] holding
+/// the last waker, which is enough because only the connection's own task
+/// waits. A connection waits on its socket once per request at pipeline
+/// depth 1, with a `Notify` that was two locks and a waiter-list insertion
+/// and removal per wait for each signal.
+#[derive(Debug, Default)]
+pub struct Signal {
+    raised: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Signal {
+    /// Raises the signal and wakes the waiting task, if any.
+    pub fn notify_one(&self) {
+        self.raised.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Waits until the signal is raised (at once if it already is), and
+    /// lowers it.
+    pub fn notified(&self) -> Notified<'_> {
+        Notified(self)
+    }
+
+    /// Lowers the signal if it is raised; returns whether it was.
+    fn take(&self) -> bool {
+        self.raised.load(Ordering::Acquire) && self.raised.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// The future of [`Signal::notified`].
+#[derive(Debug)]
+pub struct Notified<'a>(&'a Signal);
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let signal = self.0;
+        if signal.take() {
+            return Poll::Ready(());
+        }
+        // Registered before the second look: a signal raised after the
+        // first look either is seen now or wakes this waker.
+        signal.waker.register(cx.waker());
+        if signal.take() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
 /// A registered client: its state and the signal that wakes its task when
 /// it is killed.
 #[derive(Clone, Debug)]
@@ -331,10 +391,10 @@ pub struct ClientHandle {
     /// The shared state.
     pub state: Arc<Mutex<ClientState>>,
     /// Notified by `CLIENT KILL`.
-    pub kill: Arc<Notify>,
+    pub kill: Arc<Signal>,
     /// Notified when a message is queued for the client (see
     /// [`crate::pubsub`]).
-    pub messages: Arc<Notify>,
+    pub messages: Arc<Signal>,
 }
 
 impl ClientHandle {
@@ -350,8 +410,8 @@ impl ClientHandle {
                 -1,
                 true,
             ))),
-            kill: Arc::new(Notify::new()),
-            messages: Arc::new(Notify::new()),
+            kill: Arc::default(),
+            messages: Arc::default(),
         }
     }
 
@@ -431,5 +491,57 @@ impl ClientRegistry {
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, ClientHandle>> {
         self.clients.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::Signal;
+
+    #[tokio::test]
+    async fn a_signal_raised_before_the_wait_is_kept_for_it_and_consumed() {
+        let signal = Signal::default();
+        signal.notify_one();
+        signal.notify_one();
+        // One wait takes both raises, as `Notify::notify_one`'s one permit.
+        signal.notified().await;
+        let again = tokio::time::timeout(Duration::from_millis(20), signal.notified()).await;
+        assert!(again.is_err(), "the signal was consumed");
+    }
+
+    #[tokio::test]
+    async fn a_signal_raised_during_the_wait_wakes_it_however_often() {
+        let signal = Arc::new(Signal::default());
+        for _ in 0..100 {
+            let raiser = Arc::clone(&signal);
+            let task = tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                raiser.notify_one();
+            });
+            signal.notified().await;
+            task.await.unwrap();
+        }
+    }
+
+    #[test]
+    fn a_signal_raised_from_another_thread_wakes_the_waiting_one() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let signal = Arc::new(Signal::default());
+        for _ in 0..100 {
+            let raiser = Arc::clone(&signal);
+            let thread = std::thread::spawn(move || raiser.notify_one());
+            runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), signal.notified())
+                    .await
+                    .expect("woken");
+            });
+            thread.join().unwrap();
+        }
     }
 }

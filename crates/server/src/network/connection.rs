@@ -58,7 +58,6 @@ use bytes::{Bytes, BytesMut};
 use redigo_resp::{Limits, ProtocolError, Request, RequestCodec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::futures::Notified;
 use tokio_util::codec::Decoder;
 
 use crate::aof::Aof;
@@ -165,8 +164,6 @@ async fn run(
         server,
         handle,
         watch: Watch {
-            kill: Box::pin(handle.kill.notified()),
-            messages: Box::pin(handle.messages.notified()),
             shutdown: Box::pin(async move {
                 // A dropped sender (never, while the server runs) also ends
                 // the wait: the connection closes either way.
@@ -241,7 +238,7 @@ async fn run(
                 // replies are then never sent, as none of them is durable.
                 tokio::select! {
                     _ = hold.aof.hold_reply(hold.seq, writer) => {}
-                    _ = &mut conn.watch.kill => return Close::Server,
+                    _ = handle.kill.notified() => return Close::Server,
                     _ = &mut conn.watch.shutdown => return Close::Server,
                 }
             }
@@ -267,7 +264,7 @@ async fn run(
                 }
                 tokio::select! {
                     _ = server.pause.wait() => {}
-                    _ = &mut conn.watch.kill => return Close::Server,
+                    _ = handle.kill.notified() => return Close::Server,
                     _ = &mut conn.watch.shutdown => return Close::Server,
                 }
                 continue;
@@ -349,24 +346,16 @@ enum Wake {
     Messages,
 }
 
-/// The futures a connection waits on besides its socket, kept for the
-/// connection's lifetime rather than made anew for every wait: at pipeline
-/// depth 1 a connection waits once per request, and a fresh `Notified`
-/// costs a lock to join its waiter list and another to leave it, a fresh
-/// `Sleep` a timer-wheel insertion and removal. A kept `Notified` stays in
-/// the list until it fires; a kept timer moves later in place.
-///
-/// Every wait of the connection (reading, a blocked write, a reply held for
-/// the AOF, a blocking command, `CLIENT PAUSE`) polls these same `kill` and
-/// `shutdown` futures: both use one-shot wake-ups (`notify_one` stores a
-/// single permit), which a second, fresh `Notified` on the same `Notify`
-/// could otherwise take from the kept one, or lose to it.
+/// What a connection waits on besides its socket and its client's signals
+/// (`CLIENT KILL` and queued messages, lock-free
+/// [`Signal`](crate::client::Signal)s), kept for the connection's lifetime
+/// rather than made anew for every wait: at pipeline depth 1 a connection
+/// waits once per request, and a fresh shutdown `wait_for` costs a lock to
+/// join the watch's waiter list and another to leave it, a fresh `Sleep` a
+/// timer-wheel insertion and removal. The kept shutdown wait stays in the
+/// list until it fires; a kept timer moves later in place. Every wait of
+/// the connection polls the same shutdown future.
 struct Watch<'a> {
-    /// `CLIENT KILL`, an output limit (see [`ClientHandle::request_kill`]).
-    kill: Pin<Box<Notified<'a>>>,
-    /// Pub/sub messages, invalidations or monitor lines were queued; made
-    /// anew each time it fires.
-    messages: Pin<Box<Notified<'a>>>,
     /// The server is shutting down.
     shutdown: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
     /// The idle `timeout`.
@@ -501,7 +490,7 @@ impl Conn<'_> {
                     Ok(0) | Err(_) => Wake::Failed,
                     Ok(n) => Wake::Io(n),
                 },
-                _ = &mut self.watch.kill => Wake::Closed,
+                _ = self.handle.kill.notified() => Wake::Closed,
                 _ = &mut self.watch.shutdown => Wake::Closed,
                 _ = sleep_until(idle_deadline) => {
                     tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
@@ -586,13 +575,9 @@ impl Conn<'_> {
                     Ok(0) | Err(_) => Wake::Failed,
                     Ok(n) => Wake::Io(n),
                 },
-                _ = &mut self.watch.kill => Wake::Closed,
+                _ = self.handle.kill.notified() => Wake::Closed,
                 _ = &mut self.watch.shutdown => Wake::Closed,
-                _ = &mut self.watch.messages => {
-                    // A notification is one-shot: wait for the next one.
-                    self.watch.messages.set(self.handle.messages.notified());
-                    Wake::Messages
-                }
+                _ = self.handle.messages.notified() => Wake::Messages,
                 _ = self.watch.idle.wait() => {
                     tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
                     Wake::Closed
@@ -691,7 +676,7 @@ impl Conn<'_> {
                         Err(_) => break Bytes::from_static(wait.timeout_reply),
                     }
                 }
-                _ = &mut self.watch.kill => return Err(Close::Server),
+                _ = self.handle.kill.notified() => return Err(Close::Server),
                 _ = &mut self.watch.shutdown => return Err(Close::Server),
                 read = self.socket.read_buf(&mut self.read_buf), if reading => match read {
                     Ok(0) | Err(_) => return Err(Close::Peer),
@@ -718,7 +703,7 @@ impl Conn<'_> {
         if let Some((aof, seq)) = hold {
             tokio::select! {
                 _ = aof.hold_reply(seq, None) => {}
-                _ = &mut self.watch.kill => return Err(Close::Server),
+                _ = self.handle.kill.notified() => return Err(Close::Server),
                 _ = &mut self.watch.shutdown => return Err(Close::Server),
             }
         }

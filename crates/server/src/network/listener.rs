@@ -148,8 +148,8 @@ async fn admit(
     let id = state.id;
     let handle = ClientHandle {
         state: Arc::new(std::sync::Mutex::new(state)),
-        kill: Arc::new(tokio::sync::Notify::new()),
-        messages: Arc::new(tokio::sync::Notify::new()),
+        kill: Arc::default(),
+        messages: Arc::default(),
     };
     server.clients.register(handle.clone(), id);
     tracing::debug!(%peer, client = id, "accepted connection");
