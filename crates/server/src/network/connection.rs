@@ -372,11 +372,19 @@ struct Watch<'a> {
 /// wait. A deadline moved earlier, or set after the timer fired, re-arms it
 /// at once. So a busy connection touches tokio's timer wheel about once per
 /// deadline period rather than twice per request.
+///
+/// Nor is the timer polled at every wait: once a poll has registered the
+/// task's waker with it (`registered`), the timer wakes the task when it
+/// fires, and until then (`Sleep::is_elapsed`, an atomic load, is false)
+/// polling it again would only re-register the same waker. Every wait of
+/// a connection is polled by the connection's one task.
 #[derive(Default)]
 struct Timer {
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The deadline in force; `None`: waiting on this timer never ends.
     deadline: Option<tokio::time::Instant>,
+    /// The sleep holds this task's waker and has not fired since.
+    registered: bool,
 }
 
 impl Timer {
@@ -389,24 +397,53 @@ impl Timer {
         match &mut self.sleep {
             // Fires no later than `at`; `wait` moves it on then.
             Some(sleep) if sleep.deadline() <= at && !sleep.is_elapsed() => {}
-            Some(sleep) => sleep.as_mut().reset(at),
-            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(at))),
+            Some(sleep) => {
+                sleep.as_mut().reset(at);
+                self.registered = false;
+            }
+            None => {
+                self.sleep = Some(Box::pin(tokio::time::sleep_until(at)));
+                self.registered = false;
+            }
         }
     }
 
     /// Ends when the deadline in force passes; never while disarmed.
-    async fn wait(&mut self) {
+    fn wait(&mut self) -> TimerWait<'_> {
+        TimerWait(self)
+    }
+}
+
+/// The future of [`Timer::wait`].
+struct TimerWait<'a>(&'a mut Timer);
+
+impl Future for TimerWait<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        use std::task::Poll;
+        let timer = &mut *self.get_mut().0;
         loop {
-            match (self.deadline, &mut self.sleep) {
-                (Some(at), Some(sleep)) => {
-                    sleep.as_mut().await;
+            // Disarmed: only this task re-arms it, before its next wait.
+            let (Some(at), Some(sleep)) = (timer.deadline, &mut timer.sleep) else {
+                return Poll::Pending;
+            };
+            if timer.registered && !sleep.is_elapsed() {
+                return Poll::Pending;
+            }
+            match sleep.as_mut().poll(cx) {
+                Poll::Pending => {
+                    timer.registered = true;
+                    return Poll::Pending;
+                }
+                Poll::Ready(()) => {
+                    timer.registered = false;
                     if sleep.deadline() >= at {
-                        return;
+                        return Poll::Ready(());
                     }
                     // Fired at an earlier deadline since moved later.
                     sleep.as_mut().reset(at);
                 }
-                _ => std::future::pending::<()>().await,
             }
         }
     }
