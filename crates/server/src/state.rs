@@ -187,9 +187,13 @@ impl ServerState {
     }
 
     /// Asks the server to shut down; every connection and the accept loop
-    /// observe it through [`ServerState::shutdown_receiver`].
+    /// observe it through [`ServerState::shutdown_receiver`], except a
+    /// connection waiting for input, which checks
+    /// [`ServerState::shutdown_requested`] before it waits and is woken by
+    /// its client's kill signal, raised here for every client (a client
+    /// registered after this sees the request when its connection starts).
     pub fn request_shutdown(&self, mode: ShutdownMode) {
-        self.shutdown.send_if_modified(|current| {
+        let requested = self.shutdown.send_if_modified(|current| {
             if current.is_none() {
                 *current = Some(mode);
                 true
@@ -197,6 +201,11 @@ impl ServerState {
                 false
             }
         });
+        if requested {
+            for (_, handle) in self.clients.snapshot() {
+                handle.kill.notify_one();
+            }
+        }
     }
 
     /// A receiver that changes when a shutdown is requested.

@@ -210,3 +210,23 @@ fn the_idle_timeout_counts_from_the_last_request_after_many_waits() {
     assert!(conn.is_closed());
     drop(admin);
 }
+
+#[test]
+fn a_shutdown_closes_a_connection_waiting_for_input_at_once() {
+    // With an hour of grace, the server stops in time only if the idle
+    // connection's wait for input is woken by the request.
+    let server = TestServer::start_with_options(&[], |options| {
+        options.shutdown_grace = Some(Duration::from_secs(3600));
+    });
+    let mut idle = RawConn::connect(server.port());
+    warm_up(&mut idle, 50);
+    let mut admin = RawConn::connect(server.port());
+    // Past the 2 seconds after which an idle connection gives back its
+    // buffers: then it waits with no timer armed, so nothing but the
+    // shutdown request can wake it.
+    std::thread::sleep(Duration::from_millis(2500));
+    admin.send(b"SHUTDOWN NOSAVE\r\n");
+    assert!(admin.is_closed());
+    assert!(idle.is_closed());
+    eventually("the server to stop", || server.has_stopped().then_some(()));
+}

@@ -354,7 +354,8 @@ enum Wake {
 /// join the watch's waiter list and another to leave it, a fresh `Sleep` a
 /// timer-wheel insertion and removal. The kept shutdown wait stays in the
 /// list until it fires; a kept timer moves later in place. Every wait of
-/// the connection polls the same shutdown future.
+/// the connection but the wait for input (see `Conn::read_more`) polls
+/// the same shutdown future.
 struct Watch<'a> {
     /// The server is shutting down.
     shutdown: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
@@ -579,7 +580,9 @@ impl Conn<'_> {
     /// the timers move by extending their deadline. The socket being polled
     /// first cannot starve the rest: `run` checks `kill_requested` after
     /// every batch and drains queued messages before every write, and a
-    /// shutdown is checked here before each wait.
+    /// shutdown is checked here before each wait. This wait does not poll
+    /// the shutdown watch (a lock per poll): a shutdown request raises every
+    /// client's kill signal, which this wait polls (lock-free).
     ///
     /// Reads cost one `read` per readiness event, as Redis's
     /// `readQueryFromClient`: tokio's `poll_read` on a `TcpStream` clears
@@ -612,8 +615,9 @@ impl Conn<'_> {
                     Ok(0) | Err(_) => Wake::Failed,
                     Ok(n) => Wake::Io(n),
                 },
+                // Also raised for every client by a shutdown request (see
+                // `ServerState::request_shutdown`), checked above.
                 _ = self.handle.kill.notified() => Wake::Closed,
-                _ = &mut self.watch.shutdown => Wake::Closed,
                 _ = self.handle.messages.notified() => Wake::Messages,
                 _ = self.watch.idle.wait() => {
                     tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
