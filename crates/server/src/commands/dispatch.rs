@@ -138,24 +138,27 @@ fn process(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let Some(name) = args.first() else {
         return;
     };
-    if CROSS_PROTOCOL_NAMES
-        .iter()
-        .any(|attack| name.eq_ignore_ascii_case(attack))
-    {
-        tracing::warn!(
-            client = %ctx.client.addr,
-            "possible SECURITY ATTACK detected: a client sent an HTTP request to the Redis port; connection aborted"
-        );
-        ctx.effects.close_after_reply = true;
-        return;
-    }
-
     let spec = match ctx
         .server
         .commands
         .lookup_hinted(args, &mut ctx.client.command_hint)
     {
         Lookup::Found(spec) => spec,
+        // Redis checks for these names before looking the command up; no
+        // command has them, so checking only names the table lacks is the
+        // same and spares every known command the comparisons.
+        Lookup::UnknownCommand
+            if CROSS_PROTOCOL_NAMES
+                .iter()
+                .any(|attack| name.eq_ignore_ascii_case(attack)) =>
+        {
+            tracing::warn!(
+                client = %ctx.client.addr,
+                "possible SECURITY ATTACK detected: a client sent an HTTP request to the Redis port; connection aborted"
+            );
+            ctx.effects.close_after_reply = true;
+            return;
+        }
         Lookup::UnknownCommand => {
             // Every rejection inside MULTI dooms the transaction (Redis's
             // `rejectCommand` calls `flagTransaction`).

@@ -187,6 +187,14 @@ mod tests {
     }
 
     #[test]
+    fn no_command_has_a_cross_protocol_name() {
+        // Dispatch checks for `POST` and `Host:` only among unknown names.
+        let table = CommandTable::standard();
+        assert!(matches!(table.lookup(&["POST"]), Lookup::UnknownCommand));
+        assert!(matches!(table.lookup(&["Host:"]), Lookup::UnknownCommand));
+    }
+
+    #[test]
     fn a_hinted_lookup_finds_what_a_plain_lookup_finds() {
         let table = CommandTable::standard();
         let mut hint = None;
