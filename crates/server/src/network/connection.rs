@@ -30,10 +30,11 @@
 //! buffering up to `client-output-buffer-limit`, unbounded by default).
 //!
 //! Every wait on the socket, reading or writing, also waits for each way a
-//! client can be closed: `CLIENT KILL` (the handle's notification), server
-//! shutdown, the `timeout` idle limit, and, while a write is blocked, a
-//! periodic check of `client-output-buffer-limit` (whose soft limit needs
-//! time to pass while nothing else happens). So a client that stopped
+//! client can be closed: `CLIENT KILL` (the handle's kill
+//! [`Signal`](crate::client::Signal)), server shutdown (which also raises
+//! every client's kill signal), the `timeout` idle limit, and, while a
+//! write is blocked, a periodic check of `client-output-buffer-limit`
+//! (whose soft limit needs time to pass while nothing else happens). So a client that stopped
 //! reading is removed as promptly as an idle one. As in Redis's
 //! `clientsCronHandleTimeout`, `timeout` counts from the client's last
 //! interaction: data read from it or written to it.
