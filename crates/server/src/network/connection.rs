@@ -34,10 +34,10 @@
 //! [`Signal`](crate::client::Signal)), server shutdown (which also raises
 //! every client's kill signal), the `timeout` idle limit, and, while a
 //! write is blocked, a periodic check of `client-output-buffer-limit`
-//! (whose soft limit needs time to pass while nothing else happens). So a client that stopped
-//! reading is removed as promptly as an idle one. As in Redis's
-//! `clientsCronHandleTimeout`, `timeout` counts from the client's last
-//! interaction: data read from it or written to it.
+//! (whose soft limit needs time to pass while nothing else happens). So a
+//! client that stopped reading is removed as promptly as an idle one. As in
+//! Redis's `clientsCronHandleTimeout`, `timeout` counts from the client's
+//! last interaction: data read from it or written to it.
 //!
 //! The limits themselves are checked after every command, as Redis checks
 //! them whenever a reply is added: a client over a limit runs nothing more
@@ -576,9 +576,10 @@ impl Conn<'_> {
     /// releasing the buffers' spare room once the connection idles.
     ///
     /// This is the wait every request goes through at pipeline depth 1, so
-    /// it is kept cheap (see [`Watch`]): the socket is polled first
-    /// (`biased`), the other wake-ups are futures kept across waits, and
-    /// the timers move by extending their deadline. The socket being polled
+    /// it is kept cheap (see [`Watch`] and [`Timer`]): the socket is polled
+    /// first (`biased`), the client's kill and message signals take no
+    /// lock, and the timers are kept across waits, moved later lazily and
+    /// polled only until they hold the task's waker. The socket being polled
     /// first cannot starve the rest: `run` checks `kill_requested` after
     /// every batch and drains queued messages before every write, and a
     /// shutdown is checked here before each wait. This wait does not poll
