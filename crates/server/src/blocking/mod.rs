@@ -35,11 +35,16 @@
 //! signals its destination, and the loop runs until no key is ready, so a
 //! chain of `BLMOVE`s is served within the same command. What a serve did is
 //! propagated as the non-blocking command it performed (`LPOP`, `LMOVE`...),
-//! in the blocked client's database. The served client's reply goes through
-//! its channel; the serving connection yields to the runtime before writing
-//! its own replies (`Effects::served_blocked`), so the served clients'
-//! connections write first, as Redis writes the clients it served ahead of
-//! the one that served them.
+//! in the blocked client's database. With the AOF off, the served client's
+//! reply goes to its outbox and the serving connection writes it at the end
+//! of its batch, before its own replies, straight to the served client's
+//! socket when that connection is idle (see [`crate::delivery`]), as Redis
+//! writes the clients it served ahead of the one that served them. With the
+//! AOF on, it goes through the client's channel (its connection holds it
+//! until the serve's write is committed) and the serving connection yields
+//! to the runtime before writing its own replies
+//! (`Effects::served_through_channel`), so the served clients' connections
+//! write first.
 //!
 //! # Memory
 //!
@@ -557,18 +562,32 @@ impl BlockingRegistry {
     }
 }
 
+/// How [`serve_ready`] handed the served clients their replies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Served {
+    /// Clients served.
+    pub clients: usize,
+    /// Of those, the ones whose reply went through their channel (the AOF
+    /// is on: the reply waits for the serve's write to be committed); the
+    /// others' replies are in their outboxes, for the serving task to write
+    /// at the end of its batch (see [`crate::delivery`]).
+    pub through_channel: usize,
+}
+
 /// Serves the clients waiting on ready keys, until no key is ready (Redis's
 /// `handleClientsBlockedOnKeys`, see the module docs). Call it after a
 /// command (or a transaction) has finished, under the keyspace lock.
-/// Returns how many clients were served.
+/// `aof_on`: whether the AOF is on, so that the served replies must wait
+/// for what the serves wrote to be committed (see [`hand_over`]).
 pub fn serve_ready(
     registry: &mut BlockingRegistry,
     store: &mut Store,
     propagation: &mut PropagationLog,
     now_ms: u64,
     server: &ServerState,
-) -> usize {
-    let mut served = 0;
+) -> Served {
+    let aof_on = propagation.aof().is_some();
+    let mut served = Served::default();
     while let Some(ready) = registry.ready.pop_front() {
         registry.ready_set.remove(&ready);
         let mut cursor = None;
@@ -592,16 +611,48 @@ pub fn serve_ready(
                 continue;
             };
             let wrote = std::mem::take(&mut ctx.wrote);
-            if let Some(blocked) = registry.remove(id) {
-                let _ = blocked.wake.send(reply);
+            if let Some(blocked) = registry.remove(id)
+                && hand_over(server, aof_on, id, blocked.wake, reply)
+            {
+                served.through_channel += 1;
             }
-            served += 1;
+            served.clients += 1;
             for key in &wrote {
                 registry.signal(ready.db, key);
             }
         }
     }
     served
+}
+
+/// Gives served client `id` its `reply`; true when it went through the
+/// client's channel. With the AOF off nothing waits, so the reply goes to
+/// the client's outbox, behind anything queued for it before, and the
+/// serving task writes it at the end of its batch, straight to the socket
+/// when the client is idle (see [`crate::delivery`]): no wake-up of the
+/// served connection stands between the push and the reply. The channel
+/// then carries an empty reply, which tells the connection that its reply
+/// is in its outbox. With the AOF on, the reply goes through the channel
+/// and the connection holds it until the serve's write is committed.
+fn hand_over(
+    server: &ServerState,
+    aof_on: bool,
+    id: u64,
+    wake: oneshot::Sender<Bytes>,
+    reply: Bytes,
+) -> bool {
+    if !aof_on && let Some(handle) = server.clients.get(id) {
+        let mut state = handle.lock();
+        if !state.kill_requested {
+            state.pubsub.queued.extend_from_slice(&reply);
+            server.pending_writes.push(&handle, &mut state);
+        }
+        drop(state);
+        let _ = wake.send(Bytes::new());
+        return false;
+    }
+    let _ = wake.send(reply);
+    true
 }
 
 fn key_exists(store: &mut Store, key: &WaitKey, now_ms: u64) -> bool {

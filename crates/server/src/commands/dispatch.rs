@@ -72,7 +72,8 @@ fn serve_blocked_clients(
             ctx.now_ms,
             ctx.server,
         );
-        ctx.effects.served_blocked |= served > 0;
+        ctx.effects.served_blocked |= served.clients > 0;
+        ctx.effects.served_through_channel |= served.through_channel > 0;
     }
 }
 

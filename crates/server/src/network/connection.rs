@@ -52,9 +52,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use redigo_resp::{Limits, ProtocolError, Request, RequestCodec};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_util::codec::Decoder;
@@ -102,14 +102,19 @@ enum Close {
 /// Runs a connection until it closes. The client is registered by the caller
 /// and unregistered here.
 pub(crate) async fn serve(
-    mut socket: TcpStream,
+    socket: TcpStream,
     server: Arc<ServerState>,
     dataset: SharedDataset,
     handle: ClientHandle,
 ) {
     let id = handle.lock().id;
-    let outcome = run(&mut socket, &server, &dataset, &handle).await;
+    // Shared so that it can be lent to other tasks while the connection is
+    // idle (see `crate::delivery`).
+    let socket = Arc::new(socket);
+    let outcome = run(&socket, &server, &dataset, &handle).await;
     tracing::debug!(client = id, ?outcome, "connection closed");
+    // Every wait takes the socket back; this only makes sure of it.
+    handle.lock().idle_socket = None;
     if handle.lock().blocked {
         // Closed while blocked: it leaves no trace in the blocking registry.
         leave_blocking(&dataset, &handle, id);
@@ -126,7 +131,9 @@ pub(crate) async fn serve(
     server.clients.unregister(id);
     server.monitors.remove(id);
     server.pubsub.forget_client(&handle);
-    let _ = socket.shutdown().await;
+    if let Ok(mut socket) = Arc::try_unwrap(socket) {
+        let _ = socket.shutdown().await;
+    }
 }
 
 fn limits_for(server: &ServerState) -> Limits {
@@ -145,7 +152,7 @@ struct QueryBufferFigures {
 }
 
 async fn run(
-    socket: &mut TcpStream,
+    socket: &Arc<TcpStream>,
     server: &ServerState,
     dataset: &SharedDataset,
     handle: &ClientHandle,
@@ -210,6 +217,22 @@ async fn run(
                 &mut conn.out,
                 figures,
             );
+            // Output this batch queued for other clients (messages, served
+            // replies) goes out now (see `crate::delivery`). A publisher's
+            // own replies go first when nothing holds them, as Redis's
+            // pending-write list, which takes clients at its head, writes
+            // the publisher before its subscribers: its client can send
+            // its next requests while the messages are written. Replies of
+            // served clients go before the server's own.
+            if server.pending_writes.any()
+                && hold.is_none()
+                && !effects.served_blocked
+                && conn.out.len() <= REPLY_CHUNK_BYTES
+                && let Err(close) = conn.write_now()
+            {
+                return close;
+            }
+            let unwritten = server.pending_writes.flush(&server.stats);
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
                 // here once replies have waited too long for it.
@@ -229,12 +252,13 @@ async fn run(
                     _ = conn.shutdown.wait_for(Option::is_some) => return Close::Server,
                 }
             }
-            if effects.served_blocked {
+            if effects.served_through_channel || (effects.served_blocked && unwritten > 0) {
                 // Clients this batch served (blocked on a key it pushed
-                // to) are woken; their connections run before this one
-                // writes, so their replies go out first, as Redis writes
-                // the clients it served ahead of the one that served them
-                // (its pending-write list takes them at its head).
+                // to) whose replies were not written above are woken;
+                // their connections run before this one writes, so their
+                // replies go out first, as Redis writes the clients it
+                // served ahead of the one that served them (its
+                // pending-write list takes them at its head).
                 tokio::task::yield_now().await;
             }
             if handle.lock().kill_requested {
@@ -305,7 +329,7 @@ async fn run(
 /// The socket and buffers of a connection, and what it must watch while it
 /// waits on the socket.
 struct Conn<'a> {
-    socket: &'a mut TcpStream,
+    socket: &'a Arc<TcpStream>,
     server: &'a ServerState,
     handle: &'a ClientHandle,
     shutdown: watch::Receiver<Option<ShutdownMode>>,
@@ -328,8 +352,11 @@ enum Wake {
     Closed,
     /// Time to check limits again or to release buffers.
     Tick,
-    /// Pub/sub messages were queued for the client.
+    /// Output queued for the client by another task is left for the
+    /// connection to write.
     Messages,
+    /// The idle `timeout` may have passed.
+    Idle,
 }
 
 impl Conn<'_> {
@@ -344,7 +371,11 @@ impl Conn<'_> {
     /// Publishes the buffers' sizes for `CLIENT LIST`, with `pending` reply
     /// bytes not yet written.
     fn publish(&self, codec: Option<&RequestCodec>, pending: usize) {
-        let mut state = self.handle.lock();
+        self.publish_to(&mut self.handle.lock(), codec, pending);
+    }
+
+    /// [`Conn::publish`] to the already locked `state`.
+    fn publish_to(&self, state: &mut ClientState, codec: Option<&RequestCodec>, pending: usize) {
         state.query_buffer_len = self.read_buf.len();
         state.query_buffer_free = self.read_buf.capacity() - self.read_buf.len();
         if let Some(codec) = codec {
@@ -383,6 +414,24 @@ impl Conn<'_> {
         Ok(())
     }
 
+    /// Writes what the socket takes of `out` without waiting; the rest
+    /// stays in `out`.
+    fn write_now(&mut self) -> Result<(), Close> {
+        self.out_peak = self.out_peak.max(self.out.len());
+        while !self.out.is_empty() {
+            match self.socket.try_write(&self.out) {
+                Ok(0) => return Err(Close::Peer),
+                Ok(n) => {
+                    self.wrote(n);
+                    self.out.advance(n);
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => return Err(Close::Peer),
+            }
+        }
+        Ok(())
+    }
+
     /// Counts `n` bytes written; returns `n`.
     fn wrote(&mut self, n: usize) -> usize {
         self.server
@@ -406,7 +455,7 @@ impl Conn<'_> {
             }
             let idle_deadline = self.idle_deadline();
             let wake = tokio::select! {
-                result = self.socket.write(&self.out[written..]) => match result {
+                result = write_some(self.socket, &self.out[written..]) => match result {
                     Ok(0) | Err(_) => Wake::Failed,
                     Ok(n) => Wake::Io(n),
                 },
@@ -429,7 +478,7 @@ impl Conn<'_> {
                 }
                 // Left queued until this write is done (counted meanwhile
                 // by the publishers' limit checks).
-                Wake::Messages => {}
+                Wake::Messages | Wake::Idle => {}
             }
         }
         self.publish(None, 0);
@@ -462,25 +511,27 @@ impl Conn<'_> {
             self.read_buf.reserve(READ_BUFFER_LEN);
         }
         loop {
-            self.publish(Some(codec), 0);
+            if !self.go_idle(Some(codec)) {
+                // Output was queued for the client meanwhile: the loop
+                // writes it.
+                return Ok(());
+            }
             let idle_deadline = self.idle_deadline();
             let release_deadline = self
                 .has_spare_room()
                 .then(|| tokio::time::Instant::from_std(self.last_activity + IDLE_BUFFER_RELEASE));
             let wake = tokio::select! {
-                read = self.socket.read_buf(&mut self.read_buf) => match read {
+                read = read_some(self.socket, &mut self.read_buf) => match read {
                     Ok(0) | Err(_) => Wake::Failed,
                     Ok(n) => Wake::Io(n),
                 },
                 _ = self.shutdown.wait_for(Option::is_some) => Wake::Closed,
                 _ = self.handle.kill.notified() => Wake::Closed,
-                _ = sleep_until(idle_deadline) => {
-                    tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
-                    Wake::Closed
-                }
+                _ = sleep_until(idle_deadline) => Wake::Idle,
                 _ = sleep_until(release_deadline) => Wake::Tick,
                 _ = self.handle.messages.notified() => Wake::Messages,
             };
+            self.wake_up();
             match wake {
                 Wake::Io(n) => {
                     self.server
@@ -492,10 +543,45 @@ impl Conn<'_> {
                 }
                 Wake::Failed => return Err(Close::Peer),
                 Wake::Closed => return Err(Close::Server),
+                Wake::Idle => {
+                    // Unless another task wrote to the client meanwhile.
+                    if self
+                        .idle_deadline()
+                        .is_some_and(|deadline| deadline <= tokio::time::Instant::now())
+                    {
+                        tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
+                        return Err(Close::Server);
+                    }
+                }
                 Wake::Tick => self.release_spare_room(),
                 // Back to the loop, which writes them.
                 Wake::Messages => return Ok(()),
             }
+        }
+    }
+
+    /// Begins a wait with nothing of the connection's own unsent:
+    /// publishes the buffers' sizes and lends the socket to the tasks that
+    /// queue output for the client (see [`crate::delivery`]). False, lending
+    /// nothing, when output is already queued (for the connection to write).
+    fn go_idle(&self, codec: Option<&RequestCodec>) -> bool {
+        let mut state = self.handle.lock();
+        self.publish_to(&mut state, codec, 0);
+        if !state.pubsub.queued.is_empty() {
+            return false;
+        }
+        state.idle_socket = Some(Arc::clone(self.socket));
+        true
+    }
+
+    /// Ends a wait begun by [`Conn::go_idle`]: takes the socket back, before
+    /// the connection writes anything, and counts what other tasks wrote to
+    /// the client meanwhile as activity.
+    fn wake_up(&mut self) {
+        let mut state = self.handle.lock();
+        state.idle_socket = None;
+        if state.last_interaction > self.last_activity {
+            self.last_activity = state.last_interaction;
         }
     }
 
@@ -547,8 +633,10 @@ impl Conn<'_> {
         id: u64,
     ) -> Result<(), Close> {
         let deadline = wait.deadline.map(tokio::time::Instant::from_std);
-        self.publish(None, 0);
-        let reply = loop {
+        // Lent while blocked: a served reply (with the AOF off) is written
+        // by the task that served it.
+        self.go_idle(None);
+        let outcome = loop {
             let reading = self.read_buf.len() < MAX_READ_WHILE_BLOCKED;
             if self.read_buf.capacity() - self.read_buf.len() < READ_BUFFER_LEN / 2 {
                 self.read_buf.reserve(READ_BUFFER_LEN);
@@ -557,22 +645,22 @@ impl Conn<'_> {
                 reply = &mut wait.reply => {
                     // A dropped sender would be a registry bug: answer as a
                     // timeout rather than hang.
-                    break reply.unwrap_or_else(|_| Bytes::from_static(wait.timeout_reply));
+                    break Ok(reply.unwrap_or_else(|_| Bytes::from_static(wait.timeout_reply)));
                 }
                 _ = sleep_until(deadline) => {
                     if leave_blocking(dataset, self.handle, id) {
-                        break Bytes::from_static(wait.timeout_reply);
+                        break Ok(Bytes::from_static(wait.timeout_reply));
                     }
                     // Served (or unblocked) just before: the reply is sent.
                     match wait.reply.try_recv() {
-                        Ok(reply) => break reply,
-                        Err(_) => break Bytes::from_static(wait.timeout_reply),
+                        Ok(reply) => break Ok(reply),
+                        Err(_) => break Ok(Bytes::from_static(wait.timeout_reply)),
                     }
                 }
-                _ = self.handle.kill.notified() => return Err(Close::Server),
-                _ = self.shutdown.wait_for(Option::is_some) => return Err(Close::Server),
-                read = self.socket.read_buf(&mut self.read_buf), if reading => match read {
-                    Ok(0) | Err(_) => return Err(Close::Peer),
+                _ = self.handle.kill.notified() => break Err(Close::Server),
+                _ = self.shutdown.wait_for(Option::is_some) => break Err(Close::Server),
+                read = read_some(self.socket, &mut self.read_buf), if reading => match read {
+                    Ok(0) | Err(_) => break Err(Close::Peer),
                     Ok(n) => {
                         self.server
                             .stats
@@ -583,6 +671,15 @@ impl Conn<'_> {
                 },
             }
         };
+        self.wake_up();
+        let reply = outcome?;
+        if reply.is_empty() {
+            // Served with the AOF off: the reply went to the outbox, and
+            // is written already or follows from there (see
+            // `blocking::hand_over`). Nothing to wait for.
+            self.handle.lock().blocked = false;
+            return Ok(());
+        }
         self.handle.lock().blocked = false;
         self.out.extend_from_slice(&reply);
         // A served reply shows what the serve wrote (queued in the AOF by
@@ -601,6 +698,29 @@ impl Conn<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Reads what the socket has into `buf`, waiting until it has something
+/// (the socket is shared: see [`crate::delivery`]).
+async fn read_some(socket: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    loop {
+        socket.readable().await?;
+        match socket.try_read_buf(buf) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
+    }
+}
+
+/// Writes what the socket takes of `data`, waiting until it takes something.
+async fn write_some(socket: &TcpStream, data: &[u8]) -> std::io::Result<usize> {
+    loop {
+        socket.writable().await?;
+        match socket.try_write(data) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
     }
 }
 
