@@ -155,3 +155,145 @@ fn write_idle(state: &mut ClientState, stats: &Stats) -> bool {
     state.idle_socket = None;
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::{ClassLimit, Config};
+    use crate::state::ServerState;
+
+    /// A connected pair: the server side (tokio, as a connection holds it)
+    /// and the peer (std, read by the test).
+    fn pair(
+        runtime: &tokio::runtime::Runtime,
+    ) -> (Arc<tokio::net::TcpStream>, std::net::TcpStream) {
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            peer.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let (socket, _) = listener.accept().await.unwrap();
+            (Arc::new(socket), peer)
+        })
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Whether the handle's connection has a wake-up waiting.
+    fn woken(runtime: &tokio::runtime::Runtime, handle: &ClientHandle) -> bool {
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::ZERO, handle.messages.notified())
+                .await
+                .is_ok()
+        })
+    }
+
+    fn queue(server: &ServerState, handle: &ClientHandle, bytes: &[u8]) {
+        let unlimited = ClassLimit {
+            hard_bytes: 0,
+            soft_bytes: 0,
+            soft_seconds: 0,
+        };
+        let mut state = handle.lock();
+        crate::pubsub::queue_message(server, handle, &mut state, bytes, &unlimited);
+    }
+
+    #[test]
+    fn an_idle_client_is_written_by_the_flush_without_being_woken() {
+        let runtime = runtime();
+        let server = ServerState::new(Config::default(), None, None);
+        let handle = ClientHandle::detached();
+        let (socket, mut peer) = pair(&runtime);
+        handle.lock().idle_socket = Some(socket);
+        queue(&server, &handle, b"+one\r\n");
+        queue(&server, &handle, b"+two\r\n");
+        assert!(handle.lock().write_pending);
+        assert_eq!(server.pending_writes.flush(&server.stats), 0);
+        let mut received = [0u8; 12];
+        peer.read_exact(&mut received).unwrap();
+        assert_eq!(&received, b"+one\r\n+two\r\n", "one write, in order");
+        let state = handle.lock();
+        assert!(state.pubsub.queued.is_empty() && !state.write_pending);
+        assert!(state.idle_socket.is_some(), "still idle");
+        drop(state);
+        assert!(!woken(&runtime, &handle));
+        assert_eq!(
+            server.stats.total_net_output_bytes.load(Ordering::Relaxed),
+            12
+        );
+        // Nothing queued since: a second flush does nothing.
+        assert_eq!(server.pending_writes.flush(&server.stats), 0);
+    }
+
+    #[test]
+    fn a_busy_client_keeps_its_output_and_is_woken() {
+        let runtime = runtime();
+        let server = ServerState::new(Config::default(), None, None);
+        let handle = ClientHandle::detached();
+        queue(&server, &handle, b"+one\r\n");
+        assert_eq!(server.pending_writes.flush(&server.stats), 1);
+        assert_eq!(&handle.lock().pubsub.queued[..], b"+one\r\n");
+        assert!(woken(&runtime, &handle));
+    }
+
+    #[test]
+    fn a_full_socket_keeps_the_rest_and_goes_back_to_its_connection() {
+        let runtime = runtime();
+        let server = ServerState::new(Config::default(), None, None);
+        let handle = ClientHandle::detached();
+        let (socket, _peer) = pair(&runtime);
+        handle.lock().idle_socket = Some(socket);
+        // Far more than the kernel's buffers take from a peer that does not
+        // read.
+        let burst = vec![b'x'; 64 * 1024 * 1024];
+        queue(&server, &handle, &burst);
+        assert_eq!(server.pending_writes.flush(&server.stats), 1);
+        let state = handle.lock();
+        let left = state.pubsub.queued.len();
+        assert!(
+            left > 0 && left < burst.len(),
+            "written in part: {left} left"
+        );
+        assert!(
+            state.idle_socket.is_none(),
+            "the connection writes the rest"
+        );
+        drop(state);
+        assert!(woken(&runtime, &handle));
+        // Later output is queued behind the rest, not written past it.
+        queue(&server, &handle, b"+after\r\n");
+        assert_eq!(server.pending_writes.flush(&server.stats), 1);
+        assert!(handle.lock().pubsub.queued.ends_with(b"+after\r\n"));
+    }
+
+    #[test]
+    fn a_killed_client_gets_nothing_more() {
+        let runtime = runtime();
+        let server = ServerState::new(Config::default(), None, None);
+        let handle = ClientHandle::detached();
+        let (socket, mut peer) = pair(&runtime);
+        handle.lock().idle_socket = Some(socket);
+        queue(&server, &handle, b"+one\r\n");
+        {
+            let mut state = handle.lock();
+            handle.request_kill(&mut state);
+        }
+        assert_eq!(server.pending_writes.flush(&server.stats), 0);
+        peer.set_nonblocking(true).unwrap();
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            peer.read(&mut byte).map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::WouldBlock),
+            "nothing was written"
+        );
+    }
+}

@@ -252,7 +252,8 @@ async fn run(
                     _ = conn.shutdown.wait_for(Option::is_some) => return Close::Server,
                 }
             }
-            if effects.served_through_channel || (effects.served_blocked && unwritten > 0) {
+            if effects.served_blocked {
+                let _ = unwritten;
                 // Clients this batch served (blocked on a key it pushed
                 // to) whose replies were not written above are woken;
                 // their connections run before this one writes, so their
