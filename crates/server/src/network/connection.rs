@@ -704,12 +704,33 @@ impl Conn<'_> {
 
 /// Reads what the socket has into `buf`, waiting until it has something
 /// (the socket is shared: see [`crate::delivery`]).
+///
+/// A read that took less than the room it was given emptied the socket:
+/// the socket's readiness is then cleared at once, so that the next wait
+/// sleeps until more data arrives instead of first trying a read that can
+/// only fail (tokio keeps a socket ready until a read would block; Redis,
+/// woken by level-triggered `epoll`, never tries that read). That is one
+/// system call less per request or pipeline.
 async fn read_some(socket: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    use std::io::ErrorKind::WouldBlock;
     loop {
         socket.readable().await?;
-        match socket.try_read_buf(buf) {
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
-            result => return result,
+        let room = buf.capacity() - buf.len();
+        let mut read = None;
+        let result = socket.try_io(tokio::io::Interest::READABLE, || {
+            let n = socket.try_read_buf(buf)?;
+            read = Some(n);
+            if n > 0 && n < room {
+                // Emptied: `try_io` clears the readiness on `WouldBlock`.
+                Err(WouldBlock.into())
+            } else {
+                Ok(n)
+            }
+        });
+        match (result, read) {
+            (_, Some(n)) => return Ok(n),
+            (Err(err), None) if err.kind() == WouldBlock => continue,
+            (result, None) => return result,
         }
     }
 }
