@@ -41,10 +41,11 @@
 //! socket when that connection is idle (see [`crate::delivery`]), as Redis
 //! writes the clients it served ahead of the one that served them. With the
 //! AOF on, it goes through the client's channel (its connection holds it
-//! until the serve's write is committed) and the serving connection yields
-//! to the runtime before writing its own replies
-//! (`Effects::served_through_channel`), so the served clients' connections
-//! write first.
+//! until the serve's write is committed). Either way the serving connection
+//! then yields to the runtime before writing its own replies
+//! (`Effects::served_blocked`), so the served clients' connections run
+//! first: with the AOF on they write their replies, with it off they go on
+//! with their pipelines.
 //!
 //! # Memory
 //!
@@ -562,32 +563,20 @@ impl BlockingRegistry {
     }
 }
 
-/// How [`serve_ready`] handed the served clients their replies.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Served {
-    /// Clients served.
-    pub clients: usize,
-    /// Of those, the ones whose reply went through their channel (the AOF
-    /// is on: the reply waits for the serve's write to be committed); the
-    /// others' replies are in their outboxes, for the serving task to write
-    /// at the end of its batch (see [`crate::delivery`]).
-    pub through_channel: usize,
-}
-
 /// Serves the clients waiting on ready keys, until no key is ready (Redis's
 /// `handleClientsBlockedOnKeys`, see the module docs). Call it after a
 /// command (or a transaction) has finished, under the keyspace lock.
-/// `aof_on`: whether the AOF is on, so that the served replies must wait
-/// for what the serves wrote to be committed (see [`hand_over`]).
+/// Returns how many clients were served; their replies are handed over as
+/// [`hand_over`] says.
 pub fn serve_ready(
     registry: &mut BlockingRegistry,
     store: &mut Store,
     propagation: &mut PropagationLog,
     now_ms: u64,
     server: &ServerState,
-) -> Served {
+) -> usize {
     let aof_on = propagation.aof().is_some();
-    let mut served = Served::default();
+    let mut served = 0;
     while let Some(ready) = registry.ready.pop_front() {
         registry.ready_set.remove(&ready);
         let mut cursor = None;
@@ -611,12 +600,10 @@ pub fn serve_ready(
                 continue;
             };
             let wrote = std::mem::take(&mut ctx.wrote);
-            if let Some(blocked) = registry.remove(id)
-                && hand_over(server, aof_on, id, blocked.wake, reply)
-            {
-                served.through_channel += 1;
+            if let Some(blocked) = registry.remove(id) {
+                hand_over(server, aof_on, id, blocked.wake, reply);
             }
-            served.clients += 1;
+            served += 1;
             for key in &wrote {
                 registry.signal(ready.db, key);
             }
@@ -625,8 +612,7 @@ pub fn serve_ready(
     served
 }
 
-/// Gives served client `id` its `reply`; true when it went through the
-/// client's channel. With the AOF off nothing waits, so the reply goes to
+/// Gives served client `id` its `reply`. With the AOF off nothing waits, so the reply goes to
 /// the client's outbox, behind anything queued for it before, and the
 /// serving task writes it at the end of its batch, straight to the socket
 /// when the client is idle (see [`crate::delivery`]): no wake-up of the
@@ -640,7 +626,7 @@ fn hand_over(
     id: u64,
     wake: oneshot::Sender<Bytes>,
     reply: Bytes,
-) -> bool {
+) {
     if !aof_on && let Some(handle) = server.clients.get(id) {
         let mut state = handle.lock();
         if !state.kill_requested {
@@ -649,10 +635,9 @@ fn hand_over(
         }
         drop(state);
         let _ = wake.send(Bytes::new());
-        return false;
+        return;
     }
     let _ = wake.send(reply);
-    true
 }
 
 fn key_exists(store: &mut Store, key: &WaitKey, now_ms: u64) -> bool {

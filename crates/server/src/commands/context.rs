@@ -31,12 +31,10 @@ pub struct Effects {
     /// keeps it, waits for the pause to end and runs it again (see
     /// [`crate::client_pause`]).
     pub postponed: bool,
-    /// The batch served clients blocked on keys.
+    /// The batch served clients blocked on keys: the connection lets their
+    /// connections run before it writes its own replies (see
+    /// `network::connection`).
     pub served_blocked: bool,
-    /// Some of them got their reply through their channel (the AOF is on):
-    /// the connection lets their connections write before it writes its
-    /// own replies (see `network::connection`).
-    pub served_through_channel: bool,
 }
 
 /// The execution context of one command.

@@ -72,8 +72,7 @@ fn serve_blocked_clients(
             ctx.now_ms,
             ctx.server,
         );
-        ctx.effects.served_blocked |= served.clients > 0;
-        ctx.effects.served_through_channel |= served.through_channel > 0;
+        ctx.effects.served_blocked |= served > 0;
     }
 }
 

@@ -20,6 +20,19 @@
 //! and `docs/aof.md`. Replies sent outside a batch (a protocol error)
 //! show no data.
 //!
+//! # Output for other clients
+//!
+//! What a batch queues for other clients (pub/sub messages, tracking
+//! invalidations, `MONITOR` lines, with the AOF off the replies of blocked
+//! clients it served) is written by this task at the end of the batch,
+//! straight to the sockets of the clients that are idle (see
+//! [`crate::delivery`]). In turn, while this connection waits with nothing
+//! of its own unsent (for a request in [`Conn::read_more`], for a serve in
+//! [`Conn::wait_unblocked`]), it lends its socket to those writers, and
+//! takes it back, under its state lock, before it writes anything itself.
+//! The socket is therefore shared (`Arc<TcpStream>`) and read and written
+//! through `&TcpStream` (`readable`/`try_read_buf`, `writable`/`try_write`).
+//!
 //! # Slow and stuck clients
 //!
 //! Output is bounded in bytes: a batch stops running requests once
@@ -232,7 +245,7 @@ async fn run(
             {
                 return close;
             }
-            let unwritten = server.pending_writes.flush(&server.stats);
+            server.pending_writes.flush(&server.stats);
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
                 // here once replies have waited too long for it.
@@ -253,13 +266,15 @@ async fn run(
                 }
             }
             if effects.served_blocked {
-                let _ = unwritten;
                 // Clients this batch served (blocked on a key it pushed
-                // to) whose replies were not written above are woken;
-                // their connections run before this one writes, so their
-                // replies go out first, as Redis writes the clients it
-                // served ahead of the one that served them (its
-                // pending-write list takes them at its head).
+                // to) are woken; their connections run before this one
+                // writes, as Redis writes the clients it served ahead of
+                // the one that served them (its pending-write list takes
+                // them at its head). With the AOF on they write their
+                // replies now; with it off their replies went out above
+                // and they go on with their pipelines: without this turn
+                // the pushers of a busy queue outran its consumers (the
+                // queue bench's list grew to thousands of jobs).
                 tokio::task::yield_now().await;
             }
             if handle.lock().kill_requested {
