@@ -43,7 +43,7 @@
 //! In-process command harnesses never flush; their receivers keep the
 //! output in their outboxes.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -56,9 +56,9 @@ use crate::stats::Stats;
 #[derive(Debug, Default)]
 pub struct PendingWrites {
     list: Mutex<Vec<ClientHandle>>,
-    /// Whether `list` may hold anything: one load for a batch that queued
+    /// How many clients `list` holds: one load for a batch that queued
     /// nothing.
-    any: AtomicBool,
+    len: AtomicUsize,
 }
 
 impl PendingWrites {
@@ -74,25 +74,31 @@ impl PendingWrites {
             return;
         }
         state.write_pending = true;
-        self.lock().push(handle.clone());
-        self.any.store(true, Ordering::Release);
+        let mut list = self.lock();
+        list.push(handle.clone());
+        self.len.store(list.len(), Ordering::Release);
     }
 
-    /// Whether any client may be on the list.
-    pub fn any(&self) -> bool {
-        self.any.load(Ordering::Acquire)
+    /// How many clients are on the list.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Whether no client is on the list.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Writes the outboxes of the clients on the list (see the module docs).
     /// Call with no dataset or client lock held. Returns how many clients
     /// could not be written in full and were woken to finish themselves.
     pub fn flush(&self, stats: &Stats) -> usize {
-        if !self.any.load(Ordering::Acquire) {
+        if self.is_empty() {
             return 0;
         }
         let pending = {
             let mut list = self.lock();
-            self.any.store(false, Ordering::Release);
+            self.len.store(0, Ordering::Release);
             std::mem::take(&mut *list)
         };
         let mut woken = 0;
