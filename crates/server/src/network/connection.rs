@@ -729,32 +729,18 @@ impl Conn<'_> {
 /// Reads what the socket has into `buf`, waiting until it has something
 /// (the socket is shared: see [`crate::delivery`]).
 ///
-/// A read that took less than the room it was given emptied the socket:
-/// the socket's readiness is then cleared at once, so that the next wait
-/// sleeps until more data arrives instead of first trying a read that can
-/// only fail (tokio keeps a socket ready until a read would block; Redis,
-/// woken by level-triggered `epoll`, never tries that read). That is one
-/// system call less per request or pipeline.
+/// A read that empties the socket leaves it marked ready, so the next wait
+/// begins with a read that may fail (`EAGAIN`), as `AsyncRead` did. Clearing
+/// the readiness instead (with `try_io`) saved those reads (4,055 of 20,424
+/// under the queue bench) but measured worse: data arriving meanwhile was
+/// then only seen at the runtime's next `epoll` poll, and the fan-out and
+/// queue latencies and throughputs all dropped (docs/pubsub.md).
 async fn read_some(socket: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
-    use std::io::ErrorKind::WouldBlock;
     loop {
         socket.readable().await?;
-        let room = buf.capacity() - buf.len();
-        let mut read = None;
-        let result = socket.try_io(tokio::io::Interest::READABLE, || {
-            let n = socket.try_read_buf(buf)?;
-            read = Some(n);
-            if n > 0 && n < room {
-                // Emptied: `try_io` clears the readiness on `WouldBlock`.
-                Err(WouldBlock.into())
-            } else {
-                Ok(n)
-            }
-        });
-        match (result, read) {
-            (_, Some(n)) => return Ok(n),
-            (Err(err), None) if err.kind() == WouldBlock => continue,
-            (result, None) => return result,
+        match socket.try_read_buf(buf) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+            result => return result,
         }
     }
 }
