@@ -446,3 +446,30 @@ fn inside_a_transaction_sorted_set_pops_do_not_block_and_exec_serves_waiters() {
     b.until_blocked(0);
     b.same(0, "ZRANGE k 0 -1 WITHSCORES");
 }
+
+/// With the AOF off a served client's reply goes through its outbox and is
+/// written by the connection that served it (see
+/// `crates/server/src/delivery.rs`); the requests it pipelined after the
+/// blocking command still follow that reply, in order, and it can block
+/// again at once.
+#[test]
+fn a_served_client_runs_the_rest_of_its_pipeline_after_its_reply() {
+    let Some(mut b) = Both::start(2) else { return };
+    for side in &mut b.sides {
+        let mut pipeline = encode("BLPOP k 0");
+        pipeline.extend(encode("PING"));
+        pipeline.extend(encode("LLEN k"));
+        side.conns[0].send(&pipeline);
+    }
+    b.until_blocked(1);
+    b.same(1, "RPUSH k a b");
+    assert_eq!(b.read(0), "*2\r\n$1\r\nk\r\n$1\r\na\r\n");
+    assert_eq!(b.read(0), "+PONG\r\n");
+    assert_eq!(b.read(0), ":1\r\n");
+    b.same(0, "BLPOP k 0");
+    b.block(0, "BLPOP k 0", 1);
+    b.same(1, "RPUSH k c");
+    assert_eq!(b.read(0), "*2\r\n$1\r\nk\r\n$1\r\nc\r\n");
+    b.until_blocked(0);
+    b.same(0, "LLEN k");
+}

@@ -240,3 +240,73 @@ fn client_list_shows_subscriptions_and_the_p_flag() {
         assert!(info.contains(field), "{field} not in {info}");
     }
 }
+
+/// Messages to an idle subscriber are written by the publishing connection
+/// (see `crates/server/src/delivery.rs`): a pipelined burst arrives whole
+/// and in order, and the subscriber's own replies keep their place among
+/// the messages.
+#[test]
+fn a_burst_reaches_an_idle_subscriber_in_order_and_its_replies_keep_their_place() {
+    same_transcript(|port| {
+        let mut sub = RawConn::connect(port);
+        let mut publisher = RawConn::connect(port);
+        let mut t = cmd_n(&mut sub, "SUBSCRIBE ch", 1);
+        let mut burst = Vec::new();
+        for i in 0..500 {
+            burst.extend_from_slice(
+                format!(
+                    "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n${}\r\nm{i}\r\n",
+                    i.to_string().len() + 1
+                )
+                .as_bytes(),
+            );
+        }
+        publisher.send(&burst);
+        for _ in 0..500 {
+            t.push(publisher.read_reply());
+        }
+        for _ in 0..500 {
+            t.push(sub.read_reply());
+        }
+        // A reply between two messages.
+        t.push(cmd(&mut publisher, "PUBLISH ch before"));
+        t.push(sub.read_reply());
+        t.push(cmd(&mut sub, "PING"));
+        t.push(cmd(&mut publisher, "PUBLISH ch after"));
+        t.push(sub.read_reply());
+        t
+    });
+}
+
+/// A subscriber killed by `CLIENT KILL` gets nothing more, whoever writes
+/// its messages, and the publishers carry on.
+#[test]
+fn a_killed_subscriber_gets_nothing_more_and_publishers_carry_on() {
+    let server = TestServer::start(&[]);
+    let mut sub = RawConn::connect(server.port());
+    let mut publisher = RawConn::connect(server.port());
+    let mut admin = RawConn::connect(server.port());
+    let id = integer_reply(&cmd(&mut sub, "CLIENT ID"));
+    cmd_n(&mut sub, "SUBSCRIBE ch", 1);
+    let pong = cmd(&mut sub, "PING");
+    assert_eq!(show(&pong), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    assert_eq!(integer_reply(&cmd(&mut publisher, "PUBLISH ch one")), 1);
+    assert_eq!(
+        show(&sub.read_reply()),
+        "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$3\r\none\r\n"
+    );
+    assert_eq!(
+        show(&cmd(&mut admin, &format!("CLIENT KILL ID {id}"))),
+        ":1\r\n"
+    );
+    // The subscription goes with the connection; until then a publish may
+    // still count it, but nothing reaches the killed client.
+    for _ in 0..100 {
+        cmd(&mut publisher, "PUBLISH ch two");
+    }
+    assert!(
+        sub.is_closed(),
+        "the killed subscriber's connection is closed"
+    );
+    assert_eq!(show(&cmd(&mut publisher, "PING")), "+PONG\r\n");
+}

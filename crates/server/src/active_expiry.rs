@@ -95,6 +95,9 @@ pub(crate) fn run_cycle(server: &ServerState, dataset: &SharedDataset, budget: D
             data.dispose_garbage();
             (expired.len(), data.aof().map(|live| Arc::clone(&live.aof)))
         };
+        // The round's notifications and invalidations go out now (see
+        // `crate::delivery`).
+        server.pending_writes.flush(&server.stats);
         removed_total += removed;
         server
             .stats

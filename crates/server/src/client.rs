@@ -110,6 +110,13 @@ pub struct ClientState {
     pub postponed: bool,
     /// `CLIENT TRACKING` mode (see [`crate::tracking`]).
     pub tracking: crate::tracking::ClientTracking,
+    /// The connection's socket, lent while the connection waits with
+    /// nothing of its own unsent, so that another task can write this
+    /// client's outbox directly; taken back as soon as the connection
+    /// wakes (see [`crate::delivery`]).
+    pub idle_socket: Option<Arc<tokio::net::TcpStream>>,
+    /// On the server's pending-write list (Redis's `CLIENT_PENDING_WRITE`).
+    pub write_pending: bool,
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`, as Redis 7.0's `CLIENT_REPLY_OFF`,
@@ -175,6 +182,8 @@ impl ClientState {
             no_evict: false,
             postponed: false,
             tracking: Default::default(),
+            idle_socket: None,
+            write_pending: false,
         }
     }
 
@@ -392,8 +401,8 @@ pub struct ClientHandle {
     pub state: Arc<Mutex<ClientState>>,
     /// Notified by `CLIENT KILL`.
     pub kill: Arc<Signal>,
-    /// Notified when a message is queued for the client (see
-    /// [`crate::pubsub`]).
+    /// Notified when output queued for the client by another task waits
+    /// for its connection to write it (see [`crate::delivery`]).
     pub messages: Arc<Signal>,
 }
 

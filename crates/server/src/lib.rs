@@ -72,6 +72,7 @@ pub mod client_pause;
 pub mod commands;
 pub mod config;
 pub mod dataset;
+pub mod delivery;
 pub mod fd_limit;
 pub mod logging;
 pub mod memory_release;

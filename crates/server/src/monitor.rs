@@ -96,8 +96,8 @@ pub fn feed(server: &ServerState, me: &mut ClientState, args: &[Bytes]) {
             handle.close_for_output_limit(&mut state, &server.stats);
             continue;
         }
-        drop(state);
-        handle.messages.notify_one();
+        // Written at the end of the batch (see `crate::delivery`).
+        server.pending_writes.push(&handle, &mut state);
     }
 }
 

@@ -65,6 +65,9 @@ pub struct ServerState {
     pub pause: crate::client_pause::ClientPause,
     /// Clients in `MONITOR` mode.
     pub monitors: crate::monitor::Monitors,
+    /// Clients with output queued by others, to write at the end of a
+    /// batch (see [`crate::delivery`]).
+    pub pending_writes: crate::delivery::PendingWrites,
     /// The AOF is being replayed (`loading` in `INFO persistence`).
     loading: AtomicBool,
     /// What turning the AOF on at run time needs (set once at start-up).
@@ -114,6 +117,7 @@ impl ServerState {
             tracking: Default::default(),
             pause: Default::default(),
             monitors: Default::default(),
+            pending_writes: Default::default(),
             loading: AtomicBool::new(false),
             aof_runtime: OnceLock::new(),
             offline_rewrite: Arc::default(),

@@ -520,10 +520,7 @@ fn send(server: &ServerState, me: Me<'_, '_>, tracked: &Tracked, payload: &[u8])
         .config()
         .client_output_buffer_limit
         .get(ClientClass::Pubsub);
-    if crate::pubsub::queue_message(server, &handle, &mut state, &encoded, &limit) {
-        drop(state);
-        handle.messages.notify_one();
-    }
+    crate::pubsub::queue_message(server, &handle, &mut state, &encoded, &limit);
 }
 
 #[cfg(test)]

@@ -302,3 +302,50 @@ fn client_kill_closes_a_client_held_by_a_failing_disk() {
         "the client is gone from CLIENT LIST"
     );
 }
+
+/// A blocked client served by a push shows the pop the serve wrote: its
+/// reply waits for the fsync of that write as the pusher's does (served
+/// replies only skip their connection's wake-up with the AOF off; see
+/// `crates/server/src/delivery.rs`).
+#[test]
+fn under_always_a_served_pop_waits_for_the_fsync_of_its_write() {
+    for io_threads in ["1", "2"] {
+        let context = format!("io-threads {io_threads}");
+        let Faulty { server, faults, .. } = &start("always", io_threads);
+        let mut other = RawConn::connect(server.port);
+        // As above: fsyncs go to the fsync thread, so a held one holds
+        // only the replies that wait for it.
+        faults.stall_next_syncs(1, MAX_INLINE_FSYNC + Duration::from_millis(20));
+        assert_eq!(other.command(&[b"SET", b"slow", b"v"]), b"+OK\r\n");
+
+        let mut consumer = HeldClient::connect(server.port);
+        consumer.send(&[b"BLPOP", b"q", b"0"]);
+        assert!(
+            wait_until(PATIENCE, || {
+                info_field(&other.command(&[b"INFO", b"clients"]), "blocked_clients").as_deref()
+                    == Some("1")
+            }),
+            "{context}: the consumer blocked"
+        );
+        faults.hold_syncs();
+        let mut pusher = HeldClient::connect(server.port);
+        pusher.send(&[b"RPUSH", b"q", b"job"]);
+        assert!(
+            wait_until(PATIENCE, || faults.syncs_held().0 == 1),
+            "{context}: the fsync covering the push and the pop is held"
+        );
+        assert_eq!(other.command(&[b"PING"]), b"+PONG\r\n", "{context}");
+        assert!(
+            !pusher.replied(),
+            "{context}: push acknowledged before fsynced"
+        );
+        assert!(
+            !consumer.replied(),
+            "{context}: the served pop was sent before it was fsynced"
+        );
+
+        faults.release_syncs();
+        pusher.expect(b":1\r\n");
+        consumer.expect(b"*2\r\n$1\r\nq\r\n$3\r\njob\r\n");
+    }
+}

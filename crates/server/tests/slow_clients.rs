@@ -459,3 +459,34 @@ fn unauthenticated_clients_may_not_pile_up_output_as_redis_7_0_15() {
     socket.read_exact(&mut replies).unwrap();
     assert!(replies.ends_with(b"+PONG\r\n"));
 }
+
+/// Messages that publishers write straight to an idle subscriber (see
+/// `crates/server/src/delivery.rs`) count as interaction for `timeout`, as
+/// they did when the subscriber's connection wrote them itself.
+#[test]
+fn messages_written_by_publishers_keep_a_subscriber_from_timing_out() {
+    let server = TestServer::start(&[]);
+    let mut admin = RawConn::connect(server.port());
+    let mut sub = RawConn::connect(server.port());
+    assert_eq!(
+        sub.command(&[b"SUBSCRIBE", b"ch"]),
+        b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    );
+    assert_eq!(
+        admin.command(&[b"CONFIG", b"SET", b"timeout", b"1"]),
+        b"+OK\r\n"
+    );
+    // Three times the timeout, with a message every 300 ms.
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            admin.command(&[b"PUBLISH", b"ch", b"m"]),
+            b":1\r\n",
+            "the subscriber is still connected"
+        );
+        assert_eq!(
+            sub.read_reply(),
+            b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n"
+        );
+    }
+}

@@ -35,11 +35,17 @@
 //! signals its destination, and the loop runs until no key is ready, so a
 //! chain of `BLMOVE`s is served within the same command. What a serve did is
 //! propagated as the non-blocking command it performed (`LPOP`, `LMOVE`...),
-//! in the blocked client's database. The served client's reply goes through
-//! its channel; the serving connection yields to the runtime before writing
-//! its own replies (`Effects::served_blocked`), so the served clients'
-//! connections write first, as Redis writes the clients it served ahead of
-//! the one that served them.
+//! in the blocked client's database. With the AOF off, the served client's
+//! reply goes to its outbox and the serving connection writes it at the end
+//! of its batch, before its own replies, straight to the served client's
+//! socket when that connection is idle (see [`crate::delivery`]), as Redis
+//! writes the clients it served ahead of the one that served them. With the
+//! AOF on, it goes through the client's channel (its connection holds it
+//! until the serve's write is committed). Either way the serving connection
+//! then yields to the runtime before writing its own replies
+//! (`Effects::served_blocked`), so the served clients' connections run
+//! first: with the AOF on they write their replies, with it off they go on
+//! with their pipelines.
 //!
 //! # Memory
 //!
@@ -560,7 +566,8 @@ impl BlockingRegistry {
 /// Serves the clients waiting on ready keys, until no key is ready (Redis's
 /// `handleClientsBlockedOnKeys`, see the module docs). Call it after a
 /// command (or a transaction) has finished, under the keyspace lock.
-/// Returns how many clients were served.
+/// Returns how many clients were served; their replies are handed over as
+/// [`hand_over`] says.
 pub fn serve_ready(
     registry: &mut BlockingRegistry,
     store: &mut Store,
@@ -568,6 +575,7 @@ pub fn serve_ready(
     now_ms: u64,
     server: &ServerState,
 ) -> usize {
+    let aof_on = propagation.aof().is_some();
     let mut served = 0;
     while let Some(ready) = registry.ready.pop_front() {
         registry.ready_set.remove(&ready);
@@ -593,7 +601,7 @@ pub fn serve_ready(
             };
             let wrote = std::mem::take(&mut ctx.wrote);
             if let Some(blocked) = registry.remove(id) {
-                let _ = blocked.wake.send(reply);
+                hand_over(server, aof_on, id, blocked.wake, reply);
             }
             served += 1;
             for key in &wrote {
@@ -602,6 +610,34 @@ pub fn serve_ready(
         }
     }
     served
+}
+
+/// Gives served client `id` its `reply`. With the AOF off nothing waits, so the reply goes to
+/// the client's outbox, behind anything queued for it before, and the
+/// serving task writes it at the end of its batch, straight to the socket
+/// when the client is idle (see [`crate::delivery`]): no wake-up of the
+/// served connection stands between the push and the reply. The channel
+/// then carries an empty reply, which tells the connection that its reply
+/// is in its outbox. With the AOF on, the reply goes through the channel
+/// and the connection holds it until the serve's write is committed.
+fn hand_over(
+    server: &ServerState,
+    aof_on: bool,
+    id: u64,
+    wake: oneshot::Sender<Bytes>,
+    reply: Bytes,
+) {
+    if !aof_on && let Some(handle) = server.clients.get(id) {
+        let mut state = handle.lock();
+        if !state.kill_requested {
+            state.pubsub.queued.extend_from_slice(&reply);
+            server.pending_writes.push(&handle, &mut state);
+        }
+        drop(state);
+        let _ = wake.send(Bytes::new());
+        return;
+    }
+    let _ = wake.send(reply);
 }
 
 fn key_exists(store: &mut Store, key: &WaitKey, now_ms: u64) -> bool {

@@ -32,7 +32,8 @@ pub struct Effects {
     /// [`crate::client_pause`]).
     pub postponed: bool,
     /// The batch served clients blocked on keys: the connection lets their
-    /// replies go out before its own (see `network::connection`).
+    /// connections run before it writes its own replies (see
+    /// `network::connection`).
     pub served_blocked: bool,
 }
 

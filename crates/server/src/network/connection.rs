@@ -20,6 +20,19 @@
 //! and `docs/aof.md`. Replies sent outside a batch (a protocol error)
 //! show no data.
 //!
+//! # Output for other clients
+//!
+//! What a batch queues for other clients (pub/sub messages, tracking
+//! invalidations, `MONITOR` lines, with the AOF off the replies of blocked
+//! clients it served) is written by this task at the end of the batch,
+//! straight to the sockets of the clients that are idle (see
+//! [`crate::delivery`]). In turn, while this connection waits with nothing
+//! of its own unsent (for a request in [`Conn::read_more`], for a serve in
+//! [`Conn::wait_unblocked`]), it lends its socket to those writers, and
+//! takes it back, under its state lock, before it writes anything itself.
+//! The socket is therefore shared (`Arc<TcpStream>`) and read and written
+//! through `&TcpStream` (`readable`/`try_read_buf`, `writable`/`try_write`).
+//!
 //! # Slow and stuck clients
 //!
 //! Output is bounded in bytes: a batch stops running requests once
@@ -55,9 +68,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use redigo_resp::{Limits, ProtocolError, Request, RequestCodec};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_util::codec::Decoder;
 
@@ -80,6 +93,17 @@ const MAX_BATCH_OUTPUT: usize = 4 * 1024 * 1024;
 /// A reply buffer that grew beyond this (one huge reply) is freed as soon
 /// as it has been written instead of waiting for the connection to idle.
 const MAX_RETAINED_REPLY_BUFFER: usize = 2 * MAX_BATCH_OUTPUT;
+/// A batch that queued output for at least this many other clients (a
+/// publish to a large channel) writes its own replies before theirs, when
+/// nothing holds them, as Redis's pending-write list (which takes clients
+/// at its head) writes a publisher before its subscribers: its client can
+/// send its next requests while the messages are written, instead of
+/// waiting for a thousand writes. For a few clients the messages go first,
+/// which delivers them sooner. Measured with `examples/pubsub_fanout.rs`
+/// (docs/pubsub.md): with 1,000 subscribers, replies first gave 1.2x the
+/// messages per second of messages first; with 10 subscribers per channel,
+/// messages first gave the lower latencies.
+const REPLIES_FIRST_FROM: usize = 64;
 /// After this long without input or output a connection releases the spare
 /// room of its buffers (Redis's `clientsCron` trims a query buffer idle for
 /// over 2 seconds; its reply buffer shrinks within seconds too).
@@ -104,14 +128,19 @@ enum Close {
 /// Runs a connection until it closes. The client is registered by the caller
 /// and unregistered here.
 pub(crate) async fn serve(
-    mut socket: TcpStream,
+    socket: TcpStream,
     server: Arc<ServerState>,
     dataset: SharedDataset,
     handle: ClientHandle,
 ) {
     let id = handle.lock().id;
-    let outcome = run(&mut socket, &server, &dataset, &handle).await;
+    // Shared so that it can be lent to other tasks while the connection is
+    // idle (see `crate::delivery`).
+    let socket = Arc::new(socket);
+    let outcome = run(&socket, &server, &dataset, &handle).await;
     tracing::debug!(client = id, ?outcome, "connection closed");
+    // Every wait takes the socket back; this only makes sure of it.
+    handle.lock().idle_socket = None;
     if handle.lock().blocked {
         // Closed while blocked: it leaves no trace in the blocking registry.
         leave_blocking(&dataset, &handle, id);
@@ -128,7 +157,9 @@ pub(crate) async fn serve(
     server.clients.unregister(id);
     server.monitors.remove(id);
     server.pubsub.forget_client(&handle);
-    let _ = socket.shutdown().await;
+    if let Ok(mut socket) = Arc::try_unwrap(socket) {
+        let _ = socket.shutdown().await;
+    }
 }
 
 fn limits_for(server: &ServerState) -> Limits {
@@ -150,7 +181,7 @@ struct QueryBufferFigures {
 }
 
 async fn run(
-    socket: &mut TcpStream,
+    socket: &Arc<TcpStream>,
     server: &ServerState,
     dataset: &SharedDataset,
     handle: &ClientHandle,
@@ -224,6 +255,20 @@ async fn run(
                 &mut conn.out,
                 figures,
             );
+            // Output this batch queued for other clients (messages, served
+            // replies) goes out now (see `crate::delivery`), before this
+            // client's replies, unless it is for so many clients that the
+            // client would sit idle meanwhile: see [`REPLIES_FIRST_FROM`].
+            // Replies of served clients always go first.
+            if server.pending_writes.len() >= REPLIES_FIRST_FROM
+                && hold.is_none()
+                && !effects.served_blocked
+                && conn.out.len() <= REPLY_CHUNK_BYTES
+                && let Err(close) = conn.write_now()
+            {
+                return close;
+            }
+            server.pending_writes.flush(&server.stats);
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
                 // here once replies have waited too long for it.
@@ -246,9 +291,13 @@ async fn run(
             if effects.served_blocked {
                 // Clients this batch served (blocked on a key it pushed
                 // to) are woken; their connections run before this one
-                // writes, so their replies go out first, as Redis writes
-                // the clients it served ahead of the one that served them
-                // (its pending-write list takes them at its head).
+                // writes, as Redis writes the clients it served ahead of
+                // the one that served them (its pending-write list takes
+                // them at its head). With the AOF on they write their
+                // replies now; with it off their replies went out above
+                // and they go on with their pipelines: without this turn
+                // the pushers of a busy queue outran its consumers (the
+                // queue bench's list grew to thousands of jobs).
                 tokio::task::yield_now().await;
             }
             if handle.lock().kill_requested {
@@ -319,7 +368,7 @@ async fn run(
 /// The socket and buffers of a connection, and what it must watch while it
 /// waits on the socket.
 struct Conn<'a> {
-    socket: &'a mut TcpStream,
+    socket: &'a Arc<TcpStream>,
     server: &'a ServerState,
     handle: &'a ClientHandle,
     /// The waits for every reason to close or wake the connection.
@@ -343,8 +392,11 @@ enum Wake {
     Closed,
     /// Time to check limits again or to release buffers.
     Tick,
-    /// Pub/sub messages were queued for the client.
+    /// Output queued for the client by another task is left for the
+    /// connection to write.
     Messages,
+    /// The idle `timeout` may have passed.
+    Idle,
 }
 
 /// What a connection waits on besides its socket and its client's signals
@@ -463,7 +515,11 @@ impl Conn<'_> {
     /// Publishes the buffers' sizes for `CLIENT LIST`, with `pending` reply
     /// bytes not yet written.
     fn publish(&self, codec: Option<&RequestCodec>, pending: usize) {
-        let mut state = self.handle.lock();
+        self.publish_to(&mut self.handle.lock(), codec, pending);
+    }
+
+    /// [`Conn::publish`] to the already locked `state`.
+    fn publish_to(&self, state: &mut ClientState, codec: Option<&RequestCodec>, pending: usize) {
         state.query_buffer_len = self.read_buf.len();
         state.query_buffer_free = self.read_buf.capacity() - self.read_buf.len();
         if let Some(codec) = codec {
@@ -502,6 +558,24 @@ impl Conn<'_> {
         Ok(())
     }
 
+    /// Writes what the socket takes of `out` without waiting; the rest
+    /// stays in `out`.
+    fn write_now(&mut self) -> Result<(), Close> {
+        self.out_peak = self.out_peak.max(self.out.len());
+        while !self.out.is_empty() {
+            match self.socket.try_write(&self.out) {
+                Ok(0) => return Err(Close::Peer),
+                Ok(n) => {
+                    self.wrote(n);
+                    self.out.advance(n);
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => return Err(Close::Peer),
+            }
+        }
+        Ok(())
+    }
+
     /// Counts `n` bytes written; returns `n`.
     fn wrote(&mut self, n: usize) -> usize {
         self.server
@@ -525,7 +599,7 @@ impl Conn<'_> {
             }
             let idle_deadline = self.idle_deadline();
             let wake = tokio::select! {
-                result = self.socket.write(&self.out[written..]) => match result {
+                result = write_some(self.socket, &self.out[written..]) => match result {
                     Ok(0) | Err(_) => Wake::Failed,
                     Ok(n) => Wake::Io(n),
                 },
@@ -548,7 +622,7 @@ impl Conn<'_> {
                 }
                 // Left queued until this write is done (counted meanwhile
                 // by the publishers' limit checks).
-                Wake::Messages => {}
+                Wake::Messages | Wake::Idle => {}
             }
         }
         self.publish(None, 0);
@@ -585,15 +659,6 @@ impl Conn<'_> {
     /// shutdown is checked here before each wait. This wait does not poll
     /// the shutdown watch (a lock per poll): a shutdown request raises every
     /// client's kill signal, which this wait polls (lock-free).
-    ///
-    /// Reads cost one `read` per readiness event, as Redis's
-    /// `readQueryFromClient`: tokio's `poll_read` on a `TcpStream` clears
-    /// the read readiness itself when a read returns fewer bytes than the
-    /// buffer had room for (the kernel's buffer was drained), so the next
-    /// wait parks in `epoll_wait` without first trying a `read` that would
-    /// fail with `EAGAIN`. A read that fills the buffer leaves readiness
-    /// set, and the next wait reads again at once (measured with `strace
-    /// -c`: 1.00 `recvfrom` per request at `redis-benchmark -P 1`).
     async fn read_more(&mut self, codec: &RequestCodec) -> Result<(), Close> {
         if self.read_buf.capacity() - self.read_buf.len() < READ_BUFFER_LEN / 2 {
             // Without spare room BytesMut would grow by tiny steps and a
@@ -604,7 +669,11 @@ impl Conn<'_> {
             if self.server.shutdown_requested().is_some() {
                 return Err(Close::Server);
             }
-            self.publish(Some(codec), 0);
+            if !self.go_idle(Some(codec)) {
+                // Output was queued for the client meanwhile: the loop
+                // writes it.
+                return Ok(());
+            }
             let idle_deadline = self.idle_deadline();
             self.watch.idle.set(idle_deadline);
             let release_deadline = self
@@ -613,7 +682,7 @@ impl Conn<'_> {
             self.watch.release.set(release_deadline);
             let wake = tokio::select! {
                 biased;
-                read = self.socket.read_buf(&mut self.read_buf) => match read {
+                read = read_some(self.socket, &mut self.read_buf) => match read {
                     Ok(0) | Err(_) => Wake::Failed,
                     Ok(n) => Wake::Io(n),
                 },
@@ -621,12 +690,10 @@ impl Conn<'_> {
                 // `ServerState::request_shutdown`), checked above.
                 _ = self.handle.kill.notified() => Wake::Closed,
                 _ = self.handle.messages.notified() => Wake::Messages,
-                _ = self.watch.idle.wait() => {
-                    tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
-                    Wake::Closed
-                }
+                _ = self.watch.idle.wait() => Wake::Idle,
                 _ = self.watch.release.wait() => Wake::Tick,
             };
+            self.wake_up();
             match wake {
                 Wake::Io(n) => {
                     self.server
@@ -638,6 +705,16 @@ impl Conn<'_> {
                 }
                 Wake::Failed => return Err(Close::Peer),
                 Wake::Closed => return Err(Close::Server),
+                Wake::Idle => {
+                    // Unless another task wrote to the client meanwhile.
+                    if self
+                        .idle_deadline()
+                        .is_some_and(|deadline| deadline <= tokio::time::Instant::now())
+                    {
+                        tracing::debug!(client = %self.handle.lock().addr, "closing idle client");
+                        return Err(Close::Server);
+                    }
+                }
                 Wake::Tick => {
                     self.release_spare_room();
                     // Fired: not armed again until there is room to release.
@@ -646,6 +723,31 @@ impl Conn<'_> {
                 // Back to the loop, which writes them.
                 Wake::Messages => return Ok(()),
             }
+        }
+    }
+
+    /// Begins a wait with nothing of the connection's own unsent:
+    /// publishes the buffers' sizes and lends the socket to the tasks that
+    /// queue output for the client (see [`crate::delivery`]). False, lending
+    /// nothing, when output is already queued (for the connection to write).
+    fn go_idle(&self, codec: Option<&RequestCodec>) -> bool {
+        let mut state = self.handle.lock();
+        self.publish_to(&mut state, codec, 0);
+        if !state.pubsub.queued.is_empty() {
+            return false;
+        }
+        state.idle_socket = Some(Arc::clone(self.socket));
+        true
+    }
+
+    /// Ends a wait begun by [`Conn::go_idle`]: takes the socket back, before
+    /// the connection writes anything, and counts what other tasks wrote to
+    /// the client meanwhile as activity.
+    fn wake_up(&mut self) {
+        let mut state = self.handle.lock();
+        state.idle_socket = None;
+        if state.last_interaction > self.last_activity {
+            self.last_activity = state.last_interaction;
         }
     }
 
@@ -697,8 +799,10 @@ impl Conn<'_> {
         id: u64,
     ) -> Result<(), Close> {
         let deadline = wait.deadline.map(tokio::time::Instant::from_std);
-        self.publish(None, 0);
-        let reply = loop {
+        // Lent while blocked: a served reply (with the AOF off) is written
+        // by the task that served it.
+        self.go_idle(None);
+        let outcome = loop {
             let reading = self.read_buf.len() < MAX_READ_WHILE_BLOCKED;
             if self.read_buf.capacity() - self.read_buf.len() < READ_BUFFER_LEN / 2 {
                 self.read_buf.reserve(READ_BUFFER_LEN);
@@ -707,22 +811,22 @@ impl Conn<'_> {
                 reply = &mut wait.reply => {
                     // A dropped sender would be a registry bug: answer as a
                     // timeout rather than hang.
-                    break reply.unwrap_or_else(|_| Bytes::from_static(wait.timeout_reply));
+                    break Ok(reply.unwrap_or_else(|_| Bytes::from_static(wait.timeout_reply)));
                 }
                 _ = sleep_until(deadline) => {
                     if leave_blocking(dataset, self.handle, id) {
-                        break Bytes::from_static(wait.timeout_reply);
+                        break Ok(Bytes::from_static(wait.timeout_reply));
                     }
                     // Served (or unblocked) just before: the reply is sent.
                     match wait.reply.try_recv() {
-                        Ok(reply) => break reply,
-                        Err(_) => break Bytes::from_static(wait.timeout_reply),
+                        Ok(reply) => break Ok(reply),
+                        Err(_) => break Ok(Bytes::from_static(wait.timeout_reply)),
                     }
                 }
-                _ = self.handle.kill.notified() => return Err(Close::Server),
-                _ = &mut self.watch.shutdown => return Err(Close::Server),
-                read = self.socket.read_buf(&mut self.read_buf), if reading => match read {
-                    Ok(0) | Err(_) => return Err(Close::Peer),
+                _ = self.handle.kill.notified() => break Err(Close::Server),
+                _ = &mut self.watch.shutdown => break Err(Close::Server),
+                read = read_some(self.socket, &mut self.read_buf), if reading => match read {
+                    Ok(0) | Err(_) => break Err(Close::Peer),
                     Ok(n) => {
                         self.server
                             .stats
@@ -733,6 +837,15 @@ impl Conn<'_> {
                 },
             }
         };
+        self.wake_up();
+        let reply = outcome?;
+        if reply.is_empty() {
+            // Served with the AOF off: the reply went to the outbox, and
+            // is written already or follows from there (see
+            // `blocking::hand_over`). Nothing to wait for.
+            self.handle.lock().blocked = false;
+            return Ok(());
+        }
         self.handle.lock().blocked = false;
         self.out.extend_from_slice(&reply);
         // A served reply shows what the serve wrote (queued in the AOF by
@@ -751,6 +864,36 @@ impl Conn<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Reads what the socket has into `buf`, waiting until it has something
+/// (the socket is shared: see [`crate::delivery`]).
+///
+/// A read that empties the socket leaves it marked ready, so the next wait
+/// begins with a read that may fail (`EAGAIN`), as `AsyncRead` did. Clearing
+/// the readiness instead (with `try_io`) saved those reads (4,055 of 20,424
+/// under the queue bench) but measured worse: data arriving meanwhile was
+/// then only seen at the runtime's next `epoll` poll, and the fan-out and
+/// queue latencies and throughputs all dropped (docs/pubsub.md).
+async fn read_some(socket: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    loop {
+        socket.readable().await?;
+        match socket.try_read_buf(buf) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
+    }
+}
+
+/// Writes what the socket takes of `data`, waiting until it takes something.
+async fn write_some(socket: &TcpStream, data: &[u8]) -> std::io::Result<usize> {
+    loop {
+        socket.writable().await?;
+        match socket.try_write(data) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
     }
 }
 

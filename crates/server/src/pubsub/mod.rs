@@ -16,12 +16,15 @@
 //!
 //! A message for another client is encoded once (per channel or per
 //! matching pattern) and appended to that client's outbox,
-//! [`ClientPubSub::queued`], under its state lock; its connection task is
-//! then woken through [`ClientHandle::messages`](crate::client::ClientHandle).
-//! The connection moves the outbox into its reply buffer at the start of
-//! each batch (under the dataset lock, so messages keep their place among
-//! the client's own replies exactly as in Redis's single reply buffer) and
-//! whenever it is woken while idle, then writes it.
+//! [`ClientPubSub::queued`], under its state lock, and the client is put on
+//! the server's pending writes. At the end of its batch the publishing task
+//! writes the outboxes of the subscribers that are idle straight to their
+//! sockets and wakes the others (see [`crate::delivery`]), as Redis writes
+//! every client in `beforeSleep`. A connection moves its outbox into its
+//! reply buffer at the start of each batch (under the dataset lock, so
+//! messages keep their place among the client's own replies exactly as in
+//! Redis's single reply buffer) and whenever it is woken while idle, then
+//! writes it.
 //!
 //! Queued messages are unsent output like any reply: `CLIENT LIST`'s
 //! `omem`/`obl`/`oll` count them ([`ClientState::output_list_bytes`]), and
@@ -76,7 +79,7 @@ const ALLOWED_WHILE_SUBSCRIBED: &[&str] = &[
 
 /// An outbox whose buffer grew beyond this while a burst waited is given
 /// back once drained, so an idle subscriber keeps no burst-sized buffer.
-const RETAINED_OUTBOX_CAPACITY: usize = 64 * 1024;
+pub(crate) const RETAINED_OUTBOX_CAPACITY: usize = 64 * 1024;
 
 /// The two namespaces of channels: `PUBLISH`/`SUBSCRIBE` (with patterns)
 /// and the sharded `SPUBLISH`/`SSUBSCRIBE`.
@@ -512,7 +515,7 @@ pub fn publish(
 }
 
 /// Appends one encoded message to a subscriber's outbox, applies its output
-/// limit and wakes its connection.
+/// limit and queues it for writing.
 fn deliver(
     server: &ServerState,
     subscriber: &Subscriber,
@@ -529,26 +532,24 @@ fn deliver(
         return;
     }
     let mut state = subscriber.handle.lock();
-    if queue_message(server, &subscriber.handle, &mut state, encoded, limit) {
-        drop(state);
-        subscriber.handle.messages.notify_one();
-    }
+    queue_message(server, &subscriber.handle, &mut state, encoded, limit);
 }
 
 /// Appends one encoded message to the outbox of the client whose locked
-/// state is `state` and applies its output limit; true when the caller
-/// should wake its connection (once the state lock is released). Also used
-/// by client tracking's invalidations (see [`crate::tracking`]).
+/// state is `state`, applies its output limit and puts the client on the
+/// server's pending writes, which the task that queued the message flushes
+/// at the end of its batch (see [`crate::delivery`]). Also used by client
+/// tracking's invalidations (see [`crate::tracking`]).
 pub(crate) fn queue_message(
     server: &ServerState,
     handle: &ClientHandle,
     state: &mut ClientState,
     encoded: &[u8],
     limit: &ClassLimit,
-) -> bool {
+) {
     if state.kill_requested {
         // Redis writes nothing more to a client scheduled to be closed.
-        return false;
+        return;
     }
     state.pubsub.queued.extend_from_slice(encoded);
     // Nothing is over a limit until output overflows the static buffer, and
@@ -557,9 +558,9 @@ pub(crate) fn queue_message(
         && state.output_limit_reached(limit, false, Instant::now())
     {
         handle.close_for_output_limit(state, &server.stats);
-        return false;
+        return;
     }
-    true
+    server.pending_writes.push(handle, state);
 }
 
 /// A subscription reply: `[word, channel or null, count]`.
