@@ -388,3 +388,32 @@ fn reset_clears_client_control_state() {
     assert_eq!(field(&redigo, "flags"), field(&redis, "flags"));
     assert_eq!(field(&redigo, "flags"), "e");
 }
+
+/// `TYPE pubsub` selects the subscribed clients, `TYPE normal` the others
+/// (Redis's `getClientType`), in `CLIENT LIST` and `CLIENT KILL`.
+#[test]
+fn client_type_pubsub_selects_subscribers() {
+    let Some(mut p) = Pair::start() else { return };
+    let (mut redis_sub, mut redigo_sub) = p.connect_again();
+    for sub in [&mut redis_sub, &mut redigo_sub] {
+        command(sub, "SUBSCRIBE news");
+    }
+    let lines = |conn: &mut RawConn, kind: &str| {
+        command(conn, &format!("CLIENT LIST TYPE {kind}"))
+            .lines()
+            .filter(|l| l.contains("id="))
+            .map(|l| field(l, "sub"))
+            .collect::<Vec<_>>()
+    };
+    for kind in ["pubsub", "normal", "master", "replica"] {
+        let (redis, redigo) = (lines(&mut p.redis, kind), lines(&mut p.redigo, kind));
+        assert_eq!(redigo, redis, "CLIENT LIST TYPE {kind} (left: Redigo)");
+    }
+    assert_eq!(lines(&mut p.redigo, "pubsub"), ["1"]);
+    p.script(&[
+        "CLIENT KILL TYPE normal",
+        "CLIENT KILL TYPE master",
+        "CLIENT KILL TYPE pubsub",
+        "CLIENT KILL TYPE pubsub",
+    ]);
+}

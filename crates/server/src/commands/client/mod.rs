@@ -22,6 +22,7 @@ use super::context::ExecContext;
 use super::errors;
 use super::spec::CommandSpec;
 use crate::client::ClientState;
+use crate::config::ClientClass;
 use control::{
     handle_client_no_evict, handle_client_pause, handle_client_reply, handle_client_unpause,
     handle_monitor,
@@ -99,19 +100,32 @@ fn handle_client_unblock(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     ctx.reply_integer(i64::from(unblocked));
 }
 
-/// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`; every Redigo
-/// client is `normal`.
+/// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`, as Redis's
+/// `getClientType` sorts clients: `pubsub` while subscribed (RESP2's
+/// `CLIENT_PUBSUB`), otherwise `normal` (a monitor included); Redigo has
+/// no master or replica connections.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientType {
     Normal,
-    Other,
+    Pubsub,
+    Replication,
+}
+
+impl ClientType {
+    fn of(state: &ClientState) -> ClientType {
+        match state.limit_class() {
+            ClientClass::Pubsub => ClientType::Pubsub,
+            ClientClass::Normal | ClientClass::Replica => ClientType::Normal,
+        }
+    }
 }
 
 fn parse_client_type(name: &[u8]) -> Option<ClientType> {
     let lower = name.to_ascii_lowercase();
     match lower.as_slice() {
         b"normal" => Some(ClientType::Normal),
-        b"master" | b"replica" | b"slave" | b"pubsub" => Some(ClientType::Other),
+        b"pubsub" => Some(ClientType::Pubsub),
+        b"master" | b"replica" | b"slave" => Some(ClientType::Replication),
         _ => None,
     }
 }
@@ -173,7 +187,7 @@ fn handle_client_list(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     let now = Instant::now();
     let mut listing = String::new();
     for_each_client(ctx, |state, _| {
-        let type_ok = only_type.is_none_or(|t| t == ClientType::Normal);
+        let type_ok = only_type.is_none_or(|t| t == ClientType::of(state));
         let id_ok = only_ids.as_ref().is_none_or(|ids| ids.contains(&state.id));
         if type_ok && id_ok {
             listing.push_str(&state.describe(now));
@@ -205,7 +219,7 @@ impl KillFilter {
                 .laddr
                 .as_ref()
                 .is_none_or(|a| *a == state.laddr.to_string())
-            && self.kind.is_none_or(|t| t == ClientType::Normal)
+            && self.kind.is_none_or(|t| t == ClientType::of(state))
     }
 }
 
