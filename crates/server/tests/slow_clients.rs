@@ -460,33 +460,58 @@ fn unauthenticated_clients_may_not_pile_up_output_as_redis_7_0_15() {
     assert!(replies.ends_with(b"+PONG\r\n"));
 }
 
-/// Messages that publishers write straight to an idle subscriber (see
-/// `crates/server/src/delivery.rs`) count as interaction for `timeout`, as
-/// they did when the subscriber's connection wrote them itself.
+/// `timeout` spares subscribers and monitors, as Redis's
+/// `clientsCronHandleTimeout` does (`CLIENT_PUBSUB`, `CLIENT_SLAVE`): both
+/// stay connected through three times the timeout with nothing sent to
+/// them, while an ordinary idle client beside them is closed.
 #[test]
-fn messages_written_by_publishers_keep_a_subscriber_from_timing_out() {
+fn timeout_spares_subscribers_and_monitors() {
     let server = TestServer::start(&[]);
     let mut admin = RawConn::connect(server.port());
     let mut sub = RawConn::connect(server.port());
+    let mut monitor = RawConn::connect(server.port());
+    let mut idle = RawConn::connect(server.port());
     assert_eq!(
         sub.command(&[b"SUBSCRIBE", b"ch"]),
         b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
     );
+    assert_eq!(monitor.command(&[b"MONITOR"]), b"+OK\r\n");
+    assert_eq!(idle.command(&[b"PING"]), b"+PONG\r\n");
     assert_eq!(
         admin.command(&[b"CONFIG", b"SET", b"timeout", b"1"]),
         b"+OK\r\n"
     );
-    // Three times the timeout, with a message every 300 ms.
+    // The admin connection stays active; the idle client goes.
+    eventually("the idle client to be closed", || {
+        std::thread::sleep(Duration::from_millis(100));
+        (!admin
+            .command(&[b"CLIENT", b"LIST"])
+            .windows(8)
+            .any(|w| w == b"cmd=ping"))
+        .then_some(())
+    });
+    // Two more timeouts; the admin connection keeps itself active with an
+    // admin command, which MONITOR does not show (nothing reaches it).
     for _ in 0..10 {
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(200));
         assert_eq!(
-            admin.command(&[b"PUBLISH", b"ch", b"m"]),
-            b":1\r\n",
-            "the subscriber is still connected"
-        );
-        assert_eq!(
-            sub.read_reply(),
-            b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n"
+            admin.command(&[b"CONFIG", b"GET", b"timeout"]),
+            b"*2\r\n$7\r\ntimeout\r\n$1\r\n1\r\n"
         );
     }
+    let list = String::from_utf8(admin.command(&[b"CLIENT", b"LIST"])).unwrap();
+    assert!(
+        list.contains("cmd=monitor"),
+        "the monitor is still connected: {list}"
+    );
+    assert_eq!(
+        admin.command(&[b"PUBLISH", b"ch", b"m"]),
+        b":1\r\n",
+        "the subscriber is still connected"
+    );
+    assert_eq!(
+        sub.read_reply(),
+        b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n"
+    );
+    assert!(idle.is_closed());
 }

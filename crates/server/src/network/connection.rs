@@ -504,10 +504,20 @@ impl Future for TimerWait<'_> {
 }
 
 impl Conn<'_> {
-    /// When the idle `timeout` closes this client, if one is set.
+    /// When the idle `timeout` closes this client, if one is set. As in
+    /// Redis's `clientsCronHandleTimeout`, subscribers (`CLIENT_PUBSUB`)
+    /// and monitors (`CLIENT_SLAVE`) never time out; nor do blocked
+    /// clients, whose wait has no idle deadline.
     fn idle_deadline(&self) -> Option<tokio::time::Instant> {
         let timeout = self.server.config().timeout;
-        (timeout > 0).then(|| {
+        if timeout == 0 {
+            return None;
+        }
+        let exempt = {
+            let state = self.handle.lock();
+            state.pubsub.is_subscribed() || state.monitor
+        };
+        (!exempt).then(|| {
             tokio::time::Instant::from_std(self.last_activity + Duration::from_secs(timeout))
         })
     }
