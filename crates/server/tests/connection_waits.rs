@@ -17,21 +17,7 @@ use std::time::{Duration, Instant};
 
 use redigo_server::testing::TestServer;
 use redigo_tests::RawConn;
-use support::multibulk;
-
-/// How long a condition may take to hold before a test fails.
-const EVENTUALLY: Duration = Duration::from_secs(10);
-
-fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + EVENTUALLY;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use support::{EVENTUALLY, eventually, multibulk};
 
 fn client_id(conn: &mut RawConn) -> u64 {
     String::from_utf8_lossy(&conn.command(&[b"CLIENT", b"ID"]))

@@ -12,31 +12,16 @@ mod support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redigo_server::testing::TestServer;
 use redigo_tests::{Oracle, RawConn};
-use support::{Pair, multibulk};
-
-/// How long "eventually" may take before a test fails.
-const EVENTUALLY: Duration = Duration::from_secs(30);
+use support::{Pair, eventually, multibulk};
 /// Size of the values the stuck clients read.
 const VALUE_LEN: usize = 1024 * 1024;
 /// GETs a stuck client pipelines: 50 MB of replies, far more than the
 /// kernel's socket buffers hold, so its writes must block.
 const STUCK_GETS: usize = 50;
-
-/// Polls `check` until it returns `Some`, failing after [`EVENTUALLY`].
-fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + EVENTUALLY;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn bulk_text(reply: &[u8]) -> String {
     let text = String::from_utf8_lossy(reply).into_owned();

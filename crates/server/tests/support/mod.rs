@@ -3,8 +3,26 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::time::{Duration, Instant};
+
 use redigo_server::testing::TestServer;
 use redigo_tests::{Oracle, RawConn};
+
+/// How long [`eventually`] waits for a condition another connection or
+/// task brings about: generous, never reached unless something is broken.
+pub const EVENTUALLY: Duration = Duration::from_secs(30);
+
+/// Polls `check` until it returns `Some`, failing after [`EVENTUALLY`].
+pub fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + EVENTUALLY;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// Encodes a request as a multibulk array.
 pub fn multibulk(args: &[&[u8]]) -> Vec<u8> {
