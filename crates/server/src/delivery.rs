@@ -187,6 +187,18 @@ mod tests {
         })
     }
 
+    /// A server and a client of it that waits idle, its socket lent (as
+    /// its connection does), with the peer end for the test to read.
+    fn idle_client(
+        runtime: &tokio::runtime::Runtime,
+    ) -> (ServerState, ClientHandle, std::net::TcpStream) {
+        let server = ServerState::new(Config::default(), None, None);
+        let handle = ClientHandle::detached();
+        let (socket, peer) = pair(runtime);
+        handle.lock().idle_socket = Some(socket);
+        (server, handle, peer)
+    }
+
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -216,10 +228,7 @@ mod tests {
     #[test]
     fn an_idle_client_is_written_by_the_flush_without_being_woken() {
         let runtime = runtime();
-        let server = ServerState::new(Config::default(), None, None);
-        let handle = ClientHandle::detached();
-        let (socket, mut peer) = pair(&runtime);
-        handle.lock().idle_socket = Some(socket);
+        let (server, handle, mut peer) = idle_client(&runtime);
         queue(&server, &handle, b"+one\r\n");
         queue(&server, &handle, b"+two\r\n");
         assert!(handle.lock().write_pending);
@@ -254,10 +263,7 @@ mod tests {
     #[test]
     fn a_full_socket_keeps_the_rest_and_goes_back_to_its_connection() {
         let runtime = runtime();
-        let server = ServerState::new(Config::default(), None, None);
-        let handle = ClientHandle::detached();
-        let (socket, _peer) = pair(&runtime);
-        handle.lock().idle_socket = Some(socket);
+        let (server, handle, _peer) = idle_client(&runtime);
         // Far more than the kernel's buffers take from a peer that does not
         // read.
         let burst = vec![b'x'; 64 * 1024 * 1024];
@@ -284,10 +290,7 @@ mod tests {
     #[test]
     fn a_killed_client_gets_nothing_more() {
         let runtime = runtime();
-        let server = ServerState::new(Config::default(), None, None);
-        let handle = ClientHandle::detached();
-        let (socket, mut peer) = pair(&runtime);
-        handle.lock().idle_socket = Some(socket);
+        let (server, handle, mut peer) = idle_client(&runtime);
         queue(&server, &handle, b"+one\r\n");
         {
             let mut state = handle.lock();
