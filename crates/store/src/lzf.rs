@@ -285,6 +285,21 @@ pub fn decompress(input: &[u8], out: &mut Vec<u8>, max_len: usize) -> Result<usi
     Ok(out.len() - start)
 }
 
+/// `len` bytes of xorshift64 output from `seed`: data LZF cannot shrink,
+/// for tests here and of compressed list chunks.
+#[cfg(test)]
+pub(crate) fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,15 +406,7 @@ mod tests {
             .collect();
         let size = round_trip(&text).unwrap();
         assert!(size * 2 < text.len(), "{size} of {}", text.len());
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let noise: Vec<u8> = (0..4096)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let noise = noise(0x9e37_79b9_7f4a_7c15, 4096);
         assert_eq!(compress(&noise, &mut Vec::new(), noise.len()), None);
     }
 

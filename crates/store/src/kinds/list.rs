@@ -1504,18 +1504,10 @@ mod compression_tests {
 
     #[test]
     fn incompressible_chunks_stay_raw_and_are_not_retried() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let noise = crate::lzf::noise(0x2545_f491_4f6c_dd1d, 5_000 * 16);
         let mut list = BigList::new(1);
-        for _ in 0..5_000 {
-            let e: Vec<u8> = (0..16)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
-            list.push(End::Right, &e, -2);
+        for e in noise.chunks(16) {
+            list.push(End::Right, e, -2);
         }
         assert!(list.chunks.len() > 5);
         assert!(list.chunks.iter().all(|c| !c.is_compressed()));
