@@ -4,16 +4,24 @@
 //! ```text
 //! cargo build --release -p redigo-server --bin redigo --example pubsub_fanout
 //! target/release/examples/pubsub_fanout [--redigo target/release/redigo]
-//!     [--redis-server redis-server] [--messages N]
+//!     [--redis-server redis-server] [--messages N] [--rounds R]
 //! ```
 //!
 //! Starts each server on a free loopback port (pub/sub output limits off,
 //! so a momentarily slow subscriber is not closed mid-run) and runs two
-//! scenarios against each, the servers one after the other:
+//! scenarios against each, the servers one after the other. With `--rounds
+//! R` it does so R times, the server that goes first alternating from round
+//! to round (the machine is shared and noisy: the two runs of a pair are
+//! seconds apart), and ends with each scenario's ratios Redigo / Redis per
+//! round, sorted, and their medians. The scenarios:
 //!
 //! * `fanout`: 1,000 subscribers of one channel, one publisher;
 //! * `channels`: 100 channels with 10 subscribers each, one publisher per
 //!   channel, all publishing at once.
+//!
+//! Also reported, where `/proc` exists (Linux): the server's CPU time (user
+//! plus system, all threads) per delivery over the scenario, a figure that
+//! moves far less with the machine's load than the rates do.
 //!
 //! Each publisher keeps [`WINDOW`] `PUBLISH`es in flight. A message carries
 //! its send time (nanoseconds since the run's start); each subscriber
@@ -33,6 +41,9 @@ use tokio::net::TcpStream;
 const WINDOW: usize = 32;
 /// Payload size: the send time, padded.
 const PAYLOAD: usize = 32;
+/// Clock ticks per second in `/proc/PID/stat` (`getconf CLK_TCK`: 100 on
+/// Linux's every common configuration).
+const CLOCK_TICKS_PER_SEC: u64 = 100;
 /// Longest a scenario may take before the run is declared stuck.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -55,6 +66,7 @@ fn main() {
     let mut redigo = "target/release/redigo".to_string();
     let mut redis = "redis-server".to_string();
     let mut messages = 2000usize;
+    let mut rounds = 1usize;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
@@ -62,6 +74,7 @@ fn main() {
             "--redigo" => redigo = value,
             "--redis-server" => redis = value,
             "--messages" => messages = value.parse().expect("--messages N"),
+            "--rounds" => rounds = value.parse().expect("--rounds R"),
             _ => panic!("unknown argument {arg}"),
         }
     }
@@ -83,24 +96,82 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    println!("| scenario | server | deliveries/s | p50 delivery | p99 delivery | deliveries |");
-    println!("|---|---|---:|---:|---:|---:|");
-    for scenario in &scenarios {
-        for (label, binary) in [("redis-server 7.0", &redis), ("Redigo", &redigo)] {
-            let server = ServerProcess::start(binary);
-            let outcome = runtime.block_on(async {
-                tokio::time::timeout(SCENARIO_TIMEOUT, run(server.port, scenario))
-                    .await
-                    .expect("scenario timed out")
-            });
-            println!(
-                "| {} | {label} | {:.0} | {:.0} µs | {:.0} µs | {} |",
-                scenario.name,
-                outcome.deliveries_per_sec,
-                outcome.p50_us,
-                outcome.p99_us,
-                outcome.deliveries
-            );
+    println!(
+        "| scenario | server | deliveries/s | p50 delivery | p99 delivery | deliveries | server CPU per delivery |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    // Per scenario: the ratios Redigo / Redis of each round (deliveries/s,
+    // p50, p99, server CPU per delivery).
+    let mut ratios: Vec<Vec<[f64; 4]>> = vec![Vec::new(); scenarios.len()];
+    for round in 0..rounds {
+        for (index, scenario) in scenarios.iter().enumerate() {
+            let mut servers = [("redis-server 7.0", &redis), ("Redigo", &redigo)];
+            if round % 2 == 1 {
+                servers.reverse();
+            }
+            let mut outcomes = Vec::new();
+            for (label, binary) in servers {
+                let server = ServerProcess::start(binary);
+                let cpu_before = server.cpu_time();
+                let outcome = runtime.block_on(async {
+                    tokio::time::timeout(SCENARIO_TIMEOUT, run(server.port, scenario))
+                        .await
+                        .expect("scenario timed out")
+                });
+                let cpu_ns = cpu_before.zip(server.cpu_time()).map(|(before, after)| {
+                    (after - before).as_nanos() as f64 / outcome.deliveries as f64
+                });
+                println!(
+                    "| {} | {label} | {:.0} | {:.0} µs | {:.0} µs | {} | {} |",
+                    scenario.name,
+                    outcome.deliveries_per_sec,
+                    outcome.p50_us,
+                    outcome.p99_us,
+                    outcome.deliveries,
+                    cpu_ns.map_or("-".to_string(), |ns| format!("{ns:.0} ns")),
+                );
+                outcomes.push((label, outcome, cpu_ns));
+            }
+            if round % 2 == 1 {
+                outcomes.reverse();
+            }
+            let (redis_run, redigo_run) = (&outcomes[0].1, &outcomes[1].1);
+            let cpu = match (outcomes[0].2, outcomes[1].2) {
+                (Some(redis_cpu), Some(redigo_cpu)) => redigo_cpu / redis_cpu,
+                _ => f64::NAN,
+            };
+            ratios[index].push([
+                redigo_run.deliveries_per_sec / redis_run.deliveries_per_sec,
+                redigo_run.p50_us / redis_run.p50_us,
+                redigo_run.p99_us / redis_run.p99_us,
+                cpu,
+            ]);
+        }
+    }
+    if rounds > 1 {
+        println!();
+        println!("| scenario | ratio Redigo / Redis | rounds, sorted | median |");
+        println!("|---|---|---|---:|");
+        for (scenario, ratios) in scenarios.iter().zip(&ratios) {
+            for (column, what) in [
+                "deliveries/s",
+                "p50 delivery",
+                "p99 delivery",
+                "server CPU per delivery",
+            ]
+            .iter()
+            .enumerate()
+            {
+                let mut values: Vec<f64> = ratios.iter().map(|r| r[column]).collect();
+                values.sort_by(f64::total_cmp);
+                let listed: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
+                println!(
+                    "| {} | {what} | {} | {:.2} |",
+                    scenario.name,
+                    listed.join(" "),
+                    values[(values.len() - 1) / 2]
+                );
+            }
         }
     }
 }
@@ -149,6 +220,23 @@ impl ServerProcess {
             port,
             _dir: dir,
         }
+    }
+}
+
+impl ServerProcess {
+    /// The CPU time (user + system, all threads) the server has used so far,
+    /// from `/proc/PID/stat`; `None` where there is no `/proc`.
+    fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the command name, which is in parentheses: utime and
+        // stime are the 12th and 13th of them, in clock ticks.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let mut fields = rest.split(' ').skip(11);
+        let utime: u64 = fields.next()?.parse().ok()?;
+        let stime: u64 = fields.next()?.parse().ok()?;
+        Some(Duration::from_millis(
+            (utime + stime) * 1000 / CLOCK_TICKS_PER_SEC,
+        ))
     }
 }
 

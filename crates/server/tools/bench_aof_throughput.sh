@@ -24,7 +24,7 @@ run_one() { # server policy -> rps
     dir=$(mktemp -d -p "$WORK")
     if [ "$server" = redis ]; then
         redis-server --port "$REDIS_PORT" --save '' --appendonly yes --appendfsync "$policy" \
-            --aof-use-rdb-preamble no --dir "$dir" --daemonize yes --logfile "$dir/log" >/dev/null
+            --aof-use-rdb-preamble no --dir "$dir" >"$dir/log" 2>&1 &
         port=$REDIS_PORT
     else
         "$REDIGO" --port "$REDIGO_PORT" --aof-enabled --aof-path "$dir/appendonly.aof" \

@@ -6,36 +6,48 @@
 #
 # Needs a release build (`cargo build --release -p redigo-server`) and
 # redis-server + redis-benchmark on PATH. Both servers run without
-# persistence. Each round runs, for each server in turn (the order
-# alternates between rounds, because the machine is shared and noisy):
-#   * `redis-benchmark -c 50 -n REQUESTS -t TESTS` at -P 1 and -P 16;
+# persistence, side by side for the whole run. The machine is shared and
+# noisy (its load moves throughput by 20-40% within a minute), so the two
+# servers are compared test by test: each `redis-benchmark -c 50 -n
+# REQUESTS -t TEST` runs against one server and at once against the other
+# (which server goes first alternates from test to test and round to round),
+# so the two figures of a pair are seconds apart. Each server sees the same
+# sequence of commands, so their data stay alike. A round runs:
+#   * every test of TESTS at -P 1, then (after FLUSHALL) at -P 16;
 #   * `ZRANGE zbig r +inf BYSCORE LIMIT 0 100` (100 members from a random
 #     score r, which is also their rank) and `ZRANK zbig member:r`
-#     on a 1,000,000-member sorted set, -c 50 -P 1.
+#     on a 1,000,000-member sorted set, -c 50 -P 1 (filled in round 1).
 # It prints requests/s per server and the ratio Redigo / Redis, one line per
-# test, round and pipeline depth, then the median ratio per test.
+# test, round and pipeline depth, then each test's ratios sorted and their
+# median.
 set -euo pipefail
 ROUNDS=${1:-3}
 REQUESTS=${2:-200000}
 TESTS=${3:-set,get,lpush,rpush,lpop,rpop,lrange_100,lrange_300,lrange_600,zadd,zpopmin}
 . "$(dirname "$0")/bench_common.sh"
 bench_pair 7621 7622
+# PIN=1: each server on CPU 0, redis-benchmark on CPU 1 (taskset), so the
+# scheduler never puts the client and the server on one core.
+SERVER_CPU=; CLIENT_CPU=
+if [ "${PIN:-0}" = 1 ]; then SERVER_CPU="taskset -c 0"; CLIENT_CPU="taskset -c 1"; fi
 
-start() { # server -> port (server running, empty)
+# Both servers start the same way, as children of this shell, never with
+# `--daemonize yes` (see bench_common.sh).
+start() { # server (running, empty, on its port)
     if [ "$1" = redis ]; then
-        redis-server --port "$REDIS_PORT" --save '' --appendonly no --dir "$WORK" \
-            --daemonize yes --logfile "$WORK/redis.log" >/dev/null
-        wait_port "$REDIS_PORT"; echo "$REDIS_PORT"
+        $SERVER_CPU redis-server --port "$REDIS_PORT" --save '' --appendonly no --dir "$WORK" \
+            >"$WORK/redis.log" 2>&1 &
+        REDIS_PID=$!
+        wait_port "$REDIS_PORT"
     else
-        "$REDIGO" --port "$REDIGO_PORT" >"$WORK/redigo.log" 2>&1 &
-        wait_port "$REDIGO_PORT"; echo "$REDIGO_PORT"
+        $SERVER_CPU "$REDIGO" --port "$REDIGO_PORT" >"$WORK/redigo.log" 2>&1 &
+        REDIGO_PID=$!
+        wait_port "$REDIGO_PORT"
     fi
 }
 
-stop() { redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true; sleep 0.3; }
-
 rps() { # port args... -> "test,rps" lines
-    redis-benchmark -p "$1" --csv "${@:2}" 2>/dev/null | tail -n +2 | tr -d '"' | cut -d, -f1,2
+    $CLIENT_CPU redis-benchmark -p "$1" --csv "${@:2}" 2>/dev/null | tail -n +2 | tr -d '"' | cut -d, -f1,2
 }
 
 # 1,000,000 members `member:<n as 12 digits>` with score n (the form of
@@ -54,37 +66,80 @@ for base in range(0, 1_000_000, 1000):
 PY
 }
 
-run_server() { # server round -> lines "test,pipeline,rps"
-    local port
-    port=$(start "$1")
-    for p in 1 16; do
-        redis-cli -p "$port" flushall >/dev/null
-        rps "$port" -c 50 -n "$REQUESTS" -P "$p" -t "$TESTS" | sed "s/^\([^,]*\),/\1,P$p,/"
-    done
-    redis-cli -p "$port" flushall >/dev/null
-    fill_zbig "$port"
-    # 100 members from a random score (= rank), and the rank of a random member.
-    rps "$port" -c 50 -n "$REQUESTS" -r 999900 zrange zbig __rand_int__ +inf byscore limit 0 100 \
-        | sed 's/^[^,]*,/ZRANGE_100_1M,P1,/'
-    rps "$port" -c 50 -n "$REQUESTS" -r 1000000 zrank zbig member:__rand_int__ \
-        | sed 's/^[^,]*,/ZRANK_1M,P1,/'
-    stop "$port"
+# CPU time (user + system, all threads, in clock ticks) a process has used.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+# One benchmark against one server: its lines "test,rps" in $WORK/p$3, and
+# the server's CPU time for the run in microseconds in $WORK/c$3.
+# Args: port pid a|b bench-args...
+measure() {
+    local before after
+    before=$(cpu_ticks "$2")
+    rps "$1" "${@:4}" >"$WORK/p$3"
+    after=$(cpu_ticks "$2")
+    echo $(( (after - before) * TICK_US )) >"$WORK/c$3"
 }
 
-declare -A RATIOS
-for round in $(seq 1 "$ROUNDS"); do
-    if (( round % 2 )); then
-        run_server redigo > "$WORK/a"; run_server redis > "$WORK/b"
+FLIP=0
+# Runs one benchmark on both servers, the first alternating; prints
+# "test,pipeline,redigo_rps,redis_rps,redigo_cpu_us,redis_cpu_us" for each
+# test it reports (not the LPUSH an `lrange_*` test runs first to fill its
+# list; the CPU time per request is then that of both: LPUSH and LRANGE).
+# Args: label pipeline bench-args... (label replaces the name of a custom
+# command).
+pair() {
+    local label=$1 pipe=$2 tests ca cb
+    FLIP=$((1 - FLIP))
+    if (( FLIP )); then
+        measure "$REDIGO_PORT" "$REDIGO_PID" a "${@:3}"; measure "$REDIS_PORT" "$REDIS_PID" b "${@:3}"
     else
-        run_server redis > "$WORK/b"; run_server redigo > "$WORK/a"
+        measure "$REDIS_PORT" "$REDIS_PID" b "${@:3}"; measure "$REDIGO_PORT" "$REDIGO_PID" a "${@:3}"
     fi
-    while IFS=, read -r test pipe a; do
-        b=$(awk -F, -v t="$test" -v p="$pipe" '$1 == t && $2 == p {print $3}' "$WORK/b")
-        ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
-        echo "round $round $test -$pipe: redigo $a rps, redis-server $b rps, ratio $ratio"
-        RATIOS["$test -$pipe"]="${RATIOS["$test -$pipe"]:-} $ratio"
-    done < "$WORK/a"
-done
-for key in "${!RATIOS[@]}"; do
-    echo "$key median ratio: $(echo ${RATIOS[$key]} | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
-done | sort
+    tests=$(wc -l <"$WORK/pa")
+    ca=$(awk -v c="$(cat "$WORK/ca")" -v n=$((tests * REQUESTS)) 'BEGIN { printf "%.2f", c / n }')
+    cb=$(awk -v c="$(cat "$WORK/cb")" -v n=$((tests * REQUESTS)) 'BEGIN { printf "%.2f", c / n }')
+    paste -d, "$WORK/pa" "$WORK/pb" | while IFS=, read -r name a _ b; do
+        case $name in *needed*) continue ;; esac # the LPUSH filling LRANGE's list
+        [ -n "$label" ] && name=$label
+        echo "${name%% *},$pipe,$a,$b,$ca,$cb"
+    done
+}
+
+flush_both() { redis-cli -p "$REDIGO_PORT" flushall >/dev/null; redis-cli -p "$REDIS_PORT" flushall >/dev/null; }
+
+start redigo
+start redis
+flush_both
+fill_zbig "$REDIGO_PORT"
+fill_zbig "$REDIS_PORT"
+
+for round in $(seq 1 "$ROUNDS"); do
+    FLIP=$((round % 2))
+    for p in 1 16; do
+        # The list and sorted-set tests share keys (mylist, myzset): start
+        # each depth from empty ones, as one redis-benchmark run would.
+        redis-cli -p "$REDIGO_PORT" del mylist myzset key:__rand_int__ >/dev/null
+        redis-cli -p "$REDIS_PORT" del mylist myzset key:__rand_int__ >/dev/null
+        for test in ${TESTS//,/ }; do
+            pair "" "P$p" -c 50 -n "$REQUESTS" -P "$p" -t "$test"
+        done
+    done
+    # 100 members from a random score (= rank), and the rank of a random member.
+    pair ZRANGE_100_1M P1 -c 50 -n "$REQUESTS" -r 999900 zrange zbig __rand_int__ +inf byscore limit 0 100
+    pair ZRANK_1M P1 -c 50 -n "$REQUESTS" -r 1000000 zrank zbig member:__rand_int__
+done | while IFS=, read -r test pipe a b ca cb; do
+    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
+    cpu=$(awk -v a="$ca" -v b="$cb" 'BEGIN { printf "%.2f", a / b }')
+    echo "$test -$pipe: redigo $a rps $ca us/req, redis-server $b rps $cb us/req, ratio $ratio cpu $cpu"
+done | tee "$WORK/lines"
+summary() { # what, fields-from-the-end -> per test: sorted ratios and median
+    awk -v c="$2" '{k=$1" "$2; r[k]=r[k]" "$(NF - c)} END {for (k in r) print k, r[k]}' "$WORK/lines" | sort |
+        while read -r test pipe ratios; do
+            sorted=$(echo $ratios | tr ' ' '\n' | sort -n | tr '\n' ' ')
+            median=$(echo $ratios | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+            echo "$test $pipe $1: $sorted median $median"
+        done
+}
+summary "throughput ratios" 2
+summary "server CPU per request ratios" 0

@@ -21,6 +21,14 @@ bench_pair() {
     bench_scratch "$REDIGO_PORT" "$REDIS_PORT"
 }
 
+# Every script starts redis-server as it starts Redigo: a child of the
+# script, never with `--daemonize yes`. A daemon calls setsid, and with the
+# kernel's autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled)
+# a process in a session of its own is scheduled as a group apart from
+# redis-benchmark. While another process kept one core busy, that alone
+# made a redis-server started in the benchmark's session 1.25-1.3x faster
+# at -P 1 than a daemonized one, in an A/A run (docs/store.md, "Run E").
+
 # Waits until a server answers PING on port $1 (10 s at most).
 wait_port() {
     for _ in $(seq 1 200); do

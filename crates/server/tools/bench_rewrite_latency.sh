@@ -36,6 +36,6 @@ wait_port "$REDIGO_PORT"
 measure redigo "$REDIGO_PORT"
 redis-server --port "$REDIS_PORT" --save '' --appendonly yes --appendfsync everysec \
     --aof-use-rdb-preamble no --auto-aof-rewrite-percentage 0 --dir "$WORK/redis" \
-    --daemonize yes --logfile "$WORK/redis/log" >/dev/null
+    >"$WORK/redis/log" 2>&1 &
 wait_port "$REDIS_PORT"
 measure redis "$REDIS_PORT"
