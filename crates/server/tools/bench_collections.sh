@@ -13,13 +13,16 @@
 # (which server goes first alternates from test to test and round to round),
 # so the two figures of a pair are seconds apart. Each server sees the same
 # sequence of commands, so their data stay alike. A round runs:
-#   * every test of TESTS at -P 1, then (after FLUSHALL) at -P 16;
+#   * every test of TESTS at -P 1, then at -P 16 (the keys the tests share,
+#     mylist and myzset, deleted before each depth);
 #   * `ZRANGE zbig r +inf BYSCORE LIMIT 0 100` (100 members from a random
 #     score r, which is also their rank) and `ZRANK zbig member:r`
-#     on a 1,000,000-member sorted set, -c 50 -P 1 (filled in round 1).
-# It prints requests/s per server and the ratio Redigo / Redis, one line per
-# test, round and pipeline depth, then each test's ratios sorted and their
-# median.
+#     on a 1,000,000-member sorted set, -c 50 -P 1 (filled before round 1).
+# Around every run it reads the server's CPU time (user + system, all
+# threads) from /proc/PID/stat (Linux). It prints, one line per test, round
+# and pipeline depth, requests/s and CPU microseconds per request for each
+# server and the ratios Redigo / Redis, then each test's ratios sorted and
+# their median, for throughput and for CPU per request.
 set -euo pipefail
 ROUNDS=${1:-3}
 REQUESTS=${2:-200000}
@@ -106,11 +109,8 @@ pair() {
     done
 }
 
-flush_both() { redis-cli -p "$REDIGO_PORT" flushall >/dev/null; redis-cli -p "$REDIS_PORT" flushall >/dev/null; }
-
 start redigo
 start redis
-flush_both
 fill_zbig "$REDIGO_PORT"
 fill_zbig "$REDIS_PORT"
 
