@@ -130,13 +130,15 @@ fn main() {
                     outcome.deliveries,
                     cpu_ns.map_or("-".to_string(), |ns| format!("{ns:.0} ns")),
                 );
-                outcomes.push((label, outcome, cpu_ns));
+                outcomes.push((outcome, cpu_ns));
             }
             if round % 2 == 1 {
                 outcomes.reverse();
             }
-            let (redis_run, redigo_run) = (&outcomes[0].1, &outcomes[1].1);
-            let cpu = match (outcomes[0].2, outcomes[1].2) {
+            let [(redis_run, redis_cpu), (redigo_run, redigo_cpu)] = &outcomes[..] else {
+                unreachable!("two servers a round");
+            };
+            let cpu = match (redis_cpu, redigo_cpu) {
                 (Some(redis_cpu), Some(redigo_cpu)) => redigo_cpu / redis_cpu,
                 _ => f64::NAN,
             };
