@@ -101,25 +101,13 @@ fn a_peer_that_closes_is_noticed() {
 
 #[test]
 fn client_kill_wakes_a_connection_after_many_waits() {
-    let server = TestServer::start(&[]);
-    let mut admin = RawConn::connect(server.port());
-    let mut conn = RawConn::connect(server.port());
-    warm_up(&mut conn, 200);
-    let id = client_id(&mut conn).to_string();
-    assert_eq!(
-        admin.command(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
-        b":1\r\n"
-    );
-    assert!(conn.is_closed());
+    let (_server, mut admin, mut conn, id) = admin_and_client(200);
+    kill_and_expect_closed(&mut admin, &mut conn, &id);
 }
 
 #[test]
 fn client_kill_wakes_a_connection_blocked_in_blpop() {
-    let server = TestServer::start(&[]);
-    let mut admin = RawConn::connect(server.port());
-    let mut conn = RawConn::connect(server.port());
-    warm_up(&mut conn, 50);
-    let id = client_id(&mut conn).to_string();
+    let (_server, mut admin, mut conn, id) = admin_and_client(50);
     conn.send(&multibulk(&[b"BLPOP", b"nothing", b"0"]));
     eventually("the client to block", || {
         let reply = admin.command(&[b"CLIENT", b"LIST"]);
@@ -128,6 +116,22 @@ fn client_kill_wakes_a_connection_blocked_in_blpop() {
             .any(|line| line.starts_with(&format!("id={id} ")) && line.contains("flags=b"))
             .then_some(())
     });
+    kill_and_expect_closed(&mut admin, &mut conn, &id);
+}
+
+/// A server, an admin connection and a client that has made `warm_ups`
+/// round trips, with the client's id.
+fn admin_and_client(warm_ups: usize) -> (TestServer, RawConn, RawConn, String) {
+    let server = TestServer::start(&[]);
+    let admin = RawConn::connect(server.port());
+    let mut conn = RawConn::connect(server.port());
+    warm_up(&mut conn, warm_ups);
+    let id = client_id(&mut conn).to_string();
+    (server, admin, conn, id)
+}
+
+/// `CLIENT KILL ID id` kills one client, and its connection is closed.
+fn kill_and_expect_closed(admin: &mut RawConn, conn: &mut RawConn, id: &str) {
     assert_eq!(
         admin.command(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
         b":1\r\n"

@@ -151,6 +151,13 @@ mod tests {
     use super::*;
     use crate::commands::spec::Flag;
 
+    /// Every command of `table` and every subcommand.
+    fn every_spec(table: &CommandTable) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        table
+            .iter()
+            .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands))
+    }
+
     #[test]
     fn standard_table_has_unique_lowercase_names_and_sane_arities() {
         let table = CommandTable::standard();
@@ -173,9 +180,7 @@ mod tests {
     #[test]
     fn every_spec_has_its_docs() {
         let table = CommandTable::standard();
-        let specs = table
-            .iter()
-            .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands));
+        let specs = every_spec(&table);
         for spec in specs {
             let docs = &spec.docs;
             assert!(
@@ -235,9 +240,7 @@ mod tests {
     #[test]
     fn flag_sets_match_the_flag_lists() {
         let table = CommandTable::standard();
-        let specs = table
-            .iter()
-            .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands));
+        let specs = every_spec(&table);
         let all = [
             Flag::Write,
             Flag::Readonly,
@@ -279,9 +282,7 @@ mod tests {
     fn stats_find_a_spec_by_address_or_name() {
         let table = CommandTable::standard();
         let stats = crate::commands::CommandStats::new(&table);
-        let specs = table
-            .iter()
-            .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands));
+        let specs = every_spec(&table);
         for spec in specs {
             let by_spec = stats.of(spec).expect("counters");
             let by_name = stats.get(spec.name).expect("counters");
