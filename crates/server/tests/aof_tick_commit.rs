@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aof_support::{faulty_factory, live_model, replay_model, set, start, wait_until};
+use aof_support::{
+    COUNTED_INLINE_FSYNC_LIMIT, faulty_factory, live_model, replay_model, set, start, wait_until,
+};
 use redigo_aof::FsyncPolicy;
 use redigo_server::ServerState;
-use redigo_server::aof::inline_fsync::MAX_INLINE_FSYNC;
 use redigo_server::aof::{AofOptions, Persistence};
 use redigo_server::dataset::SharedDataset;
 use redigo_server::runtime::ServerRuntime;
@@ -42,6 +43,7 @@ fn start_ticking() -> Arc<Ticking> {
     let options = AofOptions {
         open_writer: factory,
         tick_commit: runtime.tick_commit(),
+        max_inline_fsync: COUNTED_INLINE_FSYNC_LIMIT,
         ..AofOptions::default()
     };
     let (state, data, persistence) = start(dir.path(), "always", options);
@@ -49,7 +51,8 @@ fn start_ticking() -> Arc<Ticking> {
     // These tests count where fsyncs run, which depends on how long each
     // takes: only the stalls a test injects may be slow, never this
     // machine's disk (a real fsync over the inline limit under load would
-    // send the next ones to the fsync thread).
+    // send the next ones to the fsync thread), nor its scheduler (hence the
+    // raised limit above).
     faults.skip_real_syncs();
     Arc::new(Ticking {
         _dir: dir,
@@ -201,7 +204,7 @@ fn a_stalling_disk_sends_fsyncs_back_to_the_fsync_thread() {
         // One commit's fsync stalls past the limit for inline fsyncs.
         runner
             .faults
-            .stall_next_syncs(1, MAX_INLINE_FSYNC + Duration::from_millis(20));
+            .stall_next_syncs(1, COUNTED_INLINE_FSYNC_LIMIT + Duration::from_millis(20));
         let inline = runner.persistence.aof.inline_fsyncs();
         runner.write(1, "stalled").await;
         assert_eq!(

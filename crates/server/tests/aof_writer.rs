@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aof_support::{
-    faulty_factory, live_model, replay_model, set, slow_disk_factory, start, wait_until,
+    COUNTED_INLINE_FSYNC_LIMIT, faulty_factory, live_model, replay_model, set, slow_disk_factory,
+    start, wait_until,
 };
 use redigo_aof::FsyncPolicy;
 use redigo_aof::faulty_writer::{INJECTED_IO_ERROR, INJECTED_WRITE_ERROR};
@@ -29,6 +30,7 @@ fn start_faulty(
     let (factory, injector) = faulty_factory();
     let options = AofOptions {
         open_writer: factory,
+        max_inline_fsync: COUNTED_INLINE_FSYNC_LIMIT,
         ..AofOptions::default()
     };
     let (state, data, persistence) = start(dir, appendfsync, options);
@@ -232,8 +234,9 @@ fn a_lone_writer_fsyncs_inline_and_a_failed_inline_fsync_still_holds_the_reply()
     let dir = tempfile::tempdir().unwrap();
     let (state, data, persistence, faults) = start_faulty(dir.path(), "always");
     // Inline fsyncs are only allowed while fsyncs are fast; on a loaded
-    // machine a real one can take over `MAX_INLINE_FSYNC` and would turn
-    // them off. This test is about who fsyncs, not how long the disk takes.
+    // machine a real one can take over the limit and would turn them off.
+    // This test is about who fsyncs, not how long the disk takes (nor how
+    // long the scheduler leaves a thread out: see `start_faulty`).
     faults.skip_real_syncs();
     let aof = &persistence.aof;
     block_on(async {
@@ -285,6 +288,70 @@ fn a_lone_writer_fsyncs_inline_and_a_failed_inline_fsync_still_holds_the_reply()
     aof.shutdown();
     assert_eq!(faults.fired().syncs_failed, 1, "the inline fsync failed");
     assert_eq!(replay_model(aof.path()), live_model(&data));
+}
+
+#[test]
+fn a_failed_fsync_is_recorded_before_another_fsync_can_commit() {
+    use redigo_server::aof::fsync_thread::FSYNC_TICK;
+    use redigo_server::aof::lone_writer::LONE_WRITER_QUIET;
+    /// Tries until the failing fsync is the lone writer's (the writer
+    /// leaves it to the fsync thread if that thread is awake just then).
+    const ATTEMPTS: usize = 10;
+    for attempt in 0..ATTEMPTS {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, data, persistence, faults) = start_faulty(dir.path(), "always");
+        faults.skip_real_syncs();
+        let aof = &persistence.aof;
+        let (failed_inline, rewrites_at_commit) = block_on(async {
+            write_for(
+                &state,
+                &data,
+                aof,
+                1,
+                LONE_WRITER_QUIET + Duration::from_millis(50),
+            )
+            .await;
+            let inline = aof.inline_fsyncs();
+            // The failing fsync takes three of the fsync thread's periodic
+            // checks. Each sees written data that is not durable; an fsync
+            // of its own, succeeding, would make the batch the failed fsync
+            // lost look durable.
+            faults.fail_next_syncs(1);
+            faults.stall_next_syncs(1, FSYNC_TICK * 3);
+            set(&state, &data, 1, b"k", b"v", None);
+            let seq = aof.queued_seq();
+            // How many rewrites had begun when the batch was committed.
+            let watcher = {
+                let aof = Arc::clone(aof);
+                std::thread::spawn(move || {
+                    while aof.committed() < seq {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    aof.report().rewrites
+                })
+            };
+            aof.persist(seq, 1).await;
+            (aof.inline_fsyncs() == inline + 1, watcher.join().unwrap())
+        });
+        let fired = faults.fired();
+        assert_eq!(
+            (fired.syncs_stalled, fired.syncs_failed),
+            (1, 1),
+            "the fsync stalled and failed"
+        );
+        assert!(
+            rewrites_at_commit >= 1,
+            "committed by the recovery rewrite, not by another fsync of the same file"
+        );
+        assert!(wait_until(PATIENCE, || aof.write_error().is_none()));
+        aof.shutdown();
+        assert_eq!(replay_model(aof.path()), live_model(&data));
+        if failed_inline {
+            return;
+        }
+        eprintln!("attempt {attempt}: the fsync thread took the failing fsync; again");
+    }
+    panic!("in {ATTEMPTS} attempts the failing fsync was never the lone writer's");
 }
 
 #[test]

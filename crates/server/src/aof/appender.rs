@@ -227,6 +227,12 @@ impl Aof {
         self.durability.set_tick_commit(tick);
     }
 
+    /// The slowest an fsync may be for the next to run on a runtime thread
+    /// (see [`AofOptions::max_inline_fsync`](super::AofOptions)).
+    pub fn set_max_inline_fsync(&self, limit: Duration) {
+        self.durability.set_max_inline_fsync(limit);
+    }
+
     /// Records the dataset the rewrites snapshot (once, right after opening).
     pub(crate) fn set_dataset(&self, dataset: Weak<Mutex<Dataset>>) {
         let _ = self.dataset.set(dataset);

@@ -35,7 +35,7 @@
 //! [`appender`](super::appender) module docs.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -100,6 +100,12 @@ pub(crate) struct Durability {
     failing: AtomicBool,
     /// An fsync of the live file failed (see the module docs).
     untrusted: AtomicBool,
+    /// Held across each fsync of the live file and the recording of its
+    /// outcome (see `Durability::fsync_through`).
+    fsync_turn: Mutex<()>,
+    /// Runtime threads inside an end-of-tick commit: between writing the
+    /// queue and fsyncing it, the fsync thread leaves that fsync to them.
+    tick_commits_running: AtomicUsize,
     /// Whether one connection writes alone (it then fsyncs inline under
     /// `always`, see [`lone_writer`](super::lone_writer)).
     lone_writer: LoneWriter,
@@ -125,6 +131,8 @@ impl Durability {
             health: Mutex::new(Health::default()),
             failing: AtomicBool::new(false),
             untrusted: AtomicBool::new(false),
+            fsync_turn: Mutex::new(()),
+            tick_commits_running: AtomicUsize::new(0),
             lone_writer: LoneWriter::default(),
             inline_fsync: InlineFsync::default(),
             tick_commit: OnceLock::new(),
@@ -213,6 +221,21 @@ impl Durability {
         *idle = false;
     }
 
+    /// An end-of-tick commit starts (see `tick_commits_running`).
+    pub(crate) fn begin_tick_commit(&self) {
+        self.tick_commits_running.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// An end-of-tick commit ends.
+    pub(crate) fn end_tick_commit(&self) {
+        self.tick_commits_running.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Whether an end-of-tick commit is between its write and its fsync.
+    pub(crate) fn tick_commit_in_progress(&self) -> bool {
+        self.tick_commits_running.load(Ordering::Acquire) > 0
+    }
+
     /// Whether the fsync thread is idle (an inline fsync then races no one).
     fn fsync_thread_idle(&self) -> bool {
         *lock(&self.sync_idle)
@@ -266,6 +289,11 @@ impl Durability {
     /// Whether the next fsync may run on a runtime thread.
     pub(crate) fn inline_allowed(&self) -> bool {
         self.inline_fsync.allowed()
+    }
+
+    /// The slowest an fsync may be for the next to run inline.
+    pub(crate) fn set_max_inline_fsync(&self, limit: Duration) {
+        self.inline_fsync.set_limit(limit);
     }
 
     /// The end-of-tick commit, if the runtime has one.
@@ -354,6 +382,16 @@ impl Durability {
         inline: bool,
         path: &Path,
     ) -> Option<Duration> {
+        // One fsync at a time, its outcome recorded before the next starts:
+        // after a failed fsync the kernel may have dropped the pages it
+        // could not write and marked them clean, so a later fsync that
+        // succeeds proves nothing about them. Without this, the fsync
+        // thread could start one between another thread's failure and its
+        // marking the file untrusted, succeed, and commit the lost batches.
+        let _one_at_a_time = lock(&self.fsync_turn);
+        if self.needs_recovery_rewrite() {
+            return None;
+        }
         let handle = self.sync_handle();
         let started = Instant::now();
         let result = handle.sync().map(drop);

@@ -56,20 +56,24 @@ impl Aof {
     /// thread if records stay queued.
     pub(crate) fn fsync_loop(self: Arc<Self>) {
         let mut next_tick = Instant::now() + FSYNC_TICK;
+        // What a runtime thread's end-of-tick commit is about to fsync is
+        // left to it; when it hands the fsync over, it asks (`request_sync`).
+        let pending = || self.sync_pending() && !self.durability.tick_commit_in_progress();
         while !self.stopping() {
-            if self.sync_pending() && self.sync_written() {
+            if pending() && self.sync_written() {
                 continue;
             }
             let now = Instant::now();
             if now < next_tick {
                 self.durability
-                    .sleep_until_sync_wanted(next_tick - now, || self.sync_pending());
+                    .sleep_until_sync_wanted(next_tick - now, pending);
                 continue;
             }
             next_tick = now + FSYNC_TICK;
-            if self.buffer_len() > 0 {
-                // Queued by a path that did not write it, or left by a
-                // failed write: the writer thread takes care of it.
+            if self.buffer_len() > 0 && !self.queue_left_to_tick_commit(FSYNC_TICK) {
+                // Queued by a path that did not write it, left by a failed
+                // write, or waiting on a runtime stalled for a whole tick of
+                // this thread: the writer thread takes care of it.
                 self.flush_soon();
             }
             if self.policy() != FsyncPolicy::EverySec || self.needs_recovery_rewrite() {

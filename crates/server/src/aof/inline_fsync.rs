@@ -21,18 +21,37 @@ use std::time::Duration;
 pub const MAX_INLINE_FSYNC: Duration = Duration::from_millis(10);
 
 /// See the module docs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InlineFsync {
+    /// The slowest an fsync may be for the next to run inline (µs):
+    /// [`MAX_INLINE_FSYNC`] unless set otherwise.
+    limit_us: AtomicU64,
     /// How long the last fsync took (µs), by whichever path.
     last_fsync_us: AtomicU64,
     /// fsyncs done inline.
     inline_fsyncs: AtomicU64,
 }
 
+impl Default for InlineFsync {
+    fn default() -> InlineFsync {
+        InlineFsync {
+            limit_us: AtomicU64::new(micros(MAX_INLINE_FSYNC)),
+            last_fsync_us: AtomicU64::new(0),
+            inline_fsyncs: AtomicU64::new(0),
+        }
+    }
+}
+
 impl InlineFsync {
     /// Whether the next fsync may run inline: the last one was fast.
     pub fn allowed(&self) -> bool {
-        self.last_fsync_us.load(Ordering::Relaxed) <= micros(MAX_INLINE_FSYNC)
+        self.last_fsync_us.load(Ordering::Relaxed) <= self.limit_us.load(Ordering::Relaxed)
+    }
+
+    /// Replaces [`MAX_INLINE_FSYNC`] (see
+    /// [`AofOptions::max_inline_fsync`](super::AofOptions::max_inline_fsync)).
+    pub fn set_limit(&self, limit: Duration) {
+        self.limit_us.store(micros(limit), Ordering::Relaxed);
     }
 
     /// Records how long an fsync on the fsync thread took.
@@ -72,5 +91,16 @@ mod tests {
         inline.note_inline_fsync(Duration::from_micros(200));
         assert!(inline.allowed());
         assert_eq!(inline.inline_fsyncs(), 1);
+    }
+
+    #[test]
+    fn the_limit_can_be_raised() {
+        let inline = InlineFsync::default();
+        inline.note_fsync(MAX_INLINE_FSYNC * 3);
+        assert!(!inline.allowed());
+        inline.set_limit(MAX_INLINE_FSYNC * 3);
+        assert!(inline.allowed());
+        inline.note_fsync(MAX_INLINE_FSYNC * 3 + Duration::from_micros(1));
+        assert!(!inline.allowed());
     }
 }

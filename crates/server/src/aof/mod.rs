@@ -101,6 +101,11 @@ pub struct AofOptions {
     /// park hook runs one (see [`crate::runtime`]); without it the fsync
     /// thread does all group commits.
     pub tick_commit: Option<Arc<TickCommit>>,
+    /// The slowest an fsync may be for the next to run on a runtime
+    /// thread: [`MAX_INLINE_FSYNC`](inline_fsync::MAX_INLINE_FSYNC).
+    /// Tests that count inline fsyncs raise it, so that a test thread
+    /// descheduled on a loaded machine does not pass for a slow disk.
+    pub max_inline_fsync: Duration,
 }
 
 impl Default for AofOptions {
@@ -109,6 +114,7 @@ impl Default for AofOptions {
             open_writer: file_writer_factory(),
             rewrite_hooks: RewriteHooks::from_env(),
             tick_commit: None,
+            max_inline_fsync: inline_fsync::MAX_INLINE_FSYNC,
         }
     }
 }
@@ -118,6 +124,7 @@ impl std::fmt::Debug for AofOptions {
         f.debug_struct("AofOptions")
             .field("rewrite_hooks", &self.rewrite_hooks)
             .field("tick_commit", &self.tick_commit.is_some())
+            .field("max_inline_fsync", &self.max_inline_fsync)
             .finish_non_exhaustive()
     }
 }
@@ -213,9 +220,7 @@ pub fn enable(
         runtime.options.open_writer.clone(),
     )
     .map_err(StartError::Open)?;
-    if let Some(tick) = &runtime.options.tick_commit {
-        tick.attach(&aof);
-    }
+    attach_to_runtime(&aof, &runtime.options);
     aof.set_dataset(runtime.dataset.clone());
     aof.require_rewrite();
     server.offline_rewrite().hand_over(&aof);
@@ -304,10 +309,12 @@ pub fn start(
     // run-time enable its side file.
     let _ = std::fs::remove_file(temp_path(&path));
     let _ = std::fs::remove_file(enabling_path(&path));
-    let aof = Aof::open(&path, fsync_policy(config.appendfsync), options.open_writer)?;
-    if let Some(tick) = &options.tick_commit {
-        tick.attach(&aof);
-    }
+    let aof = Aof::open(
+        &path,
+        fsync_policy(config.appendfsync),
+        options.open_writer.clone(),
+    )?;
+    attach_to_runtime(&aof, &options);
     aof.set_dataset(Arc::downgrade(dataset));
     spawn_auto_rewrite(
         Arc::downgrade(server),
@@ -320,6 +327,15 @@ pub fn start(
     };
     dataset::lock(dataset).set_sink(Box::new(persistence.clone()));
     Ok(Some(persistence))
+}
+
+/// Gives a newly opened AOF what `options` say about the runtime it serves:
+/// its end-of-tick commit and how slow an fsync may be to run on it.
+fn attach_to_runtime(aof: &Arc<Aof>, options: &AofOptions) {
+    aof.set_max_inline_fsync(options.max_inline_fsync);
+    if let Some(tick) = &options.tick_commit {
+        tick.attach(aof);
+    }
 }
 
 /// Checks the automatic rewrite rule, and whether a failed fsync calls for

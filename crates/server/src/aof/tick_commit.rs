@@ -146,6 +146,14 @@ impl TickCommit {
         }
     }
 
+    /// Whether a request is outstanding and was filed less than `limit`
+    /// ago: the end of the tick (or the overdue check) will commit it soon.
+    pub(crate) fn requested_within(&self, limit: Duration) -> bool {
+        let requested_at = self.requested_at.load(Ordering::Acquire);
+        requested_at != NOT_REQUESTED
+            && (micros(self.epoch.elapsed()) + 1).saturating_sub(requested_at) < micros(limit)
+    }
+
     /// Called by a connection after each batch: commits now if a request
     /// has waited longer than [`MAX_TICK_COMMIT_DELAY`] for the runtime to
     /// run out of tasks.
@@ -172,12 +180,22 @@ impl Aof {
         .then_some(tick.as_ref())
     }
 
+    /// Whether the records queued now are the end-of-tick commit's to
+    /// write: a connection asked for it less than `limit` ago. The fsync
+    /// thread's safety net leaves them to it instead of racing it to the
+    /// file (which would only turn one inline fsync into a thread's).
+    pub(crate) fn queue_left_to_tick_commit(&self, limit: Duration) -> bool {
+        self.tick_commit_for_reply()
+            .is_some_and(|tick| tick.requested_within(limit))
+    }
+
     /// The end-of-tick commit (see the module docs): writes what is queued,
     /// then under `always` fsyncs and publishes it as durable.
     pub(crate) fn commit_tick(&self) {
         if self.stopping() {
             return;
         }
+        let _running = TickCommitRunning::new(self);
         if let Attempt::Failed = self.write_queued(true, false) {
             // The writer thread retries; under `always` the fsync thread
             // covers what it writes, and the replies wait for that.
@@ -201,5 +219,32 @@ impl Aof {
             return;
         }
         let _ = self.fsync_written(written, true);
+    }
+}
+
+/// An end-of-tick commit in progress. From its write to its fsync the
+/// fsync thread leaves that fsync alone on its periodic check (it would
+/// only turn a runtime thread's fsync into its own, one wake-up later).
+/// Whatever the commit leaves written but not fsynced (a slow disk hands
+/// fsyncs over, a write retry lands meanwhile) is handed to the fsync
+/// thread when it ends, so no handover waits for the thread's next
+/// periodic check.
+struct TickCommitRunning<'a> {
+    aof: &'a Aof,
+}
+
+impl<'a> TickCommitRunning<'a> {
+    fn new(aof: &'a Aof) -> TickCommitRunning<'a> {
+        aof.durability.begin_tick_commit();
+        TickCommitRunning { aof }
+    }
+}
+
+impl Drop for TickCommitRunning<'_> {
+    fn drop(&mut self) {
+        self.aof.durability.end_tick_commit();
+        if self.aof.sync_pending() {
+            self.aof.request_sync();
+        }
     }
 }

@@ -25,6 +25,13 @@ pub type Model = BTreeMap<(usize, Vec<u8>), (Value, Option<u64>)>;
 /// A far-future deadline base, so nothing expires during a test.
 pub const FAR_DEADLINE: u64 = 4_000_000_000_000;
 
+/// [`AofOptions::max_inline_fsync`] for tests that count where fsyncs run.
+/// The production limit (10 ms) is wall-clock time: on a loaded 2-core CI
+/// machine a test thread descheduled that long inside an fsync passed for a
+/// slow disk and sent the next fsync to the fsync thread. No such pause
+/// comes near this.
+pub const COUNTED_INLINE_FSYNC_LIMIT: Duration = Duration::from_millis(300);
+
 /// A server state and dataset with the AOF at `dir/appendonly.aof` started.
 pub fn start(
     dir: &Path,
