@@ -225,9 +225,14 @@ impl ServerState {
 
 /// Current Unix time in milliseconds.
 pub fn unix_time_ms() -> u64 {
+    unix_time_us() / 1000
+}
+
+/// Current Unix time in microseconds (Redis's `ustime`).
+pub fn unix_time_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
+        .map(|d| d.as_micros() as u64)
         .unwrap_or(0)
 }
 

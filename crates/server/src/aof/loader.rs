@@ -49,7 +49,7 @@ use redigo_aof::{AofEntry, AofError, Replay, ReplayError, truncate_to};
 use crate::client::ClientState;
 use crate::commands::{self, Effects, ExecContext, Lookup};
 use crate::dataset::{self, SharedDataset};
-use crate::shared::{ServerState, unix_time_ms};
+use crate::shared::{ServerState, unix_time_ms, unix_time_us};
 
 /// How often loading logs its progress.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
@@ -453,6 +453,7 @@ impl<'a> Loader<'a> {
             client: &mut self.client,
             server: self.server,
             now_ms: unix_time_ms(),
+            call_clock_us: unix_time_us(),
             out: &mut self.out,
             effects: &mut effects,
             blocking: &mut data.blocking,

@@ -29,6 +29,7 @@ fn run_as(h: &mut Harness, client: &mut ClientState, deny: bool, args: &[&str]) 
         client,
         server: &h.state,
         now_ms: crate::state::unix_time_ms(),
+        call_clock_us: crate::state::unix_time_us(),
         out: &mut out,
         effects: &mut h.effects,
         blocking: &mut h.dataset.blocking,

@@ -55,6 +55,11 @@ pub struct ExecContext<'a> {
     /// Wall-clock time of this command, in Unix milliseconds; use it for every
     /// expiry decision of the command so that it sees one instant.
     pub now_ms: u64,
+    /// Wall-clock time in Unix microseconds at which the next
+    /// [`call`](super::dispatch) starts timing its command; each call moves
+    /// it to the time its command ended, which is when the next one starts
+    /// (one clock read per command, see `dispatch::call`).
+    pub call_clock_us: u64,
     /// Where the reply goes. Prefer the `reply_*` methods.
     pub out: &'a mut BytesMut,
     /// Out-of-band effects requested by the command.
@@ -360,6 +365,7 @@ mod tests {
             client: &mut h.client,
             server: &h.state,
             now_ms: 0,
+            call_clock_us: 0,
             out: &mut out,
             effects: &mut h.effects,
             blocking: &mut h.dataset.blocking,

@@ -72,6 +72,7 @@ fn run_request<A: AsRef<[u8]>>(
         client,
         server: state,
         now_ms,
+        call_clock_us: crate::state::unix_time_us(),
         out: &mut out,
         effects,
         blocking: &mut dataset.blocking,
