@@ -149,21 +149,24 @@ impl TickCommit {
     /// Whether a request is outstanding and was filed less than `limit`
     /// ago: the end of the tick (or the overdue check) will commit it soon.
     pub(crate) fn requested_within(&self, limit: Duration) -> bool {
+        self.request_age_us().is_some_and(|age| age < micros(limit))
+    }
+
+    /// How long (µs) the oldest outstanding request has waited, if any.
+    fn request_age_us(&self) -> Option<u64> {
         let requested_at = self.requested_at.load(Ordering::Acquire);
-        requested_at != NOT_REQUESTED
-            && (micros(self.epoch.elapsed()) + 1).saturating_sub(requested_at) < micros(limit)
+        (requested_at != NOT_REQUESTED)
+            .then(|| (micros(self.epoch.elapsed()) + 1).saturating_sub(requested_at))
     }
 
     /// Called by a connection after each batch: commits now if a request
     /// has waited longer than [`MAX_TICK_COMMIT_DELAY`] for the runtime to
     /// run out of tasks.
     pub fn run_if_overdue(&self) {
-        let requested_at = self.requested_at.load(Ordering::Acquire);
-        if requested_at == NOT_REQUESTED {
-            return;
-        }
-        let waited = (micros(self.epoch.elapsed()) + 1).saturating_sub(requested_at);
-        if waited > micros(MAX_TICK_COMMIT_DELAY) {
+        if self
+            .request_age_us()
+            .is_some_and(|waited| waited > micros(MAX_TICK_COMMIT_DELAY))
+        {
             self.run();
         }
     }
