@@ -218,7 +218,9 @@ impl Aof {
             return;
         }
         if !self.durability.inline_allowed() {
-            self.request_sync();
+            // The fsync thread's: `TickCommitRunning` wakes it as this
+            // commit ends (woken now, it would find the commit still
+            // running and sleep again).
             return;
         }
         let _ = self.fsync_written(written, true);
