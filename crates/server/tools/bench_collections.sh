@@ -34,14 +34,21 @@ bench_pair 7621 7622
 SERVER_CPU=; CLIENT_CPU=
 if [ "${PIN:-0}" = 1 ]; then SERVER_CPU="taskset -c 0"; CLIENT_CPU="taskset -c 1"; fi
 
+# AA=1: an A/A run, a second redis-server in Redigo's place (same start,
+# same port): the ratios it prints are the measurement's own spread on this
+# machine, against which a Redigo / Redis ratio near 1.0 is read.
+AA=${AA:-0}
+
 # Both servers start the same way, as children of this shell, never with
 # `--daemonize yes` (see bench_common.sh).
 start() { # server (running, empty, on its port)
-    if [ "$1" = redis ]; then
-        $SERVER_CPU redis-server --port "$REDIS_PORT" --save '' --appendonly no --dir "$WORK" \
-            >"$WORK/redis.log" 2>&1 &
-        REDIS_PID=$!
-        wait_port "$REDIS_PORT"
+    if [ "$1" = redis ] || [ "$AA" = 1 ]; then
+        local port=$REDIS_PORT
+        [ "$1" = redigo ] && port=$REDIGO_PORT
+        $SERVER_CPU redis-server --port "$port" --save '' --appendonly no --dir "$WORK" \
+            >"$WORK/$1.log" 2>&1 &
+        if [ "$1" = redis ]; then REDIS_PID=$!; else REDIGO_PID=$!; fi
+        wait_port "$port"
     else
         $SERVER_CPU "$REDIGO" --port "$REDIGO_PORT" >"$WORK/redigo.log" 2>&1 &
         REDIGO_PID=$!
