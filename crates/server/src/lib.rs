@@ -74,6 +74,7 @@ pub mod config;
 pub mod dataset;
 pub mod delivery;
 pub mod fd_limit;
+pub mod idle_poll;
 pub mod logging;
 pub mod memory_release;
 pub mod monitor;

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         config_file,
         log_level_hook,
         aof: runtime.aof_options(),
+        idle_poll: runtime.idle_poll(),
         ..ServerOptions::default()
     };
     let result = runtime.block_on(async {

@@ -57,6 +57,9 @@ pub struct ServerOptions {
     pub log_level_hook: Option<LogLevelHook>,
     /// How the AOF is opened and rewritten (production defaults).
     pub aof: AofOptions,
+    /// The runtime's idle polling, which `idle-poll-max-us` drives (None:
+    /// the runtime has none).
+    pub idle_poll: Option<Arc<crate::idle_poll::IdlePoll>>,
     /// How long shutdown waits for connections (None: 5 seconds). Tests
     /// set it long to observe that no connection makes shutdown wait.
     pub shutdown_grace: Option<Duration>,
@@ -68,6 +71,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("config_file", &self.config_file)
             .field("log_level_hook", &self.log_level_hook.is_some())
             .field("aof", &self.aof)
+            .field("idle_poll", &self.idle_poll)
             .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
@@ -133,6 +137,10 @@ impl Server {
             options.log_level_hook,
         ));
         state.set_port(port);
+        if let Some(idle_poll) = options.idle_poll {
+            idle_poll.set_max_us(state.config().idle_poll_max_us);
+            state.set_idle_poll(idle_poll);
+        }
         // Replays the AOF into the dataset before any client is accepted
         // (blocking, like Redis's loading phase) and installs the AOF sink.
         aof::start(&state, &dataset, options.aof)?;

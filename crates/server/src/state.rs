@@ -80,6 +80,8 @@ pub struct ServerState {
     port: AtomicU16,
     shutdown: watch::Sender<Option<ShutdownMode>>,
     log_level_hook: Option<LogLevelHook>,
+    /// The runtime's idle polling, if it has one (set once at start-up).
+    idle_poll: OnceLock<Arc<crate::idle_poll::IdlePoll>>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -125,6 +127,7 @@ impl ServerState {
             run_id: new_run_id(),
             shutdown,
             log_level_hook,
+            idle_poll: OnceLock::new(),
         }
     }
 
@@ -143,6 +146,17 @@ impl ServerState {
         if let Some(hook) = &self.log_level_hook {
             hook(level);
         }
+    }
+
+    /// The runtime's idle polling, if it has one (see [`crate::idle_poll`]).
+    #[inline]
+    pub fn idle_poll(&self) -> Option<&Arc<crate::idle_poll::IdlePoll>> {
+        self.idle_poll.get()
+    }
+
+    /// Records the runtime's idle polling (once, at start-up).
+    pub(crate) fn set_idle_poll(&self, idle_poll: Arc<crate::idle_poll::IdlePoll>) {
+        let _ = self.idle_poll.set(idle_poll);
     }
 
     /// Whether the AOF is being replayed (`loading` in `INFO persistence`).

@@ -83,6 +83,7 @@ impl TestServer {
                 let runtime = ServerRuntime::new(config.io_threads).expect("test server runtime");
                 let mut options = ServerOptions {
                     aof: runtime.aof_options(),
+                    idle_poll: runtime.idle_poll(),
                     ..ServerOptions::default()
                 };
                 configure(&mut options);

@@ -161,6 +161,9 @@ pub struct Config {
     /// the client on the same machine: 1 thread was as fast or faster in
     /// every redis-benchmark workload, pipelined GET by ~15%).
     pub io_threads: usize,
+    /// How long (µs) the I/O thread may poll its sockets after running
+    /// commands before it sleeps (see [`crate::idle_poll`]); 0 = never.
+    pub idle_poll_max_us: u64,
     /// Limits on the output a client has not read yet, per client class
     /// (`client-output-buffer-limit`).
     pub client_output_buffer_limit: OutputBufferLimits,
@@ -233,6 +236,7 @@ impl Default for Config {
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
             io_threads: 1,
+            idle_poll_max_us: crate::idle_poll::DEFAULT_IDLE_POLL_MAX_US,
             client_output_buffer_limit: OutputBufferLimits::default(),
             hash_max_listpack_entries: DEFAULT_ENCODING_LIMITS.hash_max_listpack_entries,
             hash_max_listpack_value: DEFAULT_ENCODING_LIMITS.hash_max_listpack_value,

@@ -208,6 +208,19 @@ pub const PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "idle-poll-max-us",
+        help: "Redigo only: longest an I/O thread polls its sockets (microseconds) after running \
+               commands before it sleeps, 0..10000 (0 = never poll)",
+        mutable: true,
+        boolean: false,
+        get: |c| c.idle_poll_max_us.to_string(),
+        set: |c, v| {
+            c.idle_poll_max_us =
+                parse_integer(v, 0, crate::idle_poll::MAX_IDLE_POLL_MAX_US as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
         name: "timeout",
         help: "Close a client after this many idle seconds (0 = never)",
         mutable: true,

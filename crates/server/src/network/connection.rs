@@ -269,6 +269,9 @@ async fn run(
                 return close;
             }
             server.pending_writes.flush(&server.stats);
+            if let Some(idle_poll) = server.idle_poll() {
+                idle_poll.note_work();
+            }
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
                 // here once replies have waited too long for it.

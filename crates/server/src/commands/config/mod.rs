@@ -169,6 +169,9 @@ fn handle_config_set(ctx: &mut ExecContext<'_>, args: &[Bytes]) {
     // Later writes convert collections by the new thresholds; existing
     // values keep their encoding, as in Redis.
     ctx.store.set_encoding_limits(candidate.encoding_limits());
+    if let Some(idle_poll) = ctx.server.idle_poll() {
+        idle_poll.set_max_us(candidate.idle_poll_max_us);
+    }
     // Notifications read their flags from one atomic, not the config lock.
     ctx.server
         .pubsub
