@@ -41,6 +41,13 @@
 //! worst, polling doubles the CPU a lightly loaded server uses; under load
 //! it replaces sleeps and wake-ups the work itself would have paid for.
 //!
+//! A client on the same core as the I/O thread is the case polling cannot
+//! help: the poll holds the core the client needs to send its next
+//! request. The scheduler preempts the poll for the woken client, so each
+//! poll then waits for the client's next request and finds it (the round
+//! goes on, at no cost but the preemption, which a sleep would have paid
+//! too); `CONFIG SET idle-poll-max-us 0` ends such a round at its next poll.
+//!
 //! With more than one I/O thread there is no park hook (see
 //! [`runtime`](crate::runtime)) and no idle polling.
 
@@ -315,6 +322,13 @@ impl IdlePoll {
             tokio::task::yield_now().await;
             end_of_tick();
             self.polls.fetch_add(1, Ordering::Relaxed);
+            if self.max_us() == 0 {
+                // Turned off by `CONFIG SET` while this round ran: checked
+                // on every poll, as a client whose requests each arrive
+                // while the poll waits for a CPU (it shares this thread's)
+                // would keep a round going on hits alone.
+                return;
+            }
             let now = self.now();
             let seq = self.work_seq.load(Ordering::Relaxed);
             if seq != self.seen_seq.swap(seq, Ordering::Relaxed) {
@@ -326,7 +340,7 @@ impl IdlePoll {
                 let mut budget = self.budget();
                 budget.add_polled(now.saturating_sub(last));
                 self.store_budget(budget);
-                if now >= deadline || self.max_us() == 0 {
+                if now >= deadline {
                     self.misses.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
