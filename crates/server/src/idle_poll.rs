@@ -151,6 +151,9 @@ pub struct IdlePollStats {
     pub misses: u64,
     /// Rounds the budget refused.
     pub refused: u64,
+    /// Reply writes deferred to the end of a turn (see
+    /// [`ReplyDeferral`](crate::network::reply_deferral::ReplyDeferral)).
+    pub deferred_writes: u64,
 }
 
 /// See the module docs. Shared by the runtime's park hooks, the poller
@@ -184,6 +187,7 @@ pub struct IdlePoll {
     hits: AtomicU64,
     misses: AtomicU64,
     refused: AtomicU64,
+    deferred_writes: AtomicU64,
     /// Wakes the poller task.
     start: Notify,
 }
@@ -208,6 +212,7 @@ impl IdlePoll {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            deferred_writes: AtomicU64::new(0),
             start: Notify::new(),
         };
         poll.awake_since.store(poll.now(), Ordering::Relaxed);
@@ -241,15 +246,27 @@ impl IdlePoll {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
+            deferred_writes: self.deferred_writes.load(Ordering::Relaxed),
         }
     }
 
-    /// Called by a connection after each batch of commands. Only the I/O
-    /// thread calls it, so a load and a store (no locked instruction) do.
+    /// Called by a connection after each batch of commands; returns the
+    /// batch count before this one (see
+    /// [`ReplyDeferral`](crate::network::reply_deferral::ReplyDeferral)).
+    /// Only the I/O thread calls it, so a load and a store (no locked
+    /// instruction) do.
     #[inline]
-    pub fn note_work(&self) {
+    pub fn note_work(&self) -> u64 {
         let seq = self.work_seq.load(Ordering::Relaxed);
         self.work_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        seq
+    }
+
+    /// Counts a reply write a connection deferred to the end of the turn.
+    #[inline]
+    pub fn note_deferred_write(&self) {
+        let n = self.deferred_writes.load(Ordering::Relaxed);
+        self.deferred_writes.store(n + 1, Ordering::Relaxed);
     }
 
     /// The runtime's park hook: the thread has no task left to run.

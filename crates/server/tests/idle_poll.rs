@@ -1,6 +1,7 @@
 //! `idle-poll-max-us` on a running server (see `redigo_server::idle_poll`):
 //! connections report their batches to the runtime's idle polling, and
-//! `CONFIG SET` reaches it.
+//! `CONFIG SET` reaches it; and when a connection's replies wait for the
+//! end of the turn (`network::reply_deferral`).
 
 use redigo_server::testing::TestServer;
 use redigo_tests::RawConn;
@@ -68,4 +69,74 @@ fn more_than_one_io_thread_has_no_idle_polling() {
         conn.command(&[b"CONFIG", b"GET", b"idle-poll-max-us"]),
         b"*2\r\n$16\r\nidle-poll-max-us\r\n$3\r\n200\r\n"
     );
+}
+
+/// `n` copies of `request` in one write; reads their `n` replies, which
+/// must all be `reply`.
+fn pipeline(conn: &mut RawConn, request: &[u8], n: usize, reply: &[u8]) {
+    conn.send(&request.repeat(n));
+    for _ in 0..n {
+        assert_eq!(conn.read_reply(), reply);
+    }
+}
+
+#[test]
+fn long_pipelines_among_other_clients_wait_for_the_end_of_the_turn() {
+    let server = TestServer::start(&[]);
+    let idle_poll = server.state().idle_poll().expect("one I/O thread");
+    let mut a = RawConn::connect(server.port());
+    let mut b = RawConn::connect(server.port());
+    let ping = b"*1\r\n$4\r\nPING\r\n";
+    assert_eq!(b.roundtrip(ping), b"+PONG\r\n");
+    // 16 `LRANGE`s of 1000 elements run far longer than
+    // `DEFER_MIN_BATCH_US` (10 µs); 2 `PING`s far shorter.
+    let mut push: Vec<&[u8]> = vec![b"RPUSH", b"list"];
+    let elements: Vec<Vec<u8>> = (0..1000)
+        .map(|i| format!("element-{i:04}").into_bytes())
+        .collect();
+    push.extend(elements.iter().map(Vec::as_slice));
+    assert_eq!(a.command(&push), b":1000\r\n");
+    let lrange = b"*4\r\n$6\r\nLRANGE\r\n$4\r\nlist\r\n$1\r\n0\r\n$2\r\n-1\r\n";
+    let range = a.roundtrip(lrange);
+    assert!(range.starts_with(b"*1000\r\n"));
+    let deferred = || idle_poll.stats().deferred_writes;
+
+    // A lone pipelining client: nobody else ran between its batches (`b`
+    // last ran before `a`'s set-up).
+    let before = deferred();
+    for _ in 0..10 {
+        pipeline(&mut a, lrange, 16, &range);
+    }
+    assert_eq!(deferred(), before, "a lone client's replies were deferred");
+
+    // Two clients taking turns at depth 1: single replies go at once.
+    for _ in 0..10 {
+        pipeline(&mut a, lrange, 1, &range);
+        pipeline(&mut b, lrange, 1, &range);
+    }
+    assert_eq!(deferred(), before, "replies at depth 1 were deferred");
+
+    // Two clients taking turns with short pipelines: written at once. (Two
+    // PINGs take a few µs even in a debug build, unless the thread is
+    // preempted in the middle of them: under two busy loops on this
+    // 2-core machine, 0-2 of the 20 were. Without the time condition all
+    // 20 would be.)
+    for _ in 0..10 {
+        pipeline(&mut a, ping, 2, b"+PONG\r\n");
+        pipeline(&mut b, ping, 2, b"+PONG\r\n");
+    }
+    let short = deferred() - before;
+    assert!(short <= 10, "{short} of 20 short pipelines were deferred");
+    let before = deferred();
+
+    // Two clients taking turns with long pipelines: each batch follows the
+    // other client's, so each write waits for the end of the turn (the
+    // replies still arrive whole and in order, as `pipeline` checks). A
+    // pipeline a socket read splits runs as two batches, one deferred.
+    for _ in 0..10 {
+        pipeline(&mut a, lrange, 16, &range);
+        pipeline(&mut b, lrange, 16, &range);
+    }
+    let n = deferred() - before;
+    assert!(n >= 19, "one deferred write per turn but the first: {n}");
 }

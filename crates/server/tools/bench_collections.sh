@@ -38,6 +38,12 @@ PIPELINED_REQUESTS=${PIPELINED_REQUESTS:-$REQUESTS}
 DEPTHS=${DEPTHS:-1 16}
 # ZBIG=0 skips the 1,000,000-member sorted set (its fill and its two tests).
 ZBIG=${ZBIG:-1}
+# RANDOM_KEYS=N: TESTS run with `-r N`, so __rand_int__ draws from N values:
+# ZADD then fills myzset with up to N random members at random scores, and
+# ZPOPMIN pops them (without it every ZADD writes the one member
+# element:000000000000, and every ZPOPMIN but the first finds no key).
+RANDOM_ARGS=()
+[ -n "${RANDOM_KEYS:-}" ] && RANDOM_ARGS=(-r "$RANDOM_KEYS")
 # PIN=1: each server on CPU 0, redis-benchmark on CPU 1 (taskset), so the
 # scheduler never puts the client and the server on one core.
 SERVER_CPU=; CLIENT_CPU=
@@ -142,7 +148,7 @@ for round in $(seq 1 "$ROUNDS"); do
         n=$REQUESTS
         (( p > 1 )) && n=$PIPELINED_REQUESTS
         for test in ${TESTS//,/ }; do
-            N=$n pair "" "P$p" -c 50 -n "$n" -P "$p" -t "$test"
+            N=$n pair "" "P$p" -c 50 -n "$n" -P "$p" "${RANDOM_ARGS[@]}" -t "$test"
         done
     done
     # 100 members from a random score (= rank), and the rank of a random member.

@@ -35,6 +35,9 @@ pub struct Effects {
     /// connections run before it writes its own replies (see
     /// `network::connection`).
     pub served_blocked: bool,
+    /// How long the batch's commands ran, µs (set by the connection, for
+    /// `network::reply_deferral`).
+    pub batch_us: u64,
 }
 
 /// The execution context of one command.

@@ -79,6 +79,7 @@ use crate::blocking::BlockWait;
 use crate::client::{ClientHandle, ClientState, REPLY_CHUNK_BYTES};
 use crate::commands::{self, Effects, ExecContext};
 use crate::dataset::{self, SharedDataset};
+use crate::network::reply_deferral::ReplyDeferral;
 use crate::shared::{ServerState, unix_time_us};
 
 /// Initial capacity of a connection's read buffer (Redis's `PROTO_IOBUF_LEN`).
@@ -211,6 +212,7 @@ async fn run(
     };
     let mut codec = RequestCodec::with_limits(limits_for(server));
     let mut requests: Vec<Request> = Vec::new();
+    let mut deferral = ReplyDeferral::default();
     let client_id = handle.lock().id;
 
     loop {
@@ -247,6 +249,7 @@ async fn run(
                         .sum::<usize>(),
                 last_activity: conn.last_activity,
             };
+            let batch_len = requests.len();
             let (effects, hold) = execute_batch(
                 server,
                 dataset,
@@ -270,7 +273,7 @@ async fn run(
             }
             server.pending_writes.flush(&server.stats);
             if let Some(idle_poll) = server.idle_poll() {
-                idle_poll.note_work();
+                deferral.ran(batch_len, effects.batch_us, idle_poll.note_work());
             }
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
@@ -282,6 +285,7 @@ async fn run(
                 // the AOF (and on disk under `always`); this task writes the
                 // queue itself when no one else is, covering other clients'
                 // batches too.
+                deferral.held();
                 let writer = hold.wrote.then_some(client_id);
                 // A client held by a failing disk can still be closed: its
                 // replies are then never sent, as none of them is durable.
@@ -355,6 +359,19 @@ async fn run(
             err.encode_reply(&mut conn.out);
             let _ = conn.write_out().await;
             return Close::Server;
+        }
+        if deferral.take() && !conn.out.is_empty() {
+            // The replies of a pipeline among other clients' go out at the
+            // end of the turn, with theirs (see `reply_deferral`).
+            if let Some(idle_poll) = server.idle_poll() {
+                idle_poll.note_deferred_write();
+            }
+            tokio::select! {
+                biased;
+                _ = handle.kill.notified() => return Close::Server,
+                _ = &mut conn.watch.shutdown => return Close::Server,
+                _ = tokio::task::yield_now() => {}
+            }
         }
         // Messages published to this client since its last batch follow
         // that batch's replies.
@@ -997,6 +1014,7 @@ fn execute_batch(
     // The clock of the next command: a command that ran ends with a read of
     // it (`dispatch::call`), which is where the next one starts.
     let mut clock_us = unix_time_us();
+    let batch_started_us = clock_us;
     for request in requests.iter() {
         if effects.close_after_reply || effects.shutdown.is_some() {
             // Redis stops reading a client's buffer once it is to be closed.
@@ -1050,6 +1068,7 @@ fn execute_batch(
         }
     }
     requests.drain(..ran);
+    effects.batch_us = clock_us.saturating_sub(batch_started_us);
     // Broadcast-mode tracking sends the keys changed during the batch
     // (Redis: once per event-loop turn, in `beforeSleep`).
     server.tracking.broadcast(server, Some(&mut client));

@@ -253,10 +253,8 @@ impl Chunk {
         false
     }
 
-    fn remove<K: KeyOf>(&mut self, hasher: &Hasher, key: &[u8], hash: u64) -> bool {
-        let Some(index) = self.find::<K>(key, hash) else {
-            return false;
-        };
+    /// Removes the element in slot `index` (from [`Chunk::find`]).
+    fn remove_at<K: KeyOf>(&mut self, hasher: &Hasher, index: usize) {
         let len = self.element(index).len();
         self.dead_bytes += varint_len(len) + len;
         self.slots[index] = TOMBSTONE;
@@ -267,7 +265,6 @@ impl Chunk {
         if self.tombstones * 10 > self.slots.len() * 5 || self.dead_bytes > self.arena.len() / 2 {
             self.rebuild::<K>(hasher, 0);
         }
-        true
     }
 }
 
@@ -414,15 +411,27 @@ impl<K: KeyOf> Chunked<K> {
 
     /// Removes the element with `key`; true when it was there.
     pub(crate) fn remove(&mut self, key: &[u8]) -> bool {
+        self.remove_with(key, |_| ()).is_some()
+    }
+
+    /// Removes the element with `key`, handing it to `read` first (a
+    /// sorted set reads the score it drops); `None` when it was not there.
+    /// One hash and one probe: the slot found in the shared chunk is the
+    /// same in the copy a snapshot may force.
+    pub(crate) fn remove_with<R>(
+        &mut self,
+        key: &[u8],
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Option<R> {
         let hash = self.hash(key);
         let (index, _) = self.address(position(hash));
         // Look first: a miss must not copy a chunk shared with a snapshot.
-        if self.chunks[index].find::<K>(key, hash).is_none() {
-            return false;
-        }
-        self.change_chunk(index, |chunk, hasher| chunk.remove::<K>(hasher, key, hash));
+        let chunk = &self.chunks[index];
+        let slot = chunk.find::<K>(key, hash)?;
+        let result = read(chunk.element(slot));
+        self.change_chunk(index, |chunk, hasher| chunk.remove_at::<K>(hasher, slot));
         self.len -= 1;
-        true
+        Some(result)
     }
 
     /// Splits the next chunk of the round: its elements whose next address
@@ -687,6 +696,39 @@ mod tests {
             shared >= table.chunks.len() - 2,
             "only the touched chunks were copied"
         );
+    }
+
+    #[test]
+    fn remove_with_hands_over_the_element_and_a_miss_copies_nothing() {
+        let mut table = Chunked::<Whole>::new();
+        for i in 0..4000 {
+            table.insert(&item(i));
+        }
+        let frozen = table.freeze();
+        let copied = |table: &Chunked<Whole>, frozen: &Frozen| {
+            table
+                .chunks
+                .iter()
+                .zip(&frozen.chunks)
+                .filter(|(a, b)| !Arc::ptr_eq(a, b))
+                .count()
+        };
+        assert_eq!(table.remove_with(b"m99999", <[u8]>::to_vec), None);
+        assert_eq!(copied(&table, &frozen), 0, "a miss copied a chunk");
+        assert_eq!(
+            table.remove_with(b"m17", <[u8]>::to_vec),
+            Some(b"m17".to_vec())
+        );
+        assert_eq!(copied(&table, &frozen), 1, "a hit copies its chunk alone");
+        assert_eq!((table.len(), frozen.len()), (3999, 4000));
+        assert_eq!(table.get(b"m17"), None);
+        assert_eq!(table.remove_with(b"m17", |_| ()), None);
+        // Removing everything this way compacts as `remove` does.
+        for i in 0..4000 {
+            let expected = (i != 17).then(|| item(i).len());
+            assert_eq!(table.remove_with(&item(i), <[u8]>::len), expected);
+        }
+        assert_eq!((table.len(), table.iter().count()), (0, 0));
     }
 
     #[test]

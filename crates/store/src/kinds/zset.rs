@@ -711,15 +711,26 @@ impl Tree {
     }
 
     /// Removes `(score, member)`; false when absent.
+    #[cfg(test)]
     pub(crate) fn remove(&mut self, member: &[u8], score: f64) -> bool {
-        let Some(root) = self.root.as_mut() else {
-            return false;
-        };
         // Look before copying: a miss must not copy a path shared with a
-        // snapshot (and the descent below can then assume a hit).
-        if !contains(root, member, score) {
+        // snapshot (and the descent can then assume a hit).
+        if !self
+            .root
+            .as_ref()
+            .is_some_and(|root| contains(root, member, score))
+        {
             return false;
         }
+        self.remove_present(member, score);
+        true
+    }
+
+    /// Removes `(score, member)`, which the caller knows is present (the
+    /// member map just held it): one descent instead of two.
+    pub(crate) fn remove_present(&mut self, member: &[u8], score: f64) {
+        let root = self.root.as_mut().expect("a present member has a root");
+        debug_assert!(contains(root, member, score));
         let mut delta = 0isize;
         remove_from(root, member, score, &mut delta);
         self.bytes = (self.bytes as isize + delta) as usize;
@@ -740,7 +751,6 @@ impl Tree {
             self.root = None;
             self.bytes = 0;
         }
-        true
     }
 
     /// The 0-based rank of `(score, member)`, when present.
@@ -999,7 +1009,7 @@ impl BigZset {
             if old.to_bits() == score.to_bits() {
                 return Some(old);
             }
-            self.tree.remove(member, old);
+            self.tree.remove_present(member, old);
         }
         self.map.insert(&map_element(member, score));
         self.tree.insert(member, score);
@@ -1008,9 +1018,12 @@ impl BigZset {
 
     /// Removes `member`; returns its score.
     pub(crate) fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let score = self.score(member)?;
-        self.map.remove(member);
-        self.tree.remove(member, score);
+        // One lookup in the map (its cache misses are most of a pop's cost
+        // on a big set), and one descent of the tree.
+        let score = self
+            .map
+            .remove_with(member, |element| split_map_element(element).1)?;
+        self.tree.remove_present(member, score);
         Some(score)
     }
 
