@@ -4,7 +4,9 @@
 //! buffer, takes the dataset lock once, runs them all in order, does the
 //! end-of-batch bookkeeping, releases the lock and writes all the replies
 //! with one write. A pipeline of N commands therefore costs one lock and one
-//! write per read, not N.
+//! write per read, not N. A long pipeline run among other clients' writes
+//! at the end of the runtime's turn instead, with theirs, as Redis writes
+//! in `beforeSleep` (see [`super::reply_deferral`]).
 //!
 //! Before a client has authenticated (with `requirepass` set) requests are
 //! decoded one at a time, because `AUTH` lifts the decoder's
