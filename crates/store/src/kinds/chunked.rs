@@ -702,8 +702,10 @@ mod tests {
         assert_eq!(frozen.len(), 4000);
         let keys: std::collections::HashSet<Vec<u8>> = frozen.iter().map(<[u8]>::to_vec).collect();
         assert!(keys.contains(&b"m1"[..]) && !keys.contains(&b"m99999"[..]));
+        // A chunk a split added since the freeze counts as not shared.
+        let added = table.chunks.len() - frozen.chunks.len();
         assert!(
-            chunks_copied(&table, &frozen) <= 2,
+            chunks_copied(&table, &frozen) + added <= 2,
             "only the touched chunks were copied"
         );
     }
