@@ -188,6 +188,9 @@ pub struct IdlePoll {
     misses: AtomicU64,
     refused: AtomicU64,
     deferred_writes: AtomicU64,
+    /// [`DEFER_MIN_BATCH_US`](crate::network::reply_deferral::DEFER_MIN_BATCH_US)
+    /// in force.
+    defer_min_batch_us: AtomicU64,
     /// Wakes the poller task.
     start: Notify,
 }
@@ -213,6 +216,7 @@ impl IdlePoll {
             misses: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             deferred_writes: AtomicU64::new(0),
+            defer_min_batch_us: AtomicU64::new(crate::network::reply_deferral::DEFER_MIN_BATCH_US),
             start: Notify::new(),
         };
         poll.awake_since.store(poll.now(), Ordering::Relaxed);
@@ -260,6 +264,19 @@ impl IdlePoll {
         let seq = self.work_seq.load(Ordering::Relaxed);
         self.work_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         seq
+    }
+
+    /// The least time (µs) a pipeline must run for its replies to wait for
+    /// the end of the turn (see `network::reply_deferral`).
+    #[inline]
+    pub fn defer_min_batch_us(&self) -> u64 {
+        self.defer_min_batch_us.load(Ordering::Relaxed)
+    }
+
+    /// Changes [`IdlePoll::defer_min_batch_us`]: for tests, where batch
+    /// durations depend on the build and the machine's load.
+    pub fn set_defer_min_batch_us(&self, us: u64) {
+        self.defer_min_batch_us.store(us, Ordering::Relaxed);
     }
 
     /// Counts a reply write a connection deferred to the end of the turn.

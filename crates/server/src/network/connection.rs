@@ -275,7 +275,12 @@ async fn run(
             }
             server.pending_writes.flush(&server.stats);
             if let Some(idle_poll) = server.idle_poll() {
-                deferral.ran(batch_len, effects.batch_us, idle_poll.note_work());
+                deferral.ran(
+                    batch_len,
+                    effects.batch_us,
+                    idle_poll.defer_min_batch_us(),
+                    idle_poll.note_work(),
+                );
             }
             if let Some(tick) = server.tick_commit() {
                 // A runtime kept busy never reaches its park hook: commit
