@@ -417,13 +417,16 @@ fn a_crash_at_any_step_of_a_rewrite_loses_no_acknowledged_write() {
         let mut client = server.client();
         for n in 0..2000 {
             let key = format!("before:{n}");
+            // Nothing has asked for a rewrite yet: a failure here is the
+            // server's, reported with its exit status and log.
             client
                 .send(&[b"SET", key.as_bytes(), key.as_bytes()])
-                .unwrap();
+                .unwrap_or_else(|err| server.failed(&err));
             keys.push(key);
         }
         for _ in 0..2000 {
-            assert_eq!(client.read().unwrap(), b"+OK\r\n");
+            let reply = client.read().unwrap_or_else(|err| server.failed(&err));
+            assert_eq!(reply, b"+OK\r\n");
         }
         let acked = Arc::new(Mutex::new(Vec::new()));
         let writer = {
